@@ -1,0 +1,276 @@
+/**
+ * The scenario file as a user writes it: the single source of truth for what is allowed. Every value here is plain
+ * YAML data (durations, sizes and regexes stay strings with a `pattern`) so that the JSON Schema generated from it
+ * describes exactly what editors should accept; `load.ts` converts the validated strings to milliseconds, MiB and
+ * RegExp objects. Refinements that JSON Schema cannot express (regex syntax, duplicate stage names) still run in zod.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, MEMORY_PATTERN, parseDuration, parseMemory } from './duration.js';
+
+export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total'] as const;
+export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
+
+export const STATISTICS = ['median', 'mean', 'p90', 'max'] as const;
+
+export const SCENARIO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// No dots: stage names become keys under `budgets:` and appear in dotted key paths such as `budgets.network`.
+export const STAGE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+// Debian policy: lower case letters, digits, `+`, `-` and `.`, at least two characters, starting alphanumerically.
+export const APT_PACKAGE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
+// `g` and `y` are left out on purpose: they make RegExp.test stateful through lastIndex, which would make a stage
+// marker match only every other boot.
+export const REGEX_LITERAL_PATTERN = /^\/(.+)\/([imsu]*)$/s;
+
+/** Compiles a `/source/flags` string. Throws an Error whose message is the problem for people. */
+export function parseRegexLiteral(text: string): RegExp {
+  const match = /^\/(.+)\/([A-Za-z]*)$/s.exec(text);
+  if (!match) throw new Error(`"${text}" is not a /regex/; write it between slashes, e.g. /Reached target/ or /login:/i`);
+  const [, source, flags] = match as unknown as [string, string, string];
+  const badFlag = [...flags].find((flag) => !'imsu'.includes(flag));
+  if (badFlag !== undefined) throw new Error(`regex flag "${badFlag}" is not allowed; use i, m, s or u`);
+  try {
+    return new RegExp(source, flags);
+  } catch (error) {
+    throw new Error((error as Error).message);
+  }
+}
+
+/** The parser's own complaint about a scalar, so the schema and the conversion in load.ts speak with one voice. */
+function problemOf(parse: (text: string) => unknown, input: unknown): string | undefined {
+  // Missing keys, mappings and lists get the generic "expected …, got …" message instead.
+  if (input === undefined || (typeof input === 'object' && input !== null)) return undefined;
+  try {
+    parse(input === null ? '' : String(input));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const durationRe = new RegExp(DURATION_PATTERN);
+const memoryRe = new RegExp(MEMORY_PATTERN);
+
+const durationSchema = z
+  .string({ error: (issue) => problemOf(parseDuration, issue.input) })
+  .regex(durationRe, { error: (issue) => problemOf(parseDuration, issue.input) });
+
+// Checks run even after an earlier check failed, so the refinements below only look at what the pattern let through;
+// otherwise one mistake would be reported twice.
+const memorySchema = z
+  .string({ error: (issue) => problemOf(parseMemory, issue.input) })
+  .regex(memoryRe, { error: (issue) => problemOf(parseMemory, issue.input) })
+  .superRefine((text, ctx) => {
+    const problem = memoryRe.test(text) ? problemOf(parseMemory, text) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** A `/source/flags` string. `alternative` names what else the field accepts, for the message when it is neither. */
+function regexLiteralSchema(alternative?: string) {
+  const problem = (input: unknown): string | undefined => {
+    if (alternative && typeof input === 'string' && !input.startsWith('/')) {
+      return `${JSON.stringify(input)} is neither ${alternative} nor a /regex/; write a regex between slashes, e.g. /login:/`;
+    }
+    return problemOf(parseRegexLiteral, input);
+  };
+  return z
+    .string({ error: (issue) => problem(issue.input) })
+    .regex(REGEX_LITERAL_PATTERN, { error: (issue) => problem(issue.input) })
+    .superRefine((text, ctx) => {
+      const message = REGEX_LITERAL_PATTERN.test(text) ? problemOf(parseRegexLiteral, text) : undefined;
+      if (message) ctx.addIssue({ code: 'custom', message });
+    });
+}
+
+const regexSchema = regexLiteralSchema();
+
+const statisticSchema = z.enum(STATISTICS);
+
+const budgetObjectSchema = z
+  .strictObject({
+    max: durationSchema.describe('The most this stage may take, e.g. 400ms or 1.5s. Units are required.'),
+    level: z
+      .enum(['error', 'warn'])
+      .default('error')
+      .describe('`error` fails the run when the budget is exceeded; `warn` only reports it.'),
+    statistic: statisticSchema
+      .optional()
+      .describe('Which statistic over the measured passes is compared with `max`. Defaults to the top-level `statistic`.'),
+  })
+  .describe('A budget with options.');
+
+const budgetSchema = z
+  .union([durationSchema.describe('The most this stage may take, e.g. 400ms or 1.5s.'), budgetObjectSchema], {
+    error: (issue) => {
+      const { input } = issue;
+      if (typeof input === 'number' || typeof input === 'string' || input === null) {
+        return problemOf(parseDuration, input);
+      }
+      return 'expected a duration such as 400ms, or a mapping such as {max: 400ms, level: warn}';
+    },
+  })
+  .meta({
+    id: 'budget',
+    description:
+      'A duration such as `400ms` or `1.5s`, or `{max: 400ms, level: warn, statistic: p90}`. The budget is met when the statistic over the measured passes is at most `max`.',
+  });
+
+const stageSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(STAGE_NAME_PATTERN, {
+        error: (issue) =>
+          `"${String(issue.input)}" is not a valid stage name; start with a letter, then letters, digits, _ or -`,
+      })
+      .refine((name) => !(BUILTIN_STAGES as readonly string[]).includes(name), {
+        error: (issue) =>
+          `"${String(issue.input)}" is a built-in stage and cannot be redefined; built-in stages are ${BUILTIN_STAGES.join(', ')}`,
+      })
+      .describe('The stage name, used as its key under `budgets:`. Must not be a built-in stage name.'),
+    from: regexSchema.describe('The stage starts at the first console or kernel-log line matching this /regex/.'),
+    to: regexSchema.describe('The stage ends at the first later line matching this /regex/.'),
+  })
+  .describe('A custom stage, timed from the first line matching `from` to the first later line matching `to`.');
+
+const kernelSchema = z
+  .union(
+    [
+      z
+        .strictObject({
+          path: z
+            .string()
+            .min(1)
+            .describe('A kernel image (bzImage) on disk, relative to this scenario file.'),
+        })
+        .describe('Boot a kernel image file.'),
+      z
+        .strictObject({
+          apt: z
+            .string()
+            .regex(APT_PACKAGE_PATTERN, {
+              error: (issue) => `"${String(issue.input)}" is not a Debian package name`,
+            })
+            .describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
+        })
+        .describe('Download the kernel from a Debian package.'),
+    ],
+    {
+      error: (issue) => {
+        const { input } = issue;
+        if (input && typeof input === 'object' && 'path' in input && 'apt' in input) {
+          return 'give either `path` or `apt`, not both';
+        }
+        return 'expected exactly one of `path: ./bzImage` (a kernel image file) or `apt: linux-image-cloud-amd64` (a Debian package)';
+      },
+    },
+  )
+  .describe('Where the kernel comes from: exactly one of `path` or `apt`.');
+
+const rootfsSchema = z
+  .strictObject({
+    busybox: z
+      .strictObject(
+        {},
+        { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
+      )
+      .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
+  })
+  .describe('The root filesystem the guest boots into.');
+
+const readySchema = z.union(
+  [
+    z
+      .literal('agent', { error: (issue) => `expected \`agent\` or a /regex/, got ${JSON.stringify(issue.input)}` })
+      .describe('The guest agent prints its ready marker once `run` has finished.'),
+    regexLiteralSchema('`agent`').describe('Ready is the first console line matching this /regex/, e.g. /login:/.'),
+  ],
+  {
+    error: (issue) => {
+      const { input } = issue;
+      if (typeof input === 'string' && input.startsWith('/')) return problemOf(parseRegexLiteral, input);
+      return 'expected `agent` or a /regex/ matched against console lines, e.g. /login:/';
+    },
+  },
+);
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(SCENARIO_NAME_PATTERN, {
+        error: (issue) =>
+          `"${String(issue.input)}" is not a valid scenario name; start with a letter or digit, then letters, digits, ., _ or -`,
+      })
+      .describe('A unique name for this scenario; results and reports are keyed by it.'),
+    kernel: kernelSchema,
+    rootfs: rootfsSchema,
+    hypervisor: z.enum(['qemu']).default('qemu').describe('The hypervisor that boots the guest.'),
+    machine: z
+      .enum(['pc', 'q35', 'microvm'])
+      .default('pc')
+      .describe('The QEMU machine type. microvm boots fastest; pc and q35 emulate a full PC.'),
+    kvm: z
+      .enum(['auto', 'required', 'off'])
+      .default('auto')
+      .describe(
+        '`auto` uses KVM when a probe proves it works, else TCG; `required` fails when KVM is unusable; `off` always uses TCG.',
+      ),
+    cpus: z.int().min(1).max(64).default(1).describe('Number of virtual CPUs.'),
+    memory: memorySchema
+      .default('256M')
+      .describe('Guest memory with a unit: 256M, 1G, 512MiB or 2GiB (M and G are binary, as in QEMU).'),
+    cmdline: z
+      .string()
+      .default('console=ttyS0 quiet')
+      .describe('The kernel command line. Keep `quiet`: printing every kernel message on a serial console slows boot.'),
+    passes: z.int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
+    warmup: z.int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
+    timeout: durationSchema
+      .refine((text) => !durationRe.test(text) || parseDuration(text) > 0, {
+        error: 'a timeout of 0 would abandon every boot; write e.g. 60s',
+      })
+      .default('60s')
+      .describe('How long one boot may take to reach ready before it is abandoned, e.g. 60s.'),
+    ready: readySchema
+      .default('agent')
+      .describe('When the boot counts as ready: `agent` (the guest agent\'s marker) or a /regex/ on the console.'),
+    run: z
+      .array(z.string())
+      .default([])
+      .describe('Shell lines the guest agent runs before it prints the ready marker.'),
+    statistic: statisticSchema
+      .default('median')
+      .describe('The statistic over the measured passes that budgets are checked against, unless a budget names its own.'),
+    stages: z
+      .array(stageSchema)
+      .superRefine((stages, ctx) => {
+        const seen = new Set<string>();
+        stages.forEach((stage, index) => {
+          if (typeof stage?.name !== 'string') return;
+          if (seen.has(stage.name)) {
+            ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `stage "${stage.name}" is declared twice` });
+          }
+          seen.add(stage.name);
+        });
+      })
+      .default([])
+      .describe('Custom stages, in addition to the built-in firmware, kernel, userspace, shutdown and total.'),
+    budgets: z
+      .object({
+        firmware: budgetSchema
+          .optional()
+          .describe('Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression).'),
+        kernel: budgetSchema.optional().describe('Budget for `kernel`: from kernel clock zero to running init.'),
+        userspace: budgetSchema.optional().describe('Budget for `userspace`: from running init to the ready marker.'),
+        shutdown: budgetSchema
+          .optional()
+          .describe('Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.'),
+        total: budgetSchema.optional().describe('Budget for `total`: from hypervisor spawn to ready.'),
+      })
+      .catchall(budgetSchema)
+      .default({})
+      .describe('Budgets per stage: a built-in stage or one declared under `stages:`.'),
+  })
+  .describe('A boot-budget scenario: one VM boot to measure and the time budgets of its stages.');
+
+export type RawScenario = z.output<typeof scenarioSchema>;
