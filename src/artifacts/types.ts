@@ -1,0 +1,36 @@
+import type { KernelSpec, RootfsSpec, Scenario } from '../scenario/types.js';
+
+/** What artifact builders may use: where the cache lives and how to tell people what is going on. */
+export interface ArtifactContext {
+  /** Root of the local content-addressed cache, e.g. ~/.cache/boot-budget. */
+  cacheDir: string;
+  /** One line of progress for people ("downloading linux-image-…"). */
+  log(message: string): void;
+}
+
+export interface KernelArtifact {
+  /** Absolute path of a bootable kernel image (bzImage/vmlinuz). Never modified. */
+  path: string;
+  /** Short human description, e.g. `linux-image-6.1.0-56-cloud-amd64 6.1.192-2 (apt)`. */
+  description: string;
+}
+
+export interface RootfsArtifact {
+  /** Absolute path of an initramfs to pass as initrd, when the rootfs is one. */
+  initrd?: string;
+  /** True when boot-budget's agent is /init and will print the markers. */
+  agent: boolean;
+  description: string;
+}
+
+/** A way to obtain a kernel. One implementation per `kernel:` variant; later issues add url and build. */
+export interface KernelSource<S extends KernelSpec = KernelSpec> {
+  readonly kind: S['kind'];
+  resolve(spec: S, ctx: ArtifactContext): Promise<KernelArtifact>;
+}
+
+/** A way to obtain a root filesystem. One implementation per `rootfs:` variant. */
+export interface RootfsSource<S extends RootfsSpec = RootfsSpec> {
+  readonly kind: S['kind'];
+  build(spec: S, scenario: Scenario, ctx: ArtifactContext): Promise<RootfsArtifact>;
+}
