@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { ConsoleSplitter } from './console.js';
+import { advanceLiveStage, PANIC_PATTERN, withoutPrintkTime, type LiveStage } from './live-stage.js';
+import { killProcessGroup, trackProcessGroup } from './processes.js';
+import type { Accel } from '../scenario/types.js';
+import type { BootTrace, ConsoleLine, HypervisorCommand, PassOutcome } from './types.js';
+
+export interface PassOptions {
+  accel: Accel;
+  timeoutMs: number;
+  readyRegex?: RegExp;
+  onStage?: (stage: LiveStage) => void;
+  onLine?: (line: ConsoleLine) => void;
+}
+
+const STDERR_TAIL_BYTES = 4096;
+
+function msSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * Boots once and records the console with host timestamps. The hypervisor runs in its own process group so that a
+ * timeout, a panic or a signal to boot-budget kills everything it started, and the promise settles only after the
+ * process is gone.
+ */
+export function runPass(command: HypervisorCommand, options: PassOptions): Promise<BootTrace> {
+  return new Promise((resolve) => {
+    let stage: LiveStage = 'firmware';
+    let outcome: PassOutcome | null = null;
+    let stderrTail = '';
+    const argv = [command.file, ...command.args];
+
+    const start = process.hrtime.bigint();
+    const child = spawn(command.file, command.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const untrack = trackProcessGroup(child);
+
+    const splitter = new ConsoleSplitter((line) => {
+      options.onLine?.(line);
+      if (outcome === null && PANIC_PATTERN.test(line.text)) {
+        outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
+        killProcessGroup(child);
+        return;
+      }
+      const next = advanceLiveStage(stage, line.text, options.readyRegex);
+      if (next !== stage) {
+        stage = next;
+        options.onStage?.(stage);
+      }
+    });
+
+    const timer = setTimeout(() => {
+      if (outcome === null) outcome = { kind: 'timeout', afterMs: options.timeoutMs };
+      killProcessGroup(child);
+    }, options.timeoutMs);
+
+    child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk, msSince(start)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+
+    let exitT: number | null = null;
+    child.on('exit', () => {
+      exitT = msSince(start);
+    });
+    child.on('error', (error) => {
+      outcome ??= { kind: 'spawn-failed', message: error.message };
+    });
+    // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      untrack();
+      splitter.end();
+      outcome ??= { kind: 'exited', code, signal };
+      resolve({
+        accel: options.accel,
+        argv,
+        lines: splitter.lines,
+        exitT,
+        outcome,
+        reached: stage,
+        stderrTail: stderrTail.trim(),
+        truncatedBytes: splitter.truncatedBytes,
+      });
+    });
+  });
+}
