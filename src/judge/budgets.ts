@@ -1,0 +1,75 @@
+import type { Budget, Statistic } from '../scenario/types.js';
+import type { PassMeasurement, Span } from '../measure/types.js';
+import { summarize, type Summary } from './statistics.js';
+import type { BudgetResult, ScenarioVerdict, StageResult, StageVerdict } from './types.js';
+
+export function statisticOf(summary: Summary, statistic: Statistic): number {
+  switch (statistic) {
+    case 'median':
+      return summary.median;
+    case 'mean':
+      return summary.mean;
+    case 'p90':
+      return summary.p90;
+    case 'max':
+      return summary.max;
+  }
+}
+
+function verdictFor(budget: Budget, value: number | null): StageVerdict {
+  // A budgeted stage that never appeared cannot be shown to be within budget.
+  if (value === null || value > budget.maxMs) return budget.level === 'error' ? 'fail' : 'warn';
+  return 'pass';
+}
+
+function representativeSpan(passes: readonly PassMeasurement[], stage: string, median: number): Span | null {
+  let best: { distance: number; span: Span | null } | null = null;
+  for (const pass of passes) {
+    const timing = pass.stages.find((s) => s.name === stage);
+    if (!timing) continue;
+    const distance = Math.abs(timing.ms - median);
+    if (best === null || distance < best.distance) best = { distance, span: timing.span };
+  }
+  return best?.span ?? null;
+}
+
+/** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
+export function judgeStages(passes: readonly PassMeasurement[], stageOrder: readonly string[], budgets: readonly Budget[]): StageResult[] {
+  const names = [...stageOrder];
+  for (const pass of passes) for (const s of pass.stages) if (!names.includes(s.name)) names.push(s.name);
+
+  return names.map((name) => {
+    const timings = passes.flatMap((p) => p.stages.filter((s) => s.name === name));
+    const samples = timings.map((s) => s.ms);
+    const meanStartT = timings.length ? timings.reduce((sum, s) => sum + s.startT, 0) / timings.length : null;
+    const summary = summarize(samples);
+    const budget = budgets.find((b) => b.stage === name);
+    let budgetResult: BudgetResult | null = null;
+    let verdict: StageVerdict = 'none';
+    if (budget) {
+      const value = summary ? statisticOf(summary, budget.statistic) : null;
+      budgetResult = {
+        max: budget.maxMs,
+        level: budget.level,
+        statistic: budget.statistic,
+        value,
+        line: budget.pos.line,
+        column: budget.pos.column,
+      };
+      verdict = verdictFor(budget, value);
+    }
+    return {
+      name,
+      samples,
+      summary,
+      meanStartT,
+      budget: budgetResult,
+      verdict,
+      span: summary ? representativeSpan(passes, name, summary.median) : null,
+    };
+  });
+}
+
+export function scenarioVerdict(stages: readonly StageResult[]): ScenarioVerdict {
+  return stages.some((s) => s.verdict === 'fail') ? 'fail' : 'pass';
+}

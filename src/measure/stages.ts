@@ -1,0 +1,105 @@
+import type { StageDef } from '../scenario/types.js';
+import type { Timeline } from './timeline.js';
+import type { BootEvent, Span, StageTiming } from './types.js';
+
+/** The points on a boot's timeline that the built-in stages run between. */
+export type Anchor = 'spawn' | 'kernel-zero' | 'kernel-end' | 'ready' | 'dump-end' | 'exit';
+
+export interface BuiltinStage {
+  name: string;
+  from: Anchor;
+  to: Anchor;
+  /** One line for people, shown in reports and docs. */
+  covers: string;
+  /** Which events may split the stage's offending span. */
+  spanEvents: 'all' | 'userspace';
+}
+
+/** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
+export const BUILTIN_STAGES: readonly BuiltinStage[] = [
+  { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
+  { name: 'kernel', from: 'kernel-zero', to: 'kernel-end', covers: 'kernel clock zero to the start of init', spanEvents: 'all' },
+  // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
+  // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
+  { name: 'userspace', from: 'kernel-end', to: 'ready', covers: 'init to the ready marker', spanEvents: 'userspace' },
+  // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
+  { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
+  { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
+];
+
+/** Where the kernel hands over to userspace, best first. */
+const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
+
+function findKernelEnd(events: readonly BootEvent[], readyT: number | undefined): BootEvent | undefined {
+  for (const pattern of KERNEL_END_PATTERNS) {
+    const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
+    // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
+    const found = matches[matches.length - 1];
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, number>> {
+  const { marks, alignment, events } = timeline;
+  const kernelEnd = findKernelEnd(events, marks.ready);
+  return {
+    spawn: 0,
+    'kernel-zero': alignment?.kernelZeroT,
+    'kernel-end': kernelEnd?.t ?? marks.init,
+    ready: marks.ready,
+    'dump-end': marks.dumpEnd ?? marks.ready,
+    exit: marks.exit,
+  };
+}
+
+/** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
+export function largestGap(events: readonly BootEvent[], startT: number, endT: number, edgeNames: [string, string]): Span | null {
+  const inside = events.filter((e) => e.t >= startT && e.t <= endT);
+  const points: Array<{ t: number; text: string }> = [];
+  if (inside[0]?.t !== startT) points.push({ t: startT, text: edgeNames[0] });
+  points.push(...inside);
+  if (inside[inside.length - 1]?.t !== endT) points.push({ t: endT, text: edgeNames[1] });
+  let best: Span | null = null;
+  for (let i = 1; i < points.length; i++) {
+    const from = points[i - 1]!;
+    const to = points[i]!;
+    const ms = to.t - from.t;
+    if (best === null || ms > best.ms) best = { from: from.text, to: to.text, fromT: from.t, toT: to.t, ms };
+  }
+  return best;
+}
+
+function stageTiming(name: string, startT: number, endT: number, events: readonly BootEvent[]): StageTiming {
+  return {
+    name,
+    startT,
+    endT,
+    ms: endT - startT,
+    span: largestGap(events, startT, endT, [`(start of ${name})`, `(end of ${name})`]),
+  };
+}
+
+/**
+ * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
+ * not power itself off) is left out rather than guessed.
+ */
+export function computeStages(timeline: Timeline, custom: readonly StageDef[]): StageTiming[] {
+  const anchors = resolveAnchors(timeline);
+  const stages: StageTiming[] = [];
+  for (const stage of BUILTIN_STAGES) {
+    const startT = anchors[stage.from];
+    const endT = anchors[stage.to];
+    if (startT === undefined || endT === undefined || endT < startT) continue;
+    const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
+    stages.push(stageTiming(stage.name, startT, endT, events));
+  }
+  for (const def of custom) {
+    const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
+    if (!from) continue;
+    const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
+    if (!to) continue;
+    stages.push(stageTiming(def.name, from.t, to.t, timeline.events));
+  }
+  return stages;
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { Marker } from '../../src/agent/protocol.js';
+import { advanceLiveStage, PANIC_PATTERN } from '../../src/boot/live-stage.js';
+import { measurePass } from '../../src/measure/measure-pass.js';
+import { largestGap } from '../../src/measure/stages.js';
+import { buildTimeline } from '../../src/measure/timeline.js';
+import { loadBootFixture } from '../helpers/fixtures.js';
+
+const stageOf = (m: ReturnType<typeof measurePass>, name: string) => {
+  const stage = m.stages.find((s) => s.name === name);
+  if (!stage) throw new Error(`stage ${name} missing`);
+  return stage;
+};
+
+describe('a quiet boot with a 1 s workload (cloud-quiet-sleep1)', () => {
+  const { trace } = loadBootFixture('cloud-quiet-sleep1');
+  const timeline = buildTimeline(trace);
+  const m = measurePass(trace, []);
+
+  it('pins kernel clock zero with the markers seen on both sides', () => {
+    const { alignment } = timeline;
+    expect(alignment).not.toBeNull();
+    // With `quiet`, the console carries the agent's init and ready markers, plus the kernel's own
+    // "reboot: Restarting system", which is printed at a level `quiet` does not hide.
+    expect(alignment!.pairs).toBe(3);
+    const readyOnConsole = trace.lines.find((l) => l.text === Marker.ready)!;
+    const readyInLog = trace.lines.find((l) => l.text.endsWith(`] ${Marker.ready}`))!;
+    const guestMs = Number(/\[\s*([\d.]+)\]/.exec(readyInLog.text)![1]) * 1000;
+    // The console copy can only arrive after the log record was stamped.
+    expect(alignment!.kernelZeroT).toBeLessThanOrEqual(readyOnConsole.t - guestMs + 1e-9);
+    expect(alignment!.kernelZeroT).toBeGreaterThan(0);
+  });
+
+  it('places every kernel log record on the host timeline, in order', () => {
+    const kmsg = timeline.events.filter((e) => e.source === 'kmsg');
+    expect(kmsg.length).toBeGreaterThan(300);
+    expect(kmsg[0]!.text).toMatch(/^Linux version 6\.1\.0-56-cloud-amd64/);
+    for (let i = 1; i < timeline.events.length; i++) expect(timeline.events[i]!.t).toBeGreaterThanOrEqual(timeline.events[i - 1]!.t);
+  });
+
+  it('splits the boot into the built-in stages, in order, adding up to total', () => {
+    expect(m.stages.map((s) => s.name)).toEqual(['firmware', 'kernel', 'userspace', 'shutdown', 'total']);
+    const [firmware, kernel, userspace, total] = ['firmware', 'kernel', 'userspace', 'total'].map((n) => stageOf(m, n));
+    expect(firmware!.startT).toBe(0);
+    expect(kernel!.startT).toBe(firmware!.endT);
+    expect(userspace!.startT).toBe(kernel!.endT);
+    expect(total!.endT).toBe(userspace!.endT);
+    expect(firmware!.ms + kernel!.ms + userspace!.ms).toBeCloseTo(total!.ms, 6);
+    for (const s of m.stages) expect(s.ms).toBeGreaterThan(0);
+  });
+
+  it('ends the kernel stage at "Run /init as init process"', () => {
+    const kernel = stageOf(m, 'kernel');
+    const handover = timeline.events.find((e) => e.t === kernel.endT)!;
+    expect(handover.text).toBe('Run /init as init process');
+  });
+
+  it('names the workload as the offending span of userspace', () => {
+    const span = stageOf(m, 'userspace').span!;
+    expect(span.from).toBe(Marker.init);
+    expect(span.to).toBe(Marker.ready);
+    expect(span.ms).toBeGreaterThanOrEqual(950);
+  });
+
+  it("does not let the kernel's deferred log records split a userspace gap", () => {
+    // This boot logged "tsc: Refined TSC clocksource calibration" in the middle of the sleep.
+    const userspace = stageOf(m, 'userspace');
+    const tsc = timeline.events.find((e) => e.text.startsWith('tsc: Refined TSC clocksource calibration'))!;
+    expect(tsc.origin).toBe('kernel');
+    expect(tsc.t).toBeGreaterThan(userspace.span!.fromT);
+    expect(tsc.t).toBeLessThan(userspace.span!.toT);
+  });
+
+  it("tells the kernel's records from userspace's by their syslog facility", () => {
+    const byText = (text: string) => timeline.events.find((e) => e.source === 'kmsg' && e.text === text);
+    expect(byText('Run /init as init process')?.origin).toBe('kernel');
+    // The agent's markers come from userspace; their log copies are dropped in favour of the console copies.
+    expect(timeline.events.filter((e) => e.text === Marker.init)).toEqual([expect.objectContaining({ source: 'console', origin: 'user' })]);
+  });
+
+  it('starts shutdown after the log dump and ends it at the hypervisor exit', () => {
+    const shutdown = stageOf(m, 'shutdown');
+    expect(shutdown.startT).toBe(trace.lines.find((l) => l.text === Marker.dmesgEnd)!.t);
+    expect(shutdown.endT).toBe(trace.exitT);
+  });
+
+  it('measures custom stages between regex matches', () => {
+    const custom = measurePass(trace, [
+      { name: 'workload', from: /^boot-budget:init$/, to: /^boot-budget:ready$/, pos: { line: 1, column: 1 } },
+      { name: 'never', from: /no such line/, to: /nor this/, pos: { line: 1, column: 1 } },
+    ]);
+    const workload = stageOf(custom, 'workload');
+    expect(workload.ms).toBeCloseTo(stageOf(m, 'userspace').span!.ms, 6);
+    // Custom stages see every event, so the kernel's tsc record splits this one's gaps.
+    expect(workload.span!.ms).toBeLessThan(workload.ms);
+    expect(custom.stages.find((s) => s.name === 'never')).toBeUndefined();
+  });
+});
+
+describe('a boot without quiet (cloud-verbose)', () => {
+  const { trace } = loadBootFixture('cloud-verbose');
+  const timeline = buildTimeline(trace);
+
+  it('aligns on every printk line that reached the console', () => {
+    expect(timeline.alignment!.pairs).toBeGreaterThan(300);
+  });
+
+  it('keeps one copy of each record that is both on the console and in the dump', () => {
+    const texts = timeline.events.filter((e) => e.source !== 'host').map((e) => `${e.guestT ?? ''}|${e.text}`);
+    const duplicates = texts.filter((t, i) => texts.indexOf(t) !== i && !t.endsWith('|'));
+    expect(duplicates).toEqual([]);
+    expect(timeline.events.filter((e) => e.text === 'Run /init as init process')).toHaveLength(1);
+    expect(timeline.events.filter((e) => e.text === Marker.ready)).toHaveLength(1);
+  });
+
+  it('still adds the stages up to total', () => {
+    const m = measurePass(trace, []);
+    const ms = (n: string) => m.stages.find((s) => s.name === n)!.ms;
+    expect(ms('firmware') + ms('kernel') + ms('userspace')).toBeCloseTo(ms('total'), 6);
+  });
+});
+
+describe('a boot that panics (cloud-panic)', () => {
+  const { trace } = loadBootFixture('cloud-panic');
+
+  it('was stopped at the panic line, not at a timeout', () => {
+    expect(trace.outcome.kind).toBe('panic');
+    expect(trace.lines.some((l) => PANIC_PATTERN.test(l.text))).toBe(true);
+    expect(trace.reached).toBe('kernel');
+  });
+
+  it('yields no userspace or total stage', () => {
+    const names = measurePass(trace, []).stages.map((s) => s.name);
+    expect(names).not.toContain('userspace');
+    expect(names).not.toContain('total');
+  });
+});
+
+describe('live stage', () => {
+  it('advances through the boot and never goes back', () => {
+    let stage = advanceLiveStage('firmware', '[    0.000000] Linux version 6.1.0');
+    expect(stage).toBe('kernel');
+    stage = advanceLiveStage(stage, Marker.init);
+    expect(stage).toBe('userspace');
+    stage = advanceLiveStage(stage, '[    0.5] late kernel line');
+    expect(stage).toBe('userspace');
+    stage = advanceLiveStage(stage, 'login:', /login:/);
+    expect(stage).toBe('ready');
+    expect(advanceLiveStage(stage, Marker.dmesgBegin)).toBe('shutdown');
+  });
+});
+
+describe('largestGap', () => {
+  it('counts the stage edges as events', () => {
+    const events = [
+      { t: 5, text: 'a', source: 'console' as const, origin: 'user' as const },
+      { t: 7, text: 'b', source: 'console' as const, origin: 'user' as const },
+    ];
+    expect(largestGap(events, 0, 20, ['start', 'end'])).toMatchObject({ from: 'b', to: 'end', ms: 13 });
+    expect(largestGap([], 3, 4, ['start', 'end'])).toMatchObject({ from: 'start', to: 'end', ms: 1 });
+  });
+});
