@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { defaultCacheDir } from '../artifacts/cache-dir.js';
+import { runScenarios } from '../core/run-scenarios.js';
+import { describeError, InfraError, ScenarioError, UsageError } from '../errors.js';
+import { writeResultsJson } from '../report/json.js';
+import { TerminalReporter } from '../report/progress.js';
+import { styleFor } from '../report/style.js';
+import { loadScenarios } from '../scenario/load.js';
+import { parseCliArgs, USAGE } from './args.js';
+import { ExitCode, exitCodeFor } from './exit-code.js';
+
+export interface CliIo {
+  argv: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  version: string;
+}
+
+/** argv → core → exit code. Never calls process.exit; the entry point does, after clean-up. */
+export async function runCli(io: CliIo): Promise<number> {
+  const errStyle = styleFor(io.stderr, io.env);
+  try {
+    const settings = parseCliArgs(io.argv);
+    if (settings.command === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return ExitCode.ok;
+    }
+    if (settings.command === 'version') {
+      io.stdout.write(`${io.version}\n`);
+      return ExitCode.ok;
+    }
+
+    const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd);
+    for (const error of errors) io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
+    if (errors.length) {
+      io.stderr.write(`${errors.length} scenario error${errors.length > 1 ? 's' : ''}; nothing was booted.\n`);
+      return ExitCode.usage;
+    }
+    const scenarios = settings.filter ? loaded.filter((s) => s.name.includes(settings.filter!)) : loaded;
+    if (scenarios.length === 0) throw new UsageError(`--filter "${settings.filter}" matches none of: ${loaded.map((s) => s.name).join(', ')}`);
+
+    if (settings.command === 'validate') {
+      for (const s of scenarios) io.stdout.write(`ok ${s.displayFile} (${s.name})\n`);
+      return ExitCode.ok;
+    }
+
+    const reporter = new TerminalReporter(io.stdout, io.stderr, styleFor(io.stdout, io.env));
+    const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
+    const results = await runScenarios(scenarios, { cacheDir, passes: settings.passes, warmup: settings.warmup }, { reporter });
+    if (settings.json) {
+      const file = resolve(io.cwd, settings.json);
+      await writeResultsJson(file, results);
+      io.stderr.write(`results written to ${file}\n`);
+    }
+    return exitCodeFor(results);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ScenarioError) {
+      io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    if (error instanceof InfraError) {
+      io.stderr.write(`${errStyle.red('error:')} ${describeError(error)}\n`);
+      return ExitCode.infra;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { cleanupNow } from '../boot/processes.js';
+import { VERSION } from '../version.js';
+import { runCli } from './cli.js';
+
+// A signal must not leave QEMU running or temp dirs behind; 128 + signal number is the shell's convention.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.on(signal, () => {
+    cleanupNow();
+    process.stderr.write(`\nboot-budget: ${signal}, stopped; no hypervisor left running.\n`);
+    process.exit(code);
+  });
+}
+
+try {
+  process.exitCode = await runCli({
+    argv: process.argv.slice(2),
+    cwd: process.cwd(),
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    version: VERSION,
+  });
+} catch (error) {
+  cleanupNow();
+  process.stderr.write(`boot-budget: internal error: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 3;
+}

@@ -1,0 +1,70 @@
+import { formatMs } from '../scenario/duration.js';
+import type { ProgressEvent, Reporter } from './reporter.js';
+import { renderScenario } from './terminal.js';
+import type { Style } from './style.js';
+
+interface Stream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * The CLI's reporter: progress on stderr (one live line on a terminal, plain lines in CI logs), and each scenario's
+ * chart and table on stdout as soon as it is done.
+ */
+export class TerminalReporter implements Reporter {
+  private liveLine = false;
+
+  constructor(
+    private readonly out: Stream,
+    private readonly err: Stream,
+    private readonly style: Style,
+  ) {}
+
+  progress(event: ProgressEvent): void {
+    const name = event.scenario.name;
+    switch (event.type) {
+      case 'scenario-start':
+        this.line(`[${event.index + 1}/${event.count}] ${name} (${event.scenario.displayFile})`);
+        break;
+      case 'artifact':
+        this.line(`  ${name}: ${event.message}`);
+        break;
+      case 'accel':
+        if (event.warning) this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);
+        else this.line(`  ${name}: accelerator ${event.accel}`);
+        break;
+      case 'pass-start':
+      case 'pass-stage':
+        if (this.err.isTTY) {
+          const stage = event.type === 'pass-stage' ? event.stage : 'starting';
+          this.live(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
+        }
+        break;
+      case 'pass-end':
+        this.line(
+          `  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`,
+        );
+        break;
+      case 'scenario-end':
+        this.clearLive();
+        this.out.write(`\n${renderScenario(event.result, this.style)}\n\n`);
+        break;
+    }
+  }
+
+  private live(text: string): void {
+    this.err.write(`\r\u001b[K${text}`);
+    this.liveLine = true;
+  }
+
+  private clearLive(): void {
+    if (this.liveLine) this.err.write('\r\u001b[K');
+    this.liveLine = false;
+  }
+
+  private line(text: string): void {
+    this.clearLive();
+    this.err.write(`${text}\n`);
+  }
+}

@@ -1,0 +1,62 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..', '..');
+
+/** Kernels and initramfs images are reused across test runs; the cache is part of the product, not a leftover. */
+export const TEST_CACHE_DIR = join(REPO, 'node_modules', '.cache', 'boot-budget-tests');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliHandle {
+  child: ReturnType<typeof spawn>;
+  done: Promise<CliRun>;
+}
+
+/** Runs the CLI from source exactly as the bundle's entry point does: a real process, real exit code, real signals. */
+export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliHandle {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], {
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliRun>((resolvePromise) => {
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr, ms: Date.now() - started }));
+  });
+  return { child, done };
+}
+
+export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return startCli(args, options).done;
+}
+
+/** Hypervisor processes whose command line mentions `needle` (a test's own temp or cache path). */
+export function hypervisorsMentioning(needle: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-a', '-f', 'qemu-system'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(needle) && !line.includes('pgrep'));
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** A temporary directory of scenario files, removed by the returned function. */
+export function scenarioDir(files: Record<string, string>): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'boot-budget-e2e-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
