@@ -15,6 +15,7 @@ import {
   type Node as YamlNode,
   type Pair,
 } from 'yaml';
+import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { ScenarioError, UsageError } from '../errors.js';
 import { parseDuration, parseMemory } from './duration.js';
@@ -442,33 +443,13 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const distance = levenshtein(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
   return bestDistance <= limit ? best : undefined;
-}
-
-/** Optimal string alignment distance: Levenshtein plus adjacent transpositions, the commonest typo. */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        value = Math.min(value, d[i - 2]![j - 2]! + 1);
-      }
-      d[i]![j] = value;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 // ───────────────────────────── schema and data lookups ─────────────────────────────
