@@ -859,6 +859,12 @@ var processes = __nccwpck_require__(5253);
 
 
 const STDERR_TAIL_BYTES = 4096;
+/**
+ * Once the agent has dumped the log, the guest only has to power off. One that does not (a machine type whose reboot
+ * does not end the VM) is killed after this grace period rather than at the full timeout; the boot is still measured,
+ * without a shutdown stage.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
 function msSince(start) {
     return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -887,13 +893,18 @@ function runPass(command, options) {
             if (next !== stage) {
                 stage = next;
                 options.onStage?.(stage);
+                if (stage === 'shutdown') {
+                    clearTimeout(timer);
+                    timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
+                }
             }
         });
-        const timer = setTimeout(() => {
+        const expire = (afterMs) => () => {
             if (outcome === null)
-                outcome = { kind: 'timeout', afterMs: options.timeoutMs };
+                outcome = { kind: 'timeout', afterMs };
             (0,processes/* killProcessGroup */.$X)(child);
-        }, options.timeoutMs);
+        };
+        let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
         child.stdout.on('data', (chunk) => splitter.push(chunk, msSince(start)));
         child.stderr.on('data', (chunk) => {
             stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -1023,11 +1034,14 @@ const execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_
 const QEMU_BINARY = 'qemu-system-x86_64';
 const qemu_INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
 /**
- * Kernel parameters a machine needs to boot at all under a given accelerator. Measured here: microvm under TCG hangs
- * after "tsc: Marking TSC unstable" unless the early TSC frequency is given.
+ * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
+ * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
+ * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
+ *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
  */
 const MACHINE_QUIRKS = [
     { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
+    { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
 ];
 /** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
 const SAFETY_PARAMS = [{ key: 'panic', param: 'panic=-1' }];
@@ -1036,7 +1050,7 @@ function hasParam(cmdline, key) {
 }
 function effectiveCmdline(request) {
     const extra = [
-        ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && q.accel === request.accel),
+        ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
         ...SAFETY_PARAMS,
     ]
         .filter((p) => !hasParam(request.cmdline, p.key))
@@ -1187,6 +1201,7 @@ function scenarioVerdict(stages) {
 }
 
 ;// CONCATENATED MODULE: ./src/measure/stages.ts
+
 /** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
 const BUILTIN_STAGES = [
     { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
@@ -1213,13 +1228,14 @@ function findKernelEnd(events, readyT) {
 function resolveAnchors(timeline) {
     const { marks, alignment, events } = timeline;
     const kernelEnd = findKernelEnd(events, marks.ready);
+    const at = (t, label) => (t === undefined ? undefined : { t, label });
     return {
-        spawn: 0,
-        'kernel-zero': alignment?.kernelZeroT,
-        'kernel-end': kernelEnd?.t ?? marks.init,
-        ready: marks.ready,
-        'dump-end': marks.dumpEnd ?? marks.ready,
-        exit: marks.exit,
+        spawn: { t: 0, label: '(hypervisor spawned)' },
+        'kernel-zero': at(alignment?.kernelZeroT, '(kernel clock zero)'),
+        'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, Marker.init),
+        ready: at(marks.ready, '(ready)'),
+        'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
+        exit: at(marks.exit, '(hypervisor exited)'),
     };
 }
 /** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
@@ -1241,13 +1257,13 @@ function largestGap(events, startT, endT, edgeNames) {
     }
     return best;
 }
-function stageTiming(name, startT, endT, events) {
+function stageTiming(name, start, end, events) {
     return {
         name,
-        startT,
-        endT,
-        ms: endT - startT,
-        span: largestGap(events, startT, endT, [`(start of ${name})`, `(end of ${name})`]),
+        startT: start.t,
+        endT: end.t,
+        ms: end.t - start.t,
+        span: largestGap(events, start.t, end.t, [start.label, end.label]),
     };
 }
 /**
@@ -1258,12 +1274,12 @@ function computeStages(timeline, custom) {
     const anchors = resolveAnchors(timeline);
     const stages = [];
     for (const stage of BUILTIN_STAGES) {
-        const startT = anchors[stage.from];
-        const endT = anchors[stage.to];
-        if (startT === undefined || endT === undefined || endT < startT)
+        const start = anchors[stage.from];
+        const end = anchors[stage.to];
+        if (start === undefined || end === undefined || end.t < start.t)
             continue;
         const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
-        stages.push(stageTiming(stage.name, startT, endT, events));
+        stages.push(stageTiming(stage.name, start, end, events));
     }
     for (const def of custom) {
         const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
@@ -1272,7 +1288,7 @@ function computeStages(timeline, custom) {
         const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
         if (!to)
             continue;
-        stages.push(stageTiming(def.name, from.t, to.t, timeline.events));
+        stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
     }
     return stages;
 }
@@ -1335,7 +1351,8 @@ function buildTimeline(trace, readyRegex) {
         }
         consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
     }
-    if (trace.exitT !== null)
+    // Only an exit the guest caused ends its shutdown; a kill at the timeout says nothing about the guest.
+    if (trace.exitT !== null && trace.outcome.kind === 'exited')
         marks.exit = trace.exitT;
     const alignment = alignClocks(consoleEvents, logRecords);
     const events = [{ t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' }];

@@ -11,11 +11,14 @@ export const QEMU_BINARY = 'qemu-system-x86_64';
 const INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
 
 /**
- * Kernel parameters a machine needs to boot at all under a given accelerator. Measured here: microvm under TCG hangs
- * after "tsc: Marking TSC unstable" unless the early TSC frequency is given.
+ * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
+ * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
+ * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
+ *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
  */
-const MACHINE_QUIRKS: ReadonlyArray<{ machine: Machine; accel: Accel; param: string; key: string }> = [
+const MACHINE_QUIRKS: ReadonlyArray<{ machine: Machine; accel?: Accel; param: string; key: string }> = [
   { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
+  { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
 ];
 
 /** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
@@ -27,7 +30,7 @@ function hasParam(cmdline: string, key: string): boolean {
 
 export function effectiveCmdline(request: Pick<BootRequest, 'cmdline' | 'machine' | 'accel'>): string {
   const extra = [
-    ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && q.accel === request.accel),
+    ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
     ...SAFETY_PARAMS,
   ]
     .filter((p) => !hasParam(request.cmdline, p.key))

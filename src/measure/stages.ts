@@ -1,3 +1,4 @@
+import { Marker } from '../agent/protocol.js';
 import type { StageDef } from '../scenario/types.js';
 import type { Timeline } from './timeline.js';
 import type { BootEvent, Span, StageTiming } from './types.js';
@@ -40,16 +41,23 @@ function findKernelEnd(events: readonly BootEvent[], readyT: number | undefined)
   return undefined;
 }
 
-function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, number>> {
+interface AnchorPoint {
+  t: number;
+  /** What happened there, as the edge of a span: the log line itself where there is one. */
+  label: string;
+}
+
+function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, AnchorPoint>> {
   const { marks, alignment, events } = timeline;
   const kernelEnd = findKernelEnd(events, marks.ready);
+  const at = (t: number | undefined, label: string) => (t === undefined ? undefined : { t, label });
   return {
-    spawn: 0,
-    'kernel-zero': alignment?.kernelZeroT,
-    'kernel-end': kernelEnd?.t ?? marks.init,
-    ready: marks.ready,
-    'dump-end': marks.dumpEnd ?? marks.ready,
-    exit: marks.exit,
+    spawn: { t: 0, label: '(hypervisor spawned)' },
+    'kernel-zero': at(alignment?.kernelZeroT, '(kernel clock zero)'),
+    'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, Marker.init),
+    ready: at(marks.ready, '(ready)'),
+    'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
+    exit: at(marks.exit, '(hypervisor exited)'),
   };
 }
 
@@ -70,13 +78,13 @@ export function largestGap(events: readonly BootEvent[], startT: number, endT: n
   return best;
 }
 
-function stageTiming(name: string, startT: number, endT: number, events: readonly BootEvent[]): StageTiming {
+function stageTiming(name: string, start: AnchorPoint, end: AnchorPoint, events: readonly BootEvent[]): StageTiming {
   return {
     name,
-    startT,
-    endT,
-    ms: endT - startT,
-    span: largestGap(events, startT, endT, [`(start of ${name})`, `(end of ${name})`]),
+    startT: start.t,
+    endT: end.t,
+    ms: end.t - start.t,
+    span: largestGap(events, start.t, end.t, [start.label, end.label]),
   };
 }
 
@@ -88,18 +96,18 @@ export function computeStages(timeline: Timeline, custom: readonly StageDef[]): 
   const anchors = resolveAnchors(timeline);
   const stages: StageTiming[] = [];
   for (const stage of BUILTIN_STAGES) {
-    const startT = anchors[stage.from];
-    const endT = anchors[stage.to];
-    if (startT === undefined || endT === undefined || endT < startT) continue;
+    const start = anchors[stage.from];
+    const end = anchors[stage.to];
+    if (start === undefined || end === undefined || end.t < start.t) continue;
     const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
-    stages.push(stageTiming(stage.name, startT, endT, events));
+    stages.push(stageTiming(stage.name, start, end, events));
   }
   for (const def of custom) {
     const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
     if (!from) continue;
     const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
     if (!to) continue;
-    stages.push(stageTiming(def.name, from.t, to.t, timeline.events));
+    stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
   }
   return stages;
 }

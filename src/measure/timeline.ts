@@ -71,7 +71,8 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
     }
     consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
   }
-  if (trace.exitT !== null) marks.exit = trace.exitT;
+  // Only an exit the guest caused ends its shutdown; a kill at the timeout says nothing about the guest.
+  if (trace.exitT !== null && trace.outcome.kind === 'exited') marks.exit = trace.exitT;
 
   const alignment = alignClocks(consoleEvents, logRecords);
   const events: BootEvent[] = [{ t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' }];

@@ -90,6 +90,19 @@ describe('end to end, real QEMU', () => {
     expect(userspace.span).toMatchObject({ from: 'boot-budget:init', to: 'boot-budget:ready' });
   });
 
+  it('boots microvm, which ends the pass by itself so its shutdown is measured', async () => {
+    const dir = withScenarios({ 'microvm.yaml': base('microvm', '').replace('machine: pc', 'machine: microvm') });
+    const json = join(dir, 'results.json');
+    const run = await runCli([dir, '--json', json, ...cacheArgs]);
+    expect(run.code).toBe(0);
+    const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
+    expect(scenario.machine).toBe('microvm');
+    expect(scenario.cmdline).toMatch(/reboot=t/);
+    if (scenario.accel === 'tcg') expect(scenario.cmdline).toMatch(/tsc_early_khz=/);
+    expect(scenario.stages.shutdown.samples).toHaveLength(1);
+    expect(scenario.stages.shutdown.median).toBeLessThan(5_000);
+  });
+
   it('exits 3 at once when kvm: required meets an unusable KVM', async () => {
     const probe = await probeKvm(QEMU_BINARY);
     const dir = withScenarios({ 'kvm.yaml': base('needs-kvm', '').replace('kvm: auto', 'kvm: required') });

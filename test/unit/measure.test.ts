@@ -160,3 +160,20 @@ describe('largestGap', () => {
     expect(largestGap([], 3, 4, ['start', 'end'])).toMatchObject({ from: 'start', to: 'end', ms: 1 });
   });
 });
+
+describe('span edges', () => {
+  it('are the anchor lines themselves, so a span never names a placeholder when a real line bounds it', () => {
+    const { trace } = loadBootFixture('cloud-verbose');
+    const userspace = measurePass(trace, []).stages.find((s) => s.name === 'userspace')!;
+    // No run lines: userspace is just the agent starting, from the kernel's hand-over to the init marker.
+    expect(userspace.span).toMatchObject({ from: 'Run /init as init process', to: Marker.init });
+  });
+});
+
+describe('a guest that was killed instead of exiting', () => {
+  it('gets no shutdown stage', () => {
+    const { trace } = loadBootFixture('cloud-quiet-sleep1');
+    const killed = { ...trace, outcome: { kind: 'timeout' as const, afterMs: 10_000 } };
+    expect(measurePass(killed, []).stages.map((s) => s.name)).toEqual(['firmware', 'kernel', 'userspace', 'total']);
+  });
+});
