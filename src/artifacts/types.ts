@@ -34,3 +34,15 @@ export interface RootfsSource<S extends RootfsSpec = RootfsSpec> {
   readonly kind: S['kind'];
   build(spec: S, scenario: Scenario, ctx: ArtifactContext): Promise<RootfsArtifact>;
 }
+
+/**
+ * A second-level cache shared between machines, such as GitHub's Actions cache. Entries are directories named by
+ * immutable keys (`boot-budget-<kind>-<hash>`): a key is saved once, on a miss, and never overwritten. Failures are
+ * the adapter's to swallow as warnings; a run never fails because a remote cache did.
+ */
+export interface RemoteCache {
+  /** Restores the entry into `dir` (which it creates); true on a hit. */
+  restore(key: string, dir: string): Promise<boolean>;
+  /** Saves `dir` under `key`. */
+  save(key: string, dir: string): Promise<void>;
+}
