@@ -1,23 +1,62 @@
+import { InfraError } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { aptKernel } from './kernel/apt.js';
+import { buildKernel } from './kernel/build.js';
 import { pathKernel } from './kernel/path.js';
+import { urlKernel } from './kernel/url.js';
 import { busyboxRootfs } from './rootfs/busybox.js';
+import { diskRootfs } from './rootfs/disk.js';
+import { ext4Rootfs, initramfsRootfs } from './rootfs/tree-rootfs.js';
 import type { ArtifactContext, KernelArtifact, RootfsArtifact } from './types.js';
 
+/**
+ * File-system failures (a missing tarball, a full disk) and the cpio writer's complaints are about the user's inputs or
+ * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run.
+ */
+async function asInfra<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InfraError) throw error;
+    const err = error as NodeJS.ErrnoException;
+    if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? '')) throw new InfraError(`${what}: ${err.message}`);
+    throw error;
+  }
+}
+
 export async function resolveKernel(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
+  return asInfra('kernel', () => resolveKernelSpec(scenario, ctx));
+}
+
+async function resolveKernelSpec(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
   const spec = scenario.kernel;
   switch (spec.kind) {
     case 'path':
       return pathKernel.resolve(spec, ctx);
     case 'apt':
       return aptKernel.resolve(spec, ctx);
+    case 'url':
+      return urlKernel.resolve(spec, ctx);
+    case 'build':
+      return buildKernel.resolve(spec, ctx);
   }
 }
 
-export async function buildRootfs(scenario: Scenario, ctx: ArtifactContext): Promise<RootfsArtifact> {
+/** `kernel` tells a disk rootfs which root device the kernel can reach without modules. */
+export async function buildRootfs(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {
+  return asInfra('rootfs', () => buildRootfsSpec(scenario, ctx, kernel));
+}
+
+async function buildRootfsSpec(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {
   const spec = scenario.rootfs;
   switch (spec.kind) {
     case 'busybox':
       return busyboxRootfs.build(spec, scenario, ctx);
+    case 'initramfs':
+      return initramfsRootfs.build(spec, scenario, ctx);
+    case 'ext4':
+      return ext4Rootfs.build(spec, scenario, ctx, kernel);
+    case 'disk':
+      return diskRootfs.build(spec, scenario, ctx, kernel);
   }
 }

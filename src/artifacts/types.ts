@@ -6,6 +6,10 @@ export interface ArtifactContext {
   cacheDir: string;
   /** One line of progress for people ("downloading linux-image-…"). */
   log(message: string): void;
+  /** A shared second-level cache (GitHub's Actions cache) behind the local store, when running where one exists. */
+  remoteCache?: RemoteCache;
+  /** A line that replaces the previous one, for progress on a terminal; without it, progress comes as periodic `log` lines. */
+  live?(message: string): void;
 }
 
 export interface KernelArtifact {
@@ -13,6 +17,18 @@ export interface KernelArtifact {
   path: string;
   /** Short human description, e.g. `linux-image-6.1.0-56-cloud-amd64 6.1.192-2 (apt)`. */
   description: string;
+  /** The kernel's /lib/modules/<version> tree, when known (apt kernels keep theirs). */
+  modulesDir?: string;
+  /** The kernel's .config, when known (kernels built from source). */
+  configPath?: string;
+}
+
+/** A disk the guest boots from. Never written to: QEMU gets it with snapshot=on. */
+export interface DriveArtifact {
+  path: string;
+  format: 'raw' | 'qcow2';
+  /** How it is attached: built-in NVMe or virtio-blk, whichever the kernel can use without modules. */
+  interface: 'nvme' | 'virtio';
 }
 
 export interface RootfsArtifact {
@@ -21,6 +37,12 @@ export interface RootfsArtifact {
   /** True when boot-budget's agent is /init and will print the markers. */
   agent: boolean;
   description: string;
+  /** Block devices to attach, for a disk root. */
+  drives?: DriveArtifact[];
+  /** Kernel parameters the rootfs needs (`root=`, `init=`), each added only when the cmdline lacks its key. */
+  cmdline?: string[];
+  /** How the root device is reached, e.g. `nvme (built into the kernel) → /dev/nvme0n1`; shown in results. */
+  rootDevice?: string;
 }
 
 /** A way to obtain a kernel. One implementation per `kernel:` variant; later issues add url and build. */
@@ -32,7 +54,7 @@ export interface KernelSource<S extends KernelSpec = KernelSpec> {
 /** A way to obtain a root filesystem. One implementation per `rootfs:` variant. */
 export interface RootfsSource<S extends RootfsSpec = RootfsSpec> {
   readonly kind: S['kind'];
-  build(spec: S, scenario: Scenario, ctx: ArtifactContext): Promise<RootfsArtifact>;
+  build(spec: S, scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact>;
 }
 
 /**

@@ -92,8 +92,9 @@ describe('busyboxRootfs.build', () => {
 
     const first = await busyboxRootfs.build({ kind: 'busybox' }, scenario, ctx);
     expect(first.agent).toBe(true);
-    expect(first.initrd?.startsWith(`${cacheDir}/rootfs/`)).toBe(true);
-    expect(first.initrd).toMatch(/\/busybox-[0-9a-f]{16}\.cpio\.gz$/);
+    // A store entry: store/<kind>/<sha256 of busybox + agent>/initramfs.cpio.gz.
+    expect(first.initrd?.startsWith(`${cacheDir}/store/initramfs-busybox/`)).toBe(true);
+    expect(first.initrd).toMatch(/\/[0-9a-f]{64}\/initramfs\.cpio\.gz$/);
     expect(first.description).toMatch(/^busybox \d+\.\d+\S* initramfs \(\d+ KiB\)$/);
     expect(logs).toHaveLength(1);
 
@@ -115,7 +116,7 @@ describe('busyboxRootfs.build', () => {
     expect(readFileSync(path).equals(bytes)).toBe(true);
     expect(logs).toHaveLength(1);
     // No temporary files left beside the archive.
-    expect(readdirSync(join(cacheDir, 'rootfs'))).toEqual([path.split('/').pop()]);
+    expect(readdirSync(join(cacheDir, 'store', 'initramfs-busybox'))).toEqual([path.split('/').at(-2)]);
 
     // Different run lines are a different /init, so a different archive.
     const other = await busyboxRootfs.build({ kind: 'busybox' }, { run: ['true'] } as Scenario, ctx);

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InfraError } from '../../errors.js';
+import { storeFor } from '../cache/context.js';
+import { hashParts } from '../cache/store.js';
 import type { KernelSource } from '../types.js';
 
 const run = promisify(execFile);
@@ -64,45 +66,48 @@ async function findVmlinuz(root: string): Promise<string | null> {
 
 /**
  * `kernel: {apt: PACKAGE}`: fetched with `apt-get download` and unpacked with `dpkg-deb -x`, both without root and
- * without touching the host's installed packages. Cached by package name and version.
+ * without touching the host's installed packages. Stored by package name and version; the kernel's /lib/modules is
+ * kept beside vmlinuz, because Debian's cloud kernel builds its virtio drivers as modules.
  */
 export const aptKernel: KernelSource<{ kind: 'apt'; package: string }> = {
   kind: 'apt',
   async resolve(spec, ctx) {
     const pkg = await resolveVersioned(spec.package);
     const description = `${pkg.name} ${pkg.version} (apt${pkg.name === spec.package ? '' : ` via ${spec.package}`})`;
-    const entry = join(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
-    const kernelPath = join(entry, 'vmlinuz');
-    if (existsSync(kernelPath)) return { path: kernelPath, description };
-
-    ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
-    await mkdir(join(ctx.cacheDir, 'kernels', 'apt'), { recursive: true });
-    const work = await mkdtemp(`${entry}.partial-`);
-    try {
-      try {
-        await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
-      } catch (error) {
-        const err = error as { stderr?: string; message: string };
-        throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
+    const key = hashParts(['kernel-apt/1', pkg.name, pkg.version]);
+    const entry = await storeFor(ctx).get('kernel-apt', key, `${pkg.name} ${pkg.version}`, async (staged) => {
+      // Caches from before the store kept the same files under kernels/apt/; move them in rather than download again.
+      const legacy = join(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
+      if (existsSync(join(legacy, 'vmlinuz'))) {
+        ctx.log(`moving ${pkg.name} ${pkg.version} from the old cache layout into the store`);
+        await rename(join(legacy, 'vmlinuz'), join(staged, 'vmlinuz'));
+        if (existsSync(join(legacy, 'modules'))) await rename(join(legacy, 'modules'), join(staged, 'modules'));
+        await rm(legacy, { recursive: true, force: true });
+        return;
       }
-      const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
-      if (!deb) throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
-      const unpacked = join(work, 'root');
-      await run('dpkg-deb', ['-x', join(work, deb), unpacked]);
-      const vmlinuz = await findVmlinuz(unpacked);
-      if (!vmlinuz) throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
-      const staged = join(work, 'entry');
-      await mkdir(staged);
-      await rename(vmlinuz, join(staged, 'vmlinuz'));
-      // Later issues need the modules (virtio as modules in Debian's cloud kernel); keep them beside the kernel.
-      if (existsSync(join(unpacked, 'lib', 'modules'))) await rename(join(unpacked, 'lib', 'modules'), join(staged, 'modules'));
-      // Rename last and atomically: a cache entry either exists whole or not at all.
-      await rename(staged, entry).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-      });
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-    return { path: kernelPath, description };
+      ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
+      const work = join(staged, '.work');
+      await mkdir(work);
+      try {
+        try {
+          await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
+        } catch (error) {
+          const err = error as { stderr?: string; message: string };
+          throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
+        }
+        const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
+        if (!deb) throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
+        const unpacked = join(work, 'root');
+        await run('dpkg-deb', ['-x', join(work, deb), unpacked]);
+        const vmlinuz = await findVmlinuz(unpacked);
+        if (!vmlinuz) throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
+        await rename(vmlinuz, join(staged, 'vmlinuz'));
+        if (existsSync(join(unpacked, 'lib', 'modules'))) await rename(join(unpacked, 'lib', 'modules'), join(staged, 'modules'));
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    });
+    const modules = join(entry.dir, 'modules');
+    return { path: join(entry.dir, 'vmlinuz'), description, ...(existsSync(modules) ? { modulesDir: modules } : {}) };
   },
 };

@@ -3,12 +3,14 @@
  * archive entries, so it needs neither root nor a cpio binary, and cached by content so passes and reruns reuse it.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { ringFiles } from '../../agent/ring.js';
 import { agentScript } from '../../agent/script.js';
 import { InfraError } from '../../errors.js';
+import { storeFor } from '../cache/context.js';
 import type { RootfsSource } from '../types.js';
 import { type CpioEntry, gzipCpio, writeCpio } from './cpio.js';
 
@@ -95,6 +97,8 @@ export function buildBusyboxInitramfs(busyboxBytes: Buffer, applets: string[], r
     { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
     { path: 'bin/busybox', type: 'file', mode: 0o755, data: busyboxBytes },
     { path: 'init', type: 'file', mode: 0o755, data: Buffer.from(agentScript(run), 'utf8') },
+    // The doorbells' one-byte I/O-port writers (src/agent/ring.ts).
+    ...ringFiles().map((f): CpioEntry => ({ path: f.path, type: 'file', mode: 0o755, data: f.data })),
   ];
   const names = new Set(applets.filter((name) => /^[^/\0]+$/.test(name) && !['.', '..', 'busybox'].includes(name)));
   for (const name of names) entries.push({ path: `bin/${name}`, type: 'symlink', target: 'busybox' });
@@ -113,19 +117,6 @@ function cacheKey(busyboxBytes: Buffer, script: string): string {
   return hash.digest('hex');
 }
 
-/** Readers either see no file or a whole one, even when two runs build the same archive at once. */
-async function writeAtomically(path: string, data: Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-}
-
 async function sizeIfPresent(path: string): Promise<number | undefined> {
   try {
     const st = await stat(path);
@@ -140,14 +131,19 @@ export const busyboxRootfs: RootfsSource<{ kind: 'busybox' }> = {
   async build(_spec, scenario, ctx) {
     const busybox = await findStaticBusybox();
     const key = cacheKey(busybox.bytes, agentScript(scenario.run));
-    const path = resolve(join(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
-    let size = await sizeIfPresent(path);
-    if (size === undefined) {
+    const entry = await storeFor(ctx).get('initramfs-busybox', key, `busybox ${busyboxVersion(busybox.bytes)} initramfs`, async (dir) => {
+      // Caches from before the store kept the archive under rootfs/; reuse it instead of rebuilding.
+      const legacy = resolve(join(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
+      if ((await sizeIfPresent(legacy)) !== undefined) {
+        await rename(legacy, join(dir, 'initramfs.cpio.gz'));
+        return;
+      }
       ctx.log(`building busybox initramfs from ${busybox.path}`);
       const initramfs = buildBusyboxInitramfs(busybox.bytes, await listApplets(busybox.path), scenario.run);
-      await writeAtomically(path, initramfs);
-      size = initramfs.length;
-    }
+      await writeFile(join(dir, 'initramfs.cpio.gz'), initramfs);
+    });
+    const path = join(entry.dir, 'initramfs.cpio.gz');
+    const size = (await sizeIfPresent(path)) ?? 0;
     return {
       initrd: path,
       agent: true,

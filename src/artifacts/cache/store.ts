@@ -1,0 +1,326 @@
+/**
+ * The content-addressed artifact store under `<cacheDir>/store/<kind>/<key>/`. A key is the sha256 of everything an
+ * artifact's bytes depend on, so an entry is immutable: it is written once (into a temp dir, then renamed into place)
+ * and never updated. Each entry carries a manifest with the sha256 of every file; reading an entry re-hashes it, and
+ * a corrupt entry is removed and rebuilt with a warning rather than booted. Writers of one key are kept apart by a
+ * lock (proper-lockfile, with stale-lock detection), so a second boot-budget process waits for the first one's build
+ * and then reuses it.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { InfraError } from '../../errors.js';
+import type { RemoteCache } from '../types.js';
+
+export const MANIFEST = '.boot-budget-manifest.json';
+const STORE_DIR = 'store';
+const KIND_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+export interface Manifest {
+  version: 1;
+  kind: string;
+  key: string;
+  created: string;
+  /** What the entry is, for `cache list`. */
+  description: string;
+  /** Relative path → `sha256:<hex>` for files, `symlink:<target>` for links, `dir` for directories. */
+  files: Record<string, string>;
+}
+
+export interface StoreEntry {
+  dir: string;
+  manifest: Manifest;
+  /** False when this call built (or restored) the entry. */
+  hit: boolean;
+  /** Set when the entry came from the remote cache. */
+  remote?: boolean;
+}
+
+export interface StoreOptions {
+  cacheDir: string;
+  warn(message: string): void;
+  remote?: RemoteCache;
+  /** How long to wait for another process's lock before giving up; a kernel build can hold it for many minutes. */
+  lockWaitMs?: number;
+}
+
+/** sha256 over length-prefixed parts, so that one split of the bytes into parts never hashes like another. */
+export function hashParts(parts: ReadonlyArray<string | Buffer>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    const length = Buffer.alloc(8);
+    length.writeBigUInt64BE(BigInt(bytes.length));
+    hash.update(length).update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Every file, link and directory under `root`, without following links, in a stable order. */
+export async function describeTree(root: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const toHash: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      const path = join(dir, name);
+      const rel = relative(root, path);
+      if (rel === MANIFEST) continue;
+      const st = await lstat(path);
+      if (st.isDirectory()) {
+        files[rel] = 'dir';
+        await walk(path);
+      } else if (st.isSymbolicLink()) files[rel] = `symlink:${await readlink(path)}`;
+      else if (st.isFile()) {
+        files[rel] = '';
+        toHash.push(rel);
+      }
+    }
+  };
+  await walk(root);
+  // An unpacked kernel tree is ~84,000 files; hashing them one at a time is bound by per-file latency, not by bytes.
+  let next = 0;
+  const worker = async () => {
+    while (next < toHash.length) {
+      const rel = toHash[next++]!;
+      files[rel] = `sha256:${await sha256File(join(root, rel))}`;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return files;
+}
+
+/** A content hash of a directory tree: names, kinds, executable bits, file bytes and link targets. */
+export async function hashTree(root: string): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const name of (await readdir(dir)).sort()) {
+      const path = join(dir, name);
+      const st = await lstat(path);
+      const rel = relative(root, path);
+      if (st.isDirectory()) {
+        parts.push(`d ${rel}`);
+        await walk(path);
+      } else if (st.isSymbolicLink()) parts.push(`l ${rel} ${await readlink(path)}`);
+      else if (st.isFile()) parts.push(`f ${rel} ${(st.mode & 0o111) !== 0 ? 'x' : '-'} ${await sha256File(path)}`);
+    }
+  };
+  await walk(root);
+  return hashParts(parts);
+}
+
+export class ArtifactStore {
+  constructor(private readonly options: StoreOptions) {}
+
+  get root(): string {
+    return join(this.options.cacheDir, STORE_DIR);
+  }
+
+  entryDir(kind: string, key: string): string {
+    return join(this.root, kind, key);
+  }
+
+  /**
+   * The entry for (kind, key), building it with `build(dir)` when it is missing or corrupt. `build` writes the
+   * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds.
+   */
+  async get(
+    kind: string,
+    key: string,
+    description: string,
+    build: (dir: string) => Promise<void>,
+    /** `remote: false` keeps an entry out of the remote cache (an unpacked source tree is cheaper to unpack again). */
+    options: { remote?: boolean } = {},
+  ): Promise<StoreEntry> {
+    if (!KIND_PATTERN.test(kind) || !/^[0-9a-f]{16,64}$/.test(key)) throw new Error(`bad store address ${kind}/${key}`);
+    const dir = this.entryDir(kind, key);
+    const found = await this.read(kind, key);
+    if (found) return { dir, manifest: found, hit: true };
+
+    await mkdir(join(this.root, kind), { recursive: true });
+    return this.withLock(dir, async () => {
+      // Another process may have finished the entry while this one waited for the lock.
+      const again = await this.read(kind, key);
+      if (again) return { dir, manifest: again, hit: true };
+
+      const remoteKey = `boot-budget-${kind}-${key}`;
+      const remote = options.remote === false ? undefined : this.options.remote;
+      if (remote) {
+        const staged = await this.stagingDir(dir);
+        try {
+          if (await remote.restore(remoteKey, staged)) {
+            const manifest = await this.verify(staged, kind, key);
+            if (manifest) {
+              await rename(staged, dir);
+              return { dir, manifest, hit: false, remote: true };
+            }
+            this.options.warn(`the remote cache entry ${remoteKey} failed verification; building it here instead`);
+          }
+        } finally {
+          await rm(staged, { recursive: true, force: true });
+        }
+      }
+
+      const staged = await this.stagingDir(dir);
+      let manifest: Manifest;
+      try {
+        await build(staged);
+        manifest = {
+          version: 1,
+          kind,
+          key,
+          created: new Date().toISOString(),
+          description,
+          files: await describeTree(staged),
+        };
+        await writeFile(join(staged, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+        await rename(staged, dir);
+      } finally {
+        await rm(staged, { recursive: true, force: true });
+      }
+      // Keys are immutable, so the remote copy is saved once, on this miss, and never overwritten.
+      if (remote) await remote.save(remoteKey, dir);
+      return { dir, manifest, hit: false };
+    });
+  }
+
+  /** The verified manifest of an existing entry; a corrupt entry is removed (with a warning) and reads as missing. */
+  async read(kind: string, key: string): Promise<Manifest | undefined> {
+    const dir = this.entryDir(kind, key);
+    try {
+      await stat(join(dir, MANIFEST));
+    } catch {
+      return undefined;
+    }
+    const manifest = await this.verify(dir, kind, key);
+    if (manifest) {
+      // The directory's mtime records the last use, which `cache prune --older-than` goes by.
+      const now = new Date();
+      await utimes(dir, now, now).catch(() => undefined);
+      return manifest;
+    }
+    this.options.warn(`cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`);
+    await this.withLock(dir, async () => {
+      const trash = `${dir}.corrupt-${process.pid}-${randomBytes(4).toString('hex')}`;
+      await rename(dir, trash).catch(() => undefined);
+      await rm(trash, { recursive: true, force: true });
+    });
+    return undefined;
+  }
+
+  private async verify(dir: string, kind: string, key: string): Promise<Manifest | undefined> {
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
+    } catch {
+      return undefined;
+    }
+    if (manifest.version !== 1 || manifest.kind !== kind || manifest.key !== key) return undefined;
+    const actual = await describeTree(dir).catch(() => undefined);
+    if (!actual) return undefined;
+    const expected = manifest.files;
+    const keys = Object.keys(expected);
+    if (keys.length !== Object.keys(actual).length) return undefined;
+    return keys.every((k) => actual[k] === expected[k]) ? manifest : undefined;
+  }
+
+  private async stagingDir(dir: string): Promise<string> {
+    const staged = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await mkdir(staged, { recursive: true });
+    return staged;
+  }
+
+  /** Runs `fn` holding the lock of `path` (a sibling `<path>.lock` directory), waiting for other holders. */
+  async withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(path, fn, this.options.lockWaitMs, this.options.warn);
+  }
+
+  /** All entries, for `cache list` and `cache prune`. */
+  async list(): Promise<Array<{ kind: string; key: string; dir: string; bytes: number; lastUsed: Date; description: string }>> {
+    const out = [];
+    let kinds: string[] = [];
+    try {
+      kinds = (await readdir(this.root)).sort();
+    } catch {
+      return [];
+    }
+    for (const kind of kinds) {
+      if (!KIND_PATTERN.test(kind)) continue;
+      for (const key of (await readdir(join(this.root, kind))).sort()) {
+        if (!/^[0-9a-f]+$/.test(key)) continue;
+        const dir = join(this.root, kind, key);
+        let manifest: Manifest;
+        try {
+          manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as Manifest;
+        } catch {
+          continue;
+        }
+        const st = await stat(dir);
+        out.push({ kind, key, dir, bytes: await treeBytes(dir), lastUsed: st.mtime, description: manifest.description });
+      }
+    }
+    return out;
+  }
+
+  /** Removes one entry under its lock, so a process reading or building it is not pulled from under. */
+  async remove(kind: string, key: string): Promise<void> {
+    const dir = this.entryDir(kind, key);
+    await this.withLock(dir, async () => {
+      const trash = `${dir}.removed-${process.pid}-${randomBytes(4).toString('hex')}`;
+      await rename(dir, trash).catch(() => undefined);
+      await rm(trash, { recursive: true, force: true });
+    });
+  }
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await treeBytes(path);
+    else if (entry.isFile() && entry.name !== MANIFEST) total += (await lstat(path)).size;
+  }
+  return total;
+}
+
+/**
+ * proper-lockfile keeps the lock fresh by touching it every few seconds; a lock whose holder died goes stale after
+ * `stale` ms and is taken over. Waiting is a poll, because a kernel build can hold a lock for many minutes.
+ */
+export async function withFileLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  waitMs = 60 * 60 * 1000,
+  warn: (message: string) => void = () => undefined,
+): Promise<T> {
+  const started = Date.now();
+  await mkdir(dirname(path), { recursive: true });
+  let release: (() => Promise<void>) | undefined;
+  let told = false;
+  while (!release) {
+    try {
+      release = await lockfile.lock(path, { realpath: false, stale: 20_000, update: 5_000 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+      if (Date.now() - started > waitMs) {
+        throw new InfraError(`gave up after ${Math.round(waitMs / 1000)} s waiting for the cache lock ${path}.lock held by another boot-budget process.`);
+      }
+      if (!told) warn(`waiting for another boot-budget process that holds ${path}.lock`);
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await release().catch(() => undefined);
+  }
+}

@@ -1,0 +1,55 @@
+/** The validated `kernel:` and `rootfs:` mappings → typed specs with absolute paths (relative to the scenario file). */
+import path from 'node:path';
+import { parseMemory } from './duration.js';
+import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
+import type { RawScenario } from './schema.js';
+import type { KernelBuildSpec, KernelSpec, RootfsSpec, TreeSourceSpec } from './types.js';
+
+const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+
+function treeSource(dir: string, given: string): TreeSourceSpec {
+  const absolute = path.resolve(dir, given);
+  return { kind: TARBALL.test(given) ? 'tarball' : 'dir', path: absolute };
+}
+
+export function toKernelSpec(raw: RawScenario['kernel'], dir: string): KernelSpec {
+  if ('path' in raw) return { kind: 'path', path: path.resolve(dir, raw.path) };
+  if ('apt' in raw) return { kind: 'apt', package: raw.apt };
+  if ('url' in raw) return { kind: 'url', url: raw.url, sha256: raw.sha256.toLowerCase() };
+  const b = raw.build;
+  const source: KernelBuildSpec['source'] =
+    typeof b.source === 'string'
+      ? treeSource(dir, b.source)
+      : 'apt' in b.source
+        ? { kind: 'apt', package: b.source.apt }
+        : { kind: 'url', url: b.source.url, sha256: b.source.sha256.toLowerCase() };
+  const target = (KERNEL_CONFIG_TARGETS as readonly string[]).includes(b.config);
+  return {
+    kind: 'build',
+    build: {
+      source,
+      config: target
+        ? { kind: 'target', name: b.config as (typeof KERNEL_CONFIG_TARGETS)[number] }
+        : { kind: 'file', path: path.resolve(dir, b.config) },
+      // A fragment that reads like Kconfig lines is inline; anything else names a file.
+      fragments: b.fragments.map((f) =>
+        /^\s*(CONFIG_\w+=|# CONFIG_\w+ is not set)/.test(f) ? { kind: 'inline', text: f } : { kind: 'file', path: path.resolve(dir, f) },
+      ),
+      makeArgs: b['make-args'],
+      target: b.target,
+    },
+  };
+}
+
+export function toRootfsSpec(raw: RawScenario['rootfs'], dir: string): RootfsSpec {
+  if ('busybox' in raw) return { kind: 'busybox' };
+  if ('disk' in raw) return { kind: 'disk', image: path.resolve(dir, raw.disk.image), format: raw.disk.format };
+  const limit = raw['extract-limit'] === undefined ? {} : { extractLimitBytes: parseMemory(raw['extract-limit']) * 1024 * 1024 };
+  if ('initramfs' in raw) return { kind: 'initramfs', layers: [treeSource(dir, raw.initramfs)], agent: raw.agent, ...limit };
+  const size = raw.size === undefined ? {} : { sizeMiB: parseMemory(raw.size) };
+  if ('tarball' in raw) return { kind: 'ext4', layers: [treeSource(dir, raw.tarball)], agent: raw.agent, ...size, ...limit };
+  const layers = raw.layers.map((l) => treeSource(dir, l));
+  return raw.into === 'ext4'
+    ? { kind: 'ext4', layers, agent: raw.agent, ...size, ...limit }
+    : { kind: 'initramfs', layers, agent: raw.agent, ...limit };
+}
