@@ -4,7 +4,7 @@ import type { Timeline } from './timeline.js';
 import type { BootEvent, Span, StageTiming } from './types.js';
 
 /** The points on a boot's timeline that the built-in stages run between. */
-export type Anchor = 'spawn' | 'kernel-zero' | 'kernel-end' | 'ready' | 'dump-end' | 'exit';
+export type Anchor = 'spawn' | 'kernel-zero' | 'kernel-end' | 'ready' | 'dump-end' | 'exit' | 'doorbell';
 
 export interface BuiltinStage {
   name: string;
@@ -26,6 +26,14 @@ export const BUILTIN_STAGES: readonly BuiltinStage[] = [
   // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
   { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
   { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
+];
+
+/**
+ * Stages only some boots have; kept out of BUILTIN_STAGES because every report lists those, measured or not. The
+ * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
+ */
+export const OPTIONAL_STAGES: readonly BuiltinStage[] = [
+  { name: 'doorbell', from: 'spawn', to: 'doorbell', covers: 'hypervisor spawn to the ready doorbell ring', spanEvents: 'all' },
 ];
 
 /** Where the kernel hands over to userspace, best first. */
@@ -58,6 +66,7 @@ function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, AnchorPoint>
     ready: at(marks.ready, '(ready)'),
     'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
     exit: at(marks.exit, '(hypervisor exited)'),
+    doorbell: at(marks.doorbell, '(ready doorbell)'),
   };
 }
 
@@ -95,7 +104,7 @@ function stageTiming(name: string, start: AnchorPoint, end: AnchorPoint, events:
 export function computeStages(timeline: Timeline, custom: readonly StageDef[]): StageTiming[] {
   const anchors = resolveAnchors(timeline);
   const stages: StageTiming[] = [];
-  for (const stage of BUILTIN_STAGES) {
+  for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
     const start = anchors[stage.from];
     const end = anchors[stage.to];
     if (start === undefined || end === undefined || end.t < start.t) continue;

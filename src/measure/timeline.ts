@@ -1,4 +1,4 @@
-import { Marker } from '../agent/protocol.js';
+import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
 import type { BootTrace } from '../boot/types.js';
 import type { BootEvent, ClockAlignment } from './types.js';
 
@@ -10,7 +10,7 @@ export interface Timeline {
   events: BootEvent[];
   alignment: ClockAlignment | null;
   /** Host times of the agent's console markers and of the hypervisor's exit. */
-  marks: { init?: number; ready?: number; dumpEnd?: number; exit?: number };
+  marks: { init?: number; ready?: number; dumpEnd?: number; exit?: number; doorbell?: number };
 }
 
 interface PrintkRecord {
@@ -94,6 +94,10 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
     events.push(event);
   }
   if (marks.exit !== undefined) events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
+  for (const ring of trace.doorbell ?? []) {
+    events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
+    if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
+  }
 
   events.sort((a, b) => a.t - b.t);
   return { events, alignment, marks };
@@ -110,7 +114,8 @@ function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): Cl
       differences.push(event.t - event.guestT);
       continue;
     }
-    if (!event.text.startsWith(Marker.init) && !event.text.startsWith(Marker.ready)) continue;
+    // Every agent marker is written to the log first and the console second, so each is a pair.
+    if (!event.text.startsWith(MARKER_PREFIX)) continue;
     const guestT = firstLogTimeByText.get(event.text);
     if (guestT !== undefined) differences.push(event.t - guestT);
   }

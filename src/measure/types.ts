@@ -1,10 +1,16 @@
+import type { ConsoleCost } from './console-cost.js';
+import type { Hint } from './hints.js';
+import type { Initcall } from './initcalls.js';
+import type { SystemdStartup, UnitSpan } from './systemd.js';
+
 /** One thing that happened during a boot, on the host timeline (ms since the hypervisor was spawned). */
 export interface BootEvent {
   t: number;
   text: string;
   /** `console`: a line seen live on the serial console; `kmsg`: a kernel log record placed by clock alignment;
-   *  `host`: something boot-budget itself observed (spawn, exit, kernel clock zero). */
-  source: 'console' | 'kmsg' | 'host';
+   *  `host`: something boot-budget itself observed (spawn, exit, kernel clock zero);
+   *  `doorbell`: a guest-to-host doorbell ring, stamped by the host off the console (src/boot/doorbell.ts). */
+  source: 'console' | 'kmsg' | 'host' | 'doorbell';
   /** The guest's own timestamp in ms, for kernel log records and printk lines on the console. */
   guestT?: number;
   /** Who wrote it. Kernel log records carry a syslog facility: 0 is the kernel, anything else userspace (the
@@ -30,6 +36,8 @@ export interface Span {
   fromT: number;
   toT: number;
   ms: number;
+  /** `initcall` when the span is one initcall (from `calling` to `returned`) rather than a gap between records. */
+  kind?: 'gap' | 'initcall';
 }
 
 export interface StageTiming {
@@ -44,4 +52,13 @@ export interface PassMeasurement {
   stages: StageTiming[];
   alignment: ClockAlignment | null;
   events: BootEvent[];
+  /** From `initcall_debug` records in the kernel log; empty without it. */
+  initcalls: Initcall[];
+  /** systemd's `Startup finished` summary, when the image runs systemd and logged it. */
+  systemd: SystemdStartup | null;
+  /** `systemd-analyze blame` as dumped by the image's ready unit, slowest first. */
+  units: UnitSpan[];
+  /** Kernel output on the serial console per stage, and its cost. */
+  console: Record<string, ConsoleCost>;
+  hints: Hint[];
 }

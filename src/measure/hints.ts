@@ -1,0 +1,281 @@
+/**
+ * Hints: known causes of slow boots, as data (DESIGN §2). Each row says which stage it explains, what to look for
+ * (a pattern over the pass's events, initcalls, `run:` lines, systemd units, console output or the stage itself), how
+ * much of it counts, and what to try. `evaluateHints` is the one interpreter of the table.
+ */
+import { Marker } from '../agent/protocol.js';
+import type { Machine } from '../scenario/types.js';
+import type { ConsoleCost } from './console-cost.js';
+import { initcallLabel, type Initcall } from './initcalls.js';
+import type { UnitSpan } from './systemd.js';
+import type { BootEvent, StageTiming } from './types.js';
+
+export type HintPattern =
+  /** Initcalls whose name matches; their time adds up (or, with `single`, only the slowest counts). */
+  | { kind: 'initcall'; name: RegExp; single?: boolean }
+  /** Gaps between consecutive events of the stage that end at an event matching `edge` (and, with `within`, start
+   *  at one too, so only time between two such records counts); their time adds up. */
+  | { kind: 'gap'; edge: RegExp; within?: boolean }
+  /** The time from the last userspace event before the first event matching `text` to that event: userspace went
+   *  quiet until the kernel logged it, so it was waiting for it. Kernel records in between do not end the wait. */
+  | { kind: 'wait-for'; text: RegExp }
+  /** `run:` lines matching `line`, each from its start to the next run line or the ready marker. */
+  | { kind: 'run'; line: RegExp }
+  /** Units from `systemd-analyze blame` matching `unit`. */
+  | { kind: 'unit'; unit: RegExp }
+  /** The kernel's output on the serial console during the stage. */
+  | { kind: 'console' }
+  /** The stage as a whole. */
+  | { kind: 'stage' };
+
+export interface HintRule {
+  id: string;
+  stage: string;
+  /** Any of these; the costliest match is the evidence. */
+  patterns: HintPattern[];
+  /** The least that makes the hint worth showing: time, and share of the stage. */
+  threshold: { minMs?: number; minShare?: number };
+  /** Only on these machines / only when the kernel command line does not match. */
+  when?: { machines?: Machine[]; cmdlineLacks?: RegExp };
+  /** Why this costs time. */
+  advice: string;
+  /** What to change: kernel parameters, scenario keys or image config. */
+  try: string;
+}
+
+/** One hint that applied to a pass. */
+export interface Hint {
+  id: string;
+  stage: string;
+  /** Time the pattern accounts for, in ms. */
+  ms: number;
+  /** ms as a share of the stage. */
+  share: number;
+  /** What was seen, in the boot's own words. */
+  evidence: string;
+  advice: string;
+  try: string;
+}
+
+/** Thresholds were set from boots captured here (test/fixtures/boots): above what the advice removes, below what the
+ *  unchanged boot shows. */
+export const HINTS: readonly HintRule[] = [
+  {
+    id: 'i8042',
+    stage: 'kernel',
+    patterns: [
+      { kind: 'initcall', name: /^i8042_init$/ },
+      { kind: 'gap', edge: /^(i8042: |serio: i8042 )/, within: true },
+    ],
+    // A probe that finds the controller at once costs a few ms (3.5 ms for Debian's cloud kernel on pc here, 1.7 ms with
+    // noaux) and flips around any lower threshold with noise; the pause worth a hint is the AUX wait, hundreds of ms.
+    threshold: { minMs: 20 },
+    advice:
+      'The kernel probes the PS/2 controller (i8042). A VM has no keyboard to find, and where the AUX port is missing the probe waits for it (0.28 s in one Firecracker boot).',
+    try: 'i8042.noaux i8042.nomux i8042.nopnp (or i8042.dumbkbd; or build without CONFIG_SERIO_I8042)',
+  },
+  {
+    id: 'serial-console',
+    stage: 'kernel',
+    patterns: [{ kind: 'console' }],
+    threshold: { minMs: 10 },
+    when: { cmdlineLacks: /(^|\s)quiet(\s|$)/ },
+    advice:
+      'Without `quiet` the kernel writes every message to the serial console and waits for each byte. boot-budget reads the whole log from the buffer after ready, so the console output buys nothing. On a real 115200-baud UART each byte costs ~87 µs.',
+    try: 'add quiet to cmdline',
+  },
+  {
+    id: 'uart-probe',
+    stage: 'kernel',
+    patterns: [{ kind: 'initcall', name: /^serial8250_init$/ }],
+    threshold: { minMs: 5 },
+    advice: 'The 8250 driver registers and probes every legacy UART it is configured for (16550A detection), not just the console.',
+    try: '8250.nr_uarts=1',
+  },
+  {
+    id: 'hwclock',
+    stage: 'userspace',
+    patterns: [
+      { kind: 'run', line: /\bhwclock\b/ },
+      { kind: 'unit', unit: /hwclock/ },
+    ],
+    threshold: { minMs: 5 },
+    advice: 'hwclock reads the emulated RTC (util-linux waits for the next second edge). A VM gets its time from kvm-clock already.',
+    try: 'drop hwclock from init (or mask hwclock.service)',
+  },
+  {
+    id: 'udev-settle',
+    stage: 'userspace',
+    patterns: [
+      { kind: 'run', line: /\budevadm\s+settle\b/ },
+      { kind: 'unit', unit: /^systemd-udev-settle\.service$/ },
+    ],
+    threshold: { minMs: 20 },
+    advice: '`udevadm settle` waits until udev has processed every queued event, including devices nothing waits for.',
+    try: 'wait for the one device you need (e.g. udevadm wait /dev/vda) instead of settle; mask systemd-udev-settle.service',
+  },
+  {
+    id: 'crypto-self-tests',
+    stage: 'kernel',
+    patterns: [{ kind: 'initcall', name: /^(crypto_algapi_init|cryptomgr_init)$/ }],
+    threshold: { minMs: 20 },
+    advice: 'The crypto manager self-tests every algorithm the kernel registered; on 6.1 they run in crypto_algapi_init.',
+    try: 'cryptomgr.notests (or CONFIG_CRYPTO_MANAGER_DISABLE_TESTS=y)',
+  },
+  {
+    id: 'entropy-wait',
+    stage: 'userspace',
+    patterns: [{ kind: 'wait-for', text: /^random: crng init done/ }],
+    threshold: { minMs: 50 },
+    advice: 'Userspace blocked on the random number generator until the kernel credited enough entropy (crng init done came late).',
+    try: 'random.trust_cpu=on, or give the guest a virtio-rng device, or do not read /dev/random (getrandom without GRND_NONBLOCK) during boot',
+  },
+  {
+    id: 'seabios',
+    stage: 'firmware',
+    patterns: [{ kind: 'stage' }],
+    threshold: { minMs: 150 },
+    when: { machines: ['pc', 'q35'] },
+    advice:
+      'firmware covers QEMU setup, the firmware and kernel decompression. On pc and q35 the firmware is SeaBIOS, which initialises and scans PCI devices and option ROMs before it loads the kernel; qboot skips that. Under TCG, decompression dominates (an LZ4 kernel decompresses several times faster than a gzip or XZ one).',
+    try: 'machine: microvm (qboot firmware), or QEMU -bios /usr/share/qemu/qboot.rom',
+  },
+  {
+    id: 'pci-probe',
+    stage: 'kernel',
+    patterns: [{ kind: 'gap', edge: /^(pci |pci_bus |PCI: |ACPI: PCI)/ }],
+    threshold: { minMs: 10 },
+    when: { machines: ['pc', 'q35'] },
+    advice: 'The kernel enumerates the emulated PCI bus of pc/q35 and applies quirks to each device; microvm has no PCI bus to scan.',
+    try: 'machine: microvm (devices on virtio-mmio)',
+  },
+  {
+    id: 'dominant-initcall',
+    stage: 'kernel',
+    patterns: [{ kind: 'initcall', name: /./, single: true }],
+    threshold: { minShare: 0.1 },
+    advice: 'One initcall takes at least a tenth of the kernel stage.',
+    try: 'initcall_blacklist=<name> if the guest does not need it, or build the kernel without its CONFIG option',
+  },
+];
+
+/** What the hints can look at, for one pass. */
+export interface HintContext {
+  stages: readonly StageTiming[];
+  events: readonly BootEvent[];
+  initcalls: readonly Initcall[];
+  units: readonly UnitSpan[];
+  /** Kernel console output per stage name. */
+  console: ReadonlyMap<string, ConsoleCost>;
+  machine?: Machine;
+  cmdline?: string;
+}
+
+interface Finding {
+  ms: number;
+  evidence: string;
+}
+
+const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+
+function inStage(stage: StageTiming, t: number): boolean {
+  return t >= stage.startT && t <= stage.endT;
+}
+
+function runSpans(stage: StageTiming, events: readonly BootEvent[]): Array<{ line: string; ms: number }> {
+  const prefix = `${Marker.run} `;
+  const ends = events.filter((e) => inStage(stage, e.t) && (e.text.startsWith(prefix) || e.text.startsWith(Marker.ready)));
+  const spans: Array<{ line: string; ms: number }> = [];
+  ends.forEach((event, i) => {
+    const next = ends[i + 1];
+    if (!event.text.startsWith(prefix)) return;
+    spans.push({ line: event.text.slice(prefix.length), ms: (next?.t ?? stage.endT) - event.t });
+  });
+  return spans;
+}
+
+function evaluatePattern(pattern: HintPattern, stage: StageTiming, ctx: HintContext): Finding | null {
+  switch (pattern.kind) {
+    case 'initcall': {
+      const calls = ctx.initcalls.filter((c) => inStage(stage, c.endT) && pattern.name.test(c.name));
+      if (calls.length === 0) return null;
+      const slowest = calls.reduce((a, b) => (b.ms > a.ms ? b : a));
+      if (pattern.single) return { ms: slowest.ms, evidence: `initcall ${initcallLabel(slowest)} took ${fmt(slowest.ms)}` };
+      const ms = calls.reduce((sum, c) => sum + c.ms, 0);
+      const names = [...new Set(calls.map(initcallLabel))].join(', ');
+      return { ms, evidence: `initcall${calls.length > 1 ? 's' : ''} ${names} took ${fmt(ms)}` };
+    }
+    case 'gap': {
+      const events = ctx.events.filter((e) => inStage(stage, e.t));
+      let ms = 0;
+      let count = 0;
+      let worst: { from: string; to: string; ms: number } | null = null;
+      for (let i = 1; i < events.length; i++) {
+        const to = events[i]!;
+        if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(events[i - 1]!.text))) continue;
+        const gap = to.t - events[i - 1]!.t;
+        ms += gap;
+        count++;
+        if (!worst || gap > worst.ms) worst = { from: events[i - 1]!.text, to: to.text, ms: gap };
+      }
+      if (!worst) return null;
+      return {
+        ms,
+        evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
+      };
+    }
+    case 'wait-for': {
+      const i = ctx.events.findIndex((e) => inStage(stage, e.t) && pattern.text.test(e.text));
+      if (i <= 0) return null;
+      const event = ctx.events[i]!;
+      const before = ctx.events.slice(0, i).reverse().find((e) => e.origin !== 'kernel')!;
+      const fromT = Math.max(before.t, stage.startT);
+      return { ms: event.t - fromT, evidence: `${quote(event.text)} came ${fmt(event.t - fromT)} after ${quote(before.text)}` };
+    }
+    case 'run': {
+      const spans = runSpans(stage, ctx.events).filter((s) => pattern.line.test(s.line));
+      if (spans.length === 0) return null;
+      const ms = spans.reduce((sum, s) => sum + s.ms, 0);
+      return { ms, evidence: spans.map((s) => `run line ${s.line} took ${fmt(s.ms)}`).join('; ') };
+    }
+    case 'unit': {
+      const units = ctx.units.filter((u) => pattern.unit.test(u.unit));
+      if (units.length === 0) return null;
+      const ms = units.reduce((sum, u) => sum + u.ms, 0);
+      return { ms, evidence: units.map((u) => `${u.unit} took ${fmt(u.ms)} (systemd-analyze blame)`).join('; ') };
+    }
+    case 'console': {
+      const cost = ctx.console.get(stage.name);
+      if (!cost || cost.lines === 0 || cost.usPerByte === null) return null;
+      return {
+        ms: cost.ms,
+        evidence: `${cost.lines} kernel lines (${cost.bytes} bytes) on the serial console at ${cost.usPerByte.toFixed(1)} µs per byte ≈ ${fmt(cost.ms)}`,
+      };
+    }
+    case 'stage':
+      return { ms: stage.ms, evidence: `${stage.name} took ${fmt(stage.ms)} on machine ${ctx.machine ?? '?'}` };
+  }
+}
+
+/** Every rule of `rules` that applies to the pass, per stage, costliest first. */
+export function evaluateHints(ctx: HintContext, rules: readonly HintRule[] = HINTS): Hint[] {
+  const hints: Hint[] = [];
+  for (const rule of rules) {
+    const stage = ctx.stages.find((s) => s.name === rule.stage);
+    if (!stage || stage.ms <= 0) continue;
+    if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine))) continue;
+    if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline))) continue;
+    let best: Finding | null = null;
+    for (const pattern of rule.patterns) {
+      const finding = evaluatePattern(pattern, stage, ctx);
+      if (finding && (!best || finding.ms > best.ms)) best = finding;
+    }
+    if (!best) continue;
+    const share = best.ms / stage.ms;
+    if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) continue;
+    if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) continue;
+    hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+  }
+  return hints.sort((a, b) => b.ms - a.ms);
+}

@@ -1,0 +1,133 @@
+/**
+ * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
+ * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
+ * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { RunResults } from '../core/run-scenarios.js';
+import type { ScenarioResult } from '../judge/types.js';
+import { formatMs } from '../scenario/duration.js';
+
+const WIDTH = 960;
+const LABEL_WIDTH = 300;
+const FIGURES_WIDTH = 190;
+const ROW = 22;
+const BAR = 14;
+const CHART_INITCALLS = 5;
+
+/** Text and attribute values: the five characters XML reserves, and control characters XML 1.0 cannot carry. */
+export function escapeXml(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const n = (x: number) => (Math.round(x * 10) / 10).toString();
+
+const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
+
+interface Row {
+  label: string;
+  startT: number;
+  ms: number;
+  stddev: number;
+  fill: string;
+  indent: boolean;
+  budgetT?: number;
+  over?: boolean;
+}
+
+function rowsOf(result: ScenarioResult): Row[] {
+  const rows: Row[] = [];
+  for (const stage of result.stages) {
+    if (!stage.summary || stage.meanStartT === null) continue;
+    const over = stage.verdict === 'fail' || stage.verdict === 'warn';
+    rows.push({
+      label: stage.name,
+      startT: stage.meanStartT,
+      ms: stage.summary.mean,
+      stddev: stage.summary.stddev,
+      fill: COLOURS[stage.verdict],
+      indent: false,
+      ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
+      over,
+    });
+    if (stage.name === 'total') continue;
+    if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
+      const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
+      rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
+    }
+    for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
+      rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
+    }
+  }
+  return rows;
+}
+
+function scenarioGroup(result: ScenarioResult, top: number): { svg: string; height: number } {
+  const rows = rowsOf(result);
+  const total = result.stages.find((s) => s.name === 'total')?.summary?.mean;
+  const end = Math.max(1, ...rows.map((r) => r.startT + r.ms), ...rows.map((r) => r.budgetT ?? 0));
+  const plotX = LABEL_WIDTH;
+  const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
+  const x = (t: number) => plotX + (t / end) * plotW;
+  const parts: string[] = [];
+  const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
+  parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
+  const axisY = top + 28;
+  parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const t = (end * i) / 4;
+    parts.push(`<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`);
+  }
+  rows.forEach((row, i) => {
+    const y = axisY + 6 + i * ROW;
+    const barX = x(row.startT);
+    const barW = Math.max(1, x(row.startT + row.ms) - barX);
+    const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
+    parts.push(
+      `<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`,
+      `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`,
+      `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`,
+      `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`,
+    );
+    if (row.budgetT !== undefined) {
+      const bx = x(row.budgetT);
+      parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
+    }
+  });
+  return { svg: parts.join('\n'), height: 28 + 6 + rows.length * ROW + 16 };
+}
+
+/** The whole run as one SVG document, one block per scenario. */
+export function renderSvg(results: RunResults): string {
+  const groups: string[] = [];
+  let top = 8;
+  for (const result of results.scenarios) {
+    const group = scenarioGroup(result, top);
+    groups.push(group.svg);
+    top += group.height;
+  }
+  const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
+  const height = Math.ceil(top + 24);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
+    ...groups,
+    legend,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+export async function writeSvg(file: string, results: RunResults): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderSvg(results));
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { aptKernel } from '../../src/artifacts/kernel/apt.js';
+import { busyboxRootfs } from '../../src/artifacts/rootfs/busybox.js';
+import { runPass } from '../../src/boot/pass-runner.js';
+import { qemuBackend } from '../../src/boot/qemu.js';
+import { consoleUsPerByte } from '../../src/measure/console-cost.js';
+import { measurePass } from '../../src/measure/measure-pass.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { hypervisorsMentioning, TEST_CACHE_DIR } from '../helpers/cli.js';
+
+// The same kernel booted with and without `quiet`, one pass each, under whatever accelerator works here (TCG on
+// this project's machines). With `quiet` the kernel's breakdown comes from the log dumped after ready; without it,
+// from the console too. Either way the kernel stage's own events must land at the same times, apart from what the
+// console itself cost, which the verbose report names.
+
+const ctx = { cacheDir: TEST_CACHE_DIR, log: () => {} };
+
+async function boot(cmdline: string) {
+  const kernel = await aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, ctx);
+  const rootfs = await busyboxRootfs.build({ kind: 'busybox' }, { run: [] } as unknown as Scenario, ctx);
+  const { binary } = await qemuBackend.detect();
+  const command = qemuBackend.command(binary, { kernel: kernel.path, initrd: rootfs.initrd, cmdline, cpus: 1, memoryMiB: 256, machine: 'pc', accel: 'tcg' });
+  const trace = await runPass(command, { accel: 'tcg', timeoutMs: 60_000 });
+  expect(trace.reached).toBe('shutdown');
+  return { trace, m: measurePass(trace, [], undefined, { machine: 'pc', cmdline: command.cmdline }) };
+}
+
+/** Kernel records that occur once in both boots, keyed by text, as ms after kernel clock zero. */
+function kernelEventOffsets(m: Awaited<ReturnType<typeof boot>>['m']): Map<string, number> {
+  const kernel = m.stages.find((s) => s.name === 'kernel')!;
+  const counts = new Map<string, number>();
+  for (const e of m.events) counts.set(e.text, (counts.get(e.text) ?? 0) + 1);
+  const offsets = new Map<string, number>();
+  for (const e of m.events) {
+    if (e.origin === 'kernel' && counts.get(e.text) === 1 && e.t >= kernel.startT && e.t <= kernel.endT) offsets.set(e.text, e.t - kernel.startT);
+  }
+  return offsets;
+}
+
+describe('zero-perturbation kernel breakdown, quiet against verbose (real QEMU)', () => {
+  it('places the kernel stage\'s events alike with and without quiet, apart from the console\'s own cost', async () => {
+    // Interleaved, three of each: single boots under TCG differ by ±15%, which would swamp the comparison.
+    const quietBoots: Array<Awaited<ReturnType<typeof boot>>> = [];
+    const verboseBoots: Array<Awaited<ReturnType<typeof boot>>> = [];
+    for (let i = 0; i < 3; i++) {
+      quietBoots.push(await boot('console=ttyS0 quiet'));
+      verboseBoots.push(await boot('console=ttyS0'));
+    }
+    expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
+    const quiet = quietBoots[0]!;
+    const verbose = verboseBoots[0]!;
+
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const medianOffsets = (boots: typeof quietBoots) => {
+      const maps = boots.map((b) => kernelEventOffsets(b.m));
+      const texts = [...maps[0]!.keys()].filter((text) => maps.every((m) => m.has(text)));
+      return new Map(texts.map((text) => [text, median(maps.map((m) => m.get(text)!))]));
+    };
+    const q = medianOffsets(quietBoots);
+    const v = medianOffsets(verboseBoots);
+    const common = [...q.keys()].filter((text) => v.has(text));
+    expect(common.length).toBeGreaterThan(150);
+
+    // What the console had cost by each record: kernel bytes printed before it, at the measured cost per byte.
+    const usPerByte = consoleUsPerByte(verbose.trace.lines)!;
+    expect(usPerByte).toBeGreaterThan(0);
+    const kernelStart = verbose.m.stages.find((s) => s.name === 'kernel')!.startT;
+    const printk = verbose.trace.lines.filter((l) => /^\[\s*\d+\.\d+\]/.test(l.text));
+    const costBefore = (offset: number) =>
+      (printk.filter((l) => l.t - kernelStart < offset).reduce((sum, l) => sum + Buffer.byteLength(l.text) + 2, 0) * usPerByte) / 1000;
+
+    const residual = median(common.map((text) => v.get(text)! - q.get(text)! - costBefore(v.get(text)!)));
+    const quietKernel = median(quietBoots.map((b) => b.m.stages.find((s) => s.name === 'kernel')!.ms));
+    // Run-to-run noise under TCG is ±15% (MEASURED.md); medians of three must agree within it.
+    expect(Math.abs(residual)).toBeLessThan(0.15 * quietKernel);
+
+    // The console's cost is named in the verbose boot's hints and only there.
+    const consoleHint = verbose.m.hints.find((h) => h.id === 'serial-console');
+    expect(consoleHint?.evidence).toMatch(/kernel lines \(\d+ bytes\) on the serial console/);
+    expect(quiet.m.hints.map((h) => h.id)).not.toContain('serial-console');
+    process.stderr.write(
+      `quiet vs verbose: ${common.length} common kernel records, median residual ${residual.toFixed(1)} ms, console ${consoleHint?.ms.toFixed(1)} ms at ${usPerByte.toFixed(2)} µs/byte, quiet kernel ${quietKernel.toFixed(0)} ms\n`,
+    );
+  }, 300_000);
+});
