@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { InfraError } from '../errors.js';
 import type { Accel, Machine } from '../scenario/types.js';
+import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
 
 const execFileAsync = promisify(execFile);
@@ -38,6 +39,19 @@ export function effectiveCmdline(request: Pick<BootRequest, 'cmdline' | 'machine
   return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
 }
 
+/** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
+export function qemuDriveArgs(request: Pick<BootRequest, 'drives' | 'machine'>): string[] {
+  return (request.drives ?? []).flatMap((drive, i) => {
+    const id = `bbdisk${i}`;
+    const file = drive.path.replace(/,/g, ',,');
+    const device =
+      drive.interface === 'nvme'
+        ? `nvme,drive=${id},serial=bb${i}`
+        : `${request.machine === 'microvm' ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`;
+    return ['-drive', `if=none,id=${id},file=${file},format=${drive.format},snapshot=on`, '-device', device];
+  });
+}
+
 export const qemuBackend: HypervisorBackend = {
   name: 'qemu',
 
@@ -54,7 +68,7 @@ export const qemuBackend: HypervisorBackend = {
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {
-    const cmdline = effectiveCmdline(request);
+    const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
     const args = [
       '-nodefaults',
       '-no-user-config',
@@ -70,8 +84,13 @@ export const qemuBackend: HypervisorBackend = {
       '-m', `${request.memoryMiB}M`,
       '-kernel', request.kernel,
       ...(request.initrd ? ['-initrd', request.initrd] : []),
+      ...qemuDriveArgs(request),
       '-append', cmdline,
+      // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
+      ...(request.doorbell
+        ? ['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`]
+        : []),
     ];
-    return { file: binary, args, cmdline };
+    return { file: binary, args, cmdline, ...(request.doorbell ? { doorbell: { channel: 'fd3' as const, decode: decodeDebugcon } } : {}) };
   },
 };

@@ -28,7 +28,28 @@ export interface BootTrace {
   reached: LiveStage;
   /** Set when the console produced more than the capture keeps. */
   truncatedBytes: number;
+  /** The guest's doorbell rings, host-stamped, when the scenario asked for a doorbell (see doorbell.ts). */
+  doorbell?: DoorbellMark[];
 }
+
+/** One ring of a guest-to-host doorbell, stamped with host time (ms since spawn) when the host saw it. */
+export interface DoorbellMark {
+  t: number;
+  /** Which agent mark it was, when the code is one of the agent's; other rings (firmware's, the kernel's) have none. */
+  mark?: 'init' | 'ready';
+  /** What was rung, for people: e.g. `doorbell: ready (debugcon 0x02)`. */
+  text: string;
+  /** The hypervisor's own measurement of the same moment, when it reports one (ms since its own start). */
+  vmmMs?: number;
+}
+
+/**
+ * Where a backend's doorbell rings arrive and how to read them. `fd3` is an extra channel (a FIFO the pass runner
+ * passes as the hypervisor's fd 3) read as bytes; `stdout` and `stderr` carry the hypervisor's own log lines.
+ */
+export type DoorbellChannel =
+  | { channel: 'fd3'; decode(chunk: Buffer, t: number): DoorbellMark[] }
+  | { channel: 'stdout' | 'stderr'; decode(line: ConsoleLine): DoorbellMark[] };
 
 /** What a backend needs to know to boot one pass. Paths are absolute and never written to. */
 export interface BootRequest {
@@ -39,6 +60,15 @@ export interface BootRequest {
   memoryMiB: number;
   machine: Machine;
   accel: Accel;
+  /** Ask the backend for its guest-to-host doorbell (QEMU isa-debugcon, Firecracker boot timer, CH port 0x80). */
+  doorbell?: boolean;
+  /** A block device for the guest; read-only unless the scenario says otherwise. */
+  disk?: { path: string; readOnly: boolean };
+  /**
+   * Root disks from the artifacts step, attached as the device the kernel has built in. QEMU opens them with
+   * snapshot=on, so the guest's writes never reach the file (cache entries and users' images stay byte-identical).
+   */
+  drives?: Array<{ path: string; format: 'raw' | 'qcow2'; interface: 'nvme' | 'virtio' }>;
 }
 
 export interface HypervisorCommand {
@@ -46,6 +76,9 @@ export interface HypervisorCommand {
   args: string[];
   /** Kernel command line as the guest will see it, after the backend's own additions. */
   cmdline: string;
+  doorbell?: DoorbellChannel;
+  /** Removes what the command needs on disk (a generated config file); called once its passes are done. */
+  release?: () => void;
 }
 
 /**
@@ -57,4 +90,6 @@ export interface HypervisorBackend {
   /** Resolves the binary and its version, or throws an InfraError that says how to install it. */
   detect(): Promise<{ binary: string; version: string }>;
   command(binary: string, request: BootRequest): HypervisorCommand;
+  /** Turns the resolved kernel into one this hypervisor boots (e.g. a bzImage into a vmlinux ELF), cached. */
+  prepareKernel?(kernel: string, cacheDir: string, log: (message: string) => void): Promise<string>;
 }

@@ -1,0 +1,100 @@
+/**
+ * `boot-budget doctor`: what this host can boot with, and why not where it cannot. Gathering is separate from
+ * printing so tests can check the facts without parsing text.
+ */
+import { execFile } from 'node:child_process';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describeError } from '../errors.js';
+import type { HypervisorName } from '../scenario/types.js';
+import { probeKvm, type KvmProbe } from './accel.js';
+import { HYPERVISORS } from './backends.js';
+import { QEMU_BINARY } from './qemu.js';
+
+/** Debian packages boot-budget uses, and what for. */
+export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof' },
+  { name: 'busybox-static', why: 'the busybox initramfs and its agent' },
+];
+
+export interface DoctorReport {
+  hypervisors: Array<{ name: HypervisorName; found: true; binary: string; version: string } | { name: HypervisorName; found: false; problem: string; install: string }>;
+  kvm: KvmProbe | { usable: false; reason: string; skipped: true };
+  missingPackages: string[];
+  installCommand: string | null;
+  cache: { dir: string; bytes: number; exists: boolean };
+}
+
+export async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += await dirSize(path);
+    else total += (await lstat(path).catch(() => null))?.size ?? 0;
+  }
+  return total;
+}
+
+async function packageInstalled(name: string): Promise<boolean> {
+  try {
+    const { stdout } = await promisify(execFile)('dpkg-query', ['-W', '-f', '${Status}', name]);
+    return stdout.includes('install ok installed');
+  } catch {
+    return false;
+  }
+}
+
+export async function gatherDoctorReport(cacheDir: string, probe: (qemu: string) => Promise<KvmProbe> = probeKvm): Promise<DoctorReport> {
+  const hypervisors: DoctorReport['hypervisors'] = [];
+  for (const [name, info] of Object.entries(HYPERVISORS) as Array<[HypervisorName, (typeof HYPERVISORS)[HypervisorName]]>) {
+    try {
+      const { binary, version } = await info.backend.detect();
+      hypervisors.push({ name, found: true, binary, version });
+    } catch (error) {
+      hypervisors.push({ name, found: false, problem: describeError(error).split('\n')[0] ?? '', install: info.install });
+    }
+  }
+  const qemu = hypervisors.find((h) => h.name === 'qemu');
+  const kvm = qemu?.found ? await probe(QEMU_BINARY) : { usable: false as const, reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing', skipped: true as const };
+  const missingPackages: string[] = [];
+  for (const pkg of HOST_PACKAGES) if (!(await packageInstalled(pkg.name))) missingPackages.push(pkg.name);
+  const exists = await lstat(cacheDir).then((s) => s.isDirectory(), () => false);
+  return {
+    hypervisors,
+    kvm,
+    missingPackages,
+    installCommand: missingPackages.length ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}` : null,
+    cache: { dir: cacheDir, bytes: exists ? await dirSize(cacheDir) : 0, exists },
+  };
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const lines = ['hypervisors:'];
+  for (const h of report.hypervisors) {
+    lines.push(h.found ? `  ✓ ${h.name} ${h.version} (${h.binary})` : `  ✗ ${h.name}: ${h.problem}\n      install: ${h.install}`);
+  }
+  lines.push(
+    'kvm:',
+    report.kvm.usable ? `  ✓ usable: a test guest ran under KVM in ${Math.round(report.kvm.ms)} ms` : `  ✗ unusable: ${report.kvm.reason}`,
+  );
+  if (!report.kvm.usable) lines.push('    boots under qemu fall back to TCG (kvm: auto); firecracker and cloud-hypervisor need KVM');
+  lines.push('packages:');
+  if (report.installCommand) lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
+  else lines.push(`  ✓ ${HOST_PACKAGES.map((p) => p.name).join(', ')}`);
+  lines.push('cache:', `  ${report.cache.dir}: ${report.cache.exists ? formatBytes(report.cache.bytes) : 'not created yet'}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,45 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { aptKernel } from '../../src/artifacts/kernel/apt.js';
+import { TEST_CACHE_DIR } from './cli.js';
+
+/** Streams one member of a .deb's data archive to `out` without unpacking the rest (the -dbg package is 1.7 GB). */
+function extractMember(deb: string, member: string, out: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const dpkg = spawn('dpkg-deb', ['--fsys-tarfile', deb], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const tar = spawn('tar', ['-xO', '--wildcards', member], { stdio: ['pipe', 'pipe', 'inherit'] });
+    dpkg.stdout.pipe(tar.stdin);
+    tar.stdout.pipe(createWriteStream(out));
+    tar.on('error', reject);
+    dpkg.on('error', reject);
+    tar.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar exited ${code} extracting ${member}`))));
+  });
+}
+
+/**
+ * Debian's cloud kernel (a real bzImage) and its System.map. The kernel comes through boot-budget's own apt source.
+ * The System.map in linux-image-* is a one-line placeholder ("The real System.map is in the linux-image-<version>-dbg
+ * package"), so the real one is streamed out of the -dbg package (283 MB download) once and cached.
+ */
+export async function debianCloudKernel(): Promise<{ bzImage: string; systemMap: string; pkg: string }> {
+  const kernel = await aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} });
+  // "linux-image-6.1.0-56-cloud-amd64 6.1.192-2 (apt …)": the versioned package and its version.
+  const [pkg, version] = kernel.description.split(' ') as [string, string];
+  const mapDir = join(TEST_CACHE_DIR, 'system-map', `${pkg}_${version}`);
+  const systemMap = join(mapDir, 'System.map');
+  if (!existsSync(systemMap)) {
+    const work = mkdtempSync(join(tmpdir(), 'boot-budget-sysmap-'));
+    try {
+      execFileSync('apt-get', ['download', `${pkg}-dbg`], { cwd: work, stdio: 'ignore' });
+      const deb = readdirSync(work).find((f) => f.endsWith('.deb'))!;
+      mkdirSync(mapDir, { recursive: true });
+      await extractMember(join(work, deb), './usr/lib/debug/boot/System.map-*', join(work, 'System.map'));
+      renameSync(join(work, 'System.map'), systemMap);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  return { bzImage: kernel.path, systemMap, pkg };
+}
