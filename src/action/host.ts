@@ -1,0 +1,65 @@
+import * as core from '@actions/core';
+import * as exec from '@actions/exec';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+
+/** Debian/Ubuntu packages a run needs on the runner; apt names, not binaries. */
+export const REQUIRED_PACKAGES = ['qemu-system-x86', 'busybox-static'] as const;
+
+const asRoot = (argv: string[]): [string, string[]] =>
+  process.getuid?.() === 0 ? [argv[0]!, argv.slice(1)] : ['sudo', ['-n', ...argv]];
+
+async function run(argv: string[], input?: string): Promise<number> {
+  const [file, args] = asRoot(argv);
+  return exec.exec(file, args, { ignoreReturnCode: true, silent: false, ...(input === undefined ? {} : { input: Buffer.from(input) }) });
+}
+
+async function isInstalled(pkg: string): Promise<boolean> {
+  const status = await exec.exec('dpkg-query', ['-W', '-f=${Status}', pkg], { ignoreReturnCode: true, silent: true });
+  return status === 0;
+}
+
+/** Installs what is missing with apt; on a runner without apt it only warns, and the run reports what is absent. */
+export async function installMissingPackages(): Promise<void> {
+  const missing: string[] = [];
+  try {
+    for (const pkg of REQUIRED_PACKAGES) if (!(await isInstalled(pkg))) missing.push(pkg);
+  } catch {
+    core.warning('install: dpkg-query is not available on this runner; install QEMU and a static busybox yourself.');
+    return;
+  }
+  if (missing.length === 0) return;
+  await core.group(`Installing ${missing.join(', ')}`, async () => {
+    if ((await run(['apt-get', 'update', '-qq'])) !== 0) core.warning('apt-get update failed; trying the install anyway.');
+    const status = await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
+    if (status !== 0) core.warning(`apt-get install ${missing.join(' ')} failed (status ${status}); boots will fail if QEMU or busybox is missing.`);
+  });
+}
+
+const UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\n';
+
+/**
+ * GitHub's Linux runners have /dev/kvm but the runner user cannot open it. The known recipe is a udev rule that opens
+ * the device to everyone, then a reload and a trigger. The KVM proof runs afterwards anyway, so this only widens
+ * access; it never decides that KVM works.
+ */
+export async function openKvmDevice(device = '/dev/kvm'): Promise<'absent' | 'accessible' | 'opened' | 'still-closed'> {
+  try {
+    await access(device, constants.F_OK);
+  } catch {
+    return 'absent';
+  }
+  const canOpen = () =>
+    access(device, constants.R_OK | constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+  if (await canOpen()) return 'accessible';
+  await core.group('Opening /dev/kvm to the runner user (udev rule)', async () => {
+    await run(['tee', '/etc/udev/rules.d/99-kvm4all.rules'], UDEV_RULE);
+    await run(['udevadm', 'control', '--reload-rules']);
+    await run(['udevadm', 'trigger', '--name-match=kvm']);
+    await run(['udevadm', 'settle']);
+  });
+  return (await canOpen()) ? 'opened' : 'still-closed';
+}

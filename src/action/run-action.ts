@@ -1,0 +1,112 @@
+import * as core from '@actions/core';
+import { join, resolve } from 'node:path';
+import { ActionsRemoteCache } from '../artifacts/cache/actions-cache.js';
+import { defaultCacheDir } from '../artifacts/cache-dir.js';
+import { mergeResults } from '../core/merge.js';
+import { runScenarios, type RunResults } from '../core/run-scenarios.js';
+import { selectShard } from '../core/shard.js';
+import type { ScenarioError } from '../errors.js';
+import { annotationsFor, withinLimits, workspacePath, type Annotation } from '../report/github/annotations.js';
+import { summaryMarkdown } from '../report/github/summary.js';
+import { writeResultsJson } from '../report/json.js';
+import { TerminalReporter } from '../report/progress.js';
+import { readResultsFile } from '../report/results-file.js';
+import { plainStyle } from '../report/style.js';
+import { loadScenarios } from '../scenario/load.js';
+import { installMissingPackages, openKvmDevice } from './host.js';
+import type { ActionSettings } from './settings.js';
+
+export interface ActionOutcome {
+  /** Why the step fails, or null when it passes. */
+  failure: string | null;
+}
+
+function annotate(annotation: Annotation): void {
+  const properties = { title: annotation.title, file: annotation.file, startLine: annotation.line, startColumn: annotation.column };
+  if (annotation.level === 'error') core.error(annotation.message, properties);
+  else core.warning(annotation.message, properties);
+}
+
+function scenarioErrorAnnotation(error: ScenarioError, paths: { cwd: string; workspace: string }): Annotation {
+  return {
+    level: 'error',
+    file: workspacePath(error.file, paths.cwd, paths.workspace),
+    line: error.line,
+    column: error.column,
+    title: `boot-budget: bad scenario${error.keyPath ? ` (${error.keyPath})` : ''}`,
+    message: error.detail,
+  };
+}
+
+/** Results → annotations, summary and outputs, and the step's verdict. */
+async function publish(results: RunResults, settings: ActionSettings, paths: { cwd: string; workspace: string }, resultsFile: string): Promise<ActionOutcome> {
+  const { shown, overflow } = withinLimits(annotationsFor(results, paths));
+  for (const annotation of shown) annotate(annotation);
+  if (results.scenarios.some((s) => s.accel === 'tcg' && s.accelWarning)) {
+    core.warning('KVM is unusable on this runner, so boot-budget fell back to TCG: these timings are emulated and several times slower than under KVM.', {
+      title: 'boot-budget: emulated timings',
+    });
+  }
+  await core.summary.addRaw(summaryMarkdown(results, overflow)).write();
+
+  const failedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'fail')).length;
+  const warnedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'warn')).length;
+  const errors = results.scenarios.filter((s) => s.verdict === 'error');
+  const verdict = errors.length ? 'error' : failedBudgets ? 'fail' : 'pass';
+  core.setOutput('results', resultsFile);
+  core.setOutput('verdict', verdict);
+  core.setOutput('failed', String(failedBudgets));
+
+  if (errors.length) return { failure: `${errors.length} scenario(s) could not be measured: ${errors.map((s) => `${s.name}: ${s.error}`).join('; ')}` };
+  if (failedBudgets) return { failure: `${failedBudgets} budget(s) exceeded` };
+  if (settings.failOn === 'warn' && warnedBudgets) return { failure: `${warnedBudgets} warn-level budget(s) exceeded and fail-on is warn` };
+  return { failure: null };
+}
+
+/** Inputs → core → annotations, summary and outputs. The only knowledge of GitHub lives here and in main.ts. */
+export async function runAction(settings: ActionSettings, env: NodeJS.ProcessEnv = process.env): Promise<ActionOutcome> {
+  const cwd = process.cwd();
+  const paths = { cwd, workspace: env.GITHUB_WORKSPACE ? resolve(env.GITHUB_WORKSPACE) : cwd };
+  const resultsFile = resolve(cwd, settings.results);
+
+  if (settings.merge.length) {
+    const parts = [];
+    for (const file of settings.merge) parts.push({ source: file, results: await readResultsFile(resolve(cwd, file)) });
+    const merged = mergeResults(parts);
+    await writeResultsJson(resultsFile, merged);
+    return publish(merged, settings, paths, resultsFile);
+  }
+
+  const { scenarios: loaded, errors } = await loadScenarios(settings.paths, cwd);
+  if (errors.length) {
+    const { shown, overflow } = withinLimits(errors.map((e) => scenarioErrorAnnotation(e, paths)));
+    for (const annotation of shown) annotate(annotation);
+    for (const annotation of overflow) core.info(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`);
+    core.setOutput('verdict', 'error');
+    return { failure: `${errors.length} scenario error(s); nothing was booted` };
+  }
+  const scenarios = selectShard(loaded, settings.shard);
+  core.info(
+    settings.shard
+      ? `shard ${settings.shard.index}/${settings.shard.count}: ${scenarios.length} of ${loaded.length} scenarios (${scenarios.map((s) => s.name).join(', ') || 'none'})`
+      : `${scenarios.length} scenario(s)`,
+  );
+
+  if (settings.install) await installMissingPackages();
+  if (settings.kvm !== 'off') {
+    const kvm = await openKvmDevice();
+    if (kvm === 'still-closed') core.warning('/dev/kvm exists but stays closed to the runner user after the udev rule; boots will not use KVM.');
+  }
+
+  const reporter = new TerminalReporter(process.stdout, process.stdout, plainStyle);
+  const cacheDir = defaultCacheDir(env);
+  // The transfer directory must be the same path on every runner, because the Actions cache versions entries by it.
+  const remoteCache = settings.cache ? new ActionsRemoteCache(join(cacheDir, 'actions-transfer'), (message) => core.warning(message)) : undefined;
+  const results = await runScenarios(
+    scenarios,
+    { cacheDir, passes: settings.passes, warmup: settings.warmup, kvm: settings.kvm },
+    { reporter, ...(remoteCache ? { remoteCache } : {}) },
+  );
+  await writeResultsJson(resultsFile, results);
+  return publish(results, settings, paths, resultsFile);
+}

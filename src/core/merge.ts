@@ -1,0 +1,18 @@
+import type { RunResults } from './run-scenarios.js';
+import { UsageError } from '../errors.js';
+
+/** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
+export function mergeResults(parts: ReadonlyArray<{ source: string; results: RunResults }>): RunResults {
+  const seen = new Map<string, string>();
+  const scenarios = [];
+  for (const { source, results } of parts) {
+    for (const scenario of results.scenarios) {
+      const earlier = seen.get(scenario.name);
+      if (earlier) throw new UsageError(`scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`);
+      seen.set(scenario.name, source);
+      scenarios.push(scenario);
+    }
+  }
+  scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { version: 1, scenarios };
+}

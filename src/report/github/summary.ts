@@ -1,0 +1,103 @@
+import type { RunResults } from '../../core/run-scenarios.js';
+import type { ScenarioResult, StageResult } from '../../judge/types.js';
+import { formatMs } from '../../scenario/duration.js';
+import { describeSpan } from '../terminal.js';
+import type { Annotation } from './annotations.js';
+
+/** GitHub refuses step summaries over 1 MiB; stay well below it and say when something was left out. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 64 * 1024;
+
+const VERDICT_CELL: Record<StageResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', none: '' };
+
+/** Table cells and inline code must not break the Markdown around them. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\r?\n/g, ' ')}\``;
+}
+
+function budgetCell(stage: StageResult): string {
+  if (!stage.budget) return '';
+  return `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}`;
+}
+
+function scenarioHeading(s: ScenarioResult): string {
+  const verdict = s.verdict === 'pass' ? '✅' : s.verdict === 'fail' ? '❌' : '💥';
+  return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}** · ${s.passes} passes after ${s.warmup} warm-up`;
+}
+
+function stageTable(s: ScenarioResult): string {
+  const rows = ['| stage | median | ± σ | budget | verdict | accel |', '|---|---:|---:|---|---|---|'];
+  for (const stage of s.stages) {
+    const summary = stage.summary;
+    rows.push(
+      `| ${stage.name} | ${summary ? formatMs(summary.median) : 'not seen'} | ${summary ? formatMs(summary.stddev) : ''} | ${cell(budgetCell(stage))} | ${VERDICT_CELL[stage.verdict]} | ${s.accel ?? ''} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+/** A mermaid gantt of the median boot, which GitHub renders itself: each stage at its mean start, median long. */
+function gantt(s: ScenarioResult): string {
+  const stages = s.stages.filter((stage) => stage.summary && stage.meanStartT !== null && stage.name !== 'total');
+  if (stages.length === 0) return '';
+  const lines = ['```mermaid', 'gantt', `  title ${s.name}: median boot, ms since the hypervisor started`, '  dateFormat x', '  axisFormat %S.%L s', '  section stages'];
+  for (const stage of stages) {
+    const start = Math.round(stage.meanStartT!);
+    const end = Math.max(start + 1, Math.round(stage.meanStartT! + stage.summary!.median));
+    const tag = stage.verdict === 'fail' ? 'crit, ' : '';
+    lines.push(`  ${stage.name} ${formatMs(stage.summary!.median)} : ${tag}${start}, ${end}`);
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
+function spanList(s: ScenarioResult): string {
+  const items = s.stages
+    .filter((stage) => stage.span || stage.hints?.length)
+    .map((stage) => {
+      const span = stage.span ? cell(describeSpan(stage, 100)).replace(/"([^"]*)"/g, (_, t: string) => code(t)) : 'no span';
+      const hints = (stage.hints ?? []).map((h) => `\n  - 💡 ${cell(h.evidence)} (${formatMs(h.ms)}): ${cell(h.advice)} Try ${code(h.try)}.`);
+      return `- **${stage.name}** (${VERDICT_CELL[stage.verdict] || 'no budget'}): ${span}${hints.join('')}`;
+    });
+  if (items.length === 0) return '';
+  return `<details><summary>Offending spans and hints</summary>\n\n${items.join('\n')}\n\n</details>`;
+}
+
+export function summaryMarkdown(results: RunResults, overflow: readonly Annotation[] = []): string {
+  const failed = results.scenarios.flatMap((s) => s.stages.filter((stage) => stage.verdict === 'fail')).length;
+  const errors = results.scenarios.filter((s) => s.verdict === 'error').length;
+  const headline = errors
+    ? `💥 ${errors} scenario${errors > 1 ? 's' : ''} could not be measured`
+    : failed
+      ? `❌ ${failed} budget${failed > 1 ? 's' : ''} exceeded`
+      : '✅ every budget met';
+  const parts = [`## boot-budget: ${headline}`];
+  const accels = [...new Set(results.scenarios.map((s) => s.accel).filter(Boolean))];
+  if (accels.includes('tcg')) {
+    parts.push('> [!WARNING]\n> Some scenarios ran under TCG (software emulation) because KVM was unusable: their timings are emulated and not comparable with KVM runs.');
+  }
+  if (overflow.length) {
+    parts.push(
+      `### ${overflow.length} more finding${overflow.length > 1 ? 's' : ''} than GitHub shows as annotations\n\nGitHub shows at most 10 error and 10 warning annotations per step; these did not fit:\n\n` +
+        overflow.map((a) => `- ${a.level} ${code(`${a.file}:${a.line}`)} ${cell(a.title)}: ${cell(a.message)}`).join('\n'),
+    );
+  }
+  for (const s of results.scenarios) {
+    const section = [scenarioHeading(s)];
+    if (s.verdict === 'error') section.push(`Could not be measured: ${code(s.error ?? 'unknown error')}`);
+    else section.push(stageTable(s), gantt(s), spanList(s));
+    parts.push(section.filter(Boolean).join('\n\n'));
+  }
+  // Whole sections only, so a cut never leaves a broken table or an unclosed mermaid block.
+  const cutNote = '…cut here: the rest would exceed GitHub\'s 1 MiB summary limit; the full results are in the results JSON.';
+  let text = '';
+  for (const part of parts) {
+    const next = `${text}${part}\n\n`;
+    if (Buffer.byteLength(next) + Buffer.byteLength(cutNote) + 2 > SUMMARY_LIMIT_BYTES) return `${text}${cutNote}\n`;
+    text = next;
+  }
+  return text.replace(/\n\n$/, '\n');
+}

@@ -1,0 +1,110 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { actionWorkspace } from '../helpers/action.js';
+import { hypervisorsMentioning, TEST_CACHE_DIR } from '../helpers/cli.js';
+
+// These run the BUILT bundle (dist/action/index.js) as GitHub's runner does. test/e2e/dist-fresh.test.ts fails when
+// that bundle is stale, so a green run here is a statement about the committed Action.
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
+});
+
+function workspace(files: Record<string, string>) {
+  const ws = actionWorkspace(files);
+  cleanups.push(ws.cleanup);
+  return ws;
+}
+
+const scenario = (name: string, extra: string) => `name: ${name}
+kernel:
+  apt: linux-image-cloud-amd64
+rootfs:
+  busybox: {}
+kvm: off
+passes: 1
+warmup: 0
+${extra}`;
+
+describe('the Action bundle', () => {
+  it('annotates exceeded budgets on their YAML lines, escapes workflow commands, and fails the step', async () => {
+    const ws = workspace({
+      // A directory name with `,` and `:` checks the escaping of the file property.
+      'odd,dir:x/slow.yaml': scenario(
+        'slow',
+        `run:
+  - "echo '50%, then: more'; sleep 0.6"
+budgets:
+  userspace: 300ms
+  kernel: { max: 1ms, level: warn }
+  total: 60s
+`,
+      ),
+    });
+    const run = await ws.run({ scenarios: 'odd*', results: 'out/results.json' });
+    expect(run.code).toBe(1);
+
+    const error = run.commands.find((c) => c.startsWith('::error title='));
+    expect(error).toMatch(
+      /^::error title=boot-budget%3A slow › userspace,file=odd%2Cdir%3Ax\/slow\.yaml,line=12,col=3::median \d+ ms \(±0\.00 ms, 1 passes, tcg\) > budget 300 ms\. Offending span: \d+ ms between "50%25, then: more" and "boot-budget:ready"\.$/,
+    );
+    const warning = run.commands.find((c) => c.includes('slow › kernel'));
+    expect(warning).toMatch(/^::warning title=boot-budget%3A slow › kernel,file=odd%2Cdir%3Ax\/slow\.yaml,line=13,col=3::median [\d.]+ s .*> budget 1 ms\./);
+    expect(run.commands).toContain('::error::1 budget(s) exceeded');
+
+    expect(run.outputs).toEqual({ results: join(ws.workspace, 'out', 'results.json'), verdict: 'fail', failed: '1' });
+    expect(existsSync(run.outputs.results!)).toBe(true);
+    expect(JSON.parse(readFileSync(run.outputs.results!, 'utf8')).scenarios[0].stages.userspace.budget.line).toBe(12);
+
+    expect(run.summary).toMatch(/^## boot-budget: ❌ 1 budget exceeded/);
+    expect(run.summary).toMatch(/\| userspace \| \d+ ms \| 0\.00 ms \| median ≤ 300 ms \| ❌ fail \| tcg \|/);
+    expect(run.summary).toMatch(/```mermaid\ngantt\n[\s\S]*dateFormat x[\s\S]*userspace [\d.]+ m?s : crit, \d+, \d+\n/);
+    expect(run.summary).toMatch(/<details><summary>Offending spans and hints<\/summary>/);
+  });
+
+  it('escapes newlines in messages and fails when kvm: required meets no usable KVM', async () => {
+    const ws = workspace({ 'scenarios/needs-kvm.yaml': scenario('needs-kvm', '').replace('kvm: off', 'kvm: required') });
+    const run = await ws.run({});
+    expect(run.code).toBe(1);
+    const error = run.commands.find((c) => c.startsWith('::error title=boot-budget%3A needs-kvm,'));
+    // The hint after the first line of the message arrives as %0A, so a guest or a message cannot start a new command.
+    expect(error).toMatch(/^::error title=boot-budget%3A needs-kvm,file=scenarios\/needs-kvm\.yaml,line=1::could not be measured: KVM is required .*%0ATo use KVM on GitHub-hosted Linux runners/);
+    expect(error).not.toMatch(/\n/);
+    expect(run.outputs.verdict).toBe('error');
+  });
+
+  it('annotates a broken scenario file at its line and fails the step without booting', async () => {
+    const ws = workspace({ 'scenarios/broken.yaml': scenario('broken', 'timeout: 60\n') });
+    const run = await ws.run({});
+    expect(run.code).toBe(1);
+    expect(run.commands).toContainEqual(expect.stringMatching(/^::error title=boot-budget%3A bad scenario \(timeout\),file=scenarios\/broken\.yaml,line=9,col=10::"60" has no unit/));
+    expect(run.outputs.verdict).toBe('error');
+    expect(run.stdout).not.toMatch(/pass 1\/1/);
+  });
+
+  it('splits scenarios across shards exactly once each, and merging the shards gives the unsharded verdicts', async () => {
+    const names = ['alpha', 'bravo', 'charlie', 'delta'];
+    const files = Object.fromEntries(
+      names.map((name) => [`scenarios/${name}.yaml`, scenario(name, name === 'charlie' ? 'budgets:\n  userspace: 1ms\n' : 'budgets:\n  total: 60s\n')]),
+    );
+    const ws = workspace(files);
+    const shardRuns = [];
+    for (const shard of ['1/3', '2/3', '3/3']) shardRuns.push(await ws.run({ shard, results: `shard-${shard[0]}.json` }));
+    const ran = shardRuns.flatMap((r) => JSON.parse(readFileSync(r.outputs.results!, 'utf8')).scenarios.map((s: { name: string }) => s.name));
+    expect([...ran].sort()).toEqual(names);
+
+    const merged = await ws.run({ merge: 'shard-*.json', results: 'merged.json' });
+    const whole = await ws.run({ results: 'whole.json' });
+    const verdicts = (file: string) =>
+      Object.fromEntries(JSON.parse(readFileSync(join(ws.workspace, file), 'utf8')).scenarios.map((s: { name: string; verdict: string }) => [s.name, s.verdict]));
+    expect(verdicts('merged.json')).toEqual(verdicts('whole.json'));
+    expect(verdicts('whole.json')).toEqual({ alpha: 'pass', bravo: 'pass', charlie: 'fail', delta: 'pass' });
+    expect(merged.outputs.verdict).toBe(whole.outputs.verdict);
+    expect(merged.outputs.failed).toBe('1');
+    expect(merged.code).toBe(1);
+    expect(merged.commands).toContainEqual(expect.stringMatching(/^::error title=boot-budget%3A charlie › userspace,file=scenarios\/charlie\.yaml,line=10,col=3::/));
+  });
+});
