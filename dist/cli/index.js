@@ -152,6 +152,2813 @@ __webpack_unused_export__ = closest;
 
 /***/ }),
 
+/***/ 3964:
+/***/ ((module) => {
+
+
+
+module.exports = clone
+
+var getPrototypeOf = Object.getPrototypeOf || function (obj) {
+  return obj.__proto__
+}
+
+function clone (obj) {
+  if (obj === null || typeof obj !== 'object')
+    return obj
+
+  if (obj instanceof Object)
+    var copy = { __proto__: getPrototypeOf(obj) }
+  else
+    var copy = Object.create(null)
+
+  Object.getOwnPropertyNames(obj).forEach(function (key) {
+    Object.defineProperty(copy, key, Object.getOwnPropertyDescriptor(obj, key))
+  })
+
+  return copy
+}
+
+
+/***/ }),
+
+/***/ 5744:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+var fs = __nccwpck_require__(9896)
+var polyfills = __nccwpck_require__(3501)
+var legacy = __nccwpck_require__(2270)
+var clone = __nccwpck_require__(3964)
+
+var util = __nccwpck_require__(9023)
+
+/* istanbul ignore next - node 0.x polyfill */
+var gracefulQueue
+var previousSymbol
+
+/* istanbul ignore else - node 0.x polyfill */
+if (typeof Symbol === 'function' && typeof Symbol.for === 'function') {
+  gracefulQueue = Symbol.for('graceful-fs.queue')
+  // This is used in testing by future versions
+  previousSymbol = Symbol.for('graceful-fs.previous')
+} else {
+  gracefulQueue = '___graceful-fs.queue'
+  previousSymbol = '___graceful-fs.previous'
+}
+
+function noop () {}
+
+function publishQueue(context, queue) {
+  Object.defineProperty(context, gracefulQueue, {
+    get: function() {
+      return queue
+    }
+  })
+}
+
+var debug = noop
+if (util.debuglog)
+  debug = util.debuglog('gfs4')
+else if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || ''))
+  debug = function() {
+    var m = util.format.apply(util, arguments)
+    m = 'GFS4: ' + m.split(/\n/).join('\nGFS4: ')
+    console.error(m)
+  }
+
+// Once time initialization
+if (!fs[gracefulQueue]) {
+  // This queue can be shared by multiple loaded instances
+  var queue = global[gracefulQueue] || []
+  publishQueue(fs, queue)
+
+  // Patch fs.close/closeSync to shared queue version, because we need
+  // to retry() whenever a close happens *anywhere* in the program.
+  // This is essential when multiple graceful-fs instances are
+  // in play at the same time.
+  fs.close = (function (fs$close) {
+    function close (fd, cb) {
+      return fs$close.call(fs, fd, function (err) {
+        // This function uses the graceful-fs shared queue
+        if (!err) {
+          resetQueue()
+        }
+
+        if (typeof cb === 'function')
+          cb.apply(this, arguments)
+      })
+    }
+
+    Object.defineProperty(close, previousSymbol, {
+      value: fs$close
+    })
+    return close
+  })(fs.close)
+
+  fs.closeSync = (function (fs$closeSync) {
+    function closeSync (fd) {
+      // This function uses the graceful-fs shared queue
+      fs$closeSync.apply(fs, arguments)
+      resetQueue()
+    }
+
+    Object.defineProperty(closeSync, previousSymbol, {
+      value: fs$closeSync
+    })
+    return closeSync
+  })(fs.closeSync)
+
+  if (/\bgfs4\b/i.test(process.env.NODE_DEBUG || '')) {
+    process.on('exit', function() {
+      debug(fs[gracefulQueue])
+      __nccwpck_require__(2613).equal(fs[gracefulQueue].length, 0)
+    })
+  }
+}
+
+if (!global[gracefulQueue]) {
+  publishQueue(global, fs[gracefulQueue]);
+}
+
+module.exports = patch(clone(fs))
+if (process.env.TEST_GRACEFUL_FS_GLOBAL_PATCH && !fs.__patched) {
+    module.exports = patch(fs)
+    fs.__patched = true;
+}
+
+function patch (fs) {
+  // Everything that references the open() function needs to be in here
+  polyfills(fs)
+  fs.gracefulify = patch
+
+  fs.createReadStream = createReadStream
+  fs.createWriteStream = createWriteStream
+  var fs$readFile = fs.readFile
+  fs.readFile = readFile
+  function readFile (path, options, cb) {
+    if (typeof options === 'function')
+      cb = options, options = null
+
+    return go$readFile(path, options, cb)
+
+    function go$readFile (path, options, cb, startTime) {
+      return fs$readFile(path, options, function (err) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([go$readFile, [path, options, cb], err, startTime || Date.now(), Date.now()])
+        else {
+          if (typeof cb === 'function')
+            cb.apply(this, arguments)
+        }
+      })
+    }
+  }
+
+  var fs$writeFile = fs.writeFile
+  fs.writeFile = writeFile
+  function writeFile (path, data, options, cb) {
+    if (typeof options === 'function')
+      cb = options, options = null
+
+    return go$writeFile(path, data, options, cb)
+
+    function go$writeFile (path, data, options, cb, startTime) {
+      return fs$writeFile(path, data, options, function (err) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([go$writeFile, [path, data, options, cb], err, startTime || Date.now(), Date.now()])
+        else {
+          if (typeof cb === 'function')
+            cb.apply(this, arguments)
+        }
+      })
+    }
+  }
+
+  var fs$appendFile = fs.appendFile
+  if (fs$appendFile)
+    fs.appendFile = appendFile
+  function appendFile (path, data, options, cb) {
+    if (typeof options === 'function')
+      cb = options, options = null
+
+    return go$appendFile(path, data, options, cb)
+
+    function go$appendFile (path, data, options, cb, startTime) {
+      return fs$appendFile(path, data, options, function (err) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([go$appendFile, [path, data, options, cb], err, startTime || Date.now(), Date.now()])
+        else {
+          if (typeof cb === 'function')
+            cb.apply(this, arguments)
+        }
+      })
+    }
+  }
+
+  var fs$copyFile = fs.copyFile
+  if (fs$copyFile)
+    fs.copyFile = copyFile
+  function copyFile (src, dest, flags, cb) {
+    if (typeof flags === 'function') {
+      cb = flags
+      flags = 0
+    }
+    return go$copyFile(src, dest, flags, cb)
+
+    function go$copyFile (src, dest, flags, cb, startTime) {
+      return fs$copyFile(src, dest, flags, function (err) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([go$copyFile, [src, dest, flags, cb], err, startTime || Date.now(), Date.now()])
+        else {
+          if (typeof cb === 'function')
+            cb.apply(this, arguments)
+        }
+      })
+    }
+  }
+
+  var fs$readdir = fs.readdir
+  fs.readdir = readdir
+  var noReaddirOptionVersions = /^v[0-5]\./
+  function readdir (path, options, cb) {
+    if (typeof options === 'function')
+      cb = options, options = null
+
+    var go$readdir = noReaddirOptionVersions.test(process.version)
+      ? function go$readdir (path, options, cb, startTime) {
+        return fs$readdir(path, fs$readdirCallback(
+          path, options, cb, startTime
+        ))
+      }
+      : function go$readdir (path, options, cb, startTime) {
+        return fs$readdir(path, options, fs$readdirCallback(
+          path, options, cb, startTime
+        ))
+      }
+
+    return go$readdir(path, options, cb)
+
+    function fs$readdirCallback (path, options, cb, startTime) {
+      return function (err, files) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([
+            go$readdir,
+            [path, options, cb],
+            err,
+            startTime || Date.now(),
+            Date.now()
+          ])
+        else {
+          if (files && files.sort)
+            files.sort()
+
+          if (typeof cb === 'function')
+            cb.call(this, err, files)
+        }
+      }
+    }
+  }
+
+  if (process.version.substr(0, 4) === 'v0.8') {
+    var legStreams = legacy(fs)
+    ReadStream = legStreams.ReadStream
+    WriteStream = legStreams.WriteStream
+  }
+
+  var fs$ReadStream = fs.ReadStream
+  if (fs$ReadStream) {
+    ReadStream.prototype = Object.create(fs$ReadStream.prototype)
+    ReadStream.prototype.open = ReadStream$open
+  }
+
+  var fs$WriteStream = fs.WriteStream
+  if (fs$WriteStream) {
+    WriteStream.prototype = Object.create(fs$WriteStream.prototype)
+    WriteStream.prototype.open = WriteStream$open
+  }
+
+  Object.defineProperty(fs, 'ReadStream', {
+    get: function () {
+      return ReadStream
+    },
+    set: function (val) {
+      ReadStream = val
+    },
+    enumerable: true,
+    configurable: true
+  })
+  Object.defineProperty(fs, 'WriteStream', {
+    get: function () {
+      return WriteStream
+    },
+    set: function (val) {
+      WriteStream = val
+    },
+    enumerable: true,
+    configurable: true
+  })
+
+  // legacy names
+  var FileReadStream = ReadStream
+  Object.defineProperty(fs, 'FileReadStream', {
+    get: function () {
+      return FileReadStream
+    },
+    set: function (val) {
+      FileReadStream = val
+    },
+    enumerable: true,
+    configurable: true
+  })
+  var FileWriteStream = WriteStream
+  Object.defineProperty(fs, 'FileWriteStream', {
+    get: function () {
+      return FileWriteStream
+    },
+    set: function (val) {
+      FileWriteStream = val
+    },
+    enumerable: true,
+    configurable: true
+  })
+
+  function ReadStream (path, options) {
+    if (this instanceof ReadStream)
+      return fs$ReadStream.apply(this, arguments), this
+    else
+      return ReadStream.apply(Object.create(ReadStream.prototype), arguments)
+  }
+
+  function ReadStream$open () {
+    var that = this
+    open(that.path, that.flags, that.mode, function (err, fd) {
+      if (err) {
+        if (that.autoClose)
+          that.destroy()
+
+        that.emit('error', err)
+      } else {
+        that.fd = fd
+        that.emit('open', fd)
+        that.read()
+      }
+    })
+  }
+
+  function WriteStream (path, options) {
+    if (this instanceof WriteStream)
+      return fs$WriteStream.apply(this, arguments), this
+    else
+      return WriteStream.apply(Object.create(WriteStream.prototype), arguments)
+  }
+
+  function WriteStream$open () {
+    var that = this
+    open(that.path, that.flags, that.mode, function (err, fd) {
+      if (err) {
+        that.destroy()
+        that.emit('error', err)
+      } else {
+        that.fd = fd
+        that.emit('open', fd)
+      }
+    })
+  }
+
+  function createReadStream (path, options) {
+    return new fs.ReadStream(path, options)
+  }
+
+  function createWriteStream (path, options) {
+    return new fs.WriteStream(path, options)
+  }
+
+  var fs$open = fs.open
+  fs.open = open
+  function open (path, flags, mode, cb) {
+    if (typeof mode === 'function')
+      cb = mode, mode = null
+
+    return go$open(path, flags, mode, cb)
+
+    function go$open (path, flags, mode, cb, startTime) {
+      return fs$open(path, flags, mode, function (err, fd) {
+        if (err && (err.code === 'EMFILE' || err.code === 'ENFILE'))
+          enqueue([go$open, [path, flags, mode, cb], err, startTime || Date.now(), Date.now()])
+        else {
+          if (typeof cb === 'function')
+            cb.apply(this, arguments)
+        }
+      })
+    }
+  }
+
+  return fs
+}
+
+function enqueue (elem) {
+  debug('ENQUEUE', elem[0].name, elem[1])
+  fs[gracefulQueue].push(elem)
+  retry()
+}
+
+// keep track of the timeout between retry() calls
+var retryTimer
+
+// reset the startTime and lastTime to now
+// this resets the start of the 60 second overall timeout as well as the
+// delay between attempts so that we'll retry these jobs sooner
+function resetQueue () {
+  var now = Date.now()
+  for (var i = 0; i < fs[gracefulQueue].length; ++i) {
+    // entries that are only a length of 2 are from an older version, don't
+    // bother modifying those since they'll be retried anyway.
+    if (fs[gracefulQueue][i].length > 2) {
+      fs[gracefulQueue][i][3] = now // startTime
+      fs[gracefulQueue][i][4] = now // lastTime
+    }
+  }
+  // call retry to make sure we're actively processing the queue
+  retry()
+}
+
+function retry () {
+  // clear the timer and remove it to help prevent unintended concurrency
+  clearTimeout(retryTimer)
+  retryTimer = undefined
+
+  if (fs[gracefulQueue].length === 0)
+    return
+
+  var elem = fs[gracefulQueue].shift()
+  var fn = elem[0]
+  var args = elem[1]
+  // these items may be unset if they were added by an older graceful-fs
+  var err = elem[2]
+  var startTime = elem[3]
+  var lastTime = elem[4]
+
+  // if we don't have a startTime we have no way of knowing if we've waited
+  // long enough, so go ahead and retry this item now
+  if (startTime === undefined) {
+    debug('RETRY', fn.name, args)
+    fn.apply(null, args)
+  } else if (Date.now() - startTime >= 60000) {
+    // it's been more than 60 seconds total, bail now
+    debug('TIMEOUT', fn.name, args)
+    var cb = args.pop()
+    if (typeof cb === 'function')
+      cb.call(null, err)
+  } else {
+    // the amount of time between the last attempt and right now
+    var sinceAttempt = Date.now() - lastTime
+    // the amount of time between when we first tried, and when we last tried
+    // rounded up to at least 1
+    var sinceStart = Math.max(lastTime - startTime, 1)
+    // backoff. wait longer than the total time we've been retrying, but only
+    // up to a maximum of 100ms
+    var desiredDelay = Math.min(sinceStart * 1.2, 100)
+    // it's been long enough since the last retry, do it again
+    if (sinceAttempt >= desiredDelay) {
+      debug('RETRY', fn.name, args)
+      fn.apply(null, args.concat([startTime]))
+    } else {
+      // if we can't do this job yet, push it to the end of the queue
+      // and let the next iteration check again
+      fs[gracefulQueue].push(elem)
+    }
+  }
+
+  // schedule our next run if one isn't already scheduled
+  if (retryTimer === undefined) {
+    retryTimer = setTimeout(retry, 0)
+  }
+}
+
+
+/***/ }),
+
+/***/ 2270:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+var Stream = (__nccwpck_require__(2203).Stream)
+
+module.exports = legacy
+
+function legacy (fs) {
+  return {
+    ReadStream: ReadStream,
+    WriteStream: WriteStream
+  }
+
+  function ReadStream (path, options) {
+    if (!(this instanceof ReadStream)) return new ReadStream(path, options);
+
+    Stream.call(this);
+
+    var self = this;
+
+    this.path = path;
+    this.fd = null;
+    this.readable = true;
+    this.paused = false;
+
+    this.flags = 'r';
+    this.mode = 438; /*=0666*/
+    this.bufferSize = 64 * 1024;
+
+    options = options || {};
+
+    // Mixin options into this
+    var keys = Object.keys(options);
+    for (var index = 0, length = keys.length; index < length; index++) {
+      var key = keys[index];
+      this[key] = options[key];
+    }
+
+    if (this.encoding) this.setEncoding(this.encoding);
+
+    if (this.start !== undefined) {
+      if ('number' !== typeof this.start) {
+        throw TypeError('start must be a Number');
+      }
+      if (this.end === undefined) {
+        this.end = Infinity;
+      } else if ('number' !== typeof this.end) {
+        throw TypeError('end must be a Number');
+      }
+
+      if (this.start > this.end) {
+        throw new Error('start must be <= end');
+      }
+
+      this.pos = this.start;
+    }
+
+    if (this.fd !== null) {
+      process.nextTick(function() {
+        self._read();
+      });
+      return;
+    }
+
+    fs.open(this.path, this.flags, this.mode, function (err, fd) {
+      if (err) {
+        self.emit('error', err);
+        self.readable = false;
+        return;
+      }
+
+      self.fd = fd;
+      self.emit('open', fd);
+      self._read();
+    })
+  }
+
+  function WriteStream (path, options) {
+    if (!(this instanceof WriteStream)) return new WriteStream(path, options);
+
+    Stream.call(this);
+
+    this.path = path;
+    this.fd = null;
+    this.writable = true;
+
+    this.flags = 'w';
+    this.encoding = 'binary';
+    this.mode = 438; /*=0666*/
+    this.bytesWritten = 0;
+
+    options = options || {};
+
+    // Mixin options into this
+    var keys = Object.keys(options);
+    for (var index = 0, length = keys.length; index < length; index++) {
+      var key = keys[index];
+      this[key] = options[key];
+    }
+
+    if (this.start !== undefined) {
+      if ('number' !== typeof this.start) {
+        throw TypeError('start must be a Number');
+      }
+      if (this.start < 0) {
+        throw new Error('start must be >= zero');
+      }
+
+      this.pos = this.start;
+    }
+
+    this.busy = false;
+    this._queue = [];
+
+    if (this.fd === null) {
+      this._open = fs.open;
+      this._queue.push([this._open, this.path, this.flags, this.mode, undefined]);
+      this.flush();
+    }
+  }
+}
+
+
+/***/ }),
+
+/***/ 3501:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+var constants = __nccwpck_require__(9140)
+
+var origCwd = process.cwd
+var cwd = null
+
+var platform = process.env.GRACEFUL_FS_PLATFORM || process.platform
+
+process.cwd = function() {
+  if (!cwd)
+    cwd = origCwd.call(process)
+  return cwd
+}
+try {
+  process.cwd()
+} catch (er) {}
+
+// This check is needed until node.js 12 is required
+if (typeof process.chdir === 'function') {
+  var chdir = process.chdir
+  process.chdir = function (d) {
+    cwd = null
+    chdir.call(process, d)
+  }
+  if (Object.setPrototypeOf) Object.setPrototypeOf(process.chdir, chdir)
+}
+
+module.exports = patch
+
+function patch (fs) {
+  // (re-)implement some things that are known busted or missing.
+
+  // lchmod, broken prior to 0.6.2
+  // back-port the fix here.
+  if (constants.hasOwnProperty('O_SYMLINK') &&
+      process.version.match(/^v0\.6\.[0-2]|^v0\.5\./)) {
+    patchLchmod(fs)
+  }
+
+  // lutimes implementation, or no-op
+  if (!fs.lutimes) {
+    patchLutimes(fs)
+  }
+
+  // https://github.com/isaacs/node-graceful-fs/issues/4
+  // Chown should not fail on einval or eperm if non-root.
+  // It should not fail on enosys ever, as this just indicates
+  // that a fs doesn't support the intended operation.
+
+  fs.chown = chownFix(fs.chown)
+  fs.fchown = chownFix(fs.fchown)
+  fs.lchown = chownFix(fs.lchown)
+
+  fs.chmod = chmodFix(fs.chmod)
+  fs.fchmod = chmodFix(fs.fchmod)
+  fs.lchmod = chmodFix(fs.lchmod)
+
+  fs.chownSync = chownFixSync(fs.chownSync)
+  fs.fchownSync = chownFixSync(fs.fchownSync)
+  fs.lchownSync = chownFixSync(fs.lchownSync)
+
+  fs.chmodSync = chmodFixSync(fs.chmodSync)
+  fs.fchmodSync = chmodFixSync(fs.fchmodSync)
+  fs.lchmodSync = chmodFixSync(fs.lchmodSync)
+
+  fs.stat = statFix(fs.stat)
+  fs.fstat = statFix(fs.fstat)
+  fs.lstat = statFix(fs.lstat)
+
+  fs.statSync = statFixSync(fs.statSync)
+  fs.fstatSync = statFixSync(fs.fstatSync)
+  fs.lstatSync = statFixSync(fs.lstatSync)
+
+  // if lchmod/lchown do not exist, then make them no-ops
+  if (fs.chmod && !fs.lchmod) {
+    fs.lchmod = function (path, mode, cb) {
+      if (cb) process.nextTick(cb)
+    }
+    fs.lchmodSync = function () {}
+  }
+  if (fs.chown && !fs.lchown) {
+    fs.lchown = function (path, uid, gid, cb) {
+      if (cb) process.nextTick(cb)
+    }
+    fs.lchownSync = function () {}
+  }
+
+  // on Windows, A/V software can lock the directory, causing this
+  // to fail with an EACCES or EPERM if the directory contains newly
+  // created files.  Try again on failure, for up to 60 seconds.
+
+  // Set the timeout this long because some Windows Anti-Virus, such as Parity
+  // bit9, may lock files for up to a minute, causing npm package install
+  // failures. Also, take care to yield the scheduler. Windows scheduling gives
+  // CPU to a busy looping process, which can cause the program causing the lock
+  // contention to be starved of CPU by node, so the contention doesn't resolve.
+  if (platform === "win32") {
+    fs.rename = typeof fs.rename !== 'function' ? fs.rename
+    : (function (fs$rename) {
+      function rename (from, to, cb) {
+        var start = Date.now()
+        var backoff = 0;
+        fs$rename(from, to, function CB (er) {
+          if (er
+              && (er.code === "EACCES" || er.code === "EPERM" || er.code === "EBUSY")
+              && Date.now() - start < 60000) {
+            setTimeout(function() {
+              fs.stat(to, function (stater, st) {
+                if (stater && stater.code === "ENOENT")
+                  fs$rename(from, to, CB);
+                else
+                  cb(er)
+              })
+            }, backoff)
+            if (backoff < 100)
+              backoff += 10;
+            return;
+          }
+          if (cb) cb(er)
+        })
+      }
+      if (Object.setPrototypeOf) Object.setPrototypeOf(rename, fs$rename)
+      return rename
+    })(fs.rename)
+  }
+
+  // if read() returns EAGAIN, then just try it again.
+  fs.read = typeof fs.read !== 'function' ? fs.read
+  : (function (fs$read) {
+    function read (fd, buffer, offset, length, position, callback_) {
+      var callback
+      if (callback_ && typeof callback_ === 'function') {
+        var eagCounter = 0
+        callback = function (er, _, __) {
+          if (er && er.code === 'EAGAIN' && eagCounter < 10) {
+            eagCounter ++
+            return fs$read.call(fs, fd, buffer, offset, length, position, callback)
+          }
+          callback_.apply(this, arguments)
+        }
+      }
+      return fs$read.call(fs, fd, buffer, offset, length, position, callback)
+    }
+
+    // This ensures `util.promisify` works as it does for native `fs.read`.
+    if (Object.setPrototypeOf) Object.setPrototypeOf(read, fs$read)
+    return read
+  })(fs.read)
+
+  fs.readSync = typeof fs.readSync !== 'function' ? fs.readSync
+  : (function (fs$readSync) { return function (fd, buffer, offset, length, position) {
+    var eagCounter = 0
+    while (true) {
+      try {
+        return fs$readSync.call(fs, fd, buffer, offset, length, position)
+      } catch (er) {
+        if (er.code === 'EAGAIN' && eagCounter < 10) {
+          eagCounter ++
+          continue
+        }
+        throw er
+      }
+    }
+  }})(fs.readSync)
+
+  function patchLchmod (fs) {
+    fs.lchmod = function (path, mode, callback) {
+      fs.open( path
+             , constants.O_WRONLY | constants.O_SYMLINK
+             , mode
+             , function (err, fd) {
+        if (err) {
+          if (callback) callback(err)
+          return
+        }
+        // prefer to return the chmod error, if one occurs,
+        // but still try to close, and report closing errors if they occur.
+        fs.fchmod(fd, mode, function (err) {
+          fs.close(fd, function(err2) {
+            if (callback) callback(err || err2)
+          })
+        })
+      })
+    }
+
+    fs.lchmodSync = function (path, mode) {
+      var fd = fs.openSync(path, constants.O_WRONLY | constants.O_SYMLINK, mode)
+
+      // prefer to return the chmod error, if one occurs,
+      // but still try to close, and report closing errors if they occur.
+      var threw = true
+      var ret
+      try {
+        ret = fs.fchmodSync(fd, mode)
+        threw = false
+      } finally {
+        if (threw) {
+          try {
+            fs.closeSync(fd)
+          } catch (er) {}
+        } else {
+          fs.closeSync(fd)
+        }
+      }
+      return ret
+    }
+  }
+
+  function patchLutimes (fs) {
+    if (constants.hasOwnProperty("O_SYMLINK") && fs.futimes) {
+      fs.lutimes = function (path, at, mt, cb) {
+        fs.open(path, constants.O_SYMLINK, function (er, fd) {
+          if (er) {
+            if (cb) cb(er)
+            return
+          }
+          fs.futimes(fd, at, mt, function (er) {
+            fs.close(fd, function (er2) {
+              if (cb) cb(er || er2)
+            })
+          })
+        })
+      }
+
+      fs.lutimesSync = function (path, at, mt) {
+        var fd = fs.openSync(path, constants.O_SYMLINK)
+        var ret
+        var threw = true
+        try {
+          ret = fs.futimesSync(fd, at, mt)
+          threw = false
+        } finally {
+          if (threw) {
+            try {
+              fs.closeSync(fd)
+            } catch (er) {}
+          } else {
+            fs.closeSync(fd)
+          }
+        }
+        return ret
+      }
+
+    } else if (fs.futimes) {
+      fs.lutimes = function (_a, _b, _c, cb) { if (cb) process.nextTick(cb) }
+      fs.lutimesSync = function () {}
+    }
+  }
+
+  function chmodFix (orig) {
+    if (!orig) return orig
+    return function (target, mode, cb) {
+      return orig.call(fs, target, mode, function (er) {
+        if (chownErOk(er)) er = null
+        if (cb) cb.apply(this, arguments)
+      })
+    }
+  }
+
+  function chmodFixSync (orig) {
+    if (!orig) return orig
+    return function (target, mode) {
+      try {
+        return orig.call(fs, target, mode)
+      } catch (er) {
+        if (!chownErOk(er)) throw er
+      }
+    }
+  }
+
+
+  function chownFix (orig) {
+    if (!orig) return orig
+    return function (target, uid, gid, cb) {
+      return orig.call(fs, target, uid, gid, function (er) {
+        if (chownErOk(er)) er = null
+        if (cb) cb.apply(this, arguments)
+      })
+    }
+  }
+
+  function chownFixSync (orig) {
+    if (!orig) return orig
+    return function (target, uid, gid) {
+      try {
+        return orig.call(fs, target, uid, gid)
+      } catch (er) {
+        if (!chownErOk(er)) throw er
+      }
+    }
+  }
+
+  function statFix (orig) {
+    if (!orig) return orig
+    // Older versions of Node erroneously returned signed integers for
+    // uid + gid.
+    return function (target, options, cb) {
+      if (typeof options === 'function') {
+        cb = options
+        options = null
+      }
+      function callback (er, stats) {
+        if (stats) {
+          if (stats.uid < 0) stats.uid += 0x100000000
+          if (stats.gid < 0) stats.gid += 0x100000000
+        }
+        if (cb) cb.apply(this, arguments)
+      }
+      return options ? orig.call(fs, target, options, callback)
+        : orig.call(fs, target, callback)
+    }
+  }
+
+  function statFixSync (orig) {
+    if (!orig) return orig
+    // Older versions of Node erroneously returned signed integers for
+    // uid + gid.
+    return function (target, options) {
+      var stats = options ? orig.call(fs, target, options)
+        : orig.call(fs, target)
+      if (stats) {
+        if (stats.uid < 0) stats.uid += 0x100000000
+        if (stats.gid < 0) stats.gid += 0x100000000
+      }
+      return stats;
+    }
+  }
+
+  // ENOSYS means that the fs doesn't support the op. Just ignore
+  // that, because it doesn't matter.
+  //
+  // if there's no getuid, or if getuid() is something other
+  // than 0, and the error is EINVAL or EPERM, then just ignore
+  // it.
+  //
+  // This specific case is a silent failure in cp, install, tar,
+  // and most other unix tools that manage permissions.
+  //
+  // When running as root, or if other types of errors are
+  // encountered, then it's strict.
+  function chownErOk (er) {
+    if (!er)
+      return true
+
+    if (er.code === "ENOSYS")
+      return true
+
+    var nonroot = !process.getuid || process.getuid() !== 0
+    if (nonroot) {
+      if (er.code === "EINVAL" || er.code === "EPERM")
+        return true
+    }
+
+    return false
+  }
+}
+
+
+/***/ }),
+
+/***/ 9103:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+// lz4.js - An implementation of Lz4 in plain JavaScript.
+//
+// TODO:
+// - Unify header parsing/writing.
+// - Support options (block size, checksums)
+// - Support streams
+// - Better error handling (handle bad offset, etc.)
+// - HC support (better search algorithm)
+// - Tests/benchmarking
+
+var xxhash = __nccwpck_require__(1928);
+var util = __nccwpck_require__(7853);
+
+// Constants
+// --
+
+// Compression format parameters/constants.
+var minMatch = 4;
+var minLength = 13;
+var searchLimit = 5;
+var skipTrigger = 6;
+var hashSize = 1 << 16;
+
+// Token constants.
+var mlBits = 4;
+var mlMask = (1 << mlBits) - 1;
+var runBits = 4;
+var runMask = (1 << runBits) - 1;
+
+// Shared buffers
+var blockBuf = makeBuffer(5 << 20);
+var hashTable = makeHashTable();
+
+// Frame constants.
+var magicNum = 0x184D2204;
+
+// Frame descriptor flags.
+var fdContentChksum = 0x4;
+var fdContentSize = 0x8;
+var fdBlockChksum = 0x10;
+// var fdBlockIndep = 0x20;
+var fdVersion = 0x40;
+var fdVersionMask = 0xC0;
+
+// Block sizes.
+var bsUncompressed = 0x80000000;
+var bsDefault = 7;
+var bsShift = 4;
+var bsMask = 7;
+var bsMap = {
+  4: 0x10000,
+  5: 0x40000,
+  6: 0x100000,
+  7: 0x400000
+};
+
+// Utility functions/primitives
+// --
+
+// Makes our hashtable. On older browsers, may return a plain array.
+function makeHashTable () {
+  try {
+    return new Uint32Array(hashSize);
+  } catch (error) {
+    var hashTable = new Array(hashSize);
+
+    for (var i = 0; i < hashSize; i++) {
+      hashTable[i] = 0;
+    }
+
+    return hashTable;
+  }
+}
+
+// Clear hashtable.
+function clearHashTable (table) {
+  for (var i = 0; i < hashSize; i++) {
+    hashTable[i] = 0;
+  }
+}
+
+// Makes a byte buffer. On older browsers, may return a plain array.
+function makeBuffer (size) {
+  try {
+    return new Uint8Array(size);
+  } catch (error) {
+    var buf = new Array(size);
+
+    for (var i = 0; i < size; i++) {
+      buf[i] = 0;
+    }
+
+    return buf;
+  }
+}
+
+function sliceArray (array, start, end) {
+  if (typeof array.buffer !== undefined) {
+    if (Uint8Array.prototype.slice) {
+      return array.slice(start, end);
+    } else {
+      // Uint8Array#slice polyfill.
+      var len = array.length;
+
+      // Calculate start.
+      start = start | 0;
+      start = (start < 0) ? Math.max(len + start, 0) : Math.min(start, len);
+
+      // Calculate end.
+      end = (end === undefined) ? len : end | 0;
+      end = (end < 0) ? Math.max(len + end, 0) : Math.min(end, len);
+
+      // Copy into new array.
+      var arraySlice = new Uint8Array(end - start);
+      for (var i = start, n = 0; i < end;) {
+        arraySlice[n++] = array[i++];
+      }
+
+      return arraySlice;
+    }
+  } else {
+    // Assume normal array.
+    return array.slice(start, end);
+  }
+}
+
+// Implementation
+// --
+
+// Calculates an upper bound for lz4 compression.
+exports.compressBound = function compressBound (n) {
+  return (n + (n / 255) + 16) | 0;
+};
+
+// Calculates an upper bound for lz4 decompression, by reading the data.
+exports.decompressBound = function decompressBound (src) {
+  var sIndex = 0;
+
+  // Read magic number
+  if (util.readU32(src, sIndex) !== magicNum) {
+    throw new Error('invalid magic number');
+  }
+
+  sIndex += 4;
+
+  // Read descriptor
+  var descriptor = src[sIndex++];
+
+  // Check version
+  if ((descriptor & fdVersionMask) !== fdVersion) {
+    throw new Error('incompatible descriptor version ' + (descriptor & fdVersionMask));
+  }
+
+  // Read flags
+  var useBlockSum = (descriptor & fdBlockChksum) !== 0;
+  var useContentSize = (descriptor & fdContentSize) !== 0;
+
+  // Read block size
+  var bsIdx = (src[sIndex++] >> bsShift) & bsMask;
+
+  if (bsMap[bsIdx] === undefined) {
+    throw new Error('invalid block size ' + bsIdx);
+  }
+
+  var maxBlockSize = bsMap[bsIdx];
+
+  // Get content size
+  if (useContentSize) {
+    return util.readU64(src, sIndex);
+  }
+
+  // Checksum
+  sIndex++;
+
+  // Read blocks.
+  var maxSize = 0;
+  while (true) {
+    var blockSize = util.readU32(src, sIndex);
+    sIndex += 4;
+
+    if (blockSize & bsUncompressed) {
+      blockSize &= ~bsUncompressed;
+      maxSize += blockSize;
+    } else {
+      maxSize += maxBlockSize;
+    }
+
+    if (blockSize === 0) {
+      return maxSize;
+    }
+
+    if (useBlockSum) {
+      sIndex += 4;
+    }
+
+    sIndex += blockSize;
+  }
+};
+
+// Creates a buffer of a given byte-size, falling back to plain arrays.
+exports.makeBuffer = makeBuffer;
+
+// Decompresses a block of Lz4.
+exports.decompressBlock = function decompressBlock (src, dst, sIndex, sLength, dIndex) {
+  var mLength, mOffset, sEnd, n, i;
+
+  // Setup initial state.
+  sEnd = sIndex + sLength;
+
+  // Consume entire input block.
+  while (sIndex < sEnd) {
+    var token = src[sIndex++];
+
+    // Copy literals.
+    var literalCount = (token >> 4);
+    if (literalCount > 0) {
+      // Parse length.
+      if (literalCount === 0xf) {
+        while (true) {
+          literalCount += src[sIndex];
+          if (src[sIndex++] !== 0xff) {
+            break;
+          }
+        }
+      }
+
+      // Copy literals
+      for (n = sIndex + literalCount; sIndex < n;) {
+        dst[dIndex++] = src[sIndex++];
+      }
+    }
+
+    if (sIndex >= sEnd) {
+      break;
+    }
+
+    // Copy match.
+    mLength = (token & 0xf);
+
+    // Parse offset.
+    mOffset = src[sIndex++] | (src[sIndex++] << 8);
+
+    // Parse length.
+    if (mLength === 0xf) {
+      while (true) {
+        mLength += src[sIndex];
+        if (src[sIndex++] !== 0xff) {
+          break;
+        }
+      }
+    }
+
+    mLength += minMatch;
+
+    // Copy match.
+    for (i = dIndex - mOffset, n = i + mLength; i < n;) {
+      dst[dIndex++] = dst[i++] | 0;
+    }
+  }
+
+  return dIndex;
+};
+
+// Compresses a block with Lz4.
+exports.compressBlock = function compressBlock (src, dst, sIndex, sLength, hashTable) {
+  var mIndex, mAnchor, mLength, mOffset, mStep;
+  var literalCount, dIndex, sEnd, n;
+
+  // Setup initial state.
+  dIndex = 0;
+  sEnd = sLength + sIndex;
+  mAnchor = sIndex;
+
+  // Process only if block is large enough.
+  if (sLength >= minLength) {
+    var searchMatchCount = (1 << skipTrigger) + 3;
+
+    // Consume until last n literals (Lz4 spec limitation.)
+    while (sIndex + minMatch < sEnd - searchLimit) {
+      var seq = util.readU32(src, sIndex);
+      var hash = util.hashU32(seq) >>> 0;
+
+      // Crush hash to 16 bits.
+      hash = ((hash >> 16) ^ hash) >>> 0 & 0xffff;
+
+      // Look for a match in the hashtable. NOTE: remove one; see below.
+      mIndex = hashTable[hash] - 1;
+
+      // Put pos in hash table. NOTE: add one so that zero = invalid.
+      hashTable[hash] = sIndex + 1;
+
+      // Determine if there is a match (within range.)
+      if (mIndex < 0 || ((sIndex - mIndex) >>> 16) > 0 || util.readU32(src, mIndex) !== seq) {
+        mStep = searchMatchCount++ >> skipTrigger;
+        sIndex += mStep;
+        continue;
+      }
+
+      searchMatchCount = (1 << skipTrigger) + 3;
+
+      // Calculate literal count and offset.
+      literalCount = sIndex - mAnchor;
+      mOffset = sIndex - mIndex;
+
+      // We've already matched one word, so get that out of the way.
+      sIndex += minMatch;
+      mIndex += minMatch;
+
+      // Determine match length.
+      // N.B.: mLength does not include minMatch, Lz4 adds it back
+      // in decoding.
+      mLength = sIndex;
+      while (sIndex < sEnd - searchLimit && src[sIndex] === src[mIndex]) {
+        sIndex++;
+        mIndex++;
+      }
+      mLength = sIndex - mLength;
+
+      // Write token + literal count.
+      var token = mLength < mlMask ? mLength : mlMask;
+      if (literalCount >= runMask) {
+        dst[dIndex++] = (runMask << mlBits) + token;
+        for (n = literalCount - runMask; n >= 0xff; n -= 0xff) {
+          dst[dIndex++] = 0xff;
+        }
+        dst[dIndex++] = n;
+      } else {
+        dst[dIndex++] = (literalCount << mlBits) + token;
+      }
+
+      // Write literals.
+      for (var i = 0; i < literalCount; i++) {
+        dst[dIndex++] = src[mAnchor + i];
+      }
+
+      // Write offset.
+      dst[dIndex++] = mOffset;
+      dst[dIndex++] = (mOffset >> 8);
+
+      // Write match length.
+      if (mLength >= mlMask) {
+        for (n = mLength - mlMask; n >= 0xff; n -= 0xff) {
+          dst[dIndex++] = 0xff;
+        }
+        dst[dIndex++] = n;
+      }
+
+      // Move the anchor.
+      mAnchor = sIndex;
+    }
+  }
+
+  // Nothing was encoded.
+  if (mAnchor === 0) {
+    return 0;
+  }
+
+  // Write remaining literals.
+  // Write literal token+count.
+  literalCount = sEnd - mAnchor;
+  if (literalCount >= runMask) {
+    dst[dIndex++] = (runMask << mlBits);
+    for (n = literalCount - runMask; n >= 0xff; n -= 0xff) {
+      dst[dIndex++] = 0xff;
+    }
+    dst[dIndex++] = n;
+  } else {
+    dst[dIndex++] = (literalCount << mlBits);
+  }
+
+  // Write literals.
+  sIndex = mAnchor;
+  while (sIndex < sEnd) {
+    dst[dIndex++] = src[sIndex++];
+  }
+
+  return dIndex;
+};
+
+// Decompresses a frame of Lz4 data.
+exports.decompressFrame = function decompressFrame (src, dst) {
+  var useBlockSum, useContentSum, useContentSize, descriptor;
+  var sIndex = 0;
+  var dIndex = 0;
+
+  // Read magic number
+  if (util.readU32(src, sIndex) !== magicNum) {
+    throw new Error('invalid magic number');
+  }
+
+  sIndex += 4;
+
+  // Read descriptor
+  descriptor = src[sIndex++];
+
+  // Check version
+  if ((descriptor & fdVersionMask) !== fdVersion) {
+    throw new Error('incompatible descriptor version');
+  }
+
+  // Read flags
+  useBlockSum = (descriptor & fdBlockChksum) !== 0;
+  useContentSum = (descriptor & fdContentChksum) !== 0;
+  useContentSize = (descriptor & fdContentSize) !== 0;
+
+  // Read block size
+  var bsIdx = (src[sIndex++] >> bsShift) & bsMask;
+
+  if (bsMap[bsIdx] === undefined) {
+    throw new Error('invalid block size');
+  }
+
+  if (useContentSize) {
+    // TODO: read content size
+    sIndex += 8;
+  }
+
+  sIndex++;
+
+  // Read blocks.
+  while (true) {
+    var compSize;
+
+    compSize = util.readU32(src, sIndex);
+    sIndex += 4;
+
+    if (compSize === 0) {
+      break;
+    }
+
+    if (useBlockSum) {
+      // TODO: read block checksum
+      sIndex += 4;
+    }
+
+    // Check if block is compressed
+    if ((compSize & bsUncompressed) !== 0) {
+      // Mask off the 'uncompressed' bit
+      compSize &= ~bsUncompressed;
+
+      // Copy uncompressed data into destination buffer.
+      for (var j = 0; j < compSize; j++) {
+        dst[dIndex++] = src[sIndex++];
+      }
+    } else {
+      // Decompress into blockBuf
+      dIndex = exports.decompressBlock(src, dst, sIndex, compSize, dIndex);
+      sIndex += compSize;
+    }
+  }
+
+  if (useContentSum) {
+    // TODO: read content checksum
+    sIndex += 4;
+  }
+
+  return dIndex;
+};
+
+// Compresses data to an Lz4 frame.
+exports.compressFrame = function compressFrame (src, dst) {
+  var dIndex = 0;
+
+  // Write magic number.
+  util.writeU32(dst, dIndex, magicNum);
+  dIndex += 4;
+
+  // Descriptor flags.
+  dst[dIndex++] = fdVersion;
+  dst[dIndex++] = bsDefault << bsShift;
+
+  // Descriptor checksum.
+  dst[dIndex] = xxhash.hash(0, dst, 4, dIndex - 4) >> 8;
+  dIndex++;
+
+  // Write blocks.
+  var maxBlockSize = bsMap[bsDefault];
+  var remaining = src.length;
+  var sIndex = 0;
+
+  // Clear the hashtable.
+  clearHashTable(hashTable);
+
+  // Split input into blocks and write.
+  while (remaining > 0) {
+    var compSize = 0;
+    var blockSize = remaining > maxBlockSize ? maxBlockSize : remaining;
+
+    compSize = exports.compressBlock(src, blockBuf, sIndex, blockSize, hashTable);
+
+    if (compSize > blockSize || compSize === 0) {
+      // Output uncompressed.
+      util.writeU32(dst, dIndex, 0x80000000 | blockSize);
+      dIndex += 4;
+
+      for (var z = sIndex + blockSize; sIndex < z;) {
+        dst[dIndex++] = src[sIndex++];
+      }
+
+      remaining -= blockSize;
+    } else {
+      // Output compressed.
+      util.writeU32(dst, dIndex, compSize);
+      dIndex += 4;
+
+      for (var j = 0; j < compSize;) {
+        dst[dIndex++] = blockBuf[j++];
+      }
+
+      sIndex += blockSize;
+      remaining -= blockSize;
+    }
+  }
+
+  // Write blank end block.
+  util.writeU32(dst, dIndex, 0);
+  dIndex += 4;
+
+  return dIndex;
+};
+
+// Decompresses a buffer containing an Lz4 frame. maxSize is optional; if not
+// provided, a maximum size will be determined by examining the data. The
+// buffer returned will always be perfectly-sized.
+exports.decompress = function decompress (src, maxSize) {
+  var dst, size;
+
+  if (maxSize === undefined) {
+    maxSize = exports.decompressBound(src);
+  }
+
+  dst = exports.makeBuffer(maxSize);
+  size = exports.decompressFrame(src, dst);
+
+  if (size !== maxSize) {
+    dst = sliceArray(dst, 0, size);
+  }
+
+  return dst;
+};
+
+// Compresses a buffer to an Lz4 frame. maxSize is optional; if not provided,
+// a buffer will be created based on the theoretical worst output size for a
+// given input size. The buffer returned will always be perfectly-sized.
+exports.compress = function compress (src, maxSize) {
+  var dst, size;
+
+  if (maxSize === undefined) {
+    maxSize = exports.compressBound(src.length);
+  }
+
+  dst = exports.makeBuffer(maxSize);
+  size = exports.compressFrame(src, dst);
+
+  if (size !== maxSize) {
+    dst = sliceArray(dst, 0, size);
+  }
+
+  return dst;
+};
+
+
+/***/ }),
+
+/***/ 7853:
+/***/ ((__unused_webpack_module, exports) => {
+
+// Simple hash function, from: http://burtleburtle.net/bob/hash/integer.html.
+// Chosen because it doesn't use multiply and achieves full avalanche.
+exports.hashU32 = function hashU32 (a) {
+  a = a | 0;
+  a = a + 2127912214 + (a << 12) | 0;
+  a = a ^ -949894596 ^ a >>> 19;
+  a = a + 374761393 + (a << 5) | 0;
+  a = a + -744332180 ^ a << 9;
+  a = a + -42973499 + (a << 3) | 0;
+  return a ^ -1252372727 ^ a >>> 16 | 0;
+};
+
+// Reads a 64-bit little-endian integer from an array.
+exports.readU64 = function readU64 (b, n) {
+  var x = 0;
+  x |= b[n++] << 0;
+  x |= b[n++] << 8;
+  x |= b[n++] << 16;
+  x |= b[n++] << 24;
+  x |= b[n++] << 32;
+  x |= b[n++] << 40;
+  x |= b[n++] << 48;
+  x |= b[n++] << 56;
+  return x;
+};
+
+// Reads a 32-bit little-endian integer from an array.
+exports.readU32 = function readU32 (b, n) {
+  var x = 0;
+  x |= b[n++] << 0;
+  x |= b[n++] << 8;
+  x |= b[n++] << 16;
+  x |= b[n++] << 24;
+  return x;
+};
+
+// Writes a 32-bit little-endian integer from an array.
+exports.writeU32 = function writeU32 (b, n, x) {
+  b[n++] = (x >> 0) & 0xff;
+  b[n++] = (x >> 8) & 0xff;
+  b[n++] = (x >> 16) & 0xff;
+  b[n++] = (x >> 24) & 0xff;
+};
+
+// Multiplies two numbers using 32-bit integer multiplication.
+// Algorithm from Emscripten.
+exports.imul = function imul (a, b) {
+  var ah = a >>> 16;
+  var al = a & 65535;
+  var bh = b >>> 16;
+  var bl = b & 65535;
+
+  return al * bl + (ah * bl + al * bh << 16) | 0;
+};
+
+
+/***/ }),
+
+/***/ 1928:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+// xxh32.js - implementation of xxhash32 in plain JavaScript
+var util = __nccwpck_require__(7853);
+
+// xxhash32 primes
+var prime1 = 0x9e3779b1;
+var prime2 = 0x85ebca77;
+var prime3 = 0xc2b2ae3d;
+var prime4 = 0x27d4eb2f;
+var prime5 = 0x165667b1;
+
+// Utility functions/primitives
+// --
+
+function rotl32 (x, r) {
+  x = x | 0;
+  r = r | 0;
+
+  return x >>> (32 - r | 0) | x << r | 0;
+}
+
+function rotmul32 (h, r, m) {
+  h = h | 0;
+  r = r | 0;
+  m = m | 0;
+
+  return util.imul(h >>> (32 - r | 0) | h << r, m) | 0;
+}
+
+function shiftxor32 (h, s) {
+  h = h | 0;
+  s = s | 0;
+
+  return h >>> s ^ h | 0;
+}
+
+// Implementation
+// --
+
+function xxhapply (h, src, m0, s, m1) {
+  return rotmul32(util.imul(src, m0) + h, s, m1);
+}
+
+function xxh1 (h, src, index) {
+  return rotmul32((h + util.imul(src[index], prime5)), 11, prime1);
+}
+
+function xxh4 (h, src, index) {
+  return xxhapply(h, util.readU32(src, index), prime3, 17, prime4);
+}
+
+function xxh16 (h, src, index) {
+  return [
+    xxhapply(h[0], util.readU32(src, index + 0), prime2, 13, prime1),
+    xxhapply(h[1], util.readU32(src, index + 4), prime2, 13, prime1),
+    xxhapply(h[2], util.readU32(src, index + 8), prime2, 13, prime1),
+    xxhapply(h[3], util.readU32(src, index + 12), prime2, 13, prime1)
+  ];
+}
+
+function xxh32 (seed, src, index, len) {
+  var h, l;
+  l = len;
+  if (len >= 16) {
+    h = [
+      seed + prime1 + prime2,
+      seed + prime2,
+      seed,
+      seed - prime1
+    ];
+
+    while (len >= 16) {
+      h = xxh16(h, src, index);
+
+      index += 16;
+      len -= 16;
+    }
+
+    h = rotl32(h[0], 1) + rotl32(h[1], 7) + rotl32(h[2], 12) + rotl32(h[3], 18) + l;
+  } else {
+    h = (seed + prime5 + len) >>> 0;
+  }
+
+  while (len >= 4) {
+    h = xxh4(h, src, index);
+
+    index += 4;
+    len -= 4;
+  }
+
+  while (len > 0) {
+    h = xxh1(h, src, index);
+
+    index++;
+    len--;
+  }
+
+  h = shiftxor32(util.imul(shiftxor32(util.imul(shiftxor32(h, 15), prime2), 13), prime3), 16);
+
+  return h >>> 0;
+}
+
+exports.hash = xxh32;
+
+
+/***/ }),
+
+/***/ 3648:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const lockfile = __nccwpck_require__(743);
+const { toPromise, toSync, toSyncOptions } = __nccwpck_require__(3271);
+
+async function lock(file, options) {
+    const release = await toPromise(lockfile.lock)(file, options);
+
+    return toPromise(release);
+}
+
+function lockSync(file, options) {
+    const release = toSync(lockfile.lock)(file, toSyncOptions(options));
+
+    return toSync(release);
+}
+
+function unlock(file, options) {
+    return toPromise(lockfile.unlock)(file, options);
+}
+
+function unlockSync(file, options) {
+    return toSync(lockfile.unlock)(file, toSyncOptions(options));
+}
+
+function check(file, options) {
+    return toPromise(lockfile.check)(file, options);
+}
+
+function checkSync(file, options) {
+    return toSync(lockfile.check)(file, toSyncOptions(options));
+}
+
+module.exports = lock;
+module.exports.lock = lock;
+module.exports.unlock = unlock;
+module.exports.lockSync = lockSync;
+module.exports.unlockSync = unlockSync;
+module.exports.check = check;
+module.exports.checkSync = checkSync;
+
+
+/***/ }),
+
+/***/ 3271:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const fs = __nccwpck_require__(5744);
+
+function createSyncFs(fs) {
+    const methods = ['mkdir', 'realpath', 'stat', 'rmdir', 'utimes'];
+    const newFs = { ...fs };
+
+    methods.forEach((method) => {
+        newFs[method] = (...args) => {
+            const callback = args.pop();
+            let ret;
+
+            try {
+                ret = fs[`${method}Sync`](...args);
+            } catch (err) {
+                return callback(err);
+            }
+
+            callback(null, ret);
+        };
+    });
+
+    return newFs;
+}
+
+// ----------------------------------------------------------
+
+function toPromise(method) {
+    return (...args) => new Promise((resolve, reject) => {
+        args.push((err, result) => {
+            if (err) {
+                reject(err);
+            } else {
+                resolve(result);
+            }
+        });
+
+        method(...args);
+    });
+}
+
+function toSync(method) {
+    return (...args) => {
+        let err;
+        let result;
+
+        args.push((_err, _result) => {
+            err = _err;
+            result = _result;
+        });
+
+        method(...args);
+
+        if (err) {
+            throw err;
+        }
+
+        return result;
+    };
+}
+
+function toSyncOptions(options) {
+    // Shallow clone options because we are oging to mutate them
+    options = { ...options };
+
+    // Transform fs to use the sync methods instead
+    options.fs = createSyncFs(options.fs || fs);
+
+    // Retries are not allowed because it requires the flow to be sync
+    if (
+        (typeof options.retries === 'number' && options.retries > 0) ||
+        (options.retries && typeof options.retries.retries === 'number' && options.retries.retries > 0)
+    ) {
+        throw Object.assign(new Error('Cannot use retries with the sync api'), { code: 'ESYNC' });
+    }
+
+    return options;
+}
+
+module.exports = {
+    toPromise,
+    toSync,
+    toSyncOptions,
+};
+
+
+/***/ }),
+
+/***/ 743:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+
+const path = __nccwpck_require__(6928);
+const fs = __nccwpck_require__(5744);
+const retry = __nccwpck_require__(5546);
+const onExit = __nccwpck_require__(6627);
+const mtimePrecision = __nccwpck_require__(4747);
+
+const locks = {};
+
+function getLockFile(file, options) {
+    return options.lockfilePath || `${file}.lock`;
+}
+
+function resolveCanonicalPath(file, options, callback) {
+    if (!options.realpath) {
+        return callback(null, path.resolve(file));
+    }
+
+    // Use realpath to resolve symlinks
+    // It also resolves relative paths
+    options.fs.realpath(file, callback);
+}
+
+function acquireLock(file, options, callback) {
+    const lockfilePath = getLockFile(file, options);
+
+    // Use mkdir to create the lockfile (atomic operation)
+    options.fs.mkdir(lockfilePath, (err) => {
+        if (!err) {
+            // At this point, we acquired the lock!
+            // Probe the mtime precision
+            return mtimePrecision.probe(lockfilePath, options.fs, (err, mtime, mtimePrecision) => {
+                // If it failed, try to remove the lock..
+                /* istanbul ignore if */
+                if (err) {
+                    options.fs.rmdir(lockfilePath, () => {});
+
+                    return callback(err);
+                }
+
+                callback(null, mtime, mtimePrecision);
+            });
+        }
+
+        // If error is not EEXIST then some other error occurred while locking
+        if (err.code !== 'EEXIST') {
+            return callback(err);
+        }
+
+        // Otherwise, check if lock is stale by analyzing the file mtime
+        if (options.stale <= 0) {
+            return callback(Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED', file }));
+        }
+
+        options.fs.stat(lockfilePath, (err, stat) => {
+            if (err) {
+                // Retry if the lockfile has been removed (meanwhile)
+                // Skip stale check to avoid recursiveness
+                if (err.code === 'ENOENT') {
+                    return acquireLock(file, { ...options, stale: 0 }, callback);
+                }
+
+                return callback(err);
+            }
+
+            if (!isLockStale(stat, options)) {
+                return callback(Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED', file }));
+            }
+
+            // If it's stale, remove it and try again!
+            // Skip stale check to avoid recursiveness
+            removeLock(file, options, (err) => {
+                if (err) {
+                    return callback(err);
+                }
+
+                acquireLock(file, { ...options, stale: 0 }, callback);
+            });
+        });
+    });
+}
+
+function isLockStale(stat, options) {
+    return stat.mtime.getTime() < Date.now() - options.stale;
+}
+
+function removeLock(file, options, callback) {
+    // Remove lockfile, ignoring ENOENT errors
+    options.fs.rmdir(getLockFile(file, options), (err) => {
+        if (err && err.code !== 'ENOENT') {
+            return callback(err);
+        }
+
+        callback();
+    });
+}
+
+function updateLock(file, options) {
+    const lock = locks[file];
+
+    // Just for safety, should never happen
+    /* istanbul ignore if */
+    if (lock.updateTimeout) {
+        return;
+    }
+
+    lock.updateDelay = lock.updateDelay || options.update;
+    lock.updateTimeout = setTimeout(() => {
+        lock.updateTimeout = null;
+
+        // Stat the file to check if mtime is still ours
+        // If it is, we can still recover from a system sleep or a busy event loop
+        options.fs.stat(lock.lockfilePath, (err, stat) => {
+            const isOverThreshold = lock.lastUpdate + options.stale < Date.now();
+
+            // If it failed to update the lockfile, keep trying unless
+            // the lockfile was deleted or we are over the threshold
+            if (err) {
+                if (err.code === 'ENOENT' || isOverThreshold) {
+                    return setLockAsCompromised(file, lock, Object.assign(err, { code: 'ECOMPROMISED' }));
+                }
+
+                lock.updateDelay = 1000;
+
+                return updateLock(file, options);
+            }
+
+            const isMtimeOurs = lock.mtime.getTime() === stat.mtime.getTime();
+
+            if (!isMtimeOurs) {
+                return setLockAsCompromised(
+                    file,
+                    lock,
+                    Object.assign(
+                        new Error('Unable to update lock within the stale threshold'),
+                        { code: 'ECOMPROMISED' }
+                    ));
+            }
+
+            const mtime = mtimePrecision.getMtime(lock.mtimePrecision);
+
+            options.fs.utimes(lock.lockfilePath, mtime, mtime, (err) => {
+                const isOverThreshold = lock.lastUpdate + options.stale < Date.now();
+
+                // Ignore if the lock was released
+                if (lock.released) {
+                    return;
+                }
+
+                // If it failed to update the lockfile, keep trying unless
+                // the lockfile was deleted or we are over the threshold
+                if (err) {
+                    if (err.code === 'ENOENT' || isOverThreshold) {
+                        return setLockAsCompromised(file, lock, Object.assign(err, { code: 'ECOMPROMISED' }));
+                    }
+
+                    lock.updateDelay = 1000;
+
+                    return updateLock(file, options);
+                }
+
+                // All ok, keep updating..
+                lock.mtime = mtime;
+                lock.lastUpdate = Date.now();
+                lock.updateDelay = null;
+                updateLock(file, options);
+            });
+        });
+    }, lock.updateDelay);
+
+    // Unref the timer so that the nodejs process can exit freely
+    // This is safe because all acquired locks will be automatically released
+    // on process exit
+
+    // We first check that `lock.updateTimeout.unref` exists because some users
+    // may be using this module outside of NodeJS (e.g., in an electron app),
+    // and in those cases `setTimeout` return an integer.
+    /* istanbul ignore else */
+    if (lock.updateTimeout.unref) {
+        lock.updateTimeout.unref();
+    }
+}
+
+function setLockAsCompromised(file, lock, err) {
+    // Signal the lock has been released
+    lock.released = true;
+
+    // Cancel lock mtime update
+    // Just for safety, at this point updateTimeout should be null
+    /* istanbul ignore if */
+    if (lock.updateTimeout) {
+        clearTimeout(lock.updateTimeout);
+    }
+
+    if (locks[file] === lock) {
+        delete locks[file];
+    }
+
+    lock.options.onCompromised(err);
+}
+
+// ----------------------------------------------------------
+
+function lock(file, options, callback) {
+    /* istanbul ignore next */
+    options = {
+        stale: 10000,
+        update: null,
+        realpath: true,
+        retries: 0,
+        fs,
+        onCompromised: (err) => { throw err; },
+        ...options,
+    };
+
+    options.retries = options.retries || 0;
+    options.retries = typeof options.retries === 'number' ? { retries: options.retries } : options.retries;
+    options.stale = Math.max(options.stale || 0, 2000);
+    options.update = options.update == null ? options.stale / 2 : options.update || 0;
+    options.update = Math.max(Math.min(options.update, options.stale / 2), 1000);
+
+    // Resolve to a canonical file path
+    resolveCanonicalPath(file, options, (err, file) => {
+        if (err) {
+            return callback(err);
+        }
+
+        // Attempt to acquire the lock
+        const operation = retry.operation(options.retries);
+
+        operation.attempt(() => {
+            acquireLock(file, options, (err, mtime, mtimePrecision) => {
+                if (operation.retry(err)) {
+                    return;
+                }
+
+                if (err) {
+                    return callback(operation.mainError());
+                }
+
+                // We now own the lock
+                const lock = locks[file] = {
+                    lockfilePath: getLockFile(file, options),
+                    mtime,
+                    mtimePrecision,
+                    options,
+                    lastUpdate: Date.now(),
+                };
+
+                // We must keep the lock fresh to avoid staleness
+                updateLock(file, options);
+
+                callback(null, (releasedCallback) => {
+                    if (lock.released) {
+                        return releasedCallback &&
+                            releasedCallback(Object.assign(new Error('Lock is already released'), { code: 'ERELEASED' }));
+                    }
+
+                    // Not necessary to use realpath twice when unlocking
+                    unlock(file, { ...options, realpath: false }, releasedCallback);
+                });
+            });
+        });
+    });
+}
+
+function unlock(file, options, callback) {
+    options = {
+        fs,
+        realpath: true,
+        ...options,
+    };
+
+    // Resolve to a canonical file path
+    resolveCanonicalPath(file, options, (err, file) => {
+        if (err) {
+            return callback(err);
+        }
+
+        // Skip if the lock is not acquired
+        const lock = locks[file];
+
+        if (!lock) {
+            return callback(Object.assign(new Error('Lock is not acquired/owned by you'), { code: 'ENOTACQUIRED' }));
+        }
+
+        lock.updateTimeout && clearTimeout(lock.updateTimeout); // Cancel lock mtime update
+        lock.released = true; // Signal the lock has been released
+        delete locks[file]; // Delete from locks
+
+        removeLock(file, options, callback);
+    });
+}
+
+function check(file, options, callback) {
+    options = {
+        stale: 10000,
+        realpath: true,
+        fs,
+        ...options,
+    };
+
+    options.stale = Math.max(options.stale || 0, 2000);
+
+    // Resolve to a canonical file path
+    resolveCanonicalPath(file, options, (err, file) => {
+        if (err) {
+            return callback(err);
+        }
+
+        // Check if lockfile exists
+        options.fs.stat(getLockFile(file, options), (err, stat) => {
+            if (err) {
+                // If does not exist, file is not locked. Otherwise, callback with error
+                return err.code === 'ENOENT' ? callback(null, false) : callback(err);
+            }
+
+            // Otherwise, check if lock is stale by analyzing the file mtime
+            return callback(null, !isLockStale(stat, options));
+        });
+    });
+}
+
+function getLocks() {
+    return locks;
+}
+
+// Remove acquired locks on exit
+/* istanbul ignore next */
+onExit(() => {
+    for (const file in locks) {
+        const options = locks[file].options;
+
+        try { options.fs.rmdirSync(getLockFile(file, options)); } catch (e) { /* Empty */ }
+    }
+});
+
+module.exports.lock = lock;
+module.exports.unlock = unlock;
+module.exports.check = check;
+module.exports.getLocks = getLocks;
+
+
+/***/ }),
+
+/***/ 4747:
+/***/ ((module) => {
+
+
+
+const cacheSymbol = Symbol();
+
+function probe(file, fs, callback) {
+    const cachedPrecision = fs[cacheSymbol];
+
+    if (cachedPrecision) {
+        return fs.stat(file, (err, stat) => {
+            /* istanbul ignore if */
+            if (err) {
+                return callback(err);
+            }
+
+            callback(null, stat.mtime, cachedPrecision);
+        });
+    }
+
+    // Set mtime by ceiling Date.now() to seconds + 5ms so that it's "not on the second"
+    const mtime = new Date((Math.ceil(Date.now() / 1000) * 1000) + 5);
+
+    fs.utimes(file, mtime, mtime, (err) => {
+        /* istanbul ignore if */
+        if (err) {
+            return callback(err);
+        }
+
+        fs.stat(file, (err, stat) => {
+            /* istanbul ignore if */
+            if (err) {
+                return callback(err);
+            }
+
+            const precision = stat.mtime.getTime() % 1000 === 0 ? 's' : 'ms';
+
+            // Cache the precision in a non-enumerable way
+            Object.defineProperty(fs, cacheSymbol, { value: precision });
+
+            callback(null, stat.mtime, precision);
+        });
+    });
+}
+
+function getMtime(precision) {
+    let now = Date.now();
+
+    if (precision === 's') {
+        now = Math.ceil(now / 1000) * 1000;
+    }
+
+    return new Date(now);
+}
+
+module.exports.probe = probe;
+module.exports.getMtime = getMtime;
+
+
+/***/ }),
+
+/***/ 5546:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+module.exports = __nccwpck_require__(7084);
+
+/***/ }),
+
+/***/ 7084:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var RetryOperation = __nccwpck_require__(9538);
+
+exports.operation = function(options) {
+  var timeouts = exports.timeouts(options);
+  return new RetryOperation(timeouts, {
+      forever: options && options.forever,
+      unref: options && options.unref,
+      maxRetryTime: options && options.maxRetryTime
+  });
+};
+
+exports.timeouts = function(options) {
+  if (options instanceof Array) {
+    return [].concat(options);
+  }
+
+  var opts = {
+    retries: 10,
+    factor: 2,
+    minTimeout: 1 * 1000,
+    maxTimeout: Infinity,
+    randomize: false
+  };
+  for (var key in options) {
+    opts[key] = options[key];
+  }
+
+  if (opts.minTimeout > opts.maxTimeout) {
+    throw new Error('minTimeout is greater than maxTimeout');
+  }
+
+  var timeouts = [];
+  for (var i = 0; i < opts.retries; i++) {
+    timeouts.push(this.createTimeout(i, opts));
+  }
+
+  if (options && options.forever && !timeouts.length) {
+    timeouts.push(this.createTimeout(i, opts));
+  }
+
+  // sort the array numerically ascending
+  timeouts.sort(function(a,b) {
+    return a - b;
+  });
+
+  return timeouts;
+};
+
+exports.createTimeout = function(attempt, opts) {
+  var random = (opts.randomize)
+    ? (Math.random() + 1)
+    : 1;
+
+  var timeout = Math.round(random * opts.minTimeout * Math.pow(opts.factor, attempt));
+  timeout = Math.min(timeout, opts.maxTimeout);
+
+  return timeout;
+};
+
+exports.wrap = function(obj, options, methods) {
+  if (options instanceof Array) {
+    methods = options;
+    options = null;
+  }
+
+  if (!methods) {
+    methods = [];
+    for (var key in obj) {
+      if (typeof obj[key] === 'function') {
+        methods.push(key);
+      }
+    }
+  }
+
+  for (var i = 0; i < methods.length; i++) {
+    var method   = methods[i];
+    var original = obj[method];
+
+    obj[method] = function retryWrapper(original) {
+      var op       = exports.operation(options);
+      var args     = Array.prototype.slice.call(arguments, 1);
+      var callback = args.pop();
+
+      args.push(function(err) {
+        if (op.retry(err)) {
+          return;
+        }
+        if (err) {
+          arguments[0] = op.mainError();
+        }
+        callback.apply(this, arguments);
+      });
+
+      op.attempt(function() {
+        original.apply(obj, args);
+      });
+    }.bind(obj, original);
+    obj[method].options = options;
+  }
+};
+
+
+/***/ }),
+
+/***/ 9538:
+/***/ ((module) => {
+
+function RetryOperation(timeouts, options) {
+  // Compatibility for the old (timeouts, retryForever) signature
+  if (typeof options === 'boolean') {
+    options = { forever: options };
+  }
+
+  this._originalTimeouts = JSON.parse(JSON.stringify(timeouts));
+  this._timeouts = timeouts;
+  this._options = options || {};
+  this._maxRetryTime = options && options.maxRetryTime || Infinity;
+  this._fn = null;
+  this._errors = [];
+  this._attempts = 1;
+  this._operationTimeout = null;
+  this._operationTimeoutCb = null;
+  this._timeout = null;
+  this._operationStart = null;
+
+  if (this._options.forever) {
+    this._cachedTimeouts = this._timeouts.slice(0);
+  }
+}
+module.exports = RetryOperation;
+
+RetryOperation.prototype.reset = function() {
+  this._attempts = 1;
+  this._timeouts = this._originalTimeouts;
+}
+
+RetryOperation.prototype.stop = function() {
+  if (this._timeout) {
+    clearTimeout(this._timeout);
+  }
+
+  this._timeouts       = [];
+  this._cachedTimeouts = null;
+};
+
+RetryOperation.prototype.retry = function(err) {
+  if (this._timeout) {
+    clearTimeout(this._timeout);
+  }
+
+  if (!err) {
+    return false;
+  }
+  var currentTime = new Date().getTime();
+  if (err && currentTime - this._operationStart >= this._maxRetryTime) {
+    this._errors.unshift(new Error('RetryOperation timeout occurred'));
+    return false;
+  }
+
+  this._errors.push(err);
+
+  var timeout = this._timeouts.shift();
+  if (timeout === undefined) {
+    if (this._cachedTimeouts) {
+      // retry forever, only keep last error
+      this._errors.splice(this._errors.length - 1, this._errors.length);
+      this._timeouts = this._cachedTimeouts.slice(0);
+      timeout = this._timeouts.shift();
+    } else {
+      return false;
+    }
+  }
+
+  var self = this;
+  var timer = setTimeout(function() {
+    self._attempts++;
+
+    if (self._operationTimeoutCb) {
+      self._timeout = setTimeout(function() {
+        self._operationTimeoutCb(self._attempts);
+      }, self._operationTimeout);
+
+      if (self._options.unref) {
+          self._timeout.unref();
+      }
+    }
+
+    self._fn(self._attempts);
+  }, timeout);
+
+  if (this._options.unref) {
+      timer.unref();
+  }
+
+  return true;
+};
+
+RetryOperation.prototype.attempt = function(fn, timeoutOps) {
+  this._fn = fn;
+
+  if (timeoutOps) {
+    if (timeoutOps.timeout) {
+      this._operationTimeout = timeoutOps.timeout;
+    }
+    if (timeoutOps.cb) {
+      this._operationTimeoutCb = timeoutOps.cb;
+    }
+  }
+
+  var self = this;
+  if (this._operationTimeoutCb) {
+    this._timeout = setTimeout(function() {
+      self._operationTimeoutCb();
+    }, self._operationTimeout);
+  }
+
+  this._operationStart = new Date().getTime();
+
+  this._fn(this._attempts);
+};
+
+RetryOperation.prototype.try = function(fn) {
+  console.log('Using RetryOperation.try() is deprecated');
+  this.attempt(fn);
+};
+
+RetryOperation.prototype.start = function(fn) {
+  console.log('Using RetryOperation.start() is deprecated');
+  this.attempt(fn);
+};
+
+RetryOperation.prototype.start = RetryOperation.prototype.try;
+
+RetryOperation.prototype.errors = function() {
+  return this._errors;
+};
+
+RetryOperation.prototype.attempts = function() {
+  return this._attempts;
+};
+
+RetryOperation.prototype.mainError = function() {
+  if (this._errors.length === 0) {
+    return null;
+  }
+
+  var counts = {};
+  var mainError = null;
+  var mainErrorCount = 0;
+
+  for (var i = 0; i < this._errors.length; i++) {
+    var error = this._errors[i];
+    var message = error.message;
+    var count = (counts[message] || 0) + 1;
+
+    counts[message] = count;
+
+    if (count >= mainErrorCount) {
+      mainError = error;
+      mainErrorCount = count;
+    }
+  }
+
+  return mainError;
+};
+
+
+/***/ }),
+
+/***/ 6627:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+// Note: since nyc uses this module to output coverage, any lines
+// that are in the direct sync flow of nyc's outputCoverage are
+// ignored, since we can never get coverage for them.
+// grab a reference to node's real process object right away
+var process = global.process
+
+const processOk = function (process) {
+  return process &&
+    typeof process === 'object' &&
+    typeof process.removeListener === 'function' &&
+    typeof process.emit === 'function' &&
+    typeof process.reallyExit === 'function' &&
+    typeof process.listeners === 'function' &&
+    typeof process.kill === 'function' &&
+    typeof process.pid === 'number' &&
+    typeof process.on === 'function'
+}
+
+// some kind of non-node environment, just no-op
+/* istanbul ignore if */
+if (!processOk(process)) {
+  module.exports = function () {
+    return function () {}
+  }
+} else {
+  var assert = __nccwpck_require__(2613)
+  var signals = __nccwpck_require__(1430)
+  var isWin = /^win/i.test(process.platform)
+
+  var EE = __nccwpck_require__(4434)
+  /* istanbul ignore if */
+  if (typeof EE !== 'function') {
+    EE = EE.EventEmitter
+  }
+
+  var emitter
+  if (process.__signal_exit_emitter__) {
+    emitter = process.__signal_exit_emitter__
+  } else {
+    emitter = process.__signal_exit_emitter__ = new EE()
+    emitter.count = 0
+    emitter.emitted = {}
+  }
+
+  // Because this emitter is a global, we have to check to see if a
+  // previous version of this library failed to enable infinite listeners.
+  // I know what you're about to say.  But literally everything about
+  // signal-exit is a compromise with evil.  Get used to it.
+  if (!emitter.infinite) {
+    emitter.setMaxListeners(Infinity)
+    emitter.infinite = true
+  }
+
+  module.exports = function (cb, opts) {
+    /* istanbul ignore if */
+    if (!processOk(global.process)) {
+      return function () {}
+    }
+    assert.equal(typeof cb, 'function', 'a callback must be provided for exit handler')
+
+    if (loaded === false) {
+      load()
+    }
+
+    var ev = 'exit'
+    if (opts && opts.alwaysLast) {
+      ev = 'afterexit'
+    }
+
+    var remove = function () {
+      emitter.removeListener(ev, cb)
+      if (emitter.listeners('exit').length === 0 &&
+          emitter.listeners('afterexit').length === 0) {
+        unload()
+      }
+    }
+    emitter.on(ev, cb)
+
+    return remove
+  }
+
+  var unload = function unload () {
+    if (!loaded || !processOk(global.process)) {
+      return
+    }
+    loaded = false
+
+    signals.forEach(function (sig) {
+      try {
+        process.removeListener(sig, sigListeners[sig])
+      } catch (er) {}
+    })
+    process.emit = originalProcessEmit
+    process.reallyExit = originalProcessReallyExit
+    emitter.count -= 1
+  }
+  module.exports.unload = unload
+
+  var emit = function emit (event, code, signal) {
+    /* istanbul ignore if */
+    if (emitter.emitted[event]) {
+      return
+    }
+    emitter.emitted[event] = true
+    emitter.emit(event, code, signal)
+  }
+
+  // { <signal>: <listener fn>, ... }
+  var sigListeners = {}
+  signals.forEach(function (sig) {
+    sigListeners[sig] = function listener () {
+      /* istanbul ignore if */
+      if (!processOk(global.process)) {
+        return
+      }
+      // If there are no other listeners, an exit is coming!
+      // Simplest way: remove us and then re-send the signal.
+      // We know that this will kill the process, so we can
+      // safely emit now.
+      var listeners = process.listeners(sig)
+      if (listeners.length === emitter.count) {
+        unload()
+        emit('exit', null, sig)
+        /* istanbul ignore next */
+        emit('afterexit', null, sig)
+        /* istanbul ignore next */
+        if (isWin && sig === 'SIGHUP') {
+          // "SIGHUP" throws an `ENOSYS` error on Windows,
+          // so use a supported signal instead
+          sig = 'SIGINT'
+        }
+        /* istanbul ignore next */
+        process.kill(process.pid, sig)
+      }
+    }
+  })
+
+  module.exports.signals = function () {
+    return signals
+  }
+
+  var loaded = false
+
+  var load = function load () {
+    if (loaded || !processOk(global.process)) {
+      return
+    }
+    loaded = true
+
+    // This is the number of onSignalExit's that are in play.
+    // It's important so that we can count the correct number of
+    // listeners on signals, and don't wait for the other one to
+    // handle it instead of us.
+    emitter.count += 1
+
+    signals = signals.filter(function (sig) {
+      try {
+        process.on(sig, sigListeners[sig])
+        return true
+      } catch (er) {
+        return false
+      }
+    })
+
+    process.emit = processEmit
+    process.reallyExit = processReallyExit
+  }
+  module.exports.load = load
+
+  var originalProcessReallyExit = process.reallyExit
+  var processReallyExit = function processReallyExit (code) {
+    /* istanbul ignore if */
+    if (!processOk(global.process)) {
+      return
+    }
+    process.exitCode = code || /* istanbul ignore next */ 0
+    emit('exit', process.exitCode, null)
+    /* istanbul ignore next */
+    emit('afterexit', process.exitCode, null)
+    /* istanbul ignore next */
+    originalProcessReallyExit.call(process, process.exitCode)
+  }
+
+  var originalProcessEmit = process.emit
+  var processEmit = function processEmit (ev, arg) {
+    if (ev === 'exit' && processOk(global.process)) {
+      /* istanbul ignore else */
+      if (arg !== undefined) {
+        process.exitCode = arg
+      }
+      var ret = originalProcessEmit.apply(this, arguments)
+      /* istanbul ignore next */
+      emit('exit', process.exitCode, null)
+      /* istanbul ignore next */
+      emit('afterexit', process.exitCode, null)
+      /* istanbul ignore next */
+      return ret
+    } else {
+      return originalProcessEmit.apply(this, arguments)
+    }
+  }
+}
+
+
+/***/ }),
+
+/***/ 1430:
+/***/ ((module) => {
+
+// This is not the set of all possible signals.
+//
+// It IS, however, the set of all signals that trigger
+// an exit on either Linux or BSD systems.  Linux is a
+// superset of the signal names supported on BSD, and
+// the unknown signals just fail to register, so we can
+// catch that easily enough.
+//
+// Don't bother with SIGKILL.  It's uncatchable, which
+// means that we can't fire any callbacks anyway.
+//
+// If a user does happen to register a handler on a non-
+// fatal signal like SIGWINCH or something, and then
+// exit, it'll end up firing `process.emit('exit')`, so
+// the handler will be fired anyway.
+//
+// SIGBUS, SIGFPE, SIGSEGV and SIGILL, when not raised
+// artificially, inherently leave the process in a
+// state from which it is not safe to try and enter JS
+// listeners.
+module.exports = [
+  'SIGABRT',
+  'SIGALRM',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM'
+]
+
+if (process.platform !== 'win32') {
+  module.exports.push(
+    'SIGVTALRM',
+    'SIGXCPU',
+    'SIGXFSZ',
+    'SIGUSR2',
+    'SIGTRAP',
+    'SIGSYS',
+    'SIGQUIT',
+    'SIGIOT'
+    // should detect profiler and enable/disable accordingly.
+    // see #21
+    // 'SIGPROF'
+  )
+}
+
+if (process.platform === 'linux') {
+  module.exports.push(
+    'SIGIO',
+    'SIGPOLL',
+    'SIGPWR',
+    'SIGSTKFLT',
+    'SIGUNUSED'
+  )
+}
+
+
+/***/ }),
+
 /***/ 5253:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -210,7 +3017,7 @@ function cleanupNow() {
 
 /***/ }),
 
-/***/ 9674:
+/***/ 6634:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -233,14 +3040,10 @@ function defaultCacheDir(env = process.env) {
     return xdg ? (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.resolve)(xdg), 'boot-budget') : (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), '.cache', 'boot-budget');
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:util"
-const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * Errors are values with a message for people. Only the CLI and the Action turn them into exit codes or failed
@@ -286,7 +3089,643 @@ function describeError(error) {
     return String(error);
 }
 
+;// CONCATENATED MODULE: ./src/artifacts/tree/tree-writer.ts
+/**
+ * Writes archive members into a target directory without ever writing outside it. node-tar parses; this decides what
+ * may be written, because a tarball is untrusted input: a member named `../x` or `/etc/x`, a member that passes
+ * through a symlink an earlier member planted, a hardlink to a file outside, or a decompression bomb must each stop
+ * the extraction with an error naming the member, before anything is written for it.
+ *
+ * Symlink targets are read the way the guest will read them: an absolute target is relative to the tree's root (a
+ * rootfs is full of links such as `/etc/mtab -> /proc/self/mounts`), and a relative target may not climb above it.
+ * Later members replace earlier ones, which is what `layers:` relies on.
+ */
+
+
+
+const DEFAULT_EXTRACT_LIMIT = 8 * 1024 * 1024 * 1024;
+class UnsafeArchiveError extends InfraError {
+}
+/** A member path as given, normalised to `a/b/c`; throws for absolute paths, `..`, NUL. */
+function memberPath(name, source) {
+    const shown = JSON.stringify(name);
+    if (name.includes('\0'))
+        throw new UnsafeArchiveError(`${source}: member ${shown} has a NUL in its name; refusing to extract`);
+    if (name.startsWith('/')) {
+        throw new UnsafeArchiveError(`${source}: member ${shown} has an absolute path; refusing to extract it outside the target`);
+    }
+    const segments = name.split('/').filter((s) => s !== '' && s !== '.');
+    if (segments.includes('..')) {
+        throw new UnsafeArchiveError(`${source}: member ${shown} contains "..", which would escape the target; refusing to extract`);
+    }
+    return segments.join('/');
+}
+/** Where a symlink at `linkPath` points, resolved inside the root the way the guest resolves it; null if it climbs out. */
+function resolveLinkInRoot(linkPath, target) {
+    const base = target.startsWith('/') ? '' : external_node_path_namespaceObject.posix.dirname(linkPath);
+    const parts = base === '.' || base === '' ? [] : base.split('/');
+    for (const segment of target.split('/')) {
+        if (segment === '' || segment === '.')
+            continue;
+        if (segment === '..') {
+            if (parts.length === 0)
+                return null;
+            parts.pop();
+        }
+        else
+            parts.push(segment);
+    }
+    return parts.join('/');
+}
+class TreeWriter {
+    root;
+    source;
+    limitBytes;
+    written = 0;
+    constructor(root, 
+    /** Shown in messages: the tarball or directory being extracted. */
+    source, limitBytes = DEFAULT_EXTRACT_LIMIT) {
+        this.root = root;
+        this.source = source;
+        this.limitBytes = limitBytes;
+        (0,external_node_fs_.mkdirSync)(root, { recursive: true });
+    }
+    /** Layers share one writer (and one size limit); messages name the layer being written. */
+    setSource(source) {
+        this.source = source;
+    }
+    /** Throws unless every parent of `rel` inside the root is a real directory (creating missing ones). */
+    prepareParents(rel, member, create = true) {
+        const segments = rel.split('/');
+        let current = this.root;
+        for (let i = 0; i < segments.length - 1; i++) {
+            current = `${current}/${segments[i]}`;
+            let st;
+            try {
+                st = (0,external_node_fs_.lstatSync)(current);
+            }
+            catch {
+                if (!create)
+                    return;
+                (0,external_node_fs_.mkdirSync)(current, { mode: 0o755 });
+                continue;
+            }
+            if (st.isSymbolicLink()) {
+                throw new UnsafeArchiveError(`${this.source}: member ${JSON.stringify(member)} passes through the symlink ${JSON.stringify(segments.slice(0, i + 1).join('/'))}; refusing to follow links while extracting`);
+            }
+            if (!st.isDirectory()) {
+                if (!create)
+                    return;
+                // A later layer may turn a file into a directory.
+                (0,external_node_fs_.rmSync)(current, { force: true });
+                (0,external_node_fs_.mkdirSync)(current, { mode: 0o755 });
+            }
+        }
+    }
+    /** Makes room for a non-directory at `path`: whatever was there (an earlier layer's file or tree) goes. */
+    clear(path) {
+        try {
+            (0,external_node_fs_.lstatSync)(path);
+        }
+        catch {
+            return;
+        }
+        (0,external_node_fs_.rmSync)(path, { recursive: true, force: true });
+    }
+    target(member) {
+        const rel = memberPath(member, this.source);
+        if (rel === '')
+            return null; // the root itself, "./"
+        return { rel, path: `${this.root}/${rel}` };
+    }
+    dir(member, mode) {
+        const t = this.target(member);
+        if (!t)
+            return;
+        this.prepareParents(t.rel, member);
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(t.path);
+        }
+        catch {
+            // absent
+        }
+        if (st && !st.isDirectory())
+            this.clear(t.path);
+        if (!st || !st.isDirectory())
+            (0,external_node_fs_.mkdirSync)(t.path, { mode: (mode & 0o7777) | 0o700 });
+        else
+            (0,external_node_fs_.chmodSync)(t.path, (mode & 0o7777) | 0o700);
+    }
+    /** Reserves `size` bytes against the limit; call before writing any of them. */
+    reserve(member, size) {
+        this.written += size;
+        if (this.written > this.limitBytes) {
+            throw new UnsafeArchiveError(`${this.source}: member ${JSON.stringify(member)} takes the extracted size past the limit of ${formatBytes(this.limitBytes)}; refusing to extract (a decompression bomb?)`);
+        }
+    }
+    /** Opens a regular file for writing; the caller writes chunks with `write` and then `close`s it. */
+    openFile(member, mode, size) {
+        const t = this.target(member);
+        if (!t)
+            return null;
+        this.reserve(member, size);
+        this.prepareParents(t.rel, member);
+        this.clear(t.path);
+        // O_EXCL with the path cleared above: if something raced a link in, open fails instead of following it.
+        const fd = (0,external_node_fs_.openSync)(t.path, 'wx', 0o600);
+        let seen = 0;
+        return {
+            write: (chunk) => {
+                seen += chunk.length;
+                if (seen > size)
+                    this.reserve(member, chunk.length);
+                (0,external_node_fs_.writeSync)(fd, chunk);
+            },
+            close: () => {
+                (0,external_node_fs_.closeSync)(fd);
+                (0,external_node_fs_.chmodSync)(t.path, mode & 0o7777);
+            },
+        };
+    }
+    file(member, mode, data) {
+        const out = this.openFile(member, mode, data.length);
+        if (!out)
+            return;
+        out.write(data);
+        out.close();
+    }
+    symlink(member, target) {
+        const t = this.target(member);
+        if (!t)
+            return;
+        if (target === '' || target.includes('\0'))
+            throw new UnsafeArchiveError(`${this.source}: symlink ${JSON.stringify(member)} has an empty or invalid target`);
+        if (resolveLinkInRoot(t.rel, target) === null) {
+            throw new UnsafeArchiveError(`${this.source}: symlink ${JSON.stringify(member)} -> ${JSON.stringify(target)} resolves outside the target directory; refusing to extract`);
+        }
+        this.prepareParents(t.rel, member);
+        this.clear(t.path);
+        (0,external_node_fs_.symlinkSync)(target, t.path);
+    }
+    /** A hardlink names another member of the same archive; it must be a regular file already inside the tree. */
+    hardlink(member, linkpath) {
+        const t = this.target(member);
+        if (!t)
+            return;
+        const shown = `${this.source}: hardlink ${JSON.stringify(member)} -> ${JSON.stringify(linkpath)}`;
+        let targetRel;
+        try {
+            targetRel = memberPath(linkpath, this.source);
+        }
+        catch {
+            throw new UnsafeArchiveError(`${shown} points outside the target directory; refusing to extract`);
+        }
+        this.prepareParents(targetRel, member, false);
+        const targetPath = `${this.root}/${targetRel}`;
+        let st;
+        try {
+            st = (0,external_node_fs_.lstatSync)(targetPath);
+        }
+        catch {
+            throw new UnsafeArchiveError(`${shown} names a file that is not (yet) in the archive; refusing to extract`);
+        }
+        if (!st.isFile())
+            throw new UnsafeArchiveError(`${shown} does not name a regular file; refusing to extract`);
+        this.prepareParents(t.rel, member);
+        this.clear(t.path);
+        (0,external_node_fs_.linkSync)(targetPath, t.path);
+    }
+}
+function formatBytes(bytes) {
+    if (bytes >= 1024 ** 3)
+        return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+    if (bytes >= 1024 ** 2)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    if (bytes >= 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    return `${bytes} B`;
+}
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+// EXTERNAL MODULE: ./node_modules/proper-lockfile/index.js
+var proper_lockfile = __nccwpck_require__(3648);
+var proper_lockfile_default = /*#__PURE__*/__nccwpck_require__.n(proper_lockfile);
+;// CONCATENATED MODULE: ./src/artifacts/cache/store.ts
+/**
+ * The content-addressed artifact store under `<cacheDir>/store/<kind>/<key>/`. A key is the sha256 of everything an
+ * artifact's bytes depend on, so an entry is immutable: it is written once (into a temp dir, then renamed into place)
+ * and never updated. Each entry carries a manifest with the sha256 of every file; reading an entry re-hashes it, and
+ * a corrupt entry is removed and rebuilt with a warning rather than booted. Writers of one key are kept apart by a
+ * lock (proper-lockfile, with stale-lock detection), so a second boot-budget process waits for the first one's build
+ * and then reuses it.
+ */
+
+
+
+
+
+
+const MANIFEST = '.boot-budget-manifest.json';
+const STORE_DIR = 'store';
+const KIND_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+/** sha256 over length-prefixed parts, so that one split of the bytes into parts never hashes like another. */
+function hashParts(parts) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for (const part of parts) {
+        const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+        const length = Buffer.alloc(8);
+        length.writeBigUInt64BE(BigInt(bytes.length));
+        hash.update(length).update(bytes);
+    }
+    return hash.digest('hex');
+}
+async function sha256File(path) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Every file, link and directory under `root`, without following links, in a stable order. */
+async function describeTree(root) {
+    const files = {};
+    const toHash = [];
+    const walk = async (dir) => {
+        const names = (await (0,promises_namespaceObject.readdir)(dir)).sort();
+        for (const name of names) {
+            const path = (0,external_node_path_namespaceObject.join)(dir, name);
+            const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+            if (rel === MANIFEST)
+                continue;
+            const st = await (0,promises_namespaceObject.lstat)(path);
+            if (st.isDirectory()) {
+                files[rel] = 'dir';
+                await walk(path);
+            }
+            else if (st.isSymbolicLink())
+                files[rel] = `symlink:${await (0,promises_namespaceObject.readlink)(path)}`;
+            else if (st.isFile()) {
+                files[rel] = '';
+                toHash.push(rel);
+            }
+        }
+    };
+    await walk(root);
+    // An unpacked kernel tree is ~84,000 files; hashing them one at a time is bound by per-file latency, not by bytes.
+    let next = 0;
+    const worker = async () => {
+        while (next < toHash.length) {
+            const rel = toHash[next++];
+            files[rel] = `sha256:${await sha256File((0,external_node_path_namespaceObject.join)(root, rel))}`;
+        }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    return files;
+}
+/** A content hash of a directory tree: names, kinds, executable bits, file bytes and link targets. */
+async function hashTree(root) {
+    const parts = [];
+    const walk = async (dir) => {
+        for (const name of (await (0,promises_namespaceObject.readdir)(dir)).sort()) {
+            const path = (0,external_node_path_namespaceObject.join)(dir, name);
+            const st = await (0,promises_namespaceObject.lstat)(path);
+            const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+            if (st.isDirectory()) {
+                parts.push(`d ${rel}`);
+                await walk(path);
+            }
+            else if (st.isSymbolicLink())
+                parts.push(`l ${rel} ${await (0,promises_namespaceObject.readlink)(path)}`);
+            else if (st.isFile())
+                parts.push(`f ${rel} ${(st.mode & 0o111) !== 0 ? 'x' : '-'} ${await sha256File(path)}`);
+        }
+    };
+    await walk(root);
+    return hashParts(parts);
+}
+class ArtifactStore {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    get root() {
+        return (0,external_node_path_namespaceObject.join)(this.options.cacheDir, STORE_DIR);
+    }
+    entryDir(kind, key) {
+        return (0,external_node_path_namespaceObject.join)(this.root, kind, key);
+    }
+    /**
+     * The entry for (kind, key), building it with `build(dir)` when it is missing or corrupt. `build` writes the
+     * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds.
+     */
+    async get(kind, key, description, build, 
+    /** `remote: false` keeps an entry out of the remote cache (an unpacked source tree is cheaper to unpack again). */
+    options = {}) {
+        if (!KIND_PATTERN.test(kind) || !/^[0-9a-f]{16,64}$/.test(key))
+            throw new Error(`bad store address ${kind}/${key}`);
+        const dir = this.entryDir(kind, key);
+        const found = await this.read(kind, key);
+        if (found)
+            return { dir, manifest: found, hit: true };
+        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(this.root, kind), { recursive: true });
+        return this.withLock(dir, async () => {
+            // Another process may have finished the entry while this one waited for the lock.
+            const again = await this.read(kind, key);
+            if (again)
+                return { dir, manifest: again, hit: true };
+            const remoteKey = `boot-budget-${kind}-${key}`;
+            const remote = options.remote === false ? undefined : this.options.remote;
+            if (remote) {
+                const staged = await this.stagingDir(dir);
+                try {
+                    if (await remote.restore(remoteKey, staged)) {
+                        const manifest = await this.verify(staged, kind, key);
+                        if (manifest) {
+                            await (0,promises_namespaceObject.rename)(staged, dir);
+                            return { dir, manifest, hit: false, remote: true };
+                        }
+                        this.options.warn(`the remote cache entry ${remoteKey} failed verification; building it here instead`);
+                    }
+                }
+                finally {
+                    await (0,promises_namespaceObject.rm)(staged, { recursive: true, force: true });
+                }
+            }
+            const staged = await this.stagingDir(dir);
+            let manifest;
+            try {
+                await build(staged);
+                manifest = {
+                    version: 1,
+                    kind,
+                    key,
+                    created: new Date().toISOString(),
+                    description,
+                    files: await describeTree(staged),
+                };
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(staged, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+                await (0,promises_namespaceObject.rename)(staged, dir);
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(staged, { recursive: true, force: true });
+            }
+            // Keys are immutable, so the remote copy is saved once, on this miss, and never overwritten.
+            if (remote)
+                await remote.save(remoteKey, dir);
+            return { dir, manifest, hit: false };
+        });
+    }
+    /** The verified manifest of an existing entry; a corrupt entry is removed (with a warning) and reads as missing. */
+    async read(kind, key) {
+        const dir = this.entryDir(kind, key);
+        try {
+            await (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(dir, MANIFEST));
+        }
+        catch {
+            return undefined;
+        }
+        const manifest = await this.verify(dir, kind, key);
+        if (manifest) {
+            // The directory's mtime records the last use, which `cache prune --older-than` goes by.
+            const now = new Date();
+            await (0,promises_namespaceObject.utimes)(dir, now, now).catch(() => undefined);
+            return manifest;
+        }
+        this.options.warn(`cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`);
+        await this.withLock(dir, async () => {
+            const trash = `${dir}.corrupt-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
+            await (0,promises_namespaceObject.rename)(dir, trash).catch(() => undefined);
+            await (0,promises_namespaceObject.rm)(trash, { recursive: true, force: true });
+        });
+        return undefined;
+    }
+    async verify(dir, kind, key) {
+        let manifest;
+        try {
+            manifest = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, MANIFEST), 'utf8'));
+        }
+        catch {
+            return undefined;
+        }
+        if (manifest.version !== 1 || manifest.kind !== kind || manifest.key !== key)
+            return undefined;
+        const actual = await describeTree(dir).catch(() => undefined);
+        if (!actual)
+            return undefined;
+        const expected = manifest.files;
+        const keys = Object.keys(expected);
+        if (keys.length !== Object.keys(actual).length)
+            return undefined;
+        return keys.every((k) => actual[k] === expected[k]) ? manifest : undefined;
+    }
+    async stagingDir(dir) {
+        const staged = `${dir}.tmp-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
+        await (0,promises_namespaceObject.mkdir)(staged, { recursive: true });
+        return staged;
+    }
+    /** Runs `fn` holding the lock of `path` (a sibling `<path>.lock` directory), waiting for other holders. */
+    async withLock(path, fn) {
+        return withFileLock(path, fn, this.options.lockWaitMs, this.options.warn);
+    }
+    /** All entries, for `cache list` and `cache prune`. */
+    async list() {
+        const out = [];
+        let kinds = [];
+        try {
+            kinds = (await (0,promises_namespaceObject.readdir)(this.root)).sort();
+        }
+        catch {
+            return [];
+        }
+        for (const kind of kinds) {
+            if (!KIND_PATTERN.test(kind))
+                continue;
+            for (const key of (await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(this.root, kind))).sort()) {
+                if (!/^[0-9a-f]+$/.test(key))
+                    continue;
+                const dir = (0,external_node_path_namespaceObject.join)(this.root, kind, key);
+                let manifest;
+                try {
+                    manifest = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, MANIFEST), 'utf8'));
+                }
+                catch {
+                    continue;
+                }
+                const st = await (0,promises_namespaceObject.stat)(dir);
+                out.push({ kind, key, dir, bytes: await treeBytes(dir), lastUsed: st.mtime, description: manifest.description });
+            }
+        }
+        return out;
+    }
+    /** Removes one entry under its lock, so a process reading or building it is not pulled from under. */
+    async remove(kind, key) {
+        const dir = this.entryDir(kind, key);
+        await this.withLock(dir, async () => {
+            const trash = `${dir}.removed-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
+            await (0,promises_namespaceObject.rename)(dir, trash).catch(() => undefined);
+            await (0,promises_namespaceObject.rm)(trash, { recursive: true, force: true });
+        });
+    }
+}
+async function treeBytes(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        if (entry.isDirectory())
+            total += await treeBytes(path);
+        else if (entry.isFile() && entry.name !== MANIFEST)
+            total += (await (0,promises_namespaceObject.lstat)(path)).size;
+    }
+    return total;
+}
+/**
+ * proper-lockfile keeps the lock fresh by touching it every few seconds; a lock whose holder died goes stale after
+ * `stale` ms and is taken over. Waiting is a poll, because a kernel build can hold a lock for many minutes.
+ */
+async function withFileLock(path, fn, waitMs = 60 * 60 * 1000, warn = () => undefined) {
+    const started = Date.now();
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    let release;
+    let told = false;
+    while (!release) {
+        try {
+            release = await proper_lockfile_default().lock(path, { realpath: false, stale: 20_000, update: 5_000 });
+        }
+        catch (error) {
+            if (error.code !== 'ELOCKED')
+                throw error;
+            if (Date.now() - started > waitMs) {
+                throw new InfraError(`gave up after ${Math.round(waitMs / 1000)} s waiting for the cache lock ${path}.lock held by another boot-budget process.`);
+            }
+            if (!told)
+                warn(`waiting for another boot-budget process that holds ${path}.lock`);
+            told = true;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+    }
+    try {
+        return await fn();
+    }
+    finally {
+        await release().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/cache/commands.ts
+/** `boot-budget cache list | prune [--older-than 30d] | clear`: the store as people see it. */
+
+
+
+
+const AGE = /^(\d+)(d|h|m)$/;
+/** "30d", "12h", "45m" → ms; undefined when it is not one of those. */
+function parseAge(text) {
+    const match = AGE.exec(text.trim());
+    if (!match)
+        return undefined;
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[match[2]];
+    return Number(match[1]) * unit;
+}
+function age(ms) {
+    if (ms >= 86_400_000)
+        return `${Math.floor(ms / 86_400_000)}d ago`;
+    if (ms >= 3_600_000)
+        return `${Math.floor(ms / 3_600_000)}h ago`;
+    return `${Math.max(0, Math.floor(ms / 60_000))}m ago`;
+}
+/** Directories beside the store that boot-budget also owns: kernel build trees, logs, pre-store caches, vmlinux extracts. */
+const OWNED = ['work', 'logs', 'kernels', 'rootfs', 'vmlinux'];
+async function dirBytes(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => [])) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        if (entry.isDirectory())
+            total += await dirBytes(path);
+        else if (entry.isFile())
+            total += (await (0,promises_namespaceObject.stat)(path)).size;
+    }
+    return total;
+}
+async function cacheCommand(action, cacheDir, options = {}) {
+    const lines = [];
+    const store = new ArtifactStore({ cacheDir, warn: (m) => lines.push(`warning: ${m}`) });
+    const entries = await store.list();
+    const now = options.now ?? Date.now();
+    if (action === 'list') {
+        if (entries.length === 0)
+            lines.push(`${cacheDir}: no cache entries`);
+        for (const e of entries) {
+            lines.push(`${e.kind.padEnd(18)} ${e.key.slice(0, 12)}  ${formatBytes(e.bytes).padStart(10)}  used ${age(now - e.lastUsed.getTime()).padEnd(8)}  ${e.description}`);
+        }
+        const work = await dirBytes((0,external_node_path_namespaceObject.join)(cacheDir, 'work'));
+        const total = entries.reduce((sum, e) => sum + e.bytes, 0);
+        lines.push(`${entries.length} entries, ${formatBytes(total)} in ${store.root}${work ? `; kernel build trees ${formatBytes(work)} in ${(0,external_node_path_namespaceObject.join)(cacheDir, 'work')}` : ''}`);
+        return `${lines.join('\n')}\n`;
+    }
+    if (action === 'prune') {
+        const limit = options.olderThanMs ?? 30 * 86_400_000;
+        let freed = 0;
+        let removed = 0;
+        for (const e of entries.filter((entry) => now - entry.lastUsed.getTime() > limit)) {
+            await store.remove(e.kind, e.key);
+            freed += e.bytes;
+            removed++;
+            lines.push(`removed ${e.kind}/${e.key.slice(0, 12)} (${e.description}, used ${age(now - e.lastUsed.getTime())})`);
+        }
+        // Build trees only speed up rebuilds; one unused for as long goes too.
+        for (const name of await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(cacheDir, 'work')).catch(() => [])) {
+            const path = (0,external_node_path_namespaceObject.join)(cacheDir, 'work', name);
+            const st = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+            if (st && now - st.mtimeMs > limit) {
+                freed += await dirBytes(path);
+                await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+                lines.push(`removed work/${name}`);
+            }
+        }
+        // Half-built entries of processes that were killed; a live build refreshes its lock, never its temp dir's mtime,
+        // so only ones older than a day are taken.
+        for (const kind of await (0,promises_namespaceObject.readdir)(store.root).catch(() => [])) {
+            for (const name of await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(store.root, kind)).catch(() => [])) {
+                if (!/\.(tmp|corrupt|removed)-/.test(name))
+                    continue;
+                const path = (0,external_node_path_namespaceObject.join)(store.root, kind, name);
+                const st = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+                if (st && now - st.mtimeMs > 86_400_000) {
+                    await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+                    lines.push(`removed the leftover ${kind}/${name}`);
+                }
+            }
+        }
+        lines.push(`pruned ${removed} of ${entries.length} entries, freed ${formatBytes(freed)}`);
+        return `${lines.join('\n')}\n`;
+    }
+    for (const e of entries)
+        await store.remove(e.kind, e.key);
+    for (const name of [...OWNED, 'store'])
+        await (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(cacheDir, name), { recursive: true, force: true });
+    lines.push(`cleared ${entries.length} entries and the build trees in ${cacheDir}`);
+    return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+;// CONCATENATED MODULE: ./src/artifacts/cache/context.ts
+
+/** The store every builder uses, with warnings going to the same progress lines as everything else. */
+function storeFor(ctx) {
+    return new ArtifactStore({
+        cacheDir: ctx.cacheDir,
+        warn: (message) => ctx.log(`warning: ${message}`),
+        ...(ctx.remoteCache ? { remote: ctx.remoteCache } : {}),
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/artifacts/kernel/apt.ts
+
+
 
 
 
@@ -343,52 +3782,1442 @@ async function findVmlinuz(root) {
 }
 /**
  * `kernel: {apt: PACKAGE}`: fetched with `apt-get download` and unpacked with `dpkg-deb -x`, both without root and
- * without touching the host's installed packages. Cached by package name and version.
+ * without touching the host's installed packages. Stored by package name and version; the kernel's /lib/modules is
+ * kept beside vmlinuz, because Debian's cloud kernel builds its virtio drivers as modules.
  */
 const aptKernel = {
     kind: 'apt',
     async resolve(spec, ctx) {
         const pkg = await resolveVersioned(spec.package);
         const description = `${pkg.name} ${pkg.version} (apt${pkg.name === spec.package ? '' : ` via ${spec.package}`})`;
-        const entry = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
-        const kernelPath = (0,external_node_path_namespaceObject.join)(entry, 'vmlinuz');
-        if ((0,external_node_fs_.existsSync)(kernelPath))
-            return { path: kernelPath, description };
-        ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
-        await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'kernels', 'apt'), { recursive: true });
-        const work = await (0,promises_namespaceObject.mkdtemp)(`${entry}.partial-`);
-        try {
+        const key = hashParts(['kernel-apt/1', pkg.name, pkg.version]);
+        const entry = await storeFor(ctx).get('kernel-apt', key, `${pkg.name} ${pkg.version}`, async (staged) => {
+            // Caches from before the store kept the same files under kernels/apt/; move them in rather than download again.
+            const legacy = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
+            if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'))) {
+                ctx.log(`moving ${pkg.name} ${pkg.version} from the old cache layout into the store`);
+                await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'), (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
+                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'modules')))
+                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
+                await (0,promises_namespaceObject.rm)(legacy, { recursive: true, force: true });
+                return;
+            }
+            ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
+            const work = (0,external_node_path_namespaceObject.join)(staged, '.work');
+            await (0,promises_namespaceObject.mkdir)(work);
             try {
-                await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
+                try {
+                    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
+                }
+                catch (error) {
+                    const err = error;
+                    throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
+                }
+                const deb = (await (0,promises_namespaceObject.readdir)(work)).find((f) => f.endsWith('.deb'));
+                if (!deb)
+                    throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
+                const unpacked = (0,external_node_path_namespaceObject.join)(work, 'root');
+                await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(work, deb), unpacked]);
+                const vmlinuz = await findVmlinuz(unpacked);
+                if (!vmlinuz)
+                    throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
+                await (0,promises_namespaceObject.rename)(vmlinuz, (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
+                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules')))
+                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
             }
-            catch (error) {
-                const err = error;
-                throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
+            finally {
+                await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
             }
-            const deb = (await (0,promises_namespaceObject.readdir)(work)).find((f) => f.endsWith('.deb'));
-            if (!deb)
-                throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
-            const unpacked = (0,external_node_path_namespaceObject.join)(work, 'root');
-            await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(work, deb), unpacked]);
-            const vmlinuz = await findVmlinuz(unpacked);
-            if (!vmlinuz)
-                throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
-            const staged = (0,external_node_path_namespaceObject.join)(work, 'entry');
-            await (0,promises_namespaceObject.mkdir)(staged);
-            await (0,promises_namespaceObject.rename)(vmlinuz, (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
-            // Later issues need the modules (virtio as modules in Debian's cloud kernel); keep them beside the kernel.
-            if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules')))
-                await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
-            // Rename last and atomically: a cache entry either exists whole or not at all.
-            await (0,promises_namespaceObject.rename)(staged, entry).catch(async (error) => {
-                if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST')
-                    throw error;
-            });
+        });
+        const modules = (0,external_node_path_namespaceObject.join)(entry.dir, 'modules');
+        return { path: (0,external_node_path_namespaceObject.join)(entry.dir, 'vmlinuz'), description, ...((0,external_node_fs_.existsSync)(modules) ? { modulesDir: modules } : {}) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/artifacts/download.ts
+/**
+ * Downloads into the store, keyed by the sha256 the scenario promises. The bytes are hashed as they arrive and the
+ * entry is only created when they match, so a truncated or tampered download never reaches a boot.
+ */
+
+
+
+
+
+
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+/** The path of the downloaded file inside its store entry. */
+async function downloadVerified(url, sha256, ctx) {
+    const expected = sha256.toLowerCase();
+    const name = 'download';
+    const entry = await storeFor(ctx).get('download', expected, `download of ${url}`, async (dir) => {
+        ctx.log(`downloading ${url}`);
+        let response;
+        try {
+            response = await fetch(url, { redirect: 'follow' });
+        }
+        catch (error) {
+            const cause = error.cause?.message;
+            throw new InfraError(`cannot download ${url}: ${cause ?? error.message}`);
+        }
+        if (!response.ok || !response.body)
+            throw new InfraError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+        const total = Number(response.headers.get('content-length')) || undefined;
+        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+        const out = (0,external_node_fs_.createWriteStream)((0,external_node_path_namespaceObject.join)(dir, name));
+        let received = 0;
+        let lastReport = Date.now();
+        const report = () => {
+            const of = total ? ` of ${formatBytes(total)} (${Math.floor((received / total) * 100)}%)` : '';
+            const line = `downloading ${url}: ${formatBytes(received)}${of}`;
+            if (ctx.live)
+                ctx.live(line);
+            else
+                ctx.log(line);
+        };
+        try {
+            for await (const chunk of response.body) {
+                hash.update(chunk);
+                received += chunk.length;
+                if (!out.write(chunk))
+                    await new Promise((resolve) => out.once('drain', () => resolve()));
+                if (Date.now() - lastReport > (ctx.live ? 250 : 10_000)) {
+                    lastReport = Date.now();
+                    report();
+                }
+            }
         }
         finally {
-            await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+            await new Promise((resolve, reject) => {
+                out.once('error', reject);
+                out.end(() => resolve());
+            });
         }
-        return { path: kernelPath, description };
+        const actual = hash.digest('hex');
+        if (actual !== expected) {
+            throw new InfraError(`sha256 mismatch for ${url}:\n  expected ${expected}\n  got      ${actual}`, 'The file changed or the sha256 in the scenario is wrong. Nothing was cached.');
+        }
+        ctx.log(`downloaded ${url} (${formatBytes(received)}, sha256 verified)`);
+    });
+    return (0,external_node_path_namespaceObject.join)(entry.dir, name);
+}
+
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
+// Some numerical data is initialized as -1 even when it doesn't need initialization to help the JIT infer types
+// aliases for shorter compressed code (most minifers don't do this)
+var ab = ArrayBuffer, u8 = Uint8Array, u16 = Uint16Array, i16 = Int16Array, u32 = (/* unused pure expression or super */ null && (Uint32Array)), i32 = Int32Array;
+var slc = function (v, s, e) {
+    if (u8.prototype.slice)
+        return u8.prototype.slice.call(v, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    var n = new u8(e - s);
+    n.set(v.subarray(s, e));
+    return n;
+};
+var fill = function (v, n, s, e) {
+    if (u8.prototype.fill)
+        return u8.prototype.fill.call(v, n, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    for (; s < e; ++s)
+        v[s] = n;
+    return v;
+};
+var cpw = function (v, t, s, e) {
+    if (u8.prototype.copyWithin)
+        return u8.prototype.copyWithin.call(v, t, s, e);
+    if (s == null || s < 0)
+        s = 0;
+    if (e == null || e > v.length)
+        e = v.length;
+    while (s < e) {
+        v[t++] = v[s++];
+    }
+};
+/**
+ * Codes for errors generated within this library
+ */
+var ZstdErrorCode = {
+    InvalidData: 0,
+    WindowSizeTooLarge: 1,
+    InvalidBlockType: 2,
+    FSEAccuracyTooHigh: 3,
+    DistanceTooFarBack: 4,
+    UnexpectedEOF: 5
+};
+// error codes
+var ec = [
+    'invalid zstd data',
+    'window size too large (>2046MB)',
+    'invalid block type',
+    'FSE accuracy too high',
+    'match distance too far back',
+    'unexpected EOF'
+];
+var err = function (ind, msg, nt) {
+    var e = new Error(msg || ec[ind]);
+    e.code = ind;
+    if (Error.captureStackTrace)
+        Error.captureStackTrace(e, err);
+    if (!nt)
+        throw e;
+    return e;
+};
+var rb = function (d, b, n) {
+    var i = 0, o = 0;
+    for (; i < n; ++i)
+        o |= d[b++] << (i << 3);
+    return o;
+};
+var b4 = function (d, b) { return (d[b] | (d[b + 1] << 8) | (d[b + 2] << 16) | (d[b + 3] << 24)) >>> 0; };
+// read Zstandard frame header
+var rzfh = function (dat, w) {
+    var n3 = dat[0] | (dat[1] << 8) | (dat[2] << 16);
+    if (n3 == 0x2FB528 && dat[3] == 253) {
+        // Zstandard
+        var flg = dat[4];
+        //    single segment       checksum             dict flag     frame content flag
+        var ss = (flg >> 5) & 1, cc = (flg >> 2) & 1, df = flg & 3, fcf = flg >> 6;
+        if (flg & 8)
+            err(0);
+        // byte
+        var bt = 6 - ss;
+        // dict bytes
+        var db = df == 3 ? 4 : df;
+        // dictionary id
+        var di = rb(dat, bt, db);
+        bt += db;
+        // frame size bytes
+        var fsb = fcf ? (1 << fcf) : ss;
+        // frame source size
+        var fss = rb(dat, bt, fsb) + ((fcf == 1) && 256);
+        // window size
+        var ws = fss;
+        if (!ss) {
+            // window descriptor
+            var wb = 1 << (10 + (dat[5] >> 3));
+            ws = wb + (wb >> 3) * (dat[5] & 7);
+        }
+        if (ws > 2145386496)
+            err(1);
+        var buf = new u8((w == 1 ? (fss || ws) : w ? 0 : ws) + 12);
+        buf[0] = 1, buf[4] = 4, buf[8] = 8;
+        return {
+            b: bt + fsb,
+            y: 0,
+            l: 0,
+            d: di,
+            w: (w && w != 1) ? w : buf.subarray(12),
+            e: ws,
+            o: new i32(buf.buffer, 0, 3),
+            u: fss,
+            c: cc,
+            m: Math.min(131072, ws)
+        };
+    }
+    else if (((n3 >> 4) | (dat[3] << 20)) == 0x184D2A5) {
+        // skippable
+        return b4(dat, 4) + 8;
+    }
+    err(0);
+};
+// most significant bit for nonzero
+var msb = function (val) {
+    var bits = 0;
+    for (; (1 << bits) <= val; ++bits)
+        ;
+    return bits - 1;
+};
+// read finite state entropy
+var rfse = function (dat, bt, mal) {
+    // table pos
+    var tpos = (bt << 3) + 4;
+    // accuracy log
+    var al = (dat[bt] & 15) + 5;
+    if (al > mal)
+        err(3);
+    // size
+    var sz = 1 << al;
+    // probabilities symbols  repeat   index   high threshold
+    var probs = sz, sym = -1, re = -1, i = -1, ht = sz;
+    // optimization: single allocation is much faster
+    var buf = new ab(512 + (sz << 2));
+    var freq = new i16(buf, 0, 256);
+    // same view as freq
+    var dstate = new u16(buf, 0, 256);
+    var nstate = new u16(buf, 512, sz);
+    var bb1 = 512 + (sz << 1);
+    var syms = new u8(buf, bb1, sz);
+    var nbits = new u8(buf, bb1 + sz);
+    while (sym < 255 && probs > 0) {
+        var bits = msb(probs + 1);
+        var cbt = tpos >> 3;
+        // mask
+        var msk = (1 << (bits + 1)) - 1;
+        var val = ((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (tpos & 7)) & msk;
+        // mask (1 fewer bit)
+        var msk1fb = (1 << bits) - 1;
+        // max small value
+        var msv = msk - probs - 1;
+        // small value
+        var sval = val & msk1fb;
+        if (sval < msv)
+            tpos += bits, val = sval;
+        else {
+            tpos += bits + 1;
+            if (val > msk1fb)
+                val -= msv;
+        }
+        freq[++sym] = --val;
+        if (val == -1) {
+            probs += val;
+            syms[--ht] = sym;
+        }
+        else
+            probs -= val;
+        if (!val) {
+            do {
+                // repeat byte
+                var rbt = tpos >> 3;
+                re = ((dat[rbt] | (dat[rbt + 1] << 8)) >> (tpos & 7)) & 3;
+                tpos += 2;
+                sym += re;
+            } while (re == 3);
+        }
+    }
+    if (sym > 255 || probs)
+        err(0);
+    var sympos = 0;
+    // sym step (coprime with sz - formula from zstd source)
+    var sstep = (sz >> 1) + (sz >> 3) + 3;
+    // sym mask
+    var smask = sz - 1;
+    for (var s = 0; s <= sym; ++s) {
+        var sf = freq[s];
+        if (sf < 1) {
+            dstate[s] = -sf;
+            continue;
+        }
+        // This is split into two loops in zstd to avoid branching, but as JS is higher-level that is unnecessary
+        for (i = 0; i < sf; ++i) {
+            syms[sympos] = s;
+            do {
+                sympos = (sympos + sstep) & smask;
+            } while (sympos >= ht);
+        }
+    }
+    // After spreading symbols, should be zero again
+    if (sympos)
+        err(0);
+    for (i = 0; i < sz; ++i) {
+        // next state
+        var ns = dstate[syms[i]]++;
+        // num bits
+        var nb = nbits[i] = al - msb(ns);
+        nstate[i] = (ns << nb) - sz;
+    }
+    return [(tpos + 7) >> 3, {
+            b: al,
+            s: syms,
+            n: nbits,
+            t: nstate
+        }];
+};
+// read huffman
+var rhu = function (dat, bt) {
+    //  index  weight count
+    var i = 0, wc = -1;
+    //    buffer             header byte
+    var buf = new u8(292), hb = dat[bt];
+    // huffman weights
+    var hw = buf.subarray(0, 256);
+    // rank count
+    var rc = buf.subarray(256, 268);
+    // rank index
+    var ri = new u16(buf.buffer, 268);
+    // NOTE: at this point bt is 1 less than expected
+    if (hb < 128) {
+        // end byte, fse decode table
+        var _a = rfse(dat, bt + 1, 6), ebt = _a[0], fdt = _a[1];
+        bt += hb;
+        var epos = ebt << 3;
+        // last byte
+        var lb = dat[bt];
+        if (!lb)
+            err(0);
+        //  state1   state2   state1 bits   state2 bits
+        var st1 = 0, st2 = 0, btr1 = fdt.b, btr2 = btr1;
+        // fse pos
+        // pre-increment to account for original deficit of 1
+        var fpos = (++bt << 3) - 8 + msb(lb);
+        for (;;) {
+            fpos -= btr1;
+            if (fpos < epos)
+                break;
+            var cbt = fpos >> 3;
+            st1 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr1) - 1);
+            hw[++wc] = fdt.s[st1];
+            fpos -= btr2;
+            if (fpos < epos)
+                break;
+            cbt = fpos >> 3;
+            st2 += ((dat[cbt] | (dat[cbt + 1] << 8)) >> (fpos & 7)) & ((1 << btr2) - 1);
+            hw[++wc] = fdt.s[st2];
+            btr1 = fdt.n[st1];
+            st1 = fdt.t[st1];
+            btr2 = fdt.n[st2];
+            st2 = fdt.t[st2];
+        }
+        if (++wc > 255)
+            err(0);
+    }
+    else {
+        wc = hb - 127;
+        for (; i < wc; i += 2) {
+            var byte = dat[++bt];
+            hw[i] = byte >> 4;
+            hw[i + 1] = byte & 15;
+        }
+        ++bt;
+    }
+    // weight exponential sum
+    var wes = 0;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        // bits must be at most 11, same as weight
+        if (wt > 11)
+            err(0);
+        wes += wt && (1 << (wt - 1));
+    }
+    // max bits
+    var mb = msb(wes) + 1;
+    // table size
+    var ts = 1 << mb;
+    // remaining sum
+    var rem = ts - wes;
+    // must be power of 2
+    if (rem & (rem - 1))
+        err(0);
+    hw[wc++] = msb(rem) + 1;
+    for (i = 0; i < wc; ++i) {
+        var wt = hw[i];
+        ++rc[hw[i] = wt && (mb + 1 - wt)];
+    }
+    // huf buf
+    var hbuf = new u8(ts << 1);
+    //    symbols                      num bits
+    var syms = hbuf.subarray(0, ts), nb = hbuf.subarray(ts);
+    ri[mb] = 0;
+    for (i = mb; i > 0; --i) {
+        var pv = ri[i];
+        fill(nb, i, pv, ri[i - 1] = pv + rc[i] * (1 << (mb - i)));
+    }
+    if (ri[0] != ts)
+        err(0);
+    for (i = 0; i < wc; ++i) {
+        var bits = hw[i];
+        if (bits) {
+            var code = ri[bits];
+            fill(syms, i, code, ri[bits] = code + (1 << (mb - bits)));
+        }
+    }
+    return [bt, {
+            n: nb,
+            b: mb,
+            s: syms
+        }];
+};
+// Tables generated using this:
+// https://gist.github.com/101arrowz/a979452d4355992cbf8f257cbffc9edd
+// default literal length table
+var dllt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    81, 16, 99, 140, 49, 198, 24, 99, 12, 33, 196, 24, 99, 102, 102, 134, 70, 146, 4
+]), 0, 6)[1];
+// default match length table
+var dmlt = /*#__PURE__*/ rfse(/*#__PURE__*/ new u8([
+    33, 20, 196, 24, 99, 140, 33, 132, 16, 66, 8, 33, 132, 16, 66, 8, 33, 68, 68, 68, 68, 68, 68, 68, 68, 36, 9
+]), 0, 6)[1];
+// default offset code table
+var doct = /*#__PURE__ */ rfse(/*#__PURE__*/ new u8([
+    32, 132, 16, 66, 102, 70, 68, 68, 68, 68, 36, 73, 2
+]), 0, 5)[1];
+// bits to baseline
+var b2bl = function (b, s) {
+    var len = b.length, bl = new i32(len);
+    for (var i = 0; i < len; ++i) {
+        bl[i] = s;
+        s += 1 << b[i];
+    }
+    return bl;
+};
+// literal length bits
+var llb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 16843009, 50528770, 134678020, 202050057, 269422093
+])).buffer, 0, 36);
+// literal length baseline
+var llbl = /*#__PURE__ */ b2bl(llb, 0);
+// match length bits
+var mlb = /*#__PURE__ */ new u8(( /*#__PURE__ */new i32([
+    0, 0, 0, 0, 0, 0, 0, 0, 16843009, 50528770, 117769220, 185207048, 252579084, 16
+])).buffer, 0, 53);
+// match length baseline
+var mlbl = /*#__PURE__ */ b2bl(mlb, 3);
+// decode huffman stream
+var dhu = function (dat, out, hu) {
+    var len = dat.length, ss = out.length, lb = dat[len - 1], msk = (1 << hu.b) - 1, eb = -hu.b;
+    if (!lb)
+        err(0);
+    var st = 0, btr = hu.b, pos = (len << 3) - 8 + msb(lb) - btr, i = -1;
+    for (; pos > eb && i < ss;) {
+        var cbt = pos >> 3;
+        var val = (dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (pos & 7);
+        st = ((st << btr) | val) & msk;
+        out[++i] = hu.s[st];
+        pos -= (btr = hu.n[st]);
+    }
+    if (pos != eb || i + 1 != ss)
+        err(0);
+};
+// decode huffman stream 4x
+// TODO: use workers to parallelize
+var dhu4 = function (dat, out, hu) {
+    var bt = 6;
+    var ss = out.length, sz1 = (ss + 3) >> 2, sz2 = sz1 << 1, sz3 = sz1 + sz2;
+    dhu(dat.subarray(bt, bt += dat[0] | (dat[1] << 8)), out.subarray(0, sz1), hu);
+    dhu(dat.subarray(bt, bt += dat[2] | (dat[3] << 8)), out.subarray(sz1, sz2), hu);
+    dhu(dat.subarray(bt, bt += dat[4] | (dat[5] << 8)), out.subarray(sz2, sz3), hu);
+    dhu(dat.subarray(bt), out.subarray(sz3), hu);
+};
+// read Zstandard block
+var rzb = function (dat, st, out) {
+    var _a;
+    var bt = st.b;
+    //    byte 0        block type
+    var b0 = dat[bt], btype = (b0 >> 1) & 3;
+    st.l = b0 & 1;
+    var sz = (b0 >> 3) | (dat[bt + 1] << 5) | (dat[bt + 2] << 13);
+    // end byte for block
+    var ebt = (bt += 3) + sz;
+    if (btype == 1) {
+        if (bt >= dat.length)
+            return;
+        st.b = bt + 1;
+        if (out) {
+            fill(out, dat[bt], st.y, st.y += sz);
+            return out;
+        }
+        return fill(new u8(sz), dat[bt]);
+    }
+    if (ebt > dat.length)
+        return;
+    if (btype == 0) {
+        st.b = ebt;
+        if (out) {
+            out.set(dat.subarray(bt, ebt), st.y);
+            st.y += sz;
+            return out;
+        }
+        return slc(dat, bt, ebt);
+    }
+    if (btype == 2) {
+        //    byte 3        lit btype     size format
+        var b3 = dat[bt], lbt = b3 & 3, sf = (b3 >> 2) & 3;
+        // lit src size  lit cmp sz 4 streams
+        var lss = b3 >> 4, lcs = 0, s4 = 0;
+        if (lbt < 2) {
+            if (sf & 1)
+                lss |= (dat[++bt] << 4) | ((sf & 2) && (dat[++bt] << 12));
+            else
+                lss = b3 >> 3;
+        }
+        else {
+            s4 = sf;
+            if (sf < 2)
+                lss |= ((dat[++bt] & 63) << 4), lcs = (dat[bt] >> 6) | (dat[++bt] << 2);
+            else if (sf == 2)
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 3) << 12), lcs = (dat[bt] >> 2) | (dat[++bt] << 6);
+            else
+                lss |= (dat[++bt] << 4) | ((dat[++bt] & 63) << 12), lcs = (dat[bt] >> 6) | (dat[++bt] << 2) | (dat[++bt] << 10);
+        }
+        ++bt;
+        // add literals to end - can never overlap with backreferences because unused literals always appended
+        var buf = out ? out.subarray(st.y, st.y + st.m) : new u8(st.m);
+        // starting point for literals
+        var spl = buf.length - lss;
+        if (lbt == 0)
+            buf.set(dat.subarray(bt, bt += lss), spl);
+        else if (lbt == 1)
+            fill(buf, dat[bt++], spl);
+        else {
+            // huffman table
+            var hu = st.h;
+            if (lbt == 2) {
+                var hud = rhu(dat, bt);
+                // subtract description length
+                lcs += bt - (bt = hud[0]);
+                st.h = hu = hud[1];
+            }
+            else if (!hu)
+                err(0);
+            (s4 ? dhu4 : dhu)(dat.subarray(bt, bt += lcs), buf.subarray(spl), hu);
+        }
+        // num sequences
+        var ns = dat[bt++];
+        if (ns) {
+            if (ns == 255)
+                ns = (dat[bt++] | (dat[bt++] << 8)) + 0x7F00;
+            else if (ns > 127)
+                ns = ((ns - 128) << 8) | dat[bt++];
+            // symbol compression modes
+            var scm = dat[bt++];
+            if (scm & 3)
+                err(0);
+            var dts = [dmlt, doct, dllt];
+            for (var i = 2; i > -1; --i) {
+                var md = (scm >> ((i << 1) + 2)) & 3;
+                if (md == 1) {
+                    // rle buf
+                    var rbuf = new u8([0, 0, dat[bt++]]);
+                    dts[i] = {
+                        s: rbuf.subarray(2, 3),
+                        n: rbuf.subarray(0, 1),
+                        t: new u16(rbuf.buffer, 0, 1),
+                        b: 0
+                    };
+                }
+                else if (md == 2) {
+                    // accuracy log 8 for offsets, 9 for others
+                    _a = rfse(dat, bt, 9 - (i & 1)), bt = _a[0], dts[i] = _a[1];
+                }
+                else if (md == 3) {
+                    if (!st.t)
+                        err(0);
+                    dts[i] = st.t[i];
+                }
+            }
+            var _b = st.t = dts, mlt = _b[0], oct = _b[1], llt = _b[2];
+            var lb = dat[ebt - 1];
+            if (!lb)
+                err(0);
+            var spos = (ebt << 3) - 8 + msb(lb) - llt.b, cbt = spos >> 3, oubt = 0;
+            var lst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << llt.b) - 1);
+            cbt = (spos -= oct.b) >> 3;
+            var ost = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << oct.b) - 1);
+            cbt = (spos -= mlt.b) >> 3;
+            var mst = ((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mlt.b) - 1);
+            for (++ns; --ns;) {
+                var llc = llt.s[lst];
+                var lbtr = llt.n[lst];
+                var mlc = mlt.s[mst];
+                var mbtr = mlt.n[mst];
+                var ofc = oct.s[ost];
+                var obtr = oct.n[ost];
+                cbt = (spos -= ofc) >> 3;
+                var ofp = 1 << ofc;
+                var off = ofp + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16) | (dat[cbt + 3] << 24)) >>> (spos & 7)) & (ofp - 1));
+                cbt = (spos -= mlb[mlc]) >> 3;
+                var ml = mlbl[mlc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << mlb[mlc]) - 1));
+                cbt = (spos -= llb[llc]) >> 3;
+                var ll = llbl[llc] + (((dat[cbt] | (dat[cbt + 1] << 8) | (dat[cbt + 2] << 16)) >> (spos & 7)) & ((1 << llb[llc]) - 1));
+                cbt = (spos -= lbtr) >> 3;
+                lst = llt.t[lst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << lbtr) - 1));
+                cbt = (spos -= mbtr) >> 3;
+                mst = mlt.t[mst] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << mbtr) - 1));
+                cbt = (spos -= obtr) >> 3;
+                ost = oct.t[ost] + (((dat[cbt] | (dat[cbt + 1] << 8)) >> (spos & 7)) & ((1 << obtr) - 1));
+                if (off > 3) {
+                    st.o[2] = st.o[1];
+                    st.o[1] = st.o[0];
+                    st.o[0] = off -= 3;
+                }
+                else {
+                    var idx = off - (ll != 0);
+                    if (idx) {
+                        off = idx == 3 ? st.o[0] - 1 : st.o[idx];
+                        if (idx > 1)
+                            st.o[2] = st.o[1];
+                        st.o[1] = st.o[0];
+                        st.o[0] = off;
+                    }
+                    else
+                        off = st.o[0];
+                }
+                for (var i = 0; i < ll; ++i) {
+                    buf[oubt + i] = buf[spl + i];
+                }
+                oubt += ll, spl += ll;
+                var stin = oubt - off;
+                if (stin < 0) {
+                    var len = -stin;
+                    var bs = st.e + stin;
+                    if (len > ml)
+                        len = ml;
+                    for (var i = 0; i < len; ++i) {
+                        buf[oubt + i] = st.w[bs + i];
+                    }
+                    oubt += len, ml -= len, stin = 0;
+                }
+                for (var i = 0; i < ml; ++i) {
+                    buf[oubt + i] = buf[stin + i];
+                }
+                oubt += ml;
+            }
+            if (oubt != spl) {
+                while (spl < buf.length) {
+                    buf[oubt++] = buf[spl++];
+                }
+            }
+            else
+                oubt = buf.length;
+            if (out)
+                st.y += oubt;
+            else
+                buf = slc(buf, 0, oubt);
+        }
+        else if (out) {
+            st.y += lss;
+            if (spl) {
+                for (var i = 0; i < lss; ++i) {
+                    buf[i] = buf[spl + i];
+                }
+            }
+        }
+        else if (spl)
+            buf = slc(buf, spl);
+        st.b = ebt;
+        return buf;
+    }
+    err(2);
+};
+// concat
+var cct = function (bufs, ol) {
+    if (bufs.length == 1)
+        return bufs[0];
+    var buf = new u8(ol);
+    for (var i = 0, b = 0; i < bufs.length; ++i) {
+        var chk = bufs[i];
+        buf.set(chk, b);
+        b += chk.length;
+    }
+    return buf;
+};
+/**
+ * Decompresses Zstandard data
+ * @param dat The input data
+ * @param buf The output buffer. If unspecified, the function will allocate
+ *            exactly enough memory to fit the decompressed data. If your
+ *            data has multiple frames and you know the output size, specifying
+ *            it will yield better performance.
+ * @returns The decompressed data
+ */
+function decompress(dat, buf) {
+    var bufs = [], nb = +!buf;
+    var bt = 0, ol = 0;
+    for (; dat.length;) {
+        var st = rzfh(dat, nb || buf);
+        if (typeof st == 'object') {
+            if (nb) {
+                buf = null;
+                if (st.w.length == st.u) {
+                    bufs.push(buf = st.w);
+                    ol += st.u;
+                }
+            }
+            else {
+                bufs.push(buf);
+                st.e = 0;
+            }
+            for (; !st.l;) {
+                var blk = rzb(dat, st, buf);
+                if (!blk)
+                    err(5);
+                if (buf)
+                    st.e = st.y;
+                else {
+                    bufs.push(blk);
+                    ol += blk.length;
+                    cpw(st.w, 0, blk.length);
+                    st.w.set(blk, st.w.length - blk.length);
+                }
+            }
+            bt = st.b + (st.c * 4);
+        }
+        else
+            bt = st;
+        dat = dat.subarray(bt);
+    }
+    return cct(bufs, ol);
+}
+/**
+ * Decompressor for Zstandard streamed data
+ */
+var Decompress = /*#__PURE__*/ (function () {
+    /**
+     * Creates a Zstandard decompressor
+     * @param ondata The handler for stream data
+     */
+    function Decompress(ondata) {
+        this.ondata = ondata;
+        this.c = [];
+        this.l = 0;
+        this.z = 0;
+    }
+    /**
+     * Pushes data to be decompressed
+     * @param chunk The chunk of data to push
+     * @param final Whether or not this is the last chunk in the stream
+     */
+    Decompress.prototype.push = function (chunk, final) {
+        if (typeof this.s == 'number') {
+            var sub = Math.min(chunk.length, this.s);
+            chunk = chunk.subarray(sub);
+            this.s -= sub;
+        }
+        var sl = chunk.length;
+        var ncs = sl + this.l;
+        if (!this.s) {
+            if (final) {
+                if (!ncs) {
+                    this.ondata(new u8(0), true);
+                    return;
+                }
+                // min for frame + one block
+                if (ncs < 5)
+                    err(5);
+            }
+            else if (ncs < 18) {
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (typeof (this.s = rzfh(chunk)) == 'number')
+                return this.push(chunk, final);
+        }
+        if (typeof this.s != 'number') {
+            if (ncs < (this.z || 3)) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            if (this.l) {
+                this.c.push(chunk);
+                chunk = cct(this.c, ncs);
+                this.c = [];
+                this.l = 0;
+            }
+            if (!this.z && ncs < (this.z = (chunk[this.s.b] & 2) ? 4 : 3 + ((chunk[this.s.b] >> 3) | (chunk[this.s.b + 1] << 5) | (chunk[this.s.b + 2] << 13)))) {
+                if (final)
+                    err(5);
+                this.c.push(chunk);
+                this.l = ncs;
+                return;
+            }
+            else
+                this.z = 0;
+            for (;;) {
+                var blk = rzb(chunk, this.s);
+                if (!blk) {
+                    if (final)
+                        err(5);
+                    var adc = chunk.subarray(this.s.b);
+                    this.s.b = 0;
+                    this.c.push(adc), this.l += adc.length;
+                    return;
+                }
+                else {
+                    this.ondata(blk, false);
+                    cpw(this.s.w, 0, blk.length);
+                    this.s.w.set(blk, this.s.w.length - blk.length);
+                }
+                if (this.s.l) {
+                    var rest = chunk.subarray(this.s.b);
+                    this.s = this.s.c * 4;
+                    this.push(rest, final);
+                    return;
+                }
+            }
+        }
+        else if (final)
+            err(5);
+    };
+    return Decompress;
+}());
+
+
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: external "node:events"
+const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(181);
+;// CONCATENATED MODULE: external "zlib"
+const external_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
+var external_zlib_namespaceObject_0 = /*#__PURE__*/__nccwpck_require__.t(external_zlib_namespaceObject, 2);
+;// CONCATENATED MODULE: external "node:assert"
+const external_node_assert_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_namespaceObject||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_namespaceObject.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_namespaceObject.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_namespaceObject.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_namespaceObject.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_namespaceObject.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject_0[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject_0[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_namespaceObject.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_namespaceObject.posix.dirname(i),i=external_node_path_namespaceObject.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_namespaceObject.posix.join(external_node_path_namespaceObject.posix.basename(r),i),r=external_node_path_namespaceObject.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_namespaceObject.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_namespaceObject.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[os]()}[os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_namespaceObject.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_namespaceObject.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_namespaceObject.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_namespaceObject.resolve(s,t.name),e,i),ps(external_node_path_namespaceObject.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_namespaceObject.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_namespaceObject.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_namespaceObject.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_namespaceObject.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_namespaceObject.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_namespaceObject.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_namespaceObject.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_namespaceObject.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_namespaceObject.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_namespaceObject.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_namespaceObject.posix.dirname(t.path),l=external_node_path_namespaceObject.posix.normalize(external_node_path_namespaceObject.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_namespaceObject.isAbsolute(t.path)?f(external_node_path_namespaceObject.resolve(t.path)):f(external_node_path_namespaceObject.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_namespaceObject.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_namespaceObject.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_namespaceObject.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_namespaceObject.relative(this.cwd,external_node_path_namespaceObject.resolve(external_node_path_namespaceObject.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_namespaceObject.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_namespaceObject.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_namespaceObject.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_namespaceObject.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_namespaceObject.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_namespaceObject.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_namespaceObject.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_namespaceObject.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+;// CONCATENATED MODULE: ./src/artifacts/tree/extract.ts
+/**
+ * Tarballs and directories → a TreeWriter. node-tar parses the archive (ustar, pax and GNU long names); the writer
+ * decides what may be written. Compression is chosen by file name: gzip through zlib, zstd through fzstd (Node 20's
+ * zlib has no zstd), xz through the `xz` tool (no kept pure-JS xz decoder exists; xz-utils is on every Debian).
+ */
+
+
+
+
+
+
+
+
+
+
+const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+function isTarball(path) {
+    return TARBALL_PATTERN.test(path);
+}
+function zstdStream(input) {
+    const out = new external_node_stream_namespaceObject.Readable({ read() { } });
+    const decoder = new Decompress((chunk, final) => {
+        out.push(Buffer.from(chunk));
+        if (final)
+            out.push(null);
+    });
+    (async () => {
+        try {
+            for await (const chunk of input)
+                decoder.push(chunk);
+            decoder.push(new Uint8Array(0), true);
+        }
+        catch (error) {
+            out.destroy(error);
+        }
+    })();
+    return out;
+}
+function xzStream(path) {
+    const child = (0,external_node_child_process_namespaceObject.spawn)('xz', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d.toString()));
+    const done = new Promise((resolve, reject) => {
+        child.on('error', (error) => reject(new InfraError(error.code === 'ENOENT' ? `${path}: .xz needs the xz tool (apt-get install xz-utils)` : error.message)));
+        child.on('close', (code, signal) => {
+            // A consumer that stopped early (a rejected member) kills xz; that is not xz's failure.
+            if (code === 0 || signal)
+                resolve();
+            else
+                reject(new InfraError(`${path}: xz failed: ${stderr.trim()}`));
+        });
+    });
+    return { stream: child.stdout, done };
+}
+/** Decompressed tar bytes of `path`, by its extension. */
+function tarBytes(path) {
+    if (/\.(tar\.xz|txz)$/.test(path)) {
+        const { stream, done } = xzStream(path);
+        return { stream, done, stop: () => stream.destroy() };
+    }
+    const raw = (0,external_node_fs_.createReadStream)(path);
+    const stop = () => raw.destroy();
+    if (/\.(tar\.gz|tgz)$/.test(path))
+        return { stream: raw.pipe((0,external_node_zlib_namespaceObject.createGunzip)()), done: Promise.resolve(), stop };
+    if (/\.(tar\.zst|tzst)$/.test(path))
+        return { stream: zstdStream(raw), done: Promise.resolve(), stop };
+    if (/\.tar$/.test(path))
+        return { stream: raw, done: Promise.resolve(), stop };
+    throw new InfraError(`${path}: not a tarball this can read; use .tar, .tar.gz, .tgz, .tar.xz or .tar.zst`);
+}
+/** Extracts `path` into the writer's root. Rejects (naming the member) at the first unsafe member. */
+async function extractTarball(path, writer) {
+    writer.setSource(path);
+    let failure;
+    let members = 0;
+    const fail = (error) => {
+        failure ??= error instanceof Error ? error : new Error(String(error));
+    };
+    const parser = new rt({
+        strict: true,
+        onReadEntry: (entry) => {
+            if (failure)
+                return entry.resume();
+            try {
+                handleEntry(entry, writer, fail);
+                members++;
+            }
+            catch (error) {
+                fail(error);
+                entry.resume();
+            }
+        },
+    });
+    parser.on('error', fail);
+    const input = tarBytes(path);
+    const ended = new Promise((resolve) => parser.on('end', () => resolve()));
+    try {
+        for await (const chunk of input.stream) {
+            if (failure)
+                break;
+            if (!parser.write(chunk))
+                await new Promise((resolve) => parser.once('drain', resolve));
+        }
+        if (!failure) {
+            parser.end();
+            await ended;
+        }
+    }
+    catch (error) {
+        fail(error instanceof InfraError ? error : new InfraError(`${path}: cannot read the tarball: ${error.message}`));
+    }
+    finally {
+        input.stop();
+    }
+    await input.done.catch(fail);
+    if (failure) {
+        if (failure instanceof InfraError)
+            throw failure;
+        throw new InfraError(`${path}: not a valid tarball: ${failure.message}`);
+    }
+    return { members };
+}
+function handleEntry(entry, writer, fail) {
+    const name = entry.path;
+    const mode = entry.mode ?? 0o644;
+    switch (entry.type) {
+        case 'Directory':
+            writer.dir(name, mode);
+            entry.resume();
+            return;
+        case 'File':
+        case 'OldFile':
+        case 'ContiguousFile': {
+            const out = writer.openFile(name, mode, entry.size ?? 0);
+            if (!out)
+                return void entry.resume();
+            let broken = false;
+            entry.on('data', (chunk) => {
+                if (broken)
+                    return;
+                try {
+                    out.write(chunk);
+                }
+                catch (error) {
+                    broken = true;
+                    fail(error);
+                }
+            });
+            entry.on('end', () => out.close());
+            return;
+        }
+        case 'SymbolicLink':
+            writer.symlink(name, entry.linkpath ?? '');
+            entry.resume();
+            return;
+        case 'Link':
+            writer.hardlink(name, entry.linkpath ?? '');
+            entry.resume();
+            return;
+        default:
+            // Device nodes and FIFOs cannot be made without root; the builders add the few nodes a guest needs.
+            entry.resume();
+    }
+}
+/** Copies a directory into the writer, without following links (a link is copied as a link, checked like a member). */
+async function copyDirectory(dir, writer) {
+    writer.setSource(dir);
+    let members = 0;
+    const walk = async (current) => {
+        for (const name of (await (0,promises_namespaceObject.readdir)(current)).sort()) {
+            const path = (0,external_node_path_namespaceObject.join)(current, name);
+            const rel = (0,external_node_path_namespaceObject.relative)(dir, path);
+            const st = await (0,promises_namespaceObject.lstat)(path);
+            if (st.isDirectory()) {
+                writer.dir(rel, st.mode);
+                await walk(path);
+            }
+            else if (st.isSymbolicLink())
+                writer.symlink(rel, await (0,promises_namespaceObject.readlink)(path));
+            else if (st.isFile()) {
+                writer.reserve(rel, 0);
+                writer.file(rel, st.mode, await (0,promises_namespaceObject.readFile)(path));
+            }
+            else
+                continue;
+            members++;
+        }
+    };
+    try {
+        await walk(dir);
+    }
+    catch (error) {
+        if (error instanceof UnsafeArchiveError || error instanceof InfraError)
+            throw error;
+        throw new InfraError(`${dir}: cannot read: ${error.message}`);
+    }
+    return { members };
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/kernel/kconfig.ts
+/**
+ * Kconfig fragments, merged the way the kernel's scripts/kconfig/merge_config.sh does it: each option a fragment sets
+ * replaces the base's line for that option (later fragments win, with a note when one redefines another), and after
+ * `olddefconfig` every requested value that did not survive is reported, because Kconfig drops options whose
+ * dependencies are unmet without a word.
+ */
+const SET = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/;
+const UNSET = /^# (CONFIG_[A-Za-z0-9_]+) is not set$/;
+/** option → its line (`CONFIG_X=y` or `# CONFIG_X is not set`), in order of appearance. */
+function parseConfig(text) {
+    const options = new Map();
+    for (const raw of text.split('\n')) {
+        const line = raw.trim();
+        const name = SET.exec(line)?.[1] ?? UNSET.exec(line)?.[1];
+        if (name)
+            options.set(name, line);
+    }
+    return options;
+}
+/** A fragment's bad lines, for a scenario error: anything but options, `# CONFIG_X is not set`, comments and blanks. */
+function fragmentProblems(text) {
+    return text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !SET.test(l) && !UNSET.test(l) && !l.startsWith('#'));
+}
+function mergeFragments(base, fragments) {
+    const lines = base.split('\n').filter((l, i, all) => !(i === all.length - 1 && l === ''));
+    const requested = new Map();
+    const from = new Map();
+    const notes = [];
+    for (const fragment of fragments) {
+        for (const [name, line] of parseConfig(fragment.text)) {
+            const previous = requested.get(name);
+            if (previous !== undefined && previous !== line) {
+                notes.push(`Value of ${name} is redefined by fragment ${fragment.name}: previous value: ${previous} (${from.get(name)}), new value: ${line}`);
+            }
+            requested.set(name, line);
+            from.set(name, fragment.name);
+        }
+    }
+    const kept = lines.filter((l) => {
+        const name = SET.exec(l.trim())?.[1] ?? UNSET.exec(l.trim())?.[1];
+        return !(name && requested.has(name));
+    });
+    return { config: `${[...kept, ...requested.values()].join('\n')}\n`, notes, requested };
+}
+/** merge_config.sh's final check: "Value requested for CONFIG_X not in final .config". */
+function droppedOptions(requested, finalConfig) {
+    const actual = parseConfig(finalConfig);
+    const warnings = [];
+    for (const [name, line] of requested) {
+        const got = actual.get(name);
+        // An option set to n that Kconfig no longer lists at all is still off, as requested.
+        if (got === line || (got === undefined && UNSET.test(line)))
+            continue;
+        warnings.push(`Value requested for ${name} not in final .config: requested "${line}", actual "${got ?? `# ${name} is not set`}"`);
+    }
+    return warnings;
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/kernel/build.ts
+/**
+ * `kernel: {build: …}`: a kernel compiled from source, out of tree (`O=`) in the cache, and cached by what its bytes
+ * depend on: the source identity, the final .config, the compiler's version, the make args and the target. The final
+ * .config is itself cached (keyed by its inputs), so a rerun with unchanged inputs finds both entries and runs no
+ * `make` at all; only a miss pays for the ~13 s of config steps and the minutes of compiling.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+const build_run = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
+const TOOLCHAIN_HINT = 'Install the kernel build tools: sudo apt-get install build-essential bc flex bison libelf-dev libssl-dev';
+/** The unpacked kernel tree is ~1.4 GB; anything far larger is not a kernel tarball. */
+const SOURCE_EXTRACT_LIMIT = 16 * 1024 ** 3;
+/** Objects a build compiles per `=y` option in the final .config; measured on linux 6.1 tinyconfig builds here. */
+const OBJECTS_PER_OPTION = 2.9;
+async function findTreeRoot(dir) {
+    if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'Makefile')) && (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'Kconfig')))
+        return dir;
+    for (const name of (await (0,promises_namespaceObject.readdir)(dir)).sort()) {
+        const sub = (0,external_node_path_namespaceObject.join)(dir, name);
+        if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(sub, 'Makefile')) && (0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(sub, 'Kconfig')))
+            return sub;
+    }
+    throw new InfraError(`${dir} holds no kernel source tree (no top-level Makefile and Kconfig).`);
+}
+function tarballSource(tarball, identity, description, ctx) {
+    return {
+        identity,
+        description,
+        async tree() {
+            const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
+                ctx.log(`unpacking ${tarball} into the cache (once)`);
+                const started = Date.now();
+                const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
+                ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
+            }, { remote: false });
+            return findTreeRoot(entry.dir);
+        },
+    };
+}
+async function aptSourceTarball(pkg, ctx) {
+    // Debian's linux-source-X package ships /usr/src/linux-source-X.tar.xz; use the installed one when present.
+    try {
+        const { stdout } = await build_run('dpkg-query', ['-W', '-f', '${Status}\t${Version}', pkg]);
+        const [status, version] = stdout.split('\t');
+        const tarball = `/usr/src/${pkg}.tar.xz`;
+        if (status?.includes('installed') && version && (0,external_node_fs_.existsSync)(tarball))
+            return { tarball, version };
+    }
+    catch {
+        // not installed: fetch the package without root, as the apt kernel source does
+    }
+    const { stdout } = await build_run('apt-cache', ['show', '--no-all-versions', pkg]).catch(() => {
+        throw new InfraError(`apt has no package "${pkg}".`, 'If the name is right, refresh the package lists first: sudo apt-get update');
+    });
+    const version = /^Version: (.*)$/m.exec(stdout)?.[1]?.trim();
+    if (!version)
+        throw new InfraError(`apt-cache show ${pkg} printed no Version.`);
+    const entry = await storeFor(ctx).get('apt-source', hashParts(['apt-source/1', pkg, version]), `${pkg} ${version}`, async (dir) => {
+        ctx.log(`downloading ${pkg} ${version} with apt-get download`);
+        await build_run('apt-get', ['download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+        const deb = (await (0,promises_namespaceObject.readdir)(dir)).find((f) => f.endsWith('.deb'));
+        if (!deb)
+            throw new InfraError(`apt-get download ${pkg} produced no .deb file.`);
+        await build_run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(dir, deb), (0,external_node_path_namespaceObject.join)(dir, 'root')]);
+    });
+    const tarball = (0,external_node_path_namespaceObject.join)(entry.dir, 'root', 'usr', 'src', `${pkg}.tar.xz`);
+    if (!(0,external_node_fs_.existsSync)(tarball))
+        throw new InfraError(`${pkg} ${version} has no /usr/src/${pkg}.tar.xz; is it a linux-source package?`);
+    return { tarball, version };
+}
+async function resolveSource(spec, ctx) {
+    switch (spec.kind) {
+        case 'dir': {
+            const identity = `dir:${await hashTree(spec.path)}`;
+            return { identity, description: spec.path, tree: async () => findTreeRoot(spec.path) };
+        }
+        case 'tarball':
+            return tarballSource(spec.path, `tarball:${await sha256File(spec.path)}`, (0,external_node_path_namespaceObject.basename)(spec.path), ctx);
+        case 'url': {
+            const path = await downloadVerified(spec.url, spec.sha256, ctx);
+            return tarballSource(path, `tarball:${spec.sha256.toLowerCase()}`, spec.url, ctx);
+        }
+        case 'apt': {
+            const { tarball, version } = await aptSourceTarball(spec.package, ctx);
+            // A package version names its bytes; hashing 140 MB on every run would buy nothing.
+            return tarballSource(tarball, `apt:${spec.package}=${version}`, `${spec.package} ${version}`, ctx);
+        }
+    }
+}
+/** The compiler the build will use (CC=… or LLVM=1 in make args, else gcc), by its version banner. */
+async function compilerVersion(makeArgs) {
+    const cc = makeArgs.find((a) => a.startsWith('CC='))?.slice(3) ?? (makeArgs.some((a) => /^LLVM=/.test(a)) ? 'clang' : 'gcc');
+    try {
+        const { stdout } = await build_run(cc, ['--version']);
+        return stdout.split('\n')[0]?.trim() ?? cc;
+    }
+    catch {
+        throw new InfraError(`the compiler ${cc} cannot be run.`, TOOLCHAIN_HINT);
+    }
+}
+async function make(options) {
+    const { tree, obj, args, log, ctx } = options;
+    const argv = [`O=${obj}`, ...args];
+    const out = (0,external_node_fs_.createWriteStream)(log, { flags: 'a' });
+    out.write(`$ make ${argv.join(' ')}\n`);
+    const child = (0,external_node_child_process_namespaceObject.spawn)('make', argv, {
+        cwd: tree,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+            ...process.env,
+            // Fixed build stamps keep the image's bytes a function of the inputs only.
+            KBUILD_BUILD_TIMESTAMP: '1970-01-01',
+            KBUILD_BUILD_USER: 'boot-budget',
+            KBUILD_BUILD_HOST: 'boot-budget',
+        },
+    });
+    let built = 0;
+    const started = Date.now();
+    let last = started;
+    const report = (final = false) => {
+        if (options.estimate === undefined)
+            return;
+        const secs = Math.round((Date.now() - started) / 1000);
+        const pct = Math.min(99, Math.floor((built / options.estimate) * 100));
+        const line = `${options.what}: ${built}/~${options.estimate} objects${final ? '' : ` (${pct}%)`}, ${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s`;
+        if (ctx.live && !final)
+            ctx.live(line);
+        else
+            ctx.log(line);
+    };
+    let partial = '';
+    const onData = (chunk) => {
+        out.write(chunk);
+        const text = partial + chunk.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines)
+            if (/^ {2}[A-Z][A-Z0-9_]*\s+\S/.test(line))
+                built++;
+        if (Date.now() - last > (ctx.live ? 500 : 30_000)) {
+            last = Date.now();
+            report();
+        }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const [code, error] = await new Promise((resolve) => {
+        child.on('error', (e) => resolve([null, e]));
+        child.on('close', (c) => resolve([c, undefined]));
+    });
+    await new Promise((resolve) => out.end(resolve));
+    if (error) {
+        throw new InfraError(error.code === 'ENOENT' ? 'make was not found on PATH.' : `make failed to start: ${error.message}`, TOOLCHAIN_HINT);
+    }
+    if (code !== 0) {
+        const tail = (await (0,promises_namespaceObject.readFile)(log, 'utf8')).split('\n').slice(-25).join('\n');
+        throw new InfraError(`${options.what} failed (make ${args.join(' ')} exited with status ${code}).`, `Last lines of the build log:\n${tail}\nFull log: ${log}`);
+    }
+    if (options.estimate !== undefined)
+        report(true);
+}
+/** Where make puts a target's image: arch/<arch>/boot/<target> for bzImage and friends, else the top of O=. */
+async function findTargetImage(obj, target) {
+    const arches = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(obj, 'arch')).catch(() => []);
+    for (const arch of arches) {
+        const candidate = (0,external_node_path_namespaceObject.join)(obj, 'arch', arch, 'boot', target);
+        if ((0,external_node_fs_.existsSync)(candidate))
+            return candidate;
+    }
+    if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(obj, target)))
+        return (0,external_node_path_namespaceObject.join)(obj, target);
+    throw new InfraError(`make ${target} succeeded but left no ${target} under ${obj}.`);
+}
+function kernelVersionOf(config) {
+    return /^# Linux\/\S+ (\S+) Kernel Configuration/m.exec(config)?.[1] ?? 'unknown';
+}
+const buildKernel = {
+    kind: 'build',
+    async resolve({ build: spec }, ctx) {
+        const store = storeFor(ctx);
+        const source = await resolveSource(spec.source, ctx);
+        const cc = await compilerVersion(spec.makeArgs);
+        const configInput = spec.config.kind === 'target' ? `target:${spec.config.name}` : `file:${await (0,promises_namespaceObject.readFile)(spec.config.path, 'utf8')}`;
+        const fragments = await Promise.all(spec.fragments.map(async (f, i) => f.kind === 'file' ? { name: f.path, text: await (0,promises_namespaceObject.readFile)(f.path, 'utf8') } : { name: `inline fragment ${i + 1}`, text: f.text }));
+        const configName = spec.config.kind === 'target' ? spec.config.name : (0,external_node_path_namespaceObject.basename)(spec.config.path);
+        const obj = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'work', `kbuild-${hashParts(['kbuild/1', source.identity, ...spec.makeArgs]).slice(0, 16)}`);
+        const logs = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'logs');
+        // The final .config: tinyconfig/defconfig (or the given file), the fragments merged in, then olddefconfig.
+        const configKey = hashParts(['kernel-config/1', source.identity, configInput, cc, ...spec.makeArgs, '\0', ...fragments.map((f) => f.text)]);
+        const configEntry = await store.get('kernel-config', configKey, `.config ${configName} for ${source.description}`, async (dir) => {
+            const tree = await source.tree();
+            await (0,promises_namespaceObject.mkdir)(logs, { recursive: true });
+            const log = (0,external_node_path_namespaceObject.join)(logs, `kernel-config-${configKey.slice(0, 16)}.log`);
+            await (0,promises_namespaceObject.writeFile)(log, '');
+            await withFileLock(obj, async () => {
+                await (0,promises_namespaceObject.mkdir)(obj, { recursive: true });
+                ctx.log(`configuring ${source.description}: ${configName}${fragments.length ? ` + ${fragments.length} fragment(s)` : ''}`);
+                if (spec.config.kind === 'target') {
+                    await make({ tree, obj, args: [...spec.makeArgs, spec.config.name], log, ctx, what: `make ${spec.config.name}` });
+                }
+                else {
+                    await (0,promises_namespaceObject.copyFile)(spec.config.path, (0,external_node_path_namespaceObject.join)(obj, '.config'));
+                }
+                const merged = mergeFragments(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(obj, '.config'), 'utf8'), fragments);
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(obj, '.config'), merged.config);
+                await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
+                const final = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(obj, '.config'), 'utf8');
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'config'), final);
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'warnings.json'), JSON.stringify([...merged.notes, ...droppedOptions(merged.requested, final)]));
+            });
+        });
+        const finalConfig = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(configEntry.dir, 'config'), 'utf8');
+        for (const warning of JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(configEntry.dir, 'warnings.json'), 'utf8'))) {
+            ctx.log(`warning: kconfig: ${warning}`);
+        }
+        const buildKey = hashParts(['kernel-build/1', source.identity, finalConfig, cc, ...spec.makeArgs, '\0', spec.target]);
+        const imageName = (0,external_node_path_namespaceObject.basename)(spec.target);
+        let builtMs;
+        const buildEntry = await store.get('kernel-build', buildKey, `linux ${kernelVersionOf(finalConfig)} ${configName} ${spec.target} from ${source.description}`, async (dir) => {
+            const tree = await source.tree();
+            await (0,promises_namespaceObject.mkdir)(logs, { recursive: true });
+            const log = (0,external_node_path_namespaceObject.join)(logs, `kernel-build-${buildKey.slice(0, 16)}.log`);
+            await (0,promises_namespaceObject.writeFile)(log, '');
+            await withFileLock(obj, async () => {
+                await (0,promises_namespaceObject.mkdir)(obj, { recursive: true });
+                const current = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(obj, '.config'), 'utf8').catch(() => '');
+                if (current !== finalConfig) {
+                    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(obj, '.config'), finalConfig);
+                    await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
+                }
+                const options = finalConfig.split('\n').filter((l) => /^CONFIG_\w+=y$/.test(l)).length;
+                const started = Date.now();
+                ctx.log(`building ${spec.target} (${configName}) with ${(0,external_node_os_namespaceObject.availableParallelism)()} jobs; log: ${log}`);
+                await make({
+                    tree,
+                    obj,
+                    args: ['-j', String((0,external_node_os_namespaceObject.availableParallelism)()), ...spec.makeArgs, spec.target],
+                    log,
+                    ctx,
+                    estimate: Math.round(options * OBJECTS_PER_OPTION),
+                    what: `building ${spec.target}`,
+                });
+                builtMs = Date.now() - started;
+                await (0,promises_namespaceObject.copyFile)(await findTargetImage(obj, spec.target), (0,external_node_path_namespaceObject.join)(dir, imageName));
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'config'), finalConfig);
+                await (0,promises_namespaceObject.copyFile)(log, (0,external_node_path_namespaceObject.join)(dir, 'build.log'));
+            });
+        });
+        const image = (0,external_node_path_namespaceObject.join)(buildEntry.dir, imageName);
+        const size = (await (0,promises_namespaceObject.stat)(image)).size;
+        const how = buildEntry.hit ? 'cached' : builtMs !== undefined ? `built in ${Math.round(builtMs / 1000)} s` : 'restored';
+        if (buildEntry.hit)
+            ctx.log(`kernel build cache hit (${buildKey.slice(0, 12)}); make not run`);
+        return {
+            path: image,
+            configPath: (0,external_node_path_namespaceObject.join)(buildEntry.dir, 'config'),
+            description: `linux ${kernelVersionOf(finalConfig)} ${configName}${fragments.length ? `+${fragments.length} fragment(s)` : ''} ${imageName} (${Math.round(size / 1024)} KiB) from ${source.description}, ${how}`,
+        };
     },
 };
 
@@ -408,8 +5237,89 @@ const pathKernel = {
     },
 };
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/artifacts/kernel/url.ts
+
+/** `kernel: {url, sha256}`: a kernel image downloaded once, verified, and reused from the store. */
+const urlKernel = {
+    kind: 'url',
+    async resolve(spec, ctx) {
+        const path = await downloadVerified(spec.url, spec.sha256, ctx);
+        return { path, description: `${spec.url} (sha256 ${spec.sha256.slice(0, 12)}…)` };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/agent/ring.ts
+/**
+ * Tiny static x86-64 programs that write one byte to one I/O port: the agent's way to ring an I/O-port doorbell.
+ * busybox has no `outb`, and /dev/port (the usual shell route) is absent from Debian's cloud kernel
+ * (`# CONFIG_DEVPORT is not set`), so the initramfs carries these instead. Each is a 64-byte ELF header, one program
+ * header and 39 bytes of code:
+ *
+ *   ioperm(port, 1, 1)          ; since Linux 5.5 the I/O bitmap covers all 65536 ports
+ *   al = argv[1][0]             ; the byte to ring, passed as the first byte of the first argument
+ *   out port, al
+ *   exit(0)
+ *
+ * Running as PID 1's child (root, CAP_SYS_RAWIO) it needs nothing else; if ioperm fails the `out` faults and the
+ * agent carries on without the ring, which then simply never arrives.
+ */
+const BASE = 0x400000;
+const HEADER_SIZE = 64 + 56;
+function code(port) {
+    const lo = port & 0xff;
+    const hi = (port >> 8) & 0xff;
+    return Buffer.from([
+        0xb8, 0xad, 0x00, 0x00, 0x00, // mov eax, 173 (ioperm)
+        0xbf, lo, hi, 0x00, 0x00, // mov edi, port
+        0xbe, 0x01, 0x00, 0x00, 0x00, // mov esi, 1
+        0xba, 0x01, 0x00, 0x00, 0x00, // mov edx, 1
+        0x0f, 0x05, // syscall
+        0x48, 0x8b, 0x74, 0x24, 0x10, // mov rsi, [rsp+16]  (argv[1])
+        0x8a, 0x06, // mov al, [rsi]
+        0x66, 0xba, lo, hi, // mov dx, port
+        0xee, // out dx, al
+        0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60 (exit)
+        0x31, 0xff, // xor edi, edi
+        0x0f, 0x05, // syscall
+    ]);
+}
+/** The ELF for one port. */
+function ringProgram(port) {
+    const text = code(port);
+    const size = HEADER_SIZE + text.length;
+    const elf = Buffer.alloc(size);
+    Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(elf, 0); // ELF64, little-endian, SysV
+    elf.writeUInt16LE(2, 0x10); // ET_EXEC
+    elf.writeUInt16LE(62, 0x12); // EM_X86_64
+    elf.writeUInt32LE(1, 0x14); // EV_CURRENT
+    elf.writeBigUInt64LE(BigInt(BASE + HEADER_SIZE), 0x18); // e_entry
+    elf.writeBigUInt64LE(64n, 0x20); // e_phoff
+    elf.writeUInt16LE(64, 0x34); // e_ehsize
+    elf.writeUInt16LE(56, 0x36); // e_phentsize
+    elf.writeUInt16LE(1, 0x38); // e_phnum
+    // One PT_LOAD, R+X, mapping the whole file at BASE.
+    elf.writeUInt32LE(1, 64);
+    elf.writeUInt32LE(5, 68);
+    elf.writeBigUInt64LE(0n, 72);
+    elf.writeBigUInt64LE(BigInt(BASE), 80);
+    elf.writeBigUInt64LE(BigInt(BASE), 88);
+    elf.writeBigUInt64LE(BigInt(size), 96);
+    elf.writeBigUInt64LE(BigInt(size), 104);
+    elf.writeBigUInt64LE(0x1000n, 112);
+    text.copy(elf, HEADER_SIZE);
+    return elf;
+}
+/** Where the agent finds the ring program for a port. */
+function ringPath(port) {
+    return `/bin/boot-budget-ring-${port.toString(16)}`;
+}
+/** The I/O ports the agent's doorbells use: QEMU's isa-debugcon and Cloud Hypervisor's debug port. */
+const RING_PORTS = [0x402, 0x80];
+/** The files the initramfs carries for the doorbells, as (path without leading slash, bytes). */
+function ringFiles() {
+    return RING_PORTS.map((port) => ({ path: ringPath(port).slice(1), data: ringProgram(port) }));
+}
+
 ;// CONCATENATED MODULE: ./src/agent/protocol.ts
 /**
  * The words the agent and the measure step agree on. The agent writes each marker first to /dev/kmsg (at KERN_INFO,
@@ -422,9 +5332,31 @@ const Marker = {
     ready: `${MARKER_PREFIX}ready`,
     dmesgBegin: `${MARKER_PREFIX}dmesg-begin`,
     dmesgEnd: `${MARKER_PREFIX}dmesg-end`,
+    /** Written to /dev/kmsg only, as `<marker> <line number>: <line>`, just before each `run:` line starts: it names the
+     *  run line a userspace span belongs to, without a byte on the console. */
+    run: `${MARKER_PREFIX}run`,
+    /** Prefixes each line of `systemd-analyze blame` that a systemd image's ready unit prints after ready. */
+    blame: `${MARKER_PREFIX}blame`,
     /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
     runFailed: `${MARKER_PREFIX}run-failed`,
 };
+/**
+ * Guest-to-host doorbells: the agent rings one at init and at ready through a channel that is not the serial console,
+ * so the marks cost no console bytes and survive `quiet`. The host puts `<DOORBELL_ENV>=<kind>` on the kernel command
+ * line; the kernel hands unknown `name=value` words to init as environment, so the agent learns the kind without
+ * reading a file. Each kind is data: how the guest rings, and the byte it rings with for each mark.
+ */
+const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
+const DOORBELLS = {
+    // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
+    debugcon: { codes: { init: 0x01, ready: 0x02 } },
+    // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
+    port80: { codes: { init: 0x60, ready: 0x61 } },
+    // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
+    'boot-timer': { codes: { ready: 123 } },
+};
+/** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
+const END_ENV = 'BOOT_BUDGET_END';
 
 ;// CONCATENATED MODULE: ./src/agent/script.ts
 /**
@@ -432,6 +5364,7 @@ const Marker = {
  * software emulation in the timed path, so it forks as little as it can (echo is a shell builtin) and uses nothing
  * that is not in the busybox initramfs.
  */
+
 
 const BUSYBOX = '/bin/busybox';
 /** Quotes `s` as one word for a POSIX shell: the shell hands it back byte for byte, `$`, quotes and newlines included. */
@@ -444,6 +5377,21 @@ function shellQuote(s) {
 function marker(text) {
     return [`echo ${shellQuote(`<6>${text}`)} > /dev/kmsg`, `echo ${shellQuote(text)} > /dev/console`];
 }
+/** How the guest rings each doorbell kind with one byte: I/O ports through the initramfs's ring programs (ring.ts;
+ *  Debian's kernels have no /dev/port), Firecracker's boot timer through an 8-bit MMIO write at 0xc0000000. */
+const RING = {
+    debugcon: (code) => `${ringPath(0x402)} ${shellQuote(String.fromCharCode(code))}`,
+    port80: (code) => `${ringPath(0x80)} ${shellQuote(String.fromCharCode(code))}`,
+    'boot-timer': (code) => `${BUSYBOX} devmem 0xc0000000 8 ${code}`,
+};
+/** One shell line that rings `mark` on whichever doorbell the host named; without one it costs only a builtin `case`. */
+function doorbellRing(mark) {
+    const arms = Object.keys(DOORBELLS).flatMap((kind) => {
+        const code = DOORBELLS[kind].codes[mark];
+        return code === undefined ? [] : [`${kind}) ${RING[kind](code)};;`];
+    });
+    return `case "$${DOORBELL_ENV}" in ${arms.join(' ')} esac`;
+}
 /** The /init script for a scenario whose `run:` lines are `run`. */
 function agentScript(run) {
     const lines = [
@@ -455,10 +5403,18 @@ function agentScript(run) {
         `${BUSYBOX} mount -t sysfs sysfs /sys`,
         // Fails harmlessly when CONFIG_DEVTMPFS_MOUNT got there first; without devtmpfs the archive's own nodes serve.
         `${BUSYBOX} mount -t devtmpfs devtmpfs /dev 2>/dev/null`,
+        // The doorbell first: it is the cheaper, tighter record of the moment.
+        doorbellRing('init'),
         ...marker(Marker.init),
         // Each line gets its own shell so an `exit`, `cd` or `set -e` in one cannot end PID 1 (a kernel panic) or leak into
         // the next, and stdin is /dev/null so a line that reads input cannot hang the boot.
-        ...run.map((line, i) => `${BUSYBOX} sh -c ${shellQuote(line)} </dev/null || echo ${shellQuote(Marker.runFailed)} ${i + 1} $? > /dev/console`),
+        ...run.flatMap((line, i) => [
+            // Only the first line of a multi-line entry: one kmsg write is one log record. On the console too, so that the
+            // run markers and the init and ready markers around them are all stamped by the host's clock, in their true order.
+            ...marker(`${Marker.run} ${i + 1}: ${line.split('\n')[0]}`),
+            `${BUSYBOX} sh -c ${shellQuote(line)} </dev/null || echo ${shellQuote(Marker.runFailed)} ${i + 1} $? > /dev/console`,
+        ]),
+        doorbellRing('ready'),
         ...marker(Marker.ready),
         `echo ${shellQuote(Marker.dmesgBegin)} > /dev/console`,
         // -r keeps each record's <priority> prefix: its facility tells the kernel's records from userspace's.
@@ -468,14 +5424,14 @@ function agentScript(run) {
         // stty applies settings with TCSADRAIN, so setting one the console already has waits until the dump is out.
         `${BUSYBOX} stty -F /dev/console cs8 2>/dev/null`,
         // QEMU runs with -no-reboot, so a reboot ends it on every machine type, microvm included.
+        // Cloud Hypervisor restarts a guest that reboots; there the host asks for a power-off instead.
+        `case "$${END_ENV}" in poweroff) ${BUSYBOX} poweroff -f;; esac`,
         `${BUSYBOX} reboot -f`,
         `${BUSYBOX} poweroff -f`,
     ];
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: external "node:zlib"
-const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 ;// CONCATENATED MODULE: ./src/artifacts/rootfs/cpio.ts
 /**
  * A writer for cpio "newc" archives (magic 070701), the format the kernel unpacks as an initramfs. Written by hand so
@@ -612,6 +5568,8 @@ function padding(length) {
 
 
 
+
+
 /** Bump when the archive layout changes, so caches built by older versions are not reused. */
 const FORMAT_VERSION = 'boot-budget/busybox-initramfs/1';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
@@ -688,6 +5646,8 @@ function buildBusyboxInitramfs(busyboxBytes, applets, run) {
         { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
         { path: 'bin/busybox', type: 'file', mode: 0o755, data: busyboxBytes },
         { path: 'init', type: 'file', mode: 0o755, data: Buffer.from(agentScript(run), 'utf8') },
+        // The doorbells' one-byte I/O-port writers (src/agent/ring.ts).
+        ...ringFiles().map((f) => ({ path: f.path, type: 'file', mode: 0o755, data: f.data })),
     ];
     const names = new Set(applets.filter((name) => /^[^/\0]+$/.test(name) && !['.', '..', 'busybox'].includes(name)));
     for (const name of names)
@@ -705,19 +5665,6 @@ function cacheKey(busyboxBytes, script) {
     }
     return hash.digest('hex');
 }
-/** Readers either see no file or a whole one, even when two runs build the same archive at once. */
-async function writeAtomically(path, data) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-    const temp = `${path}.${process.pid}.${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}.tmp`;
-    try {
-        await (0,promises_namespaceObject.writeFile)(temp, data);
-        await (0,promises_namespaceObject.rename)(temp, path);
-    }
-    catch (error) {
-        await (0,promises_namespaceObject.unlink)(temp).catch(() => undefined);
-        throw error;
-    }
-}
 async function sizeIfPresent(path) {
     try {
         const st = await (0,promises_namespaceObject.stat)(path);
@@ -732,14 +5679,19 @@ const busyboxRootfs = {
     async build(_spec, scenario, ctx) {
         const busybox = await findStaticBusybox();
         const key = cacheKey(busybox.bytes, agentScript(scenario.run));
-        const path = (0,external_node_path_namespaceObject.resolve)((0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
-        let size = await sizeIfPresent(path);
-        if (size === undefined) {
+        const entry = await storeFor(ctx).get('initramfs-busybox', key, `busybox ${busyboxVersion(busybox.bytes)} initramfs`, async (dir) => {
+            // Caches from before the store kept the archive under rootfs/; reuse it instead of rebuilding.
+            const legacy = (0,external_node_path_namespaceObject.resolve)((0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
+            if ((await sizeIfPresent(legacy)) !== undefined) {
+                await (0,promises_namespaceObject.rename)(legacy, (0,external_node_path_namespaceObject.join)(dir, 'initramfs.cpio.gz'));
+                return;
+            }
             ctx.log(`building busybox initramfs from ${busybox.path}`);
             const initramfs = buildBusyboxInitramfs(busybox.bytes, await listApplets(busybox.path), scenario.run);
-            await writeAtomically(path, initramfs);
-            size = initramfs.length;
-        }
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'initramfs.cpio.gz'), initramfs);
+        });
+        const path = (0,external_node_path_namespaceObject.join)(entry.dir, 'initramfs.cpio.gz');
+        const size = (await sizeIfPresent(path)) ?? 0;
         return {
             initrd: path,
             agent: true,
@@ -748,24 +5700,383 @@ const busyboxRootfs = {
     },
 };
 
+;// CONCATENATED MODULE: ./src/artifacts/rootfs/root-device.ts
+/**
+ * Which block device a disk root can be attached as, so that the kernel reaches it without loading modules.
+ * Debian's cloud kernel builds virtio_pci/virtio_blk as modules but NVMe in (MEASURED.md), so it gets an NVMe drive;
+ * a kernel built from source with VIRTIO_BLK=y gets virtio-blk. A kernel that has neither built in would need an
+ * initramfs that loads the modules first (the supermin approach), which boot-budget does not generate yet.
+ */
+
+
+
+
+const NVME = { interface: 'nvme', device: '/dev/nvme0n1' };
+const VIRTIO = { interface: 'virtio', device: '/dev/vda' };
+async function builtinModules(modulesDir) {
+    // apt kernels keep /lib/modules, which holds one <version>/ directory.
+    const direct = (0,external_node_path_namespaceObject.join)(modulesDir, 'modules.builtin');
+    if ((0,external_node_fs_.existsSync)(direct))
+        return (0,promises_namespaceObject.readFile)(direct, 'utf8');
+    for (const name of await (0,promises_namespaceObject.readdir)(modulesDir).catch(() => [])) {
+        const file = (0,external_node_path_namespaceObject.join)(modulesDir, name, 'modules.builtin');
+        if ((0,external_node_fs_.existsSync)(file))
+            return (0,promises_namespaceObject.readFile)(file, 'utf8');
+    }
+    return undefined;
+}
+async function chooseRootDevice(kernel, machine) {
+    // microvm has no PCI bus for NVMe; its virtio devices are virtio-mmio.
+    if (machine === 'microvm')
+        return { ...VIRTIO, reason: 'virtio-mmio (microvm has no PCI)' };
+    if (kernel?.configPath) {
+        const config = await (0,promises_namespaceObject.readFile)(kernel.configPath, 'utf8');
+        const y = (name) => new RegExp(`^CONFIG_${name}=y$`, 'm').test(config);
+        if (y('VIRTIO_BLK') && y('VIRTIO_PCI'))
+            return { ...VIRTIO, reason: 'virtio-blk (built into the kernel)' };
+        if (y('BLK_DEV_NVME'))
+            return { ...NVME, reason: 'nvme (built into the kernel)' };
+        throw new InfraError('the kernel has neither virtio-blk nor NVMe built in, so it cannot reach a disk root.', 'Add CONFIG_VIRTIO_PCI=y and CONFIG_VIRTIO_BLK=y (or CONFIG_BLK_DEV_NVME=y) to the kernel config.');
+    }
+    if (kernel?.modulesDir) {
+        const builtin = await builtinModules(kernel.modulesDir);
+        if (builtin?.includes('/nvme.ko'))
+            return { ...NVME, reason: 'nvme (built into the kernel; its virtio-blk is a module)' };
+        if (builtin?.includes('/virtio_blk.ko'))
+            return { ...VIRTIO, reason: 'virtio-blk (built into the kernel)' };
+        throw new InfraError('the kernel has neither NVMe nor virtio-blk built in; a disk root would need an initramfs that loads their modules, which boot-budget does not build yet.');
+    }
+    return { ...VIRTIO, reason: 'virtio-blk (assumed: the kernel does not say what it has built in)' };
+}
+/** Adds each parameter whose key the cmdline lacks; `rw` and `ro` count as one key. */
+function addKernelParams(cmdline, params = []) {
+    const words = cmdline.split(/\s+/).filter(Boolean);
+    const keyOf = (word) => (word === 'ro' || word === 'rw' ? 'ro|rw' : word.split('=')[0]);
+    const have = new Set(words.map(keyOf));
+    const extra = params.filter((p) => !have.has(keyOf(p)));
+    return [...words, ...extra].join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/rootfs/disk.ts
+/**
+ * `disk: {image, format}`: the user's own disk image, attached with QEMU's `snapshot=on`, so guest writes go to a
+ * throw-away overlay and the file stays byte-identical whatever the guest does, failed runs included. Not cached: it
+ * is used in place.
+ */
+
+
+
+
+const diskRootfs = {
+    kind: 'disk',
+    async build(spec, scenario, _ctx, kernel) {
+        try {
+            await (0,promises_namespaceObject.access)(spec.image, promises_namespaceObject.constants.R_OK);
+        }
+        catch {
+            throw new InfraError(`disk image ${spec.image} cannot be read.`);
+        }
+        const root = await chooseRootDevice(kernel, scenario.machine);
+        return {
+            drives: [{ path: spec.image, format: spec.format, interface: root.interface }],
+            cmdline: [`root=${root.device}`, 'rootwait'],
+            // Whether the image runs boot-budget's agent is up to its init (point `init=` at it); the markers tell.
+            agent: false,
+            rootDevice: `${root.device} via ${root.reason}`,
+            description: `disk ${(0,external_node_path_namespaceObject.basename)(spec.image)} (${spec.format}, snapshot=on: never written) · root ${root.device} via ${root.reason}`,
+        };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/artifacts/rootfs/tree-rootfs.ts
+/**
+ * Root filesystems built from the user's trees: `initramfs:` (a gzipped cpio "newc" archive) and `tarball:` (an ext4
+ * image made without root by `mke2fs -d`), each from one directory or tarball or from `layers:` merged in order, later
+ * layers winning. Unless `agent: false`, boot-budget's agent is added (as /init in an initramfs, as
+ * /boot-budget/init with `init=` on a disk) together with a static busybox when the tree has none. Both are cached
+ * in the store by the content of every input.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+const tree_rootfs_run = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
+const tree_rootfs_FORMAT_VERSION = 'boot-budget/tree-rootfs/1';
+const DISK_AGENT_PATH = '/boot-budget/init';
+async function layerIdentity(layer) {
+    return layer.kind === 'tarball' ? `tarball:${await sha256File(layer.path)}` : `dir:${await hashTree(layer.path)}`;
+}
+/** Layers merged into `dir`, later ones replacing what earlier ones wrote. */
+async function stageLayers(spec, dir) {
+    const writer = new TreeWriter(dir, spec.layers[0]?.path ?? dir, spec.extractLimitBytes ?? DEFAULT_EXTRACT_LIMIT);
+    for (const layer of spec.layers) {
+        if (layer.kind === 'tarball')
+            await extractTarball(layer.path, writer);
+        else
+            await copyDirectory(layer.path, writer);
+    }
+}
+async function lstatOrNull(path) {
+    return (0,promises_namespaceObject.lstat)(path).catch(() => null);
+}
+/** The directory `rel` refers to inside root, following symlinks the way the guest would (usr-merged /bin). */
+async function resolveDirInRoot(root, rel) {
+    let current = rel;
+    for (let hops = 0; hops < 8; hops++) {
+        const st = await lstatOrNull((0,external_node_path_namespaceObject.join)(root, current));
+        if (!st) {
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(root, current), { recursive: true });
+            return current;
+        }
+        if (st.isDirectory())
+            return current;
+        if (!st.isSymbolicLink())
+            throw new InfraError(`the rootfs has a file at /${current} where a directory is needed`);
+        const next = resolveLinkInRoot(current, await (0,promises_namespaceObject.readlink)((0,external_node_path_namespaceObject.join)(root, current)));
+        if (next === null || next === '')
+            throw new InfraError(`the rootfs's /${current} is a symlink that leaves the tree`);
+        current = next;
+    }
+    throw new InfraError(`the rootfs's /${rel} is a chain of symlinks too long to follow`);
+}
+/** Adds the agent and, when the tree has no static busybox at /bin/busybox, the host's busybox and its applets. */
+async function addAgent(root, scenario, agentPath, info) {
+    for (const d of ['dev', 'proc', 'sys', 'tmp'])
+        await resolveDirInRoot(root, d);
+    const bin = await resolveDirInRoot(root, 'bin');
+    const theirs = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, bin, 'busybox')).catch(() => undefined);
+    const elf = theirs ? inspectElf(theirs) : undefined;
+    if (!theirs || !elf || elf.dynamic) {
+        const busybox = await findStaticBusybox();
+        const writer = new TreeWriter(root, 'boot-budget agent');
+        writer.file(`${bin}/busybox`, 0o755, busybox.bytes);
+        const present = new Set(await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, bin)));
+        for (const applet of await listApplets(busybox.path)) {
+            if (/^[^/\0]+$/.test(applet) && !present.has(applet))
+                writer.symlink(`${bin}/${applet}`, 'busybox');
+        }
+        info.notes.push(`${theirs ? 'its busybox is not static, so' : 'the tree has no /bin/busybox, so'} the host's static busybox ${busyboxVersion(busybox.bytes)} was added`);
+    }
+    const rel = agentPath.replace(/^\//, '');
+    const parent = rel.includes('/') ? await resolveDirInRoot(root, rel.slice(0, rel.lastIndexOf('/'))) : '';
+    const target = parent ? `${parent}/${rel.slice(rel.lastIndexOf('/') + 1)}` : rel;
+    await (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(root, target), { force: true, recursive: true });
+    new TreeWriter(root, 'boot-budget agent').file(target, 0o755, Buffer.from(agentScript(scenario.run), 'utf8'));
+}
+/** Every node of the tree as cpio entries, plus the device nodes the agent needs before devtmpfs. */
+async function cpioEntries(root) {
+    const entries = [];
+    const walk = async (dir) => {
+        for (const name of (await (0,promises_namespaceObject.readdir)(dir)).sort()) {
+            const path = (0,external_node_path_namespaceObject.join)(dir, name);
+            const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+            const st = await (0,promises_namespaceObject.lstat)(path);
+            if (st.isDirectory()) {
+                entries.push({ path: rel, type: 'dir', mode: st.mode & 0o7777 });
+                await walk(path);
+            }
+            else if (st.isSymbolicLink())
+                entries.push({ path: rel, type: 'symlink', target: await (0,promises_namespaceObject.readlink)(path) });
+            else if (st.isFile())
+                entries.push({ path: rel, type: 'file', mode: st.mode & 0o7777, data: await (0,promises_namespaceObject.readFile)(path) });
+        }
+    };
+    await walk(root);
+    const have = new Set(entries.map((e) => e.path));
+    if (have.has('dev')) {
+        const nodes = [
+            { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
+            { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
+            { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
+        ];
+        entries.push(...nodes.filter((n) => !have.has(n.path)));
+    }
+    return entries;
+}
+async function tree_rootfs_treeBytes(dir) {
+    let bytes = 0;
+    let nodes = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+        nodes++;
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        if (entry.isDirectory()) {
+            const sub = await tree_rootfs_treeBytes(path);
+            bytes += sub.bytes;
+            nodes += sub.nodes;
+        }
+        else if (entry.isFile())
+            bytes += Math.ceil((await (0,promises_namespaceObject.stat)(path)).size / 4096) * 4096;
+    }
+    return { bytes, nodes };
+}
+async function withStaging(ctx, fn) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'work'), { recursive: true });
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'work', 'stage-'));
+    try {
+        return await fn((0,external_node_path_namespaceObject.join)(dir, 'root'));
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+}
+function describeLayers(spec) {
+    const names = spec.layers.map((l) => l.path.split('/').pop());
+    return spec.layers.length === 1 ? names[0] : `${spec.layers.length} layers (${names.join(', ')})`;
+}
+async function treeKey(kind, spec, scenario, extra) {
+    const parts = [tree_rootfs_FORMAT_VERSION, kind, ...(await Promise.all(spec.layers.map(layerIdentity))), '\0', ...extra];
+    if (spec.agent) {
+        parts.push(agentScript(scenario.run), (await findStaticBusybox()).bytes.toString('base64'));
+    }
+    return hashParts(parts);
+}
+const initramfsRootfs = {
+    kind: 'initramfs',
+    async build(spec, scenario, ctx) {
+        const key = await treeKey('initramfs', spec, scenario, []);
+        const entry = await storeFor(ctx).get('initramfs', key, `initramfs from ${describeLayers(spec)}`, (dir) => withStaging(ctx, async (root) => {
+            ctx.log(`building an initramfs from ${describeLayers(spec)}`);
+            await stageLayers(spec, root);
+            const info = { notes: [], bytes: 0 };
+            if (spec.agent)
+                await addAgent(root, scenario, '/init', info);
+            const archive = gzipCpio(writeCpio(await cpioEntries(root)));
+            info.bytes = archive.length;
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'initramfs.cpio.gz'), archive);
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'info.json'), JSON.stringify(info));
+        }));
+        const info = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(entry.dir, 'info.json'), 'utf8'));
+        return {
+            initrd: (0,external_node_path_namespaceObject.join)(entry.dir, 'initramfs.cpio.gz'),
+            agent: spec.agent,
+            description: `initramfs from ${describeLayers(spec)} (${formatBytes(info.bytes)}${spec.agent ? ', agent as /init' : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''})`,
+        };
+    },
+};
+const ext4Rootfs = {
+    kind: 'ext4',
+    async build(spec, scenario, ctx, kernel) {
+        const key = await treeKey('ext4', spec, scenario, [String(spec.sizeMiB ?? 'auto')]);
+        const entry = await storeFor(ctx).get('ext4', key, `ext4 image from ${describeLayers(spec)}`, (dir) => withStaging(ctx, async (root) => {
+            ctx.log(`building an ext4 image from ${describeLayers(spec)}`);
+            await stageLayers(spec, root);
+            const info = { notes: [], bytes: 0 };
+            if (spec.agent)
+                await addAgent(root, scenario, DISK_AGENT_PATH, info);
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(root, 'dev'), { recursive: true }).catch(() => undefined);
+            const content = await tree_rootfs_treeBytes(root);
+            // Content plus a quarter, 256 bytes of inode per node, and 16 MiB for the journal and metadata.
+            const autoMiB = Math.ceil((content.bytes * 1.25 + content.nodes * 256) / 1024 ** 2) + 16;
+            const sizeMiB = spec.sizeMiB ?? autoMiB;
+            if (spec.sizeMiB !== undefined && spec.sizeMiB < Math.ceil(content.bytes / 1024 ** 2)) {
+                throw new InfraError(`rootfs size ${spec.sizeMiB}M is smaller than its content (${formatBytes(content.bytes)}).`);
+            }
+            const image = (0,external_node_path_namespaceObject.join)(dir, 'rootfs.ext4');
+            try {
+                await tree_rootfs_run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-E', 'root_owner=0:0', '-L', 'boot-budget', image, `${sizeMiB}M`]);
+                // Kernels without DEVTMPFS_MOUNT open /dev/console before init runs; it must exist on the disk.
+                if (!(await lstatOrNull((0,external_node_path_namespaceObject.join)(root, 'dev', 'console')))) {
+                    const commands = (0,external_node_path_namespaceObject.join)(dir, '..', `${key.slice(0, 8)}.debugfs`);
+                    await (0,promises_namespaceObject.writeFile)(commands, 'cd /dev\nmknod console c 5 1\nmknod null c 1 3\nmknod kmsg c 1 11\n');
+                    try {
+                        await tree_rootfs_run('debugfs', ['-w', '-f', commands, image]);
+                    }
+                    finally {
+                        await (0,promises_namespaceObject.rm)(commands, { force: true });
+                    }
+                }
+            }
+            catch (error) {
+                const err = error;
+                if (err.code === 'ENOENT')
+                    throw new InfraError('mke2fs/debugfs not found.', 'Install them with: sudo apt-get install e2fsprogs');
+                throw new InfraError(`mke2fs failed: ${(err.stderr ?? err.message).trim()}`);
+            }
+            info.bytes = sizeMiB * 1024 ** 2;
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'info.json'), JSON.stringify(info));
+        }));
+        const info = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(entry.dir, 'info.json'), 'utf8'));
+        const root = await chooseRootDevice(kernel, scenario.machine);
+        const params = [`root=${root.device}`, 'rootfstype=ext4', 'rootwait', 'rw'];
+        if (spec.agent)
+            params.push(`init=${DISK_AGENT_PATH}`);
+        return {
+            drives: [{ path: (0,external_node_path_namespaceObject.join)(entry.dir, 'rootfs.ext4'), format: 'raw', interface: root.interface }],
+            cmdline: params,
+            agent: spec.agent,
+            rootDevice: `${root.device} via ${root.reason}`,
+            description: `ext4 from ${describeLayers(spec)} (${formatBytes(info.bytes)}${spec.agent ? `, agent at ${DISK_AGENT_PATH}` : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''}) · root ${root.device} via ${root.reason}`,
+        };
+    },
+};
+
+
 ;// CONCATENATED MODULE: ./src/artifacts/resolve.ts
 
 
 
+
+
+
+
+
+/**
+ * File-system failures (a missing tarball, a full disk) and the cpio writer's complaints are about the user's inputs or
+ * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run.
+ */
+async function asInfra(what, work) {
+    try {
+        return await work();
+    }
+    catch (error) {
+        if (error instanceof InfraError)
+            throw error;
+        const err = error;
+        if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? ''))
+            throw new InfraError(`${what}: ${err.message}`);
+        throw error;
+    }
+}
 async function resolveKernel(scenario, ctx) {
+    return asInfra('kernel', () => resolveKernelSpec(scenario, ctx));
+}
+async function resolveKernelSpec(scenario, ctx) {
     const spec = scenario.kernel;
     switch (spec.kind) {
         case 'path':
             return pathKernel.resolve(spec, ctx);
         case 'apt':
             return aptKernel.resolve(spec, ctx);
+        case 'url':
+            return urlKernel.resolve(spec, ctx);
+        case 'build':
+            return buildKernel.resolve(spec, ctx);
     }
 }
-async function buildRootfs(scenario, ctx) {
+/** `kernel` tells a disk rootfs which root device the kernel can reach without modules. */
+async function buildRootfs(scenario, ctx, kernel) {
+    return asInfra('rootfs', () => buildRootfsSpec(scenario, ctx, kernel));
+}
+async function buildRootfsSpec(scenario, ctx, kernel) {
     const spec = scenario.rootfs;
     switch (spec.kind) {
         case 'busybox':
             return busyboxRootfs.build(spec, scenario, ctx);
+        case 'initramfs':
+            return initramfsRootfs.build(spec, scenario, ctx);
+        case 'ext4':
+            return ext4Rootfs.build(spec, scenario, ctx, kernel);
+        case 'disk':
+            return diskRootfs.build(spec, scenario, ctx, kernel);
     }
 }
 
@@ -825,6 +6136,87 @@ class ConsoleSplitter {
     }
 }
 
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+// EXTERNAL MODULE: ./src/boot/processes.ts
+var processes = __nccwpck_require__(5253);
+;// CONCATENATED MODULE: ./src/boot/doorbell.ts
+/**
+ * The host side of the guest-to-host doorbells (the guest side is in src/agent). A doorbell ring reaches the host on
+ * a channel of its own, never the serial console: QEMU's isa-debugcon on an extra FIFO, Firecracker's boot-timer log
+ * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
+ * turn it into marks.
+ */
+
+
+
+
+
+
+
+
+
+
+/** The kernel command line word that tells the agent which doorbell to ring. */
+function doorbellParam(kind) {
+    return `${DOORBELL_ENV}=${kind}`;
+}
+/** The agent mark that `code` stands for on a doorbell of this kind, if any. */
+function markForCode(kind, code) {
+    const codes = DOORBELLS[kind].codes;
+    return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
+}
+/** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
+const DEBUGCON_IOBASE = 0x402;
+/**
+ * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
+ * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
+ * chunk's arrival time is the ring's.
+ */
+function decodeDebugcon(chunk, t) {
+    const marks = [];
+    for (const byte of chunk) {
+        const mark = markForCode('debugcon', byte);
+        if (mark)
+            marks.push({ t, mark, text: `doorbell: ${mark} (debugcon 0x${byte.toString(16).padStart(2, '0')})` });
+    }
+    return marks;
+}
+async function openFifoChannel() {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-doorbell-'));
+    const release = (0,processes/* trackTempDir */.V2)(dir);
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'doorbell');
+    try {
+        // Node has no mkfifo(); coreutils' is everywhere QEMU is.
+        await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('mkfifo', ['-m', '600', path]);
+    }
+    catch (error) {
+        release();
+        throw new InfraError(`could not create the doorbell FIFO: ${error.message}`);
+    }
+    const readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    // With a reader open, a write-only open does not block.
+    const writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
+    const reader = new external_node_net_namespaceObject.Socket({ fd: readFd, readable: true, writable: false });
+    let writeOpen = true;
+    return {
+        writeFd,
+        reader,
+        afterSpawn() {
+            if (writeOpen)
+                (0,external_node_fs_.closeSync)(writeFd);
+            writeOpen = false;
+        },
+        release() {
+            if (writeOpen)
+                (0,external_node_fs_.closeSync)(writeFd);
+            writeOpen = false;
+            reader.destroy();
+            release();
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/boot/live-stage.ts
 
 const PRINTK_PREFIX = /^\[\s*\d+\.\d+\]/;
@@ -851,9 +6243,8 @@ function withoutPrintkTime(text) {
     return text.replace(PRINTK_PREFIX, '').trim();
 }
 
-// EXTERNAL MODULE: ./src/boot/processes.ts
-var processes = __nccwpck_require__(5253);
 ;// CONCATENATED MODULE: ./src/boot/pass-runner.ts
+
 
 
 
@@ -873,16 +6264,41 @@ function msSince(start) {
  * timeout, a panic or a signal to boot-budget kills everything it started, and the promise settles only after the
  * process is gone.
  */
-function runPass(command, options) {
+async function runPass(command, options) {
+    // A doorbell on its own channel needs that channel open before the spawn, so the child inherits it.
+    const fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel() : undefined;
+    try {
+        return await runPassWith(command, options, fifo);
+    }
+    finally {
+        fifo?.release();
+    }
+}
+function runPassWith(command, options, fifo) {
     return new Promise((resolve) => {
         let stage = 'firmware';
         let outcome = null;
         let stderrTail = '';
         const argv = [command.file, ...command.args];
         const start = process.hrtime.bigint();
-        const child = (0,external_node_child_process_namespaceObject.spawn)(command.file, command.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command.file, command.args, {
+            detached: true,
+            stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
+        });
         const untrack = (0,processes/* trackProcessGroup */.uU)(child);
+        fifo?.afterSpawn();
+        const doorbell = command.doorbell;
+        const rings = [];
+        let fifoDone = Promise.resolve();
+        if (fifo && doorbell?.channel === 'fd3') {
+            fifo.reader.on('data', (chunk) => rings.push(...doorbell.decode(chunk, msSince(start))));
+            fifoDone = new Promise((done) => fifo.reader.once('close', () => done()));
+        }
+        // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
+        const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
         const splitter = new ConsoleSplitter((line) => {
+            if (doorbell?.channel === 'stdout')
+                rings.push(...doorbell.decode(line));
             options.onLine?.(line);
             if (outcome === null && PANIC_PATTERN.test(line.text)) {
                 outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
@@ -905,8 +6321,10 @@ function runPass(command, options) {
             (0,processes/* killProcessGroup */.$X)(child);
         };
         let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
+        // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
         child.stdout.on('data', (chunk) => splitter.push(chunk, msSince(start)));
         child.stderr.on('data', (chunk) => {
+            stderrLines?.push(chunk, msSince(start));
             stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
         });
         let exitT = null;
@@ -917,11 +6335,14 @@ function runPass(command, options) {
             outcome ??= { kind: 'spawn-failed', message: error.message };
         });
         // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
-        child.on('close', (code, signal) => {
+        child.on('close', async (code, signal) => {
             clearTimeout(timer);
             untrack();
             splitter.end();
+            stderrLines?.end();
             outcome ??= { kind: 'exited', code, signal };
+            // The FIFO's last bytes may still be in flight; its end-of-file comes once the hypervisor's write end is closed.
+            await Promise.race([fifoDone, new Promise((done) => setTimeout(done, 1000))]);
             resolve({
                 accel: options.accel,
                 argv,
@@ -931,6 +6352,7 @@ function runPass(command, options) {
                 reached: stage,
                 stderrTail: stderrTail.trim(),
                 truncatedBytes: splitter.truncatedBytes,
+                ...(doorbell ? { doorbell: rings.sort((a, b) => a.t - b.t) } : {}),
             });
         });
     });
@@ -1026,7 +6448,427 @@ async function chooseAccel(mode, probe) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/boot/cmdline.ts
+function hasParam(cmdline, key) {
+    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
+}
+/** The user's command line with each missing quirk appended, in table order. */
+function withQuirks(cmdline, quirks) {
+    const extra = quirks.filter((q) => !hasParam(cmdline, q.key)).map((q) => q.param);
+    return [cmdline.trim(), ...extra].filter(Boolean).join(' ');
+}
+
+// EXTERNAL MODULE: ./node_modules/lz4js/lz4.js
+var lz4 = __nccwpck_require__(9103);
+;// CONCATENATED MODULE: ./src/boot/vmlinux.ts
+/**
+ * bzImage → uncompressed vmlinux ELF, for hypervisors that load ELF kernels directly (Firecracker on x86_64, Cloud
+ * Hypervisor's PVH boot). Same idea as the kernel's scripts/extract-vmlinux: find the compressed payload, decompress
+ * it, keep the result only if it is an ELF. Decompression is in-process so the CLI bundle needs no host tools:
+ * gzip with node:zlib, zstd with fzstd, LZ4 with lz4js's block decoder. XZ, LZMA, bzip2 and LZO kernels are refused
+ * with a message rather than half-supported: no well-kept pure-JS decoder for them runs in an ncc bundle on Node 20.
+ */
+
+
+
+
+
+
+
+/** Magic numbers as extract-vmlinux scans for them, and whether boot-budget can decompress each. */
+const COMPRESSIONS = [
+    { name: 'gzip', magic: Buffer.from([0x1f, 0x8b, 0x08]), supported: true },
+    { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), supported: true },
+    // LZ4 legacy frame (lz4 -l), which is what the kernel's Makefile writes.
+    { name: 'lz4', magic: Buffer.from([0x02, 0x21, 0x4c, 0x18]), supported: true },
+    { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), supported: false },
+    { name: 'lzma', magic: Buffer.from([0x5d, 0x00, 0x00]), supported: false },
+    { name: 'bzip2', magic: Buffer.from('BZh'), supported: false },
+    { name: 'lzo', magic: Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a]), supported: false },
+];
+const vmlinux_ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+const vmlinux_EM_X86_64 = 62;
+const PT_NOTE = 4;
+/** XEN_ELFNOTE_PHYS32_ENTRY: the PVH entry point that Cloud Hypervisor (and QEMU's PVH loader) jump to. */
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+const LZ4_LEGACY_MAGIC = 0x184c2102;
+/** Reads the fields boot-budget cares about from a 64-bit little-endian ELF, or undefined when it is not one. */
+function inspectVmlinux(elf) {
+    if (elf.length < 64 || !elf.subarray(0, 4).equals(vmlinux_ELF_MAGIC) || elf[4] !== 2 || elf[5] !== 1)
+        return undefined;
+    const machine = elf.readUInt16LE(0x12);
+    const entry = elf.readBigUInt64LE(0x18);
+    const phoff = Number(elf.readBigUInt64LE(0x20));
+    const phentsize = elf.readUInt16LE(0x36);
+    const phnum = elf.readUInt16LE(0x38);
+    let pvh = false;
+    for (let i = 0; i < phnum; i++) {
+        const ph = phoff + i * phentsize;
+        if (ph + 56 > elf.length || elf.readUInt32LE(ph) !== PT_NOTE)
+            continue;
+        const offset = Number(elf.readBigUInt64LE(ph + 8));
+        const end = Math.min(offset + Number(elf.readBigUInt64LE(ph + 32)), elf.length);
+        // Each note: namesz, descsz, type, then name and desc, each padded to 4 bytes.
+        for (let at = offset; at + 12 <= end;) {
+            const namesz = elf.readUInt32LE(at);
+            const descsz = elf.readUInt32LE(at + 4);
+            const type = elf.readUInt32LE(at + 8);
+            const name = elf.toString('latin1', at + 12, at + 12 + Math.max(0, namesz - 1));
+            if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY)
+                pvh = true;
+            at += 12 + align4(namesz) + align4(descsz);
+        }
+    }
+    return { entry, machine, pvh };
+}
+function align4(n) {
+    return (n + 3) & ~3;
+}
+/** The compressed payload of a bzImage, per the x86 boot protocol (2.08+: payload_offset/payload_length). */
+function bzImagePayload(image) {
+    if (image.length < 0x250 || image.toString('latin1', 0x202, 0x206) !== 'HdrS')
+        return undefined;
+    if (image.readUInt16LE(0x206) < 0x208)
+        return undefined;
+    // setup_sects 0 means 4, for ancient compatibility.
+    const setupSects = image[0x1f1] || 4;
+    const start = (setupSects + 1) * 512 + image.readUInt32LE(0x248);
+    const end = start + image.readUInt32LE(0x24c);
+    return end <= image.length ? image.subarray(start, end) : undefined;
+}
+function detectCompression(data) {
+    return COMPRESSIONS.find((c) => data.subarray(0, c.magic.length).equals(c.magic))?.name;
+}
+/**
+ * The kernel's legacy-LZ4 payload: magic, then blocks of (u32 LE compressed size, data), then the 4-byte uncompressed
+ * size that the kernel's Makefile appends. That size tells how much to allocate and ends the block walk.
+ */
+function lz4Legacy(data) {
+    const size = data.readUInt32LE(data.length - 4);
+    const out = Buffer.alloc(size);
+    let src = 4;
+    let dst = 0;
+    while (src + 4 <= data.length) {
+        const n = data.readUInt32LE(src);
+        if (n === LZ4_LEGACY_MAGIC) {
+            src += 4; // A concatenated legacy stream starts over.
+            continue;
+        }
+        if (src + 4 + n > data.length || dst >= size)
+            break;
+        dst = (0,lz4.decompressBlock)(data, out, src + 4, n, dst);
+        src += 4 + n;
+    }
+    return out.subarray(0, dst);
+}
+function vmlinux_decompress(kind, data) {
+    switch (kind) {
+        case 'gzip':
+            return (0,external_node_zlib_namespaceObject.gunzipSync)(data);
+        case 'zstd': {
+            // The kernel appends the uncompressed size after the zstd frame; drop it so fzstd does not read it as a frame.
+            const size = data.readUInt32LE(data.length - 4);
+            return Buffer.from(decompress(data.subarray(0, data.length - 4), new Uint8Array(size)));
+        }
+        case 'lz4':
+            return lz4Legacy(data);
+        default:
+            throw unsupported(kind);
+    }
+}
+function unsupported(kind) {
+    return new InfraError(`this kernel is ${kind}-compressed; boot-budget can extract a vmlinux only from gzip, zstd and LZ4 kernels.`, 'Give the hypervisor an uncompressed vmlinux with `kernel: { path: ./vmlinux }`, or build the kernel with CONFIG_KERNEL_GZIP, CONFIG_KERNEL_ZSTD or CONFIG_KERNEL_LZ4.');
+}
+/**
+ * The vmlinux inside `image`. An ELF is returned as it is. A bzImage's payload is found through its boot header; any
+ * other image is scanned for compression magic as extract-vmlinux does, trying each hit until one yields an ELF.
+ */
+function extractVmlinux(image) {
+    if (inspectVmlinux(image))
+        return { elf: image, compression: 'none' };
+    const payload = bzImagePayload(image);
+    const kind = payload && detectCompression(payload);
+    if (payload && kind) {
+        const elf = vmlinux_decompress(kind, payload);
+        if (!inspectVmlinux(elf))
+            throw new InfraError(`the bzImage's ${kind} payload did not decompress to an ELF vmlinux.`);
+        return { elf, compression: kind };
+    }
+    let firstUnsupported;
+    for (const c of COMPRESSIONS) {
+        for (let at = image.indexOf(c.magic); at !== -1; at = image.indexOf(c.magic, at + 1)) {
+            if (!c.supported) {
+                firstUnsupported ??= c.name;
+                break;
+            }
+            try {
+                const elf = vmlinux_decompress(c.name, image.subarray(at));
+                if (inspectVmlinux(elf))
+                    return { elf, compression: c.name };
+            }
+            catch {
+                // A magic number that occurs by chance inside other data: try the next one, as extract-vmlinux does.
+            }
+        }
+    }
+    if (firstUnsupported)
+        throw unsupported(firstUnsupported);
+    throw new InfraError('no compressed vmlinux found in this kernel image (neither a bzImage nor an ELF).');
+}
+/**
+ * The vmlinux for `kernelPath`, extracted once and cached under `<cacheDir>/vmlinux/<sha256 of the image>/`. Keyed by
+ * content, not path, so a rebuilt kernel at the same path is never served stale.
+ */
+async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
+    const image = await (0,promises_namespaceObject.readFile)(kernelPath);
+    const direct = inspectVmlinux(image);
+    if (direct)
+        return { path: kernelPath, info: direct, compression: 'none' };
+    const sha = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(image).digest('hex');
+    const dir = (0,external_node_path_namespaceObject.join)(cacheDir, 'vmlinux', sha);
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'vmlinux');
+    const cached = await (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
+    if (cached) {
+        const elf = await (0,promises_namespaceObject.readFile)(path);
+        const info = inspectVmlinux(elf);
+        if (info)
+            return { path, info, compression: detectCompression(bzImagePayload(image) ?? Buffer.alloc(0)) ?? 'none' };
+        await (0,promises_namespaceObject.rm)(path, { force: true }); // Corrupt: extract again.
+    }
+    log(`extracting vmlinux from ${kernelPath}`);
+    const { elf, compression } = extractVmlinux(image);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    // Write then rename, so a concurrent run never boots a half-written file.
+    const partial = `${path}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.partial`;
+    await (0,promises_namespaceObject.writeFile)(partial, elf);
+    await (0,promises_namespaceObject.rename)(partial, path);
+    return { path, info: inspectVmlinux(elf), compression };
+}
+
+;// CONCATENATED MODULE: ./src/boot/cloud-hypervisor.ts
+/**
+ * Cloud Hypervisor, booting the kernel directly (`--kernel`, `--initramfs`, `--cmdline`) with the serial port on
+ * stdout (`--serial tty`) and the virtio console off (`--console off`), per its docs (cli options, debug-port.md).
+ *
+ * Kernel formats: on x86_64 its direct kernel boot takes an ELF vmlinux with a PVH entry note (a kernel built with
+ * CONFIG_PVH=y, as Debian's are); a bzImage boots only through firmware (rust-hypervisor-firmware or CLOUDHV.fd) from a
+ * disk image. So prepareKernel extracts the vmlinux from a bzImage (vmlinux.ts) and refuses one without the PVH note.
+ *
+ * Doorbell: port 0x80. Cloud Hypervisor logs every byte written there with its range name and the time since the VM
+ * started, on stderr at warn level (debug in older releases): `[Debug I/O port: Userspace code 0x61] 0.123456 seconds`.
+ */
+
+
+
+
+
+
+
+const CLOUD_HYPERVISOR_BINARY = 'cloud-hypervisor';
+const cloud_hypervisor_INSTALL_HINT = 'Cloud Hypervisor is not packaged in Debian or npm: put a release binary on PATH as `cloud-hypervisor` (see cloud-hypervisor/cloud-hypervisor docs).';
+const CLOUD_HYPERVISOR_QUIRKS = [
+    { key: 'console', param: 'console=ttyS0', why: '`--serial tty` is the legacy UART at 0x3f8, connected to stdout' },
+    // Cloud Hypervisor resets a guest that reboots and boots it again; a power-off ends the VMM.
+    { key: END_ENV, param: `${END_ENV}=poweroff`, why: 'a guest reboot restarts the VM; the agent powers off instead' },
+    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
+function cloudHypervisorCmdline(request) {
+    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
+}
+function cloudHypervisorArgs(request) {
+    return [
+        '--kernel', request.kernel,
+        ...(request.initrd ? ['--initramfs', request.initrd] : []),
+        '--cmdline', cloudHypervisorCmdline(request),
+        '--cpus', `boot=${request.cpus}`,
+        '--memory', `size=${request.memoryMiB}M`,
+        '--serial', 'tty',
+        '--console', 'off',
+        ...(request.disk ? ['--disk', `path=${request.disk.path}${request.disk.readOnly ? ',readonly=on' : ''}`] : []),
+    ];
+}
+const DEBUG_PORT = /\[Debug I\/O port: (Firmware|Bootloader|Kernel|Userspace|Custom) code 0x([0-9a-fA-F]{1,2})\]\s+(\d+)\.(\d+) seconds/;
+/**
+ * Parses one debug-port log line. Upstream formats the time as `{as_secs}.{as_micros:>06}`: the part after the dot is
+ * the *total* microseconds, not the fraction, so 1.5 s prints as `1.1500000`. Any fraction longer than six digits is
+ * read that way, and checked against the seconds before it; a six-digit one is a plain fraction (as below 1 s, or if
+ * upstream ever prints the fraction properly).
+ */
+function parseDebugPortLine(text) {
+    const match = DEBUG_PORT.exec(text);
+    if (!match)
+        return undefined;
+    const [, range, hex, secs, frac] = match;
+    let micros;
+    if (frac.length > 6) {
+        micros = Number(frac);
+        if (Math.floor(micros / 1e6) !== Number(secs))
+            return undefined;
+    }
+    else {
+        micros = Number(secs) * 1e6 + Number(frac.padEnd(6, '0'));
+    }
+    return { range, code: parseInt(hex, 16), seconds: micros / 1e6, micros };
+}
+function decodeDebugPortLine(line) {
+    const record = parseDebugPortLine(line.text);
+    if (!record)
+        return [];
+    const mark = record.range === 'Userspace' ? markForCode('port80', record.code) : undefined;
+    const label = `${record.range} code 0x${record.code.toString(16).padStart(2, '0')}`;
+    return [
+        {
+            t: line.t,
+            ...(mark ? { mark } : {}),
+            text: mark ? `doorbell: ${mark} (${label})` : `doorbell: ${label}`,
+            vmmMs: record.micros / 1000,
+        },
+    ];
+}
+function parseCloudHypervisorVersion(stdout) {
+    return /cloud-hypervisor\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
+}
+const cloudHypervisorBackend = {
+    name: 'cloud-hypervisor',
+    async detect() {
+        try {
+            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(CLOUD_HYPERVISOR_BINARY, ['--version'], { timeout: 10_000 });
+            return { binary: CLOUD_HYPERVISOR_BINARY, version: parseCloudHypervisorVersion(stdout) };
+        }
+        catch (error) {
+            if (error.code === 'ENOENT') {
+                throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} was not found on PATH.`, cloud_hypervisor_INSTALL_HINT);
+            }
+            throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} --version failed: ${error.message}`, cloud_hypervisor_INSTALL_HINT);
+        }
+    },
+    command(binary, request) {
+        return {
+            file: binary,
+            args: cloudHypervisorArgs(request),
+            cmdline: cloudHypervisorCmdline(request),
+            ...(request.doorbell ? { doorbell: { channel: 'stderr', decode: decodeDebugPortLine } } : {}),
+        };
+    },
+    async prepareKernel(kernel, cacheDir, log) {
+        const vmlinux = await cachedVmlinux(kernel, cacheDir, log);
+        if (!vmlinux.info.pvh) {
+            throw new InfraError(`${kernel} has no PVH entry note, so Cloud Hypervisor cannot boot it directly.`, 'Build the kernel with CONFIG_PVH=y, or boot it through firmware from a disk image.');
+        }
+        return vmlinux.path;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/boot/firecracker.ts
+/**
+ * Firecracker, run without its API socket from a generated JSON config (`firecracker --no-api --config-file FILE`).
+ * Field names follow Firecracker's docs/getting-started.md and its API swagger (`boot-source`, `drives`,
+ * `machine-config`). The serial console (ttyS0) and Firecracker's own log both go to stdout.
+ *
+ * Firecracker is KVM-only and, on x86_64, boots an uncompressed ELF vmlinux, not a bzImage: prepareKernel extracts
+ * one (vmlinux.ts). Its i8042 emulation is partial (only enough for the guest to reset the machine): a kernel that
+ * probes the PS/2 AUX port waits for it, the 0.3 s pause in Julia Evans' Firecracker boot. Firecracker users boot with
+ * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
+ */
+
+
+
+
+
+
+
+
+
+
+const FIRECRACKER_BINARY = 'firecracker';
+const firecracker_INSTALL_HINT = 'Firecracker is not packaged in Debian or npm: put a release binary on PATH as `firecracker` (see firecracker-microvm/firecracker docs/getting-started.md).';
+/** Kernel parameters Firecracker guests need, as its getting-started guide boots them. */
+const FIRECRACKER_QUIRKS = [
+    { key: 'console', param: 'console=ttyS0', why: 'the one serial port, which Firecracker connects to its stdout' },
+    { key: '8250.nr_uarts', param: '8250.nr_uarts=1', why: 'Firecracker emulates one UART; the kernel otherwise probes four' },
+    { key: 'reboot', param: 'reboot=k', why: 'Firecracker ends the VM on an i8042 reset; other reboot methods do not reach it' },
+    { key: 'pci', param: 'pci=off', why: 'Firecracker has no PCI bus by default; probing for one is wasted time' },
+    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
+function firecrackerCmdline(request) {
+    // The boot timer needs no agent parameter to exist, but the agent must know to ring it.
+    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
+}
+function firecrackerConfig(request) {
+    return {
+        'boot-source': {
+            kernel_image_path: request.kernel,
+            boot_args: firecrackerCmdline(request),
+            ...(request.initrd ? { initrd_path: request.initrd } : {}),
+        },
+        drives: request.disk
+            ? [{ drive_id: 'rootfs', path_on_host: request.disk.path, is_root_device: !request.initrd, is_read_only: request.disk.readOnly }]
+            : [],
+        'machine-config': { vcpu_count: request.cpus, mem_size_mib: request.memoryMiB },
+    };
+}
+/** `--level Info` because the boot timer logs at Info and the default level is Warning (docs/logger.md). */
+function firecrackerArgs(configFile, doorbell) {
+    return ['--no-api', '--config-file', configFile, ...(doorbell ? ['--boot-timer', '--level', 'Info'] : [])];
+}
+// Firecracker's boot timer: `Guest-boot-time = {:>6} us {} ms, {:>6} CPU us {} CPU ms` (src/vmm, log_boot_time). The
+// log line may carry a timestamp and level prefix, and may land mid-line in the console, so it is searched for.
+const BOOT_TIME = /Guest-boot-time\s*=\s*(\d+)\s*us\s+(\d+)\s*ms,\s*(\d+)\s*CPU us\s+(\d+)\s*CPU ms/;
+function parseGuestBootTime(text) {
+    const match = BOOT_TIME.exec(text);
+    return match ? { us: Number(match[1]), cpuUs: Number(match[3]) } : undefined;
+}
+/** A stdout line with the boot-timer log becomes the ready ring; the boot timer only rings for the agent's ready. */
+function decodeBootTimerLine(line) {
+    const parsed = parseGuestBootTime(line.text);
+    if (!parsed)
+        return [];
+    return [
+        {
+            t: line.t,
+            mark: markForCode('boot-timer', 123),
+            text: `doorbell: ready (Firecracker boot timer: ${(parsed.us / 1000).toFixed(3)} ms, ${(parsed.cpuUs / 1000).toFixed(3)} CPU ms)`,
+            vmmMs: parsed.us / 1000,
+        },
+    ];
+}
+function parseFirecrackerVersion(stdout) {
+    return /Firecracker\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
+}
+const firecrackerBackend = {
+    name: 'firecracker',
+    async detect() {
+        try {
+            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(FIRECRACKER_BINARY, ['--version'], { timeout: 10_000 });
+            return { binary: FIRECRACKER_BINARY, version: parseFirecrackerVersion(stdout) };
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                throw new InfraError(`${FIRECRACKER_BINARY} was not found on PATH.`, firecracker_INSTALL_HINT);
+            throw new InfraError(`${FIRECRACKER_BINARY} --version failed: ${error.message}`, firecracker_INSTALL_HINT);
+        }
+    },
+    command(binary, request) {
+        // The config file is written once for all passes of a scenario; release() removes it after the last one.
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-firecracker-'));
+        const release = (0,processes/* trackTempDir */.V2)(dir);
+        const configFile = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
+        (0,external_node_fs_.writeFileSync)(configFile, `${JSON.stringify(firecrackerConfig(request), null, 2)}\n`);
+        return {
+            file: binary,
+            args: firecrackerArgs(configFile, request.doorbell === true),
+            cmdline: firecrackerCmdline(request),
+            ...(request.doorbell ? { doorbell: { channel: 'stdout', decode: decodeBootTimerLine } } : {}),
+            release,
+        };
+    },
+    async prepareKernel(kernel, cacheDir, log) {
+        return (await cachedVmlinux(kernel, cacheDir, log)).path;
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/boot/qemu.ts
+
 
 
 
@@ -1045,7 +6887,7 @@ const MACHINE_QUIRKS = [
 ];
 /** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
 const SAFETY_PARAMS = [{ key: 'panic', param: 'panic=-1' }];
-function hasParam(cmdline, key) {
+function qemu_hasParam(cmdline, key) {
     return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
 }
 function effectiveCmdline(request) {
@@ -1053,9 +6895,20 @@ function effectiveCmdline(request) {
         ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
         ...SAFETY_PARAMS,
     ]
-        .filter((p) => !hasParam(request.cmdline, p.key))
+        .filter((p) => !qemu_hasParam(request.cmdline, p.key))
         .map((p) => p.param);
     return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
+}
+/** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
+function qemuDriveArgs(request) {
+    return (request.drives ?? []).flatMap((drive, i) => {
+        const id = `bbdisk${i}`;
+        const file = drive.path.replace(/,/g, ',,');
+        const device = drive.interface === 'nvme'
+            ? `nvme,drive=${id},serial=bb${i}`
+            : `${request.machine === 'microvm' ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`;
+        return ['-drive', `if=none,id=${id},file=${file},format=${drive.format},snapshot=on`, '-device', device];
+    });
 }
 const qemuBackend = {
     name: 'qemu',
@@ -1073,7 +6926,7 @@ const qemuBackend = {
         }
     },
     command(binary, request) {
-        const cmdline = effectiveCmdline(request);
+        const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
         const args = [
             '-nodefaults',
             '-no-user-config',
@@ -1089,9 +6942,42 @@ const qemuBackend = {
             '-m', `${request.memoryMiB}M`,
             '-kernel', request.kernel,
             ...(request.initrd ? ['-initrd', request.initrd] : []),
+            ...qemuDriveArgs(request),
             '-append', cmdline,
+            // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
+            ...(request.doorbell
+                ? ['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`]
+                : []),
         ];
-        return { file: binary, args, cmdline };
+        return { file: binary, args, cmdline, ...(request.doorbell ? { doorbell: { channel: 'fd3', decode: decodeDebugcon } } : {}) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/boot/backends.ts
+
+
+
+const HYPERVISORS = {
+    qemu: {
+        backend: qemuBackend,
+        accels: ['kvm', 'tcg'],
+        kernel: 'bzImage',
+        doorbell: 'isa-debugcon at 0x402 on a FIFO',
+        install: 'sudo apt-get install qemu-system-x86',
+    },
+    firecracker: {
+        backend: firecrackerBackend,
+        accels: ['kvm'],
+        kernel: 'vmlinux',
+        doorbell: '--boot-timer (MMIO write of 123 at 0xc0000000)',
+        install: 'not in Debian or npm: a release binary from firecracker-microvm/firecracker, on PATH as `firecracker`',
+    },
+    'cloud-hypervisor': {
+        backend: cloudHypervisorBackend,
+        accels: ['kvm'],
+        kernel: 'vmlinux with a PVH note',
+        doorbell: 'debug port 0x80 (Userspace codes 0x60–0x7f)',
+        install: 'not in Debian or npm: a release binary from cloud-hypervisor/cloud-hypervisor, on PATH as `cloud-hypervisor`',
     },
 };
 
@@ -1126,7 +7012,116 @@ function summarize(samples) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/measure/initcalls.ts
+const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
+const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
+/** The label a span edge or a report uses for an initcall. */
+function initcallLabel(call) {
+    return call.module ? `${call.name} [${call.module}]` : call.name;
+}
+/**
+ * Pairs `calling` and `returned` records in log order. Several modules may export an initcall of the same name
+ * (`init_module`, `init`), and module initcalls can interleave, so each (name, module) keeps a queue of open calls.
+ */
+function parseInitcalls(events) {
+    const open = new Map();
+    const calls = [];
+    for (const event of events) {
+        if (event.origin !== 'kernel')
+            continue;
+        const calling = CALLING.exec(event.text);
+        if (calling) {
+            const key = `${calling[1]}|${calling[2] ?? ''}`;
+            const queue = open.get(key) ?? [];
+            queue.push(event.t);
+            open.set(key, queue);
+            continue;
+        }
+        const returned = RETURNED.exec(event.text);
+        if (!returned)
+            continue;
+        const [, name, module, status, usecs] = returned;
+        const ms = Number(usecs) / 1000;
+        const startT = open.get(`${name}|${module ?? ''}`)?.shift() ?? event.t - ms;
+        calls.push({ name, ...(module ? { module } : {}), startT, endT: event.t, ms, returned: Number(status) });
+    }
+    return calls;
+}
+/** The slowest `n` initcalls that ran inside [startT, endT], slowest first. */
+function slowestInitcalls(calls, n, startT = -Infinity, endT = Infinity) {
+    return calls
+        .filter((c) => c.endT >= startT && c.endT <= endT)
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, n);
+}
+
+;// CONCATENATED MODULE: ./src/judge/diagnosis.ts
+
+
+/** How many initcalls a stage reports. */
+const SLOWEST_INITCALLS = 10;
+function representativePass(passes, stage, median) {
+    let best;
+    for (const pass of passes) {
+        const timing = pass.stages.find((s) => s.name === stage);
+        if (!timing)
+            continue;
+        const distance = Math.abs(timing.ms - median);
+        if (!best || distance < best.distance)
+            best = { distance, pass };
+    }
+    return best?.pass;
+}
+function stageHints(passes, stage, median) {
+    return representativePass(passes, stage, median)?.hints.filter((h) => h.stage === stage) ?? [];
+}
+/** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */
+function spanSummary(passes, stage, span) {
+    if (!span)
+        return null;
+    const same = passes
+        .map((p) => p.stages.find((s) => s.name === stage)?.span)
+        .filter((s) => !!s && s.from === span.from && s.to === span.to);
+    const summary = summarize(same.map((s) => s.ms));
+    return summary ? { summary, meanStartT: same.reduce((sum, s) => sum + s.fromT, 0) / same.length } : null;
+}
+/** The initcalls that ran inside `stage`, matched by name across passes, slowest (by mean) first. */
+function diagnosis_slowestInitcalls(passes, stage, stageMean, n = SLOWEST_INITCALLS) {
+    const byName = new Map();
+    for (const pass of passes) {
+        const timing = pass.stages.find((s) => s.name === stage);
+        if (!timing)
+            continue;
+        for (const call of pass.initcalls) {
+            // Half-open: console initcalls run before the clock starts and so sit exactly on kernel clock zero, which is
+            // where firmware ends and kernel begins; they belong to kernel.
+            if (call.endT < timing.startT || call.endT >= timing.endT)
+                continue;
+            const label = initcallLabel(call);
+            const entry = byName.get(label) ?? { samples: [], starts: [] };
+            entry.samples.push(call.ms);
+            entry.starts.push(call.startT);
+            byName.set(label, entry);
+        }
+    }
+    return [...byName.entries()]
+        .map(([name, { samples, starts }]) => {
+        const summary = summarize(samples);
+        return { name, samples, summary, meanStartT: starts.reduce((a, b) => a + b, 0) / starts.length, share: stageMean > 0 ? summary.mean / stageMean : 0 };
+    })
+        .sort((a, b) => b.summary.mean - a.summary.mean)
+        .slice(0, n);
+}
+/** The alignment's uncertainty over all passes: the fewest pairs and the widest spread. */
+function alignmentSummary(passes) {
+    const alignments = passes.map((p) => p.alignment).filter((a) => a !== null);
+    if (alignments.length === 0)
+        return null;
+    return { pairs: Math.min(...alignments.map((a) => a.pairs)), spreadMs: Math.max(...alignments.map((a) => a.spreadMs)) };
+}
+
 ;// CONCATENATED MODULE: ./src/judge/budgets.ts
+
 
 function statisticOf(summary, statistic) {
     switch (statistic) {
@@ -1185,6 +7180,10 @@ function judgeStages(passes, stageOrder, budgets) {
             };
             verdict = verdictFor(budget, value);
         }
+        const span = summary ? representativeSpan(passes, name, summary.median) : null;
+        const spanStats = spanSummary(passes, name, span);
+        // total spans every stage, so its initcalls would only repeat kernel's.
+        const initcalls = summary && name !== 'total' ? diagnosis_slowestInitcalls(passes, name, summary.mean) : [];
         return {
             name,
             samples,
@@ -1192,12 +7191,271 @@ function judgeStages(passes, stageOrder, budgets) {
             meanStartT,
             budget: budgetResult,
             verdict,
-            span: summary ? representativeSpan(passes, name, summary.median) : null,
+            span,
+            ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
+            hints: summary ? stageHints(passes, name, summary.median) : [],
+            ...(initcalls.length ? { initcalls } : {}),
         };
     });
 }
 function scenarioVerdict(stages) {
     return stages.some((s) => s.verdict === 'fail') ? 'fail' : 'pass';
+}
+
+;// CONCATENATED MODULE: ./src/measure/console-cost.ts
+/** `[    1.234567] …`: a kernel record written to the console (the agent's own lines have no timestamp). */
+const PRINTK_ON_CONSOLE = /^(?:<\d+>)?\[\s*\d+\.\d+\]/;
+/** Lines per window when measuring throughput: enough to average out how Node batches bytes into data events. */
+const WINDOW_LINES = 20;
+const wireBytes = (line) => Buffer.byteLength(line.text) + 2;
+/**
+ * The console's cost per byte: the 10th percentile, over windows of consecutive kernel console lines, of host time
+ * per byte. The fastest windows are those where the guest did nothing but print; a low percentile rather than the
+ * minimum keeps one burst of batched arrivals from passing for an impossibly fast UART.
+ */
+function consoleUsPerByte(lines) {
+    const printk = lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text));
+    const rates = [];
+    for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {
+        let bytes = 0;
+        for (let j = i; j < i + WINDOW_LINES; j++)
+            bytes += wireBytes(printk[j]);
+        rates.push(((printk[i + WINDOW_LINES].t - printk[i].t) * 1000) / bytes);
+    }
+    if (rates.length < 3)
+        return null;
+    rates.sort((a, b) => a - b);
+    return rates[Math.floor(rates.length * 0.1)];
+}
+/** Kernel console output between two host times (a stage), and what it cost. Log-dump lines are not counted. */
+function consoleCost(lines, startT, endT, dumpStartT = Infinity) {
+    const inStage = lines.filter((l) => l.t >= startT && l.t < endT && l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
+    const bytes = inStage.reduce((sum, l) => sum + wireBytes(l), 0);
+    const usPerByte = consoleUsPerByte(lines.filter((l) => l.t < dumpStartT));
+    return { lines: inStage.length, bytes, usPerByte, ms: usPerByte === null ? 0 : (bytes * usPerByte) / 1000 };
+}
+
+;// CONCATENATED MODULE: ./src/measure/hints.ts
+/**
+ * Hints: known causes of slow boots, as data (DESIGN §2). Each row says which stage it explains, what to look for
+ * (a pattern over the pass's events, initcalls, `run:` lines, systemd units, console output or the stage itself), how
+ * much of it counts, and what to try. `evaluateHints` is the one interpreter of the table.
+ */
+
+
+/** Thresholds were set from boots captured here (test/fixtures/boots): above what the advice removes, below what the
+ *  unchanged boot shows. */
+const HINTS = [
+    {
+        id: 'i8042',
+        stage: 'kernel',
+        patterns: [
+            { kind: 'initcall', name: /^i8042_init$/ },
+            { kind: 'gap', edge: /^(i8042: |serio: i8042 )/, within: true },
+        ],
+        // A probe that finds the controller at once costs a few ms (3.5 ms for Debian's cloud kernel on pc here, 1.7 ms with
+        // noaux) and flips around any lower threshold with noise; the pause worth a hint is the AUX wait, hundreds of ms.
+        threshold: { minMs: 20 },
+        advice: 'The kernel probes the PS/2 controller (i8042). A VM has no keyboard to find, and where the AUX port is missing the probe waits for it (0.28 s in one Firecracker boot).',
+        try: 'i8042.noaux i8042.nomux i8042.nopnp (or i8042.dumbkbd; or build without CONFIG_SERIO_I8042)',
+    },
+    {
+        id: 'serial-console',
+        stage: 'kernel',
+        patterns: [{ kind: 'console' }],
+        threshold: { minMs: 10 },
+        when: { cmdlineLacks: /(^|\s)quiet(\s|$)/ },
+        advice: 'Without `quiet` the kernel writes every message to the serial console and waits for each byte. boot-budget reads the whole log from the buffer after ready, so the console output buys nothing. On a real 115200-baud UART each byte costs ~87 µs.',
+        try: 'add quiet to cmdline',
+    },
+    {
+        id: 'uart-probe',
+        stage: 'kernel',
+        patterns: [{ kind: 'initcall', name: /^serial8250_init$/ }],
+        threshold: { minMs: 5 },
+        advice: 'The 8250 driver registers and probes every legacy UART it is configured for (16550A detection), not just the console.',
+        try: '8250.nr_uarts=1',
+    },
+    {
+        id: 'hwclock',
+        stage: 'userspace',
+        patterns: [
+            { kind: 'run', line: /\bhwclock\b/ },
+            { kind: 'unit', unit: /hwclock/ },
+        ],
+        threshold: { minMs: 5 },
+        advice: 'hwclock reads the emulated RTC (util-linux waits for the next second edge). A VM gets its time from kvm-clock already.',
+        try: 'drop hwclock from init (or mask hwclock.service)',
+    },
+    {
+        id: 'udev-settle',
+        stage: 'userspace',
+        patterns: [
+            { kind: 'run', line: /\budevadm\s+settle\b/ },
+            { kind: 'unit', unit: /^systemd-udev-settle\.service$/ },
+        ],
+        threshold: { minMs: 20 },
+        advice: '`udevadm settle` waits until udev has processed every queued event, including devices nothing waits for.',
+        try: 'wait for the one device you need (e.g. udevadm wait /dev/vda) instead of settle; mask systemd-udev-settle.service',
+    },
+    {
+        id: 'crypto-self-tests',
+        stage: 'kernel',
+        patterns: [{ kind: 'initcall', name: /^(crypto_algapi_init|cryptomgr_init)$/ }],
+        threshold: { minMs: 20 },
+        advice: 'The crypto manager self-tests every algorithm the kernel registered; on 6.1 they run in crypto_algapi_init.',
+        try: 'cryptomgr.notests (or CONFIG_CRYPTO_MANAGER_DISABLE_TESTS=y)',
+    },
+    {
+        id: 'entropy-wait',
+        stage: 'userspace',
+        patterns: [{ kind: 'wait-for', text: /^random: crng init done/ }],
+        threshold: { minMs: 50 },
+        advice: 'Userspace blocked on the random number generator until the kernel credited enough entropy (crng init done came late).',
+        try: 'random.trust_cpu=on, or give the guest a virtio-rng device, or do not read /dev/random (getrandom without GRND_NONBLOCK) during boot',
+    },
+    {
+        id: 'seabios',
+        stage: 'firmware',
+        patterns: [{ kind: 'stage' }],
+        threshold: { minMs: 150 },
+        when: { machines: ['pc', 'q35'] },
+        advice: 'firmware covers QEMU setup, the firmware and kernel decompression. On pc and q35 the firmware is SeaBIOS, which initialises and scans PCI devices and option ROMs before it loads the kernel; qboot skips that. Under TCG, decompression dominates (an LZ4 kernel decompresses several times faster than a gzip or XZ one).',
+        try: 'machine: microvm (qboot firmware), or QEMU -bios /usr/share/qemu/qboot.rom',
+    },
+    {
+        id: 'pci-probe',
+        stage: 'kernel',
+        patterns: [{ kind: 'gap', edge: /^(pci |pci_bus |PCI: |ACPI: PCI)/ }],
+        threshold: { minMs: 10 },
+        when: { machines: ['pc', 'q35'] },
+        advice: 'The kernel enumerates the emulated PCI bus of pc/q35 and applies quirks to each device; microvm has no PCI bus to scan.',
+        try: 'machine: microvm (devices on virtio-mmio)',
+    },
+    {
+        id: 'dominant-initcall',
+        stage: 'kernel',
+        patterns: [{ kind: 'initcall', name: /./, single: true }],
+        threshold: { minShare: 0.1 },
+        advice: 'One initcall takes at least a tenth of the kernel stage.',
+        try: 'initcall_blacklist=<name> if the guest does not need it, or build the kernel without its CONFIG option',
+    },
+];
+const quote = (text) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
+const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+function inStage(stage, t) {
+    return t >= stage.startT && t <= stage.endT;
+}
+function runSpans(stage, events) {
+    const prefix = `${Marker.run} `;
+    const ends = events.filter((e) => inStage(stage, e.t) && (e.text.startsWith(prefix) || e.text.startsWith(Marker.ready)));
+    const spans = [];
+    ends.forEach((event, i) => {
+        const next = ends[i + 1];
+        if (!event.text.startsWith(prefix))
+            return;
+        spans.push({ line: event.text.slice(prefix.length), ms: (next?.t ?? stage.endT) - event.t });
+    });
+    return spans;
+}
+function evaluatePattern(pattern, stage, ctx) {
+    switch (pattern.kind) {
+        case 'initcall': {
+            const calls = ctx.initcalls.filter((c) => inStage(stage, c.endT) && pattern.name.test(c.name));
+            if (calls.length === 0)
+                return null;
+            const slowest = calls.reduce((a, b) => (b.ms > a.ms ? b : a));
+            if (pattern.single)
+                return { ms: slowest.ms, evidence: `initcall ${initcallLabel(slowest)} took ${fmt(slowest.ms)}` };
+            const ms = calls.reduce((sum, c) => sum + c.ms, 0);
+            const names = [...new Set(calls.map(initcallLabel))].join(', ');
+            return { ms, evidence: `initcall${calls.length > 1 ? 's' : ''} ${names} took ${fmt(ms)}` };
+        }
+        case 'gap': {
+            const events = ctx.events.filter((e) => inStage(stage, e.t));
+            let ms = 0;
+            let count = 0;
+            let worst = null;
+            for (let i = 1; i < events.length; i++) {
+                const to = events[i];
+                if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(events[i - 1].text)))
+                    continue;
+                const gap = to.t - events[i - 1].t;
+                ms += gap;
+                count++;
+                if (!worst || gap > worst.ms)
+                    worst = { from: events[i - 1].text, to: to.text, ms: gap };
+            }
+            if (!worst)
+                return null;
+            return {
+                ms,
+                evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
+            };
+        }
+        case 'wait-for': {
+            const i = ctx.events.findIndex((e) => inStage(stage, e.t) && pattern.text.test(e.text));
+            if (i <= 0)
+                return null;
+            const event = ctx.events[i];
+            const before = ctx.events.slice(0, i).reverse().find((e) => e.origin !== 'kernel');
+            const fromT = Math.max(before.t, stage.startT);
+            return { ms: event.t - fromT, evidence: `${quote(event.text)} came ${fmt(event.t - fromT)} after ${quote(before.text)}` };
+        }
+        case 'run': {
+            const spans = runSpans(stage, ctx.events).filter((s) => pattern.line.test(s.line));
+            if (spans.length === 0)
+                return null;
+            const ms = spans.reduce((sum, s) => sum + s.ms, 0);
+            return { ms, evidence: spans.map((s) => `run line ${s.line} took ${fmt(s.ms)}`).join('; ') };
+        }
+        case 'unit': {
+            const units = ctx.units.filter((u) => pattern.unit.test(u.unit));
+            if (units.length === 0)
+                return null;
+            const ms = units.reduce((sum, u) => sum + u.ms, 0);
+            return { ms, evidence: units.map((u) => `${u.unit} took ${fmt(u.ms)} (systemd-analyze blame)`).join('; ') };
+        }
+        case 'console': {
+            const cost = ctx.console.get(stage.name);
+            if (!cost || cost.lines === 0 || cost.usPerByte === null)
+                return null;
+            return {
+                ms: cost.ms,
+                evidence: `${cost.lines} kernel lines (${cost.bytes} bytes) on the serial console at ${cost.usPerByte.toFixed(1)} µs per byte ≈ ${fmt(cost.ms)}`,
+            };
+        }
+        case 'stage':
+            return { ms: stage.ms, evidence: `${stage.name} took ${fmt(stage.ms)} on machine ${ctx.machine ?? '?'}` };
+    }
+}
+/** Every rule of `rules` that applies to the pass, per stage, costliest first. */
+function evaluateHints(ctx, rules = HINTS) {
+    const hints = [];
+    for (const rule of rules) {
+        const stage = ctx.stages.find((s) => s.name === rule.stage);
+        if (!stage || stage.ms <= 0)
+            continue;
+        if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine)))
+            continue;
+        if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline)))
+            continue;
+        let best = null;
+        for (const pattern of rule.patterns) {
+            const finding = evaluatePattern(pattern, stage, ctx);
+            if (finding && (!best || finding.ms > best.ms))
+                best = finding;
+        }
+        if (!best)
+            continue;
+        const share = best.ms / stage.ms;
+        if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs)
+            continue;
+        if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare)
+            continue;
+        hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+    }
+    return hints.sort((a, b) => b.ms - a.ms);
 }
 
 ;// CONCATENATED MODULE: ./src/measure/stages.ts
@@ -1212,6 +7470,13 @@ const BUILTIN_STAGES = [
     // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
     { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
     { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
+];
+/**
+ * Stages only some boots have; kept out of BUILTIN_STAGES because every report lists those, measured or not. The
+ * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
+ */
+const OPTIONAL_STAGES = [
+    { name: 'doorbell', from: 'spawn', to: 'doorbell', covers: 'hypervisor spawn to the ready doorbell ring', spanEvents: 'all' },
 ];
 /** Where the kernel hands over to userspace, best first. */
 const KERNEL_END_PATTERNS = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
@@ -1236,6 +7501,7 @@ function resolveAnchors(timeline) {
         ready: at(marks.ready, '(ready)'),
         'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
         exit: at(marks.exit, '(hypervisor exited)'),
+        doorbell: at(marks.doorbell, '(ready doorbell)'),
     };
 }
 /** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
@@ -1273,7 +7539,7 @@ function stageTiming(name, start, end, events) {
 function computeStages(timeline, custom) {
     const anchors = resolveAnchors(timeline);
     const stages = [];
-    for (const stage of BUILTIN_STAGES) {
+    for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
         const start = anchors[stage.from];
         const end = anchors[stage.to];
         if (start === undefined || end === undefined || end.t < start.t)
@@ -1291,6 +7557,74 @@ function computeStages(timeline, custom) {
         stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
     }
     return stages;
+}
+
+;// CONCATENATED MODULE: ./src/measure/systemd.ts
+/**
+ * What systemd says about a boot, where the image runs it: the `Startup finished in …` summary, `Reached target …`
+ * records, and `systemd-analyze blame` output that the image's ready unit dumps to the console (README, "Finding out
+ * why"), one line per unit prefixed with the blame marker.
+ */
+
+const UNIT_MS = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * systemd's own time span format (format_timespan): the largest units first, space separated, e.g. `853ms`, `2.153s`,
+ * `1min 2.345s`, `3min 346ms`. Returns milliseconds, or null when `text` is not one.
+ */
+function parseSystemdTimespan(text) {
+    const parts = text.trim().split(/\s+/);
+    if (parts.length === 0 || parts[0] === '')
+        return null;
+    let ms = 0;
+    for (const part of parts) {
+        const match = /^(\d+(?:\.\d+)?)(us|ms|s|min|h|d)$/.exec(part);
+        if (!match)
+            return null;
+        ms += Number(match[1]) * UNIT_MS[match[2]];
+    }
+    return ms;
+}
+const STARTUP = /Startup finished in (.+?) = ([\dA-Za-z. ]+?)\.?\s*$/;
+const PHASE = /^(.+) \((firmware|loader|kernel|initrd|userspace)\)$/;
+/** Parses `Startup finished in 7.012s (firmware) + … + 1min 2.4s (userspace) = 1min 14.317s.` */
+function parseStartupFinished(text) {
+    const match = STARTUP.exec(text);
+    if (!match)
+        return null;
+    const phases = {};
+    for (const part of match[1].split(' + ')) {
+        const phase = PHASE.exec(part.trim());
+        if (!phase)
+            return null;
+        const ms = parseSystemdTimespan(phase[1]);
+        if (ms === null)
+            return null;
+        phases[phase[2]] = ms;
+    }
+    const totalMs = parseSystemdTimespan(match[2]);
+    return totalMs === null ? null : { phases, totalMs };
+}
+/** `Reached target Basic System.` (systemd < 250) or `Reached target basic.target - Basic System.`; the target. */
+function reachedTarget(text) {
+    const match = /(?:^|systemd\[1\]: |\] )Reached target:? (.+?)\.?$/.exec(text.trim());
+    return match ? match[1] : null;
+}
+/** One line of `systemd-analyze blame`: a time span, then the unit (which may hold escapes such as `\x2d`). */
+function parseBlameLine(line) {
+    const match = /^\s*(.+?)\s+(\S+\.(?:service|mount|device|swap|socket|target|timer|path|slice|scope|automount))\s*$/.exec(line);
+    if (!match)
+        return null;
+    const ms = parseSystemdTimespan(match[1]);
+    return ms === null ? null : { unit: match[2], ms };
+}
+/** Blame lines the ready unit printed as `boot-budget:blame <line>`, slowest first. */
+function blameFromConsole(lines) {
+    const prefix = `${Marker.blame} `;
+    return lines
+        .filter((l) => l.text.startsWith(prefix))
+        .map((l) => parseBlameLine(l.text.slice(prefix.length)))
+        .filter((u) => u !== null)
+        .sort((a, b) => b.ms - a.ms);
 }
 
 ;// CONCATENATED MODULE: ./src/measure/timeline.ts
@@ -1375,6 +7709,11 @@ function buildTimeline(trace, readyRegex) {
     }
     if (marks.exit !== undefined)
         events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
+    for (const ring of trace.doorbell ?? []) {
+        events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
+        if (ring.mark === 'ready' && marks.doorbell === undefined)
+            marks.doorbell = ring.t;
+    }
     events.sort((a, b) => a.t - b.t);
     return { events, alignment, marks };
 }
@@ -1390,7 +7729,8 @@ function alignClocks(consoleEvents, logRecords) {
             differences.push(event.t - event.guestT);
             continue;
         }
-        if (!event.text.startsWith(Marker.init) && !event.text.startsWith(Marker.ready))
+        // Every agent marker is written to the log first and the console second, so each is a pair.
+        if (!event.text.startsWith(MARKER_PREFIX))
             continue;
         const guestT = firstLogTimeByText.get(event.text);
         if (guestT !== undefined)
@@ -1406,9 +7746,53 @@ function alignClocks(consoleEvents, logRecords) {
 ;// CONCATENATED MODULE: ./src/measure/measure-pass.ts
 
 
-function measurePass(trace, custom, readyRegex) {
+
+
+
+
+
+/** An initcall this large explains its stage better than any gap between two records (issue #5). */
+const INITCALL_SPAN_SHARE = 0.1;
+/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
+ *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
+function withInitcallSpan(stage, initcalls) {
+    let slowest;
+    for (const call of initcalls) {
+        if (call.startT < stage.startT || call.endT > stage.endT)
+            continue;
+        if (!slowest || call.ms > slowest.ms)
+            slowest = call;
+    }
+    if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0))
+        return stage;
+    const label = initcallLabel(slowest);
+    return {
+        ...stage,
+        span: { from: `calling ${label}`, to: `initcall ${label} returned`, fromT: slowest.endT - slowest.ms, toT: slowest.endT, ms: slowest.ms, kind: 'initcall' },
+    };
+}
+function measurePass(trace, custom, readyRegex, context = {}) {
     const timeline = buildTimeline(trace, readyRegex);
-    return { stages: computeStages(timeline, custom), alignment: timeline.alignment, events: timeline.events };
+    const initcalls = parseInitcalls(timeline.events);
+    const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
+    const dumpStartT = trace.lines.find((l) => l.text.startsWith(Marker.dmesgBegin))?.t ?? Infinity;
+    const console = {};
+    for (const stage of stages)
+        console[stage.name] = consoleCost(trace.lines, stage.startT, stage.endT, dumpStartT);
+    let systemd = null;
+    for (const event of timeline.events)
+        systemd ??= parseStartupFinished(event.text);
+    const units = blameFromConsole(trace.lines);
+    const hints = evaluateHints({
+        stages,
+        events: timeline.events,
+        initcalls,
+        units,
+        console: new Map(Object.entries(console)),
+        machine: context.machine,
+        cmdline: context.cmdline,
+    });
+    return { stages, alignment: timeline.alignment, events: timeline.events, initcalls, systemd, units, console, hints };
 }
 
 ;// CONCATENATED MODULE: ./src/core/run-scenarios.ts
@@ -1421,7 +7805,10 @@ function measurePass(trace, custom, readyRegex) {
 
 
 
-const DEFAULT_BACKENDS = { qemu: qemuBackend };
+
+
+
+const DEFAULT_BACKENDS = Object.fromEntries(Object.entries(HYPERVISORS).map(([name, info]) => [name, info.backend]));
 /** Explains a pass that did not reach the ready marker; such a pass cannot be measured, so the scenario errors. */
 function describeFailedPass(trace, timeoutMs) {
     const { outcome, reached } = trace;
@@ -1469,6 +7856,8 @@ async function runScenarios(scenarios, options, ports) {
             stages: [],
             verdict: 'error',
         };
+        // What a backend put on disk for its command (Firecracker's config file) lives until the scenario's last pass.
+        let releaseCommand;
         try {
             const backend = backends[scenario.hypervisor];
             if (!backend)
@@ -1476,9 +7865,14 @@ async function runScenarios(scenarios, options, ports) {
             const { binary, version } = await backend.detect();
             result.hypervisorVersion = version;
             // Settle the accelerator before any download or build, so `kvm: required` fails fast.
-            if (!kvmProbes.has(binary))
-                kvmProbes.set(binary, probeKvm(binary));
-            const choice = await chooseAccel(scenario.kvm, () => kvmProbes.get(binary));
+            // The KVM proof is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same /dev/kvm.
+            const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
+            if (!kvmProbes.has(prober))
+                kvmProbes.set(prober, probeKvm(prober));
+            const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => kvmProbes.get(prober));
+            if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
+                throw new InfraError(`${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`);
+            }
             result.accel = choice.accel;
             if (choice.warning)
                 result.accelWarning = choice.warning;
@@ -1486,20 +7880,28 @@ async function runScenarios(scenarios, options, ports) {
             const ctx = {
                 cacheDir: options.cacheDir,
                 log: (message) => ports.reporter.progress({ type: 'artifact', scenario, message }),
+                live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
+                ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
             };
             const kernel = await resolveKernel(scenario, ctx);
-            const rootfs = await buildRootfs(scenario, ctx);
+            const rootfs = await buildRootfs(scenario, ctx, kernel);
             result.kernel = kernel.description;
             result.rootfs = rootfs.description;
+            const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, options.cacheDir, ctx.log) : kernel.path;
             const command = backend.command(binary, {
-                kernel: kernel.path,
+                doorbell: scenario.doorbell,
+                kernel: bootKernel,
                 initrd: rootfs.initrd,
-                cmdline: scenario.cmdline,
+                cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+                ...(rootfs.drives?.length
+                    ? { drives: rootfs.drives, disk: { path: rootfs.drives[0].path, readOnly: true } }
+                    : {}),
                 cpus: scenario.cpus,
                 memoryMiB: scenario.memoryMiB,
                 machine: scenario.machine,
                 accel: choice.accel,
             });
+            releaseCommand = command.release;
             result.cmdline = command.cmdline;
             const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
             const measured = [];
@@ -1518,7 +7920,7 @@ async function runScenarios(scenarios, options, ports) {
                 if (!passReachedReady(trace)) {
                     throw new InfraError(`${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
                 }
-                const measurement = measurePass(trace, scenario.stages, readyRegex);
+                const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: command.cmdline });
                 ports.reporter.progress({
                     type: 'pass-end',
                     scenario,
@@ -1531,6 +7933,15 @@ async function runScenarios(scenarios, options, ports) {
                     measured.push(measurement);
             }
             result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+            const alignment = alignmentSummary(measured);
+            if (alignment)
+                result.alignment = alignment;
+            const withSystemd = measured.find((m) => m.systemd);
+            if (withSystemd?.systemd)
+                result.systemd = withSystemd.systemd;
+            const withUnits = measured.find((m) => m.units.length > 0);
+            if (withUnits)
+                result.units = withUnits.units;
             result.verdict = scenarioVerdict(result.stages);
         }
         catch (error) {
@@ -1539,10 +7950,32 @@ async function runScenarios(scenarios, options, ports) {
             result.verdict = 'error';
             result.error = describeError(error);
         }
+        finally {
+            releaseCommand?.();
+        }
         ports.reporter.progress({ type: 'scenario-end', scenario, result });
         results.push(result);
     }
     return { version: 1, scenarios: results };
+}
+
+;// CONCATENATED MODULE: ./src/core/merge.ts
+
+/** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
+function mergeResults(parts) {
+    const seen = new Map();
+    const scenarios = [];
+    for (const { source, results } of parts) {
+        for (const scenario of results.scenarios) {
+            const earlier = seen.get(scenario.name);
+            if (earlier)
+                throw new UsageError(`scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`);
+            seen.set(scenario.name, source);
+            scenarios.push(scenario);
+        }
+    }
+    scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { version: 1, scenarios };
 }
 
 ;// CONCATENATED MODULE: ./src/report/json.ts
@@ -1571,6 +8004,7 @@ function resultsToJson(results) {
                 stage.name,
                 {
                     samples: stage.samples.map(round),
+                    start: stage.meanStartT === null ? null : round(stage.meanStartT),
                     median: stage.summary ? round(stage.summary.median) : null,
                     mean: stage.summary ? round(stage.summary.mean) : null,
                     stddev: stage.summary ? round(stage.summary.stddev) : null,
@@ -1589,17 +8023,34 @@ function resultsToJson(results) {
                         }
                         : null,
                     verdict: stage.verdict,
-                    span: stage.span ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms) } : null,
+                    span: stage.span
+                        ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms), fromT: round(stage.span.fromT), toT: round(stage.span.toT), ...(stage.span.kind ? { kind: stage.span.kind } : {}) }
+                        : null,
+                    hints: (stage.hints ?? []).map((h) => ({ id: h.id, ms: round(h.ms), share: Math.round(h.share * 10000) / 10000, evidence: h.evidence, advice: h.advice, try: h.try })),
+                    ...(stage.initcalls
+                        ? { initcalls: stage.initcalls.map((c) => ({ name: c.name, mean: round(c.summary.mean), stddev: round(c.summary.stddev), share: Math.round(c.share * 10000) / 10000, samples: c.samples.map(round) })) }
+                        : {}),
                 },
             ])),
+            ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: round(s.alignment.spreadMs) } } : {}),
+            ...(s.systemd ? { systemd: s.systemd } : {}),
+            ...(s.units?.length ? { units: s.units } : {}),
             verdict: s.verdict,
             ...(s.error ? { error: s.error } : {}),
         })),
     };
 }
+/** Atomic: a run killed while writing leaves the previous file or none, never half a file. */
 async function writeResultsJson(file, results) {
     await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(file, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temp, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+        await (0,promises_namespaceObject.rename)(temp, file);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(temp, { force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/scenario/duration.ts
@@ -1690,199 +8141,182 @@ function parseMemory(text) {
     throw new Error(`"${text}" is not a memory size; ${MEMORY_EXAMPLES}`);
 }
 
-;// CONCATENATED MODULE: ./src/report/terminal.ts
-
-const BAR_WIDTH = 50;
-const ELLIPSIS = '…';
-function truncate(text, max) {
-    const clean = text.trim();
-    return clean.length <= max ? clean : `${clean.slice(0, max - 1)}${ELLIPSIS}`;
-}
-function describeSpan(stage, max = 60) {
-    const span = stage.span;
-    if (!span)
-        return '';
-    return `${formatMs(span.ms)} between "${truncate(span.from, max)}" and "${truncate(span.to, max)}"`;
-}
-function terminal_header(result, style) {
-    const facts = [
-        `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}`,
-        result.accel ?? 'no accelerator',
-        `${result.passes} passes after ${result.warmup} warm-up`,
-    ];
-    return `${style.bold(result.name)}  ${style.dim(`(${result.file})`)}\n  ${facts.join(' · ')}`;
-}
+;// CONCATENATED MODULE: ./src/report/svg.ts
 /**
- * A boot chart in the spirit of libguestfs' boot-analysis: each stage on a shared timeline at its mean start, with
- * mean ± σ and its share of the total.
+ * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
+ * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
+ * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
  */
-function renderChart(result, style) {
-    const lines = [terminal_header(result, style)];
-    if (result.kernel)
-        lines.push(style.dim(`  kernel ${result.kernel} · rootfs ${result.rootfs}`));
-    if (result.cmdline)
-        lines.push(style.dim(`  cmdline ${result.cmdline}`));
-    const stages = result.stages.filter((s) => s.summary && s.meanStartT !== null);
-    if (stages.length === 0)
-        return lines.join('\n');
-    const end = Math.max(...stages.map((s) => s.meanStartT + s.summary.mean));
-    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean ?? end;
-    const nameWidth = Math.max(...stages.map((s) => s.name.length));
-    const scale = BAR_WIDTH / (end || 1);
-    lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - formatMs(end).length)}${formatMs(end)}`);
-    for (const stage of stages) {
-        const summary = stage.summary;
-        const from = Math.min(BAR_WIDTH - 1, Math.floor(stage.meanStartT * scale));
-        const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(summary.mean * scale)));
-        const bar = `${' '.repeat(from)}${'█'.repeat(width)}`.padEnd(BAR_WIDTH);
-        const share = total > 0 ? `${((summary.mean / total) * 100).toFixed(1)}%` : '';
-        const figures = `${formatMs(summary.mean)} ± ${formatMs(summary.stddev)}`;
-        lines.push(`  ${stage.name.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}`);
-    }
-    return lines.join('\n');
+
+
+
+const WIDTH = 960;
+const LABEL_WIDTH = 300;
+const FIGURES_WIDTH = 190;
+const ROW = 22;
+const BAR = 14;
+const CHART_INITCALLS = 5;
+/** Text and attribute values: the five characters XML reserves, and control characters XML 1.0 cannot carry. */
+function escapeXml(text) {
+    return text
+        .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;');
 }
-function verdictCell(stage, style) {
-    switch (stage.verdict) {
-        case 'pass':
-            return style.green('✓ pass');
-        case 'fail':
-            return style.red('✗ FAIL');
-        case 'warn':
-            return style.yellow('! warn');
-        case 'none':
-            return style.dim('·');
-    }
-}
-function table(rows, widths) {
-    // Width from the visible text: ANSI escapes take no columns.
-    const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
-    return rows.map((row) => row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(cell)))))
-        .join('  ')
-        .trimEnd());
-}
-/** Every stage with its statistics, its budget and verdict, and the offending span that explains it. */
-function renderBudgetTable(result, style) {
-    if (result.verdict === 'error')
-        return `  ${style.red('✗ ERROR')} ${result.error ?? ''}`;
-    const rows = [['stage', 'median', 'mean ± σ', 'min–max', 'CoV', 'budget', 'verdict', 'offending span']];
+const truncate = (text, max) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const n = (x) => (Math.round(x * 10) / 10).toString();
+const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
+function rowsOf(result) {
+    const rows = [];
     for (const stage of result.stages) {
-        const s = stage.summary;
-        const budget = stage.budget ? `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}` : '';
-        rows.push([
-            stage.name,
-            s ? formatMs(s.median) : 'not seen',
-            s ? `${formatMs(s.mean)} ± ${formatMs(s.stddev)}` : '',
-            s ? `${formatMs(s.min)}–${formatMs(s.max)}` : '',
-            s ? `${(s.cov * 100).toFixed(1)}%` : '',
-            budget,
-            verdictCell(stage, style),
-            describeSpan(stage, 40),
-        ]);
-    }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-    const out = table(rows, widths).map((line) => `  ${line}`);
-    out[0] = style.dim(out[0]);
-    return out.join('\n');
-}
-function renderVerdictLine(result, style) {
-    const failed = result.stages.filter((s) => s.verdict === 'fail').length;
-    const warned = result.stages.filter((s) => s.verdict === 'warn').length;
-    const on = `${result.accel ?? 'no accelerator'}`;
-    switch (result.verdict) {
-        case 'pass':
-            return `  ${style.green('PASS')} ${result.name}: every budget met on ${on}${warned ? `, ${warned} warning${warned > 1 ? 's' : ''}` : ''}`;
-        case 'fail':
-            return `  ${style.red('FAIL')} ${result.name}: ${failed} budget${failed > 1 ? 's' : ''} exceeded on ${on}`;
-        case 'error':
-            return `  ${style.red('ERROR')} ${result.name}: could not be measured`;
-    }
-}
-function renderScenario(result, style) {
-    const parts = [renderChart(result, style), '', renderBudgetTable(result, style)];
-    if (result.accelWarning)
-        parts.push(`  ${style.yellow('warning:')} ${result.accelWarning}`);
-    parts.push(renderVerdictLine(result, style));
-    return parts.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/progress.ts
-
-
-/**
- * The CLI's reporter: progress on stderr (one live line on a terminal, plain lines in CI logs), and each scenario's
- * chart and table on stdout as soon as it is done.
- */
-class TerminalReporter {
-    out;
-    err;
-    style;
-    liveLine = false;
-    constructor(out, err, style) {
-        this.out = out;
-        this.err = err;
-        this.style = style;
-    }
-    progress(event) {
-        const name = event.scenario.name;
-        switch (event.type) {
-            case 'scenario-start':
-                this.line(`[${event.index + 1}/${event.count}] ${name} (${event.scenario.displayFile})`);
-                break;
-            case 'artifact':
-                this.line(`  ${name}: ${event.message}`);
-                break;
-            case 'accel':
-                if (event.warning)
-                    this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);
-                else
-                    this.line(`  ${name}: accelerator ${event.accel}`);
-                break;
-            case 'pass-start':
-            case 'pass-stage':
-                if (this.err.isTTY) {
-                    const stage = event.type === 'pass-stage' ? event.stage : 'starting';
-                    this.live(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
-                }
-                break;
-            case 'pass-end':
-                this.line(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`);
-                break;
-            case 'scenario-end':
-                this.clearLive();
-                this.out.write(`\n${renderScenario(event.result, this.style)}\n\n`);
-                break;
+        if (!stage.summary || stage.meanStartT === null)
+            continue;
+        const over = stage.verdict === 'fail' || stage.verdict === 'warn';
+        rows.push({
+            label: stage.name,
+            startT: stage.meanStartT,
+            ms: stage.summary.mean,
+            stddev: stage.summary.stddev,
+            fill: COLOURS[stage.verdict],
+            indent: false,
+            ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
+            over,
+        });
+        if (stage.name === 'total')
+            continue;
+        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
+            const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
+            rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
+        }
+        for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
+            rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
         }
     }
-    live(text) {
-        this.err.write(`\r\u001b[K${text}`);
-        this.liveLine = true;
+    return rows;
+}
+function scenarioGroup(result, top) {
+    const rows = rowsOf(result);
+    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean;
+    const end = Math.max(1, ...rows.map((r) => r.startT + r.ms), ...rows.map((r) => r.budgetT ?? 0));
+    const plotX = LABEL_WIDTH;
+    const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
+    const x = (t) => plotX + (t / end) * plotW;
+    const parts = [];
+    const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
+    parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
+    const axisY = top + 28;
+    parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
+    for (let i = 0; i <= 4; i++) {
+        const t = (end * i) / 4;
+        parts.push(`<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`);
     }
-    clearLive() {
-        if (this.liveLine)
-            this.err.write('\r\u001b[K');
-        this.liveLine = false;
+    rows.forEach((row, i) => {
+        const y = axisY + 6 + i * ROW;
+        const barX = x(row.startT);
+        const barW = Math.max(1, x(row.startT + row.ms) - barX);
+        const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
+        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
+        if (row.budgetT !== undefined) {
+            const bx = x(row.budgetT);
+            parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
+        }
+    });
+    return { svg: parts.join('\n'), height: 28 + 6 + rows.length * ROW + 16 };
+}
+/** The whole run as one SVG document, one block per scenario. */
+function renderSvg(results) {
+    const groups = [];
+    let top = 8;
+    for (const result of results.scenarios) {
+        const group = scenarioGroup(result, top);
+        groups.push(group.svg);
+        top += group.height;
     }
-    line(text) {
-        this.clearLive();
-        this.err.write(`${text}\n`);
-    }
+    const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
+    const height = Math.ceil(top + 24);
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+        `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
+        ...groups,
+        legend,
+        '</svg>',
+        '',
+    ].join('\n');
+}
+async function writeSvg(file, results) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(file, renderSvg(results));
 }
 
-;// CONCATENATED MODULE: ./src/report/style.ts
-const wrap = (open, close) => (text) => `\u001b[${open}m${text}\u001b[${close}m`;
-const colorStyle = { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
-const identity = (text) => text;
-const plainStyle = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity };
-function styleFor(stream, env = process.env) {
-    const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-    return stream.isTTY && !noColor ? colorStyle : plainStyle;
+;// CONCATENATED MODULE: ./src/report/junit.ts
+/**
+ * JUnit XML in the common (Jenkins / Ant) shape that CI servers read: one <testsuite> per scenario, one <testcase> per
+ * budgeted stage. A stage over its budget is a <failure> (level error) or, for a warn-level budget, passes with the
+ * overrun in <system-out>; the failure's text names the offending span and the hints. A scenario that could not be
+ * measured is one <testcase> with an <error>.
+ */
+
+
+
+
+const seconds = (ms) => (ms / 1000).toFixed(3);
+function explain(stage) {
+    const lines = [];
+    const budget = stage.budget;
+    lines.push(budget.value === null
+        ? `stage ${stage.name} was never seen, so its budget of ${formatMs(budget.max)} cannot be met`
+        : `${budget.statistic} ${formatMs(budget.value)} > budget ${formatMs(budget.max)}`);
+    if (stage.span)
+        lines.push(`offending span: ${formatMs(stage.span.ms)} between "${stage.span.from}" and "${stage.span.to}"`);
+    for (const hint of stage.hints ?? [])
+        lines.push(`hint ${hint.id}: ${hint.evidence}. ${hint.advice} Try: ${hint.try}`);
+    return lines.join('\n');
+}
+function testcase(result, stage) {
+    const budget = stage.budget;
+    const time = budget.value ?? 0;
+    const name = `${stage.name} ${budget.statistic} ≤ ${formatMs(budget.max)}`;
+    const open = `<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="${escapeXml(name)}" file="${escapeXml(result.file)}" line="${budget.line}" time="${seconds(time)}"`;
+    if (stage.verdict === 'fail') {
+        const message = explain(stage).split('\n')[0];
+        return `${open}>\n<failure message="${escapeXml(message)}" type="BudgetExceeded">${escapeXml(explain(stage))}</failure>\n</testcase>`;
+    }
+    if (stage.verdict === 'warn')
+        return `${open}>\n<system-out>${escapeXml(`warning: ${explain(stage)}`)}</system-out>\n</testcase>`;
+    return `${open}/>`;
+}
+function testsuite(result) {
+    const budgeted = result.stages.filter((s) => s.budget);
+    const attrs = (tests, failures, errors, time) => `name="${escapeXml(result.name)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds(time)}"`;
+    const props = [
+        ['accel', result.accel ?? ''],
+        ['hypervisor', `${result.hypervisor} ${result.hypervisorVersion ?? ''}`.trim()],
+        ['machine', result.machine],
+        ['cmdline', result.cmdline ?? ''],
+    ]
+        .map(([name, value]) => `<property name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
+        .join('');
+    if (result.verdict === 'error') {
+        return `<testsuite ${attrs(1, 0, 1, 0)}>\n<properties>${props}</properties>\n<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="boot" file="${escapeXml(result.file)}" time="0"><error message="${escapeXml(result.error ?? 'could not be measured')}" type="InfraError">${escapeXml(result.error ?? '')}</error></testcase>\n</testsuite>`;
+    }
+    const failures = budgeted.filter((s) => s.verdict === 'fail').length;
+    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean ?? 0;
+    return `<testsuite ${attrs(budgeted.length, failures, 0, total)}>\n<properties>${props}</properties>\n${budgeted.map((s) => testcase(result, s)).join('\n')}\n</testsuite>`;
+}
+function renderJunit(results) {
+    const suites = results.scenarios.map(testsuite);
+    const count = (key) => suites.reduce((sum, suite) => sum + Number(new RegExp(`^<testsuite [^>]*?${key}="(\\d+)"`).exec(suite)[1]), 0);
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="boot-budget" tests="${count('tests')}" failures="${count('failures')}" errors="${count('errors')}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+async function writeJunit(file, results) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(file, renderJunit(results));
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-// EXTERNAL MODULE: ./node_modules/fastest-levenshtein/mod.js
-var mod = __nccwpck_require__(1916);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -4603,9 +11037,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -4623,7 +11057,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -5656,13 +12090,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -5691,7 +12125,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -5705,14 +12139,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -5758,7 +12192,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -5782,7 +12216,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -5798,14 +12232,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -5825,7 +12259,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -6953,7 +13387,7 @@ function _isoDuration(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
@@ -7013,7 +13447,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -10534,7 +16968,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     },
 }));
 function schemas_number(params) {
-    return core._number(ZodNumber, params);
+    return _number(ZodNumber, params);
 }
 const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
     $ZodNumberFormat.init(inst, def);
@@ -10555,13 +16989,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -10896,14 +17330,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -10911,14 +17345,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -11418,6 +17852,495 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/report/results-file.ts
+
+
+
+
+/**
+ * Reads results written by `--json` back into the types the reports use, for `merge` and the Action's merge mode.
+ * Statistics are recomputed from the samples, so a file cannot carry figures its samples do not support.
+ */
+const spanSchema = object({ from: schemas_string(), to: schemas_string(), ms: schemas_number(), fromT: schemas_number(), toT: schemas_number() });
+const stageSchema = object({
+    samples: array(schemas_number()),
+    start: schemas_number().nullable(),
+    budget: object({
+        max: schemas_number(),
+        level: schemas_enum(['error', 'warn']),
+        statistic: schemas_enum(['median', 'mean', 'p90', 'max']),
+        value: schemas_number().nullable(),
+        line: schemas_number().int(),
+        column: schemas_number().int(),
+    })
+        .nullable(),
+    verdict: schemas_enum(['pass', 'fail', 'warn', 'none']),
+    span: spanSchema.nullable(),
+    hints: array(object({ id: schemas_string(), ms: schemas_number(), share: schemas_number(), evidence: schemas_string(), advice: schemas_string(), try: schemas_string() }))
+        .optional(),
+});
+const scenarioSchema = object({
+    name: schemas_string(),
+    file: schemas_string(),
+    accel: schemas_enum(['kvm', 'tcg']).nullable(),
+    accelWarning: schemas_string().optional(),
+    hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor']),
+    hypervisorVersion: schemas_string().nullable(),
+    machine: schemas_enum(['pc', 'q35', 'microvm']),
+    cmdline: schemas_string().nullable(),
+    kernel: schemas_string().nullable(),
+    rootfs: schemas_string().nullable(),
+    hostCpus: schemas_number().int(),
+    warmup: schemas_number().int(),
+    passes: schemas_number().int(),
+    stages: record(schemas_string(), stageSchema),
+    alignment: object({ pairs: schemas_number(), spreadMs: schemas_number() }).optional(),
+    verdict: schemas_enum(['pass', 'fail', 'error']),
+    error: schemas_string().optional(),
+});
+const resultsSchema = object({ version: literal(1), scenarios: array(scenarioSchema) });
+function resultsFromJson(data, source) {
+    const parsed = resultsSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`${source}: not a boot-budget results file (version 1): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    }
+    return {
+        version: 1,
+        scenarios: parsed.data.scenarios.map((s) => ({
+            ...s,
+            stages: Object.entries(s.stages).map(([name, stage]) => ({
+                name,
+                samples: stage.samples,
+                summary: summarize(stage.samples),
+                meanStartT: stage.start,
+                budget: stage.budget,
+                verdict: stage.verdict,
+                span: stage.span,
+                hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
+            })),
+        })),
+    };
+}
+async function readResultsFile(file) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        throw new UsageError(`${file}: cannot read results: ${error.code ?? error.message}`);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new UsageError(`${file}: not JSON: ${error.message}`);
+    }
+    return resultsFromJson(data, file);
+}
+
+;// CONCATENATED MODULE: ./src/report/terminal.ts
+
+const BAR_WIDTH = 50;
+/** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
+const terminal_CHART_INITCALLS = 3;
+/** Initcalls listed per stage under "slowest initcalls". */
+const TABLE_INITCALLS = 10;
+const ELLIPSIS = '…';
+function terminal_truncate(text, max) {
+    const clean = text.trim();
+    return clean.length <= max ? clean : `${clean.slice(0, max - 1)}${ELLIPSIS}`;
+}
+function describeSpan(stage, max = 60) {
+    const span = stage.span;
+    if (!span)
+        return '';
+    return `${formatMs(span.ms)} between "${terminal_truncate(span.from, max)}" and "${terminal_truncate(span.to, max)}"`;
+}
+function terminal_header(result, style) {
+    const facts = [
+        `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}`,
+        result.accel ?? 'no accelerator',
+        `${result.passes} passes after ${result.warmup} warm-up`,
+    ];
+    return `${style.bold(result.name)}  ${style.dim(`(${result.file})`)}\n  ${facts.join(' · ')}`;
+}
+/**
+ * A boot chart in the spirit of libguestfs' boot-analysis: each stage on a shared timeline at its mean start, with
+ * mean ± σ and its share of the total.
+ */
+function renderChart(result, style) {
+    const lines = [terminal_header(result, style)];
+    if (result.kernel)
+        lines.push(style.dim(`  kernel ${result.kernel} · rootfs ${result.rootfs}`));
+    if (result.cmdline)
+        lines.push(style.dim(`  cmdline ${result.cmdline}`));
+    const stages = result.stages.filter((s) => s.summary && s.meanStartT !== null);
+    if (stages.length === 0)
+        return lines.join('\n');
+    const end = Math.max(...stages.map((s) => s.meanStartT + s.summary.mean));
+    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean ?? end;
+    const nameWidth = Math.max(...stages.map((s) => s.name.length));
+    const scale = BAR_WIDTH / (end || 1);
+    lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - formatMs(end).length)}${formatMs(end)}`);
+    const row = (label, startT, mean, stddev, glyph, note = '') => {
+        const from = Math.min(BAR_WIDTH - 1, Math.floor(startT * scale));
+        const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(mean * scale)));
+        const bar = `${' '.repeat(from)}${glyph.repeat(width)}`.padEnd(BAR_WIDTH);
+        const share = total > 0 ? `${((mean / total) * 100).toFixed(1)}%` : '';
+        const figures = `${formatMs(mean)} ± ${formatMs(stddev)}`;
+        return `  ${label.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}${note}`.trimEnd();
+    };
+    for (const stage of stages) {
+        const summary = stage.summary;
+        const over = stage.verdict === 'fail' ? `  ${style.red('✗ over budget')}` : stage.verdict === 'warn' ? `  ${style.yellow('! over budget (warn)')}` : '';
+        lines.push(row(stage.name, stage.meanStartT, summary.mean, summary.stddev, '█', over));
+        // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
+        if (stage.name === 'total')
+            continue;
+        const nested = [];
+        // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
+        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * summary.mean) {
+            const what = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `"${terminal_truncate(stage.span.from, 28)}" → "${terminal_truncate(stage.span.to, 28)}"`;
+            nested.push({ startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, label: `span ${what}` });
+        }
+        for (const call of (stage.initcalls ?? []).slice(0, terminal_CHART_INITCALLS)) {
+            nested.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, label: `initcall ${call.name}` });
+        }
+        nested.forEach((n, i) => lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${n.label}`)));
+    }
+    return lines.join('\n');
+}
+function verdictCell(stage, style) {
+    switch (stage.verdict) {
+        case 'pass':
+            return style.green('✓ pass');
+        case 'fail':
+            return style.red('✗ FAIL');
+        case 'warn':
+            return style.yellow('! warn');
+        case 'none':
+            return style.dim('·');
+    }
+}
+function table(rows, widths) {
+    // Width from the visible text: ANSI escapes take no columns.
+    const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
+    return rows.map((row) => row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(cell)))))
+        .join('  ')
+        .trimEnd());
+}
+/** Every stage with its statistics, its budget and verdict, and the offending span that explains it. */
+function renderBudgetTable(result, style) {
+    if (result.verdict === 'error')
+        return `  ${style.red('✗ ERROR')} ${result.error ?? ''}`;
+    const rows = [['stage', 'median', 'mean ± σ', 'min–max', 'CoV', 'budget', 'verdict', 'offending span']];
+    for (const stage of result.stages) {
+        const s = stage.summary;
+        const budget = stage.budget ? `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}` : '';
+        rows.push([
+            stage.name,
+            s ? formatMs(s.median) : 'not seen',
+            s ? `${formatMs(s.mean)} ± ${formatMs(s.stddev)}` : '',
+            s ? `${formatMs(s.min)}–${formatMs(s.max)}` : '',
+            s ? `${(s.cov * 100).toFixed(1)}%` : '',
+            budget,
+            verdictCell(stage, style),
+            describeSpan(stage, 40),
+        ]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
+    const out = table(rows, widths).map((line) => `  ${line}`);
+    out[0] = style.dim(out[0]);
+    return out.join('\n');
+}
+function renderVerdictLine(result, style) {
+    const failed = result.stages.filter((s) => s.verdict === 'fail').length;
+    const warned = result.stages.filter((s) => s.verdict === 'warn').length;
+    const on = `${result.accel ?? 'no accelerator'}`;
+    switch (result.verdict) {
+        case 'pass':
+            return `  ${style.green('PASS')} ${result.name}: every budget met on ${on}${warned ? `, ${warned} warning${warned > 1 ? 's' : ''}` : ''}`;
+        case 'fail':
+            return `  ${style.red('FAIL')} ${result.name}: ${failed} budget${failed > 1 ? 's' : ''} exceeded on ${on}`;
+        case 'error':
+            return `  ${style.red('ERROR')} ${result.name}: could not be measured`;
+    }
+}
+/** Why stages took what they took: the alignment's uncertainty, systemd's own split, the slowest initcalls and the
+ *  hints that applied, each with its evidence and what to try. */
+function renderDiagnosis(result, style) {
+    const out = [];
+    if (result.alignment) {
+        out.push(style.dim(`  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`));
+    }
+    if (result.systemd) {
+        const phases = Object.entries(result.systemd.phases).map(([phase, ms]) => `${phase} ${formatMs(ms)}`);
+        out.push(`  systemd: ${phases.join(' + ')} = ${formatMs(result.systemd.totalMs)}`);
+    }
+    if (result.units?.length) {
+        out.push(`  slowest units (systemd-analyze blame): ${result.units.slice(0, 5).map((u) => `${u.unit} ${formatMs(u.ms)}`).join(', ')}`);
+    }
+    for (const stage of result.stages) {
+        if (!stage.initcalls?.length)
+            continue;
+        out.push('', `  slowest initcalls in ${stage.name} (mean ± σ, share of ${stage.name}):`);
+        const calls = stage.initcalls.slice(0, TABLE_INITCALLS);
+        const width = Math.max(...calls.map((c) => c.name.length));
+        for (const call of calls) {
+            out.push(`    ${call.name.padEnd(width)}  ${`${formatMs(call.summary.mean)} ± ${formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
+        }
+    }
+    const hints = result.stages.flatMap((stage) => stage.hints ?? []);
+    if (hints.length) {
+        out.push('', '  hints:');
+        for (const hint of hints) {
+            out.push(`    ${style.yellow('▸')} ${style.bold(hint.stage)} ${hint.id}: ${formatMs(hint.ms)} (${(hint.share * 100).toFixed(1)}% of ${hint.stage}) — ${hint.evidence}`);
+            out.push(`      ${hint.advice}`);
+            out.push(`      try: ${hint.try}`);
+        }
+    }
+    return out.join('\n');
+}
+function renderScenario(result, style) {
+    const diagnosis = result.verdict === 'error' ? '' : renderDiagnosis(result, style);
+    const parts = [renderChart(result, style), '', renderBudgetTable(result, style), ...(diagnosis ? [diagnosis] : [])];
+    if (result.accelWarning)
+        parts.push(`  ${style.yellow('warning:')} ${result.accelWarning}`);
+    parts.push(renderVerdictLine(result, style));
+    return parts.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/progress.ts
+
+
+/**
+ * The CLI's reporter: progress on stderr (one live line on a terminal, plain lines in CI logs), and each scenario's
+ * chart and table on stdout as soon as it is done.
+ */
+class TerminalReporter {
+    out;
+    err;
+    style;
+    liveLine = false;
+    lastArtifactLine = Date.now();
+    constructor(out, err, style) {
+        this.out = out;
+        this.err = err;
+        this.style = style;
+    }
+    progress(event) {
+        const name = event.scenario.name;
+        switch (event.type) {
+            case 'scenario-start':
+                this.line(`[${event.index + 1}/${event.count}] ${name} (${event.scenario.displayFile})`);
+                break;
+            case 'artifact':
+                this.line(`  ${name}: ${event.message}`);
+                break;
+            case 'artifact-progress':
+                // Live on a terminal; in CI logs, one line every 30 s is enough to show the build is alive.
+                if (this.err.isTTY)
+                    this.live(`  ${name}: ${event.message}`);
+                else if (Date.now() - this.lastArtifactLine > 30_000) {
+                    this.lastArtifactLine = Date.now();
+                    this.line(`  ${name}: ${event.message}`);
+                }
+                break;
+            case 'accel':
+                if (event.warning)
+                    this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);
+                else
+                    this.line(`  ${name}: accelerator ${event.accel}`);
+                break;
+            case 'pass-start':
+            case 'pass-stage':
+                if (this.err.isTTY) {
+                    const stage = event.type === 'pass-stage' ? event.stage : 'starting';
+                    this.live(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
+                }
+                break;
+            case 'pass-end':
+                this.line(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`);
+                break;
+            case 'scenario-end':
+                this.clearLive();
+                this.out.write(`\n${renderScenario(event.result, this.style)}\n\n`);
+                break;
+        }
+    }
+    live(text) {
+        this.err.write(`\r\u001b[K${text}`);
+        this.liveLine = true;
+    }
+    clearLive() {
+        if (this.liveLine)
+            this.err.write('\r\u001b[K');
+        this.liveLine = false;
+    }
+    line(text) {
+        this.clearLive();
+        this.err.write(`${text}\n`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/style.ts
+const wrap = (open, close) => (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+const colorStyle = { red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+const identity = (text) => text;
+const plainStyle = { red: identity, green: identity, yellow: identity, dim: identity, bold: identity };
+function styleFor(stream, env = process.env) {
+    const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+    return stream.isTTY && !noColor ? colorStyle : plainStyle;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+// EXTERNAL MODULE: ./node_modules/fastest-levenshtein/mod.js
+var mod = __nccwpck_require__(1916);
+;// CONCATENATED MODULE: ./src/scenario/artifact-schema.ts
+/**
+ * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches (issue #3): kernels from a URL or built
+ * from source, root filesystems from directories, tarballs, layers and disk images. Kept apart from schema.ts so that
+ * the artifact sources grow here; schema.ts only lists them in its unions.
+ */
+
+
+const APT_SOURCE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
+const SHA256 = /^[0-9a-fA-F]{64}$/;
+const KERNEL_CONFIG_TARGETS = ['defconfig', 'tinyconfig', 'allnoconfig'];
+const sha256Schema = schemas_string()
+    .regex(SHA256, { error: (issue) => `${JSON.stringify(issue.input)} is not a sha256 (64 hex digits)` })
+    .describe('The sha256 of the file, 64 hex digits; the download is rejected when it differs.');
+const urlSchema = schemas_string()
+    .regex(/^https?:\/\/\S+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an http(s) URL` })
+    .describe('An http:// or https:// URL.');
+const sizeSchema = schemas_string()
+    .regex(new RegExp(MEMORY_PATTERN), { error: (issue) => `${JSON.stringify(issue.input)} is not a size such as 64M or 2G` });
+const urlKernelSchema = strictObject({ url: urlSchema, sha256: sha256Schema })
+    .describe('Download a kernel image, verify its sha256 and cache it.');
+const buildKernelSchema = strictObject({
+    build: strictObject({
+        source: union([
+            schemas_string().min(1).describe('A kernel source directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), relative to this file.'),
+            strictObject({ url: urlSchema, sha256: sha256Schema }).describe('A source tarball to download.'),
+            strictObject({
+                apt: schemas_string()
+                    .regex(APT_SOURCE_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a Debian package name` })
+                    .describe('A Debian linux-source package, e.g. linux-source-6.1.'),
+            })
+                .describe('The source tarball a Debian linux-source package ships in /usr/src.'),
+        ])
+            .describe('Where the kernel source comes from.'),
+        config: schemas_string()
+            .min(1)
+            .default('defconfig')
+            .describe('defconfig, tinyconfig, allnoconfig, or a path to a .config file (relative to this file).'),
+        fragments: array(schemas_string().min(1))
+            .default([])
+            .describe('Kconfig fragments merged in order as merge_config.sh does: paths to files, or inline lines such as `CONFIG_EXT4_FS=y`.'),
+        'make-args': array(schemas_string()).default([]).describe('Extra make arguments, e.g. `LLVM=1`.'),
+        target: schemas_string().regex(/^[A-Za-z0-9._/-]+$/).default('bzImage').describe('The make target whose image boots (default bzImage).'),
+    })
+        .describe('Build a kernel from source, out of tree, cached by its inputs and final .config.'),
+})
+    .describe('Build the kernel from source.');
+const treeOptions = {
+    agent: schemas_boolean()
+        .default(true)
+        .describe("Add boot-budget's agent (and a static busybox when the tree has none). `false` boots the tree as it is."),
+    'extract-limit': sizeSchema
+        .optional()
+        .describe('The most a tarball may unpack to, e.g. 2G (default 8G); larger archives are rejected as decompression bombs.'),
+};
+const rootfsVariantSchemas = [
+    strictObject({
+        initramfs: schemas_string().min(1).describe('A directory or tarball (relative to this file) packed as the initramfs.'),
+        ...treeOptions,
+    })
+        .describe('An initramfs (cpio "newc", gzip) from a directory or tarball; the agent is /init.'),
+    strictObject({
+        tarball: schemas_string().min(1).describe('A tarball (relative to this file) written into an ext4 disk image.'),
+        size: sizeSchema.optional().describe('Image size such as 256M; default: content plus headroom.'),
+        ...treeOptions,
+    })
+        .describe('An ext4 disk image built from a tarball without root (mke2fs -d), attached as the root disk.'),
+    strictObject({
+        layers: array(schemas_string().min(1))
+            .min(1)
+            .describe('Directories and tarballs merged in order, later layers winning.'),
+        into: schemas_enum(['initramfs', 'ext4']).default('initramfs').describe('What the merged tree becomes.'),
+        size: sizeSchema.optional().describe('Image size for `into: ext4`.'),
+        ...treeOptions,
+    })
+        .describe('Layers merged into one initramfs or ext4 image.'),
+    strictObject({
+        disk: strictObject({
+            image: schemas_string().min(1).describe('The disk image, relative to this file. Never modified: QEMU gets it with snapshot=on.'),
+            format: schemas_enum(['raw', 'qcow2']).default('raw').describe('The image format.'),
+        })
+            .describe('A disk image to boot from.'),
+    })
+        .describe('Boot from an existing disk image, which is never written to.'),
+];
+
+;// CONCATENATED MODULE: ./src/scenario/artifact-specs.ts
+/** The validated `kernel:` and `rootfs:` mappings → typed specs with absolute paths (relative to the scenario file). */
+
+
+
+const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+function treeSource(dir, given) {
+    const absolute = external_node_path_default().resolve(dir, given);
+    return { kind: TARBALL.test(given) ? 'tarball' : 'dir', path: absolute };
+}
+function toKernelSpec(raw, dir) {
+    if ('path' in raw)
+        return { kind: 'path', path: external_node_path_default().resolve(dir, raw.path) };
+    if ('apt' in raw)
+        return { kind: 'apt', package: raw.apt };
+    if ('url' in raw)
+        return { kind: 'url', url: raw.url, sha256: raw.sha256.toLowerCase() };
+    const b = raw.build;
+    const source = typeof b.source === 'string'
+        ? treeSource(dir, b.source)
+        : 'apt' in b.source
+            ? { kind: 'apt', package: b.source.apt }
+            : { kind: 'url', url: b.source.url, sha256: b.source.sha256.toLowerCase() };
+    const target = KERNEL_CONFIG_TARGETS.includes(b.config);
+    return {
+        kind: 'build',
+        build: {
+            source,
+            config: target
+                ? { kind: 'target', name: b.config }
+                : { kind: 'file', path: external_node_path_default().resolve(dir, b.config) },
+            // A fragment that reads like Kconfig lines is inline; anything else names a file.
+            fragments: b.fragments.map((f) => /^\s*(CONFIG_\w+=|# CONFIG_\w+ is not set)/.test(f) ? { kind: 'inline', text: f } : { kind: 'file', path: external_node_path_default().resolve(dir, f) }),
+            makeArgs: b['make-args'],
+            target: b.target,
+        },
+    };
+}
+function toRootfsSpec(raw, dir) {
+    if ('busybox' in raw)
+        return { kind: 'busybox' };
+    if ('disk' in raw)
+        return { kind: 'disk', image: external_node_path_default().resolve(dir, raw.disk.image), format: raw.disk.format };
+    const limit = raw['extract-limit'] === undefined ? {} : { extractLimitBytes: parseMemory(raw['extract-limit']) * 1024 * 1024 };
+    if ('initramfs' in raw)
+        return { kind: 'initramfs', layers: [treeSource(dir, raw.initramfs)], agent: raw.agent, ...limit };
+    const size = raw.size === undefined ? {} : { sizeMiB: parseMemory(raw.size) };
+    if ('tarball' in raw)
+        return { kind: 'ext4', layers: [treeSource(dir, raw.tarball)], agent: raw.agent, ...size, ...limit };
+    const layers = raw.layers.map((l) => treeSource(dir, l));
+    return raw.into === 'ext4'
+        ? { kind: 'ext4', layers, agent: raw.agent, ...size, ...limit }
+        : { kind: 'initramfs', layers, agent: raw.agent, ...limit };
+}
+
 ;// CONCATENATED MODULE: ./src/scenario/schema.ts
 /**
  * The scenario file as a user writes it: the single source of truth for what is allowed. Every value here is plain
@@ -11427,7 +18350,8 @@ function preprocess(fn, schema) {
  */
 
 
-const schema_BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total'];
+
+const schema_BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'];
 const STATISTICS = ['median', 'mean', 'p90', 'max'];
 const SCENARIO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // No dots: stage names become keys under `budgets:` and appear in dotted key paths such as `budgets.network`.
@@ -11520,7 +18444,7 @@ const budgetSchema = union([durationSchema.describe('The most this stage may tak
     id: 'budget',
     description: 'A duration such as `400ms` or `1.5s`, or `{max: 400ms, level: warn, statistic: p90}`. The budget is met when the statistic over the measured passes is at most `max`.',
 });
-const stageSchema = strictObject({
+const schema_stageSchema = strictObject({
     name: schemas_string()
         .regex(STAGE_NAME_PATTERN, {
         error: (issue) => `"${String(issue.input)}" is not a valid stage name; start with a letter, then letters, digits, _ or -`,
@@ -11548,21 +18472,26 @@ const kernelSchema = union([
             .describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
     })
         .describe('Download the kernel from a Debian package.'),
+    urlKernelSchema,
+    buildKernelSchema,
 ], {
     error: (issue) => {
         const { input } = issue;
         if (input && typeof input === 'object' && 'path' in input && 'apt' in input) {
             return 'give either `path` or `apt`, not both';
         }
-        return 'expected exactly one of `path: ./bzImage` (a kernel image file) or `apt: linux-image-cloud-amd64` (a Debian package)';
+        return 'expected exactly one of `path: ./bzImage` (a kernel image file), `apt: linux-image-cloud-amd64` (a Debian package), `url:` with `sha256:`, or `build:` (from source)';
     },
 })
-    .describe('Where the kernel comes from: exactly one of `path` or `apt`.');
-const rootfsSchema = strictObject({
-    busybox: strictObject({}, { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) })
-        .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
-})
-    .describe('The root filesystem the guest boots into.');
+    .describe('Where the kernel comes from: exactly one of `path`, `apt`, `url` (+ `sha256`) or `build`.');
+const rootfsSchema = union([
+    strictObject({
+        busybox: strictObject({}, { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) })
+            .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
+    }),
+    ...rootfsVariantSchemas,
+])
+    .describe('The root filesystem the guest boots into: one of `busybox`, `initramfs`, `tarball`, `layers` or `disk`.');
 const readySchema = union([
     literal('agent', { error: (issue) => `expected \`agent\` or a /regex/, got ${JSON.stringify(issue.input)}` })
         .describe('The guest agent prints its ready marker once `run` has finished.'),
@@ -11575,7 +18504,7 @@ const readySchema = union([
         return 'expected `agent` or a /regex/ matched against console lines, e.g. /login:/';
     },
 });
-const scenarioSchema = strictObject({
+const schema_scenarioSchema = strictObject({
     name: schemas_string()
         .regex(SCENARIO_NAME_PATTERN, {
         error: (issue) => `"${String(issue.input)}" is not a valid scenario name; start with a letter or digit, then letters, digits, ., _ or -`,
@@ -11583,7 +18512,12 @@ const scenarioSchema = strictObject({
         .describe('A unique name for this scenario; results and reports are keyed by it.'),
     kernel: kernelSchema,
     rootfs: rootfsSchema,
-    hypervisor: schemas_enum(['qemu']).default('qemu').describe('The hypervisor that boots the guest.'),
+    hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor'])
+        .default('qemu')
+        .describe('The hypervisor that boots the guest. firecracker and cloud-hypervisor boot a vmlinux extracted from the kernel.'),
+    doorbell: schemas_boolean()
+        .default(false)
+        .describe('Have the agent ring a guest-to-host doorbell at init and ready, stamped by the host off the serial console: QEMU isa-debugcon, Firecracker --boot-timer, Cloud Hypervisor port 0x80. Adds the `doorbell` stage.'),
     machine: schemas_enum(['pc', 'q35', 'microvm'])
         .default('pc')
         .describe('The QEMU machine type. microvm boots fastest; pc and q35 emulate a full PC.'),
@@ -11597,6 +18531,9 @@ const scenarioSchema = strictObject({
     cmdline: schemas_string()
         .default('console=ttyS0 quiet')
         .describe('The kernel command line. Keep `quiet`: printing every kernel message on a serial console slows boot.'),
+    initcalls: schemas_boolean()
+        .default(false)
+        .describe('Time every kernel initcall: appends `initcall_debug log_buf_len=4M` to the command line. The records are KERN_DEBUG, so `quiet` keeps them off the console; they are read from the log after ready.'),
     passes: schemas_int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
     warmup: schemas_int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
     timeout: durationSchema
@@ -11614,7 +18551,7 @@ const scenarioSchema = strictObject({
     statistic: statisticSchema
         .default('median')
         .describe('The statistic over the measured passes that budgets are checked against, unless a budget names its own.'),
-    stages: array(stageSchema)
+    stages: array(schema_stageSchema)
         .superRefine((stages, ctx) => {
         const seen = new Set();
         stages.forEach((stage, index) => {
@@ -11638,6 +18575,9 @@ const scenarioSchema = strictObject({
             .optional()
             .describe('Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.'),
         total: budgetSchema.optional().describe('Budget for `total`: from hypervisor spawn to ready.'),
+        doorbell: budgetSchema
+            .optional()
+            .describe('Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).'),
     })
         .catchall(budgetSchema)
         .default({})
@@ -11650,6 +18590,7 @@ const scenarioSchema = strictObject({
  * Scenario files → typed `Scenario`s. Every problem becomes a `ScenarioError` at the line and column of the YAML node
  * it is about, because the CLI prints `file:line:col` and the Action turns errors into annotations on that line.
  */
+
 
 
 
@@ -11685,12 +18626,57 @@ async function checkScenarioFile(file, cwd = process.cwd()) {
     if (!parsed.ok)
         return parsed;
     const { scenario, source } = parsed;
-    if (scenario.kernel.kind === 'path') {
-        const problem = await kernelFileProblem(scenario.kernel.path);
+    const errors = [];
+    for (const input of localInputs(scenario, source)) {
+        const problem = await localInputProblem(input);
         if (problem)
-            return { ok: false, errors: [source.error(['kernel', 'path'], problem, 'value')] };
+            errors.push(source.error(input.at, problem, 'value'));
     }
-    return { ok: true, scenario };
+    return errors.length ? { ok: false, errors } : { ok: true, scenario };
+}
+/**
+ * Every file or directory on this machine that the scenario names, with the key that names it, so that a missing one
+ * is a scenario error at its line (exit 2) rather than a failure halfway through a run.
+ */
+function localInputs(scenario, source) {
+    const inputs = [];
+    const { kernel, rootfs } = scenario;
+    if (kernel.kind === 'path')
+        inputs.push({ at: ['kernel', 'path'], path: kernel.path, what: 'kernel image', must: 'file' });
+    if (kernel.kind === 'build') {
+        const { source: src, config, fragments } = kernel.build;
+        if (src.kind === 'dir' || src.kind === 'tarball')
+            inputs.push({ at: ['kernel', 'build', 'source'], path: src.path, what: 'kernel source', must: 'any' });
+        if (config.kind === 'file')
+            inputs.push({ at: ['kernel', 'build', 'config'], path: config.path, what: 'kernel config', must: 'file' });
+        fragments.forEach((fragment, i) => {
+            if (fragment.kind === 'file')
+                inputs.push({ at: ['kernel', 'build', 'fragments', i], path: fragment.path, what: 'config fragment', must: 'file' });
+        });
+    }
+    if (rootfs.kind === 'initramfs' || rootfs.kind === 'ext4') {
+        const single = ['initramfs', 'tarball'].find((key) => source.has(['rootfs', key]));
+        rootfs.layers.forEach((layer, i) => {
+            inputs.push({ at: single ? ['rootfs', single] : ['rootfs', 'layers', i], path: layer.path, what: 'rootfs layer', must: 'any' });
+        });
+    }
+    if (rootfs.kind === 'disk')
+        inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
+    return inputs;
+}
+async function localInputProblem(input) {
+    try {
+        const stats = await (0,promises_namespaceObject.stat)(input.path);
+        if (input.must === 'file' && !stats.isFile())
+            return `${input.path} is not a file; the ${input.what} must be a file`;
+        return undefined;
+    }
+    catch (error) {
+        if (error.code === 'ENOENT') {
+            return `${input.what} not found: ${input.path}; paths are relative to the scenario file`;
+        }
+        return `cannot read ${input.what} ${input.path}: ${describeFsError(error)}`;
+    }
 }
 /**
  * Loads every scenario under `paths` (files, or directories whose `*.yaml`/`*.yml` files are taken in name order).
@@ -11795,7 +18781,7 @@ function parseScenarioText(text, file, displayFile) {
         return fail({ line: 1, column: 1 }, '', `invalid YAML: ${error.message}`);
     }
     const source = new SourceMap(doc, lineCounter, displayFile);
-    const result = scenarioSchema.safeParse(data, { error: messageForIssue, reportInput: true });
+    const result = schema_scenarioSchema.safeParse(data, { error: messageForIssue, reportInput: true });
     const problems = [
         ...(result.success ? [] : problemsFromIssues(result.error.issues, [], data)),
         ...budgetStageProblems(data),
@@ -11806,6 +18792,17 @@ function parseScenarioText(text, file, displayFile) {
     // zod rebuilds `budgets` with the built-in stages first; reports list budgets in the order the user wrote them.
     const budgetOrder = load_isPlainObject(data) && load_isPlainObject(data['budgets']) ? Object.keys(data['budgets']) : [];
     return { ok: true, scenario: toScenario(result.data, budgetOrder, file, displayFile, source), source };
+}
+/** Kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold ~1,150
+ *  extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump. */
+const INITCALL_PARAMS = [
+    ['initcall_debug', 'initcall_debug'],
+    ['log_buf_len', 'log_buf_len=4M'],
+];
+function withInitcallDebug(cmdline) {
+    const words = cmdline.trim().split(/\s+/).filter(Boolean);
+    const extra = INITCALL_PARAMS.filter(([key]) => !words.some((w) => w === key || w.startsWith(`${key}=`))).map(([, p]) => p);
+    return [...words, ...extra].join(' ');
 }
 function toScenario(raw, budgetOrder, file, displayFile, source) {
     const stages = raw.stages.map((stage, index) => ({
@@ -11834,16 +18831,16 @@ function toScenario(raw, budgetOrder, file, displayFile, source) {
         name: raw.name,
         file,
         displayFile,
-        kernel: 'path' in raw.kernel
-            ? { kind: 'path', path: external_node_path_default().resolve(external_node_path_default().dirname(file), raw.kernel.path) }
-            : { kind: 'apt', package: raw.kernel.apt },
-        rootfs: { kind: 'busybox' },
+        kernel: toKernelSpec(raw.kernel, external_node_path_default().dirname(file)),
+        rootfs: toRootfsSpec(raw.rootfs, external_node_path_default().dirname(file)),
         hypervisor: raw.hypervisor,
+        doorbell: raw.doorbell,
         machine: raw.machine,
         kvm: raw.kvm,
         cpus: raw.cpus,
         memoryMiB: parseMemory(raw.memory),
-        cmdline: raw.cmdline,
+        cmdline: raw.initcalls ? withInitcallDebug(raw.cmdline) : raw.cmdline,
+        initcalls: raw.initcalls,
         passes: raw.passes,
         warmup: raw.warmup,
         timeoutMs: parseDuration(raw.timeout),
@@ -11853,20 +18850,6 @@ function toScenario(raw, budgetOrder, file, displayFile, source) {
         budgets,
         keyPos: source.topLevelKeyPositions(),
     };
-}
-async function kernelFileProblem(file) {
-    try {
-        const stats = await (0,promises_namespaceObject.stat)(file);
-        if (!stats.isFile())
-            return `${file} is not a file; point kernel.path at a kernel image such as bzImage`;
-        return undefined;
-    }
-    catch (error) {
-        if (error.code === 'ENOENT') {
-            return `kernel image not found: ${file}; the path is relative to the scenario file`;
-        }
-        return `cannot read kernel image ${file}: ${describeFsError(error)}`;
-    }
 }
 function problemsFromIssues(issues, base, data) {
     return issues.flatMap((issue) => {
@@ -12040,7 +19023,7 @@ function closest(word, candidates) {
 // ───────────────────────────── schema and data lookups ─────────────────────────────
 /** The keys a mapping at `at` may hold, read from the zod schema so the suggestions never drift from it. */
 function validKeysAt(at) {
-    let schemas = [scenarioSchema];
+    let schemas = [schema_scenarioSchema];
     for (const segment of at) {
         schemas = schemas.flatMap(expand).flatMap((schema) => {
             if (schema instanceof ZodObject) {
@@ -12137,6 +19120,9 @@ class SourceMap {
         return positions;
     }
     /** The key of the entry at `at`; falls back to the value when the entry is a list item. */
+    has(at) {
+        return this.nodeAt(at) !== undefined;
+    }
     keyPos(at) {
         const key = this.pairAt(at)?.key;
         if (key?.range)
@@ -12214,12 +19200,113 @@ function describeFsError(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/boot/doctor.ts
+/**
+ * `boot-budget doctor`: what this host can boot with, and why not where it cannot. Gathering is separate from
+ * printing so tests can check the facts without parsing text.
+ */
+
+
+
+
+
+
+
+
+/** Debian packages boot-budget uses, and what for. */
+const HOST_PACKAGES = [
+    { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof' },
+    { name: 'busybox-static', why: 'the busybox initramfs and its agent' },
+];
+async function dirSize(dir) {
+    let total = 0;
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch {
+        return 0;
+    }
+    for (const entry of entries) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
+        if (entry.isDirectory())
+            total += await dirSize(path);
+        else
+            total += (await (0,promises_namespaceObject.lstat)(path).catch(() => null))?.size ?? 0;
+    }
+    return total;
+}
+async function packageInstalled(name) {
+    try {
+        const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('dpkg-query', ['-W', '-f', '${Status}', name]);
+        return stdout.includes('install ok installed');
+    }
+    catch {
+        return false;
+    }
+}
+async function gatherDoctorReport(cacheDir, probe = probeKvm) {
+    const hypervisors = [];
+    for (const [name, info] of Object.entries(HYPERVISORS)) {
+        try {
+            const { binary, version } = await info.backend.detect();
+            hypervisors.push({ name, found: true, binary, version });
+        }
+        catch (error) {
+            hypervisors.push({ name, found: false, problem: describeError(error).split('\n')[0] ?? '', install: info.install });
+        }
+    }
+    const qemu = hypervisors.find((h) => h.name === 'qemu');
+    const kvm = qemu?.found ? await probe(QEMU_BINARY) : { usable: false, reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing', skipped: true };
+    const missingPackages = [];
+    for (const pkg of HOST_PACKAGES)
+        if (!(await packageInstalled(pkg.name)))
+            missingPackages.push(pkg.name);
+    const exists = await (0,promises_namespaceObject.lstat)(cacheDir).then((s) => s.isDirectory(), () => false);
+    return {
+        hypervisors,
+        kvm,
+        missingPackages,
+        installCommand: missingPackages.length ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}` : null,
+        cache: { dir: cacheDir, bytes: exists ? await dirSize(cacheDir) : 0, exists },
+    };
+}
+function doctor_formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    if (bytes < 1024 ** 2)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    if (bytes < 1024 ** 3)
+        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+}
+function formatDoctorReport(report) {
+    const lines = ['hypervisors:'];
+    for (const h of report.hypervisors) {
+        lines.push(h.found ? `  ✓ ${h.name} ${h.version} (${h.binary})` : `  ✗ ${h.name}: ${h.problem}\n      install: ${h.install}`);
+    }
+    lines.push('kvm:', report.kvm.usable ? `  ✓ usable: a test guest ran under KVM in ${Math.round(report.kvm.ms)} ms` : `  ✗ unusable: ${report.kvm.reason}`);
+    if (!report.kvm.usable)
+        lines.push('    boots under qemu fall back to TCG (kvm: auto); firecracker and cloud-hypervisor need KVM');
+    lines.push('packages:');
+    if (report.installCommand)
+        lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
+    else
+        lines.push(`  ✓ ${HOST_PACKAGES.map((p) => p.name).join(', ')}`);
+    lines.push('cache:', `  ${report.cache.dir}: ${report.cache.exists ? doctor_formatBytes(report.cache.bytes) : 'not created yet'}`);
+    return `${lines.join('\n')}\n`;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/args.ts
+
 
 
 const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
   boot-budget validate PATHS…      check scenario files without booting
+  boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
+  boot-budget doctor               list hypervisors, KVM, missing packages and the cache
+  boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
 
 PATHS are scenario files or directories of *.yaml/*.yml files (default: scenarios/).
 
@@ -12227,6 +19314,8 @@ Options:
   --passes N        measured passes per scenario (overrides the scenario's passes)
   --warmup N        warm-up passes per scenario (overrides the scenario's warmup)
   --json FILE       write the results as JSON
+  --svg FILE        write a boot chart (stages, spans, initcalls, budgets) as an SVG image
+  --junit FILE      write JUnit XML: one testcase per scenario and budgeted stage
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
   -h, --help        show this help
@@ -12253,8 +19342,11 @@ function parseCliArgs(argv) {
                 passes: { type: 'string' },
                 warmup: { type: 'string' },
                 json: { type: 'string' },
+                svg: { type: 'string' },
+                junit: { type: 'string' },
                 filter: { type: 'string' },
                 'cache-dir': { type: 'string' },
+                'older-than': { type: 'string' },
                 help: { type: 'boolean', short: 'h' },
                 version: { type: 'boolean' },
             },
@@ -12270,18 +19362,40 @@ function parseCliArgs(argv) {
         return { command: 'version', paths: [] };
     let command = 'run';
     let paths = positionals;
-    if (positionals[0] === 'run' || positionals[0] === 'validate') {
+    if (positionals[0] === 'cache') {
+        const action = positionals[1];
+        if ((action !== 'list' && action !== 'prune' && action !== 'clear') || positionals.length > 2) {
+            throw new UsageError(`cache takes one of list, prune or clear.\n\n${USAGE}`);
+        }
+        const olderThan = values['older-than'];
+        const olderThanMs = olderThan === undefined ? undefined : parseAge(olderThan);
+        if (olderThan !== undefined && (action !== 'prune' || olderThanMs === undefined)) {
+            throw new UsageError(action !== 'prune' ? '--older-than only goes with cache prune.' : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`);
+        }
+        return { command: 'cache', paths: [], cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
+    }
+    if (positionals[0] === 'doctor') {
+        if (positionals.length > 1)
+            throw new UsageError(`doctor takes no paths.
+
+${USAGE}`);
+        return { command: 'doctor', paths: [], cacheDir: values['cache-dir'] };
+    }
+    if (positionals[0] === 'run' || positionals[0] === 'validate' || positionals[0] === 'merge') {
         command = positionals[0];
         paths = positionals.slice(1);
     }
-    if (command === 'validate' && paths.length === 0)
-        throw new UsageError(`validate needs at least one path.\n\n${USAGE}`);
+    if ((command === 'validate' || command === 'merge') && paths.length === 0) {
+        throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
+    }
     return {
         command,
         paths: paths.length ? paths : ['scenarios/'],
         passes: count('passes', values.passes, 1),
         warmup: count('warmup', values.warmup, 0),
         json: values.json,
+        svg: values.svg,
+        junit: values.junit,
         filter: values.filter,
         cacheDir: values['cache-dir'],
     };
@@ -12309,6 +19423,13 @@ function exitCodeFor(results) {
 
 
 
+
+
+
+
+
+
+
 /** argv → core → exit code. Never calls process.exit; the entry point does, after clean-up. */
 async function runCli(io) {
     const errStyle = styleFor(io.stderr, io.env);
@@ -12321,6 +19442,28 @@ async function runCli(io) {
         if (settings.command === 'version') {
             io.stdout.write(`${io.version}\n`);
             return ExitCode.ok;
+        }
+        if (settings.command === 'cache') {
+            const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
+            io.stdout.write(await cacheCommand(settings.cacheAction, cacheDir, { olderThanMs: settings.olderThanMs }));
+            return ExitCode.ok;
+        }
+        if (settings.command === 'doctor') {
+            const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
+            io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
+            return ExitCode.ok;
+        }
+        if (settings.command === 'merge') {
+            const parts = [];
+            for (const file of settings.paths)
+                parts.push({ source: file, results: await readResultsFile((0,external_node_path_namespaceObject.resolve)(io.cwd, file)) });
+            const merged = mergeResults(parts);
+            const style = styleFor(io.stdout, io.env);
+            for (const scenario of merged.scenarios)
+                io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
+            if (settings.json)
+                await writeResultsJson((0,external_node_path_namespaceObject.resolve)(io.cwd, settings.json), merged);
+            return exitCodeFor(merged);
         }
         const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd);
         for (const error of errors)
@@ -12344,6 +19487,16 @@ async function runCli(io) {
             const file = (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.json);
             await writeResultsJson(file, results);
             io.stderr.write(`results written to ${file}\n`);
+        }
+        if (settings.svg) {
+            const file = (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.svg);
+            await writeSvg(file, results);
+            io.stderr.write(`boot chart written to ${file}\n`);
+        }
+        if (settings.junit) {
+            const file = (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.junit);
+            await writeJunit(file, results);
+            io.stderr.write(`JUnit XML written to ${file}\n`);
         }
         return exitCodeFor(results);
     }
@@ -12369,7 +19522,7 @@ async function runCli(io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9674);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6634);
 
 
 
@@ -12414,10 +19567,38 @@ const VERSION = '0.1.0';
 
 /***/ }),
 
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
 /***/ 181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 9140:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("constants");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -12428,10 +19609,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
 /***/ 932:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /***/ }),
 
@@ -21119,6 +28321,36 @@ exports.visitAsync = visitAsync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -21134,6 +28366,17 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -10,8 +10,35 @@ export const Marker = {
   ready: `${MARKER_PREFIX}ready`,
   dmesgBegin: `${MARKER_PREFIX}dmesg-begin`,
   dmesgEnd: `${MARKER_PREFIX}dmesg-end`,
+  /** Written to /dev/kmsg only, as `<marker> <line number>: <line>`, just before each `run:` line starts: it names the
+   *  run line a userspace span belongs to, without a byte on the console. */
+  run: `${MARKER_PREFIX}run`,
+  /** Prefixes each line of `systemd-analyze blame` that a systemd image's ready unit prints after ready. */
+  blame: `${MARKER_PREFIX}blame`,
   /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
   runFailed: `${MARKER_PREFIX}run-failed`,
 } as const;
 
 export type MarkerName = keyof typeof Marker;
+
+/**
+ * Guest-to-host doorbells: the agent rings one at init and at ready through a channel that is not the serial console,
+ * so the marks cost no console bytes and survive `quiet`. The host puts `<DOORBELL_ENV>=<kind>` on the kernel command
+ * line; the kernel hands unknown `name=value` words to init as environment, so the agent learns the kind without
+ * reading a file. Each kind is data: how the guest rings, and the byte it rings with for each mark.
+ */
+export const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
+
+export type DoorbellKind = 'debugcon' | 'port80' | 'boot-timer';
+
+export const DOORBELLS: Record<DoorbellKind, { codes: Partial<Record<'init' | 'ready', number>> }> = {
+  // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
+  debugcon: { codes: { init: 0x01, ready: 0x02 } },
+  // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
+  port80: { codes: { init: 0x60, ready: 0x61 } },
+  // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
+  'boot-timer': { codes: { ready: 123 } },
+};
+
+/** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
+export const END_ENV = 'BOOT_BUDGET_END';

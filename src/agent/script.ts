@@ -3,7 +3,8 @@
  * software emulation in the timed path, so it forks as little as it can (echo is a shell builtin) and uses nothing
  * that is not in the busybox initramfs.
  */
-import { Marker } from './protocol.js';
+import { DOORBELL_ENV, DOORBELLS, END_ENV, Marker, type DoorbellKind } from './protocol.js';
+import { ringPath } from './ring.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -18,6 +19,23 @@ function marker(text: string): string[] {
   return [`echo ${shellQuote(`<6>${text}`)} > /dev/kmsg`, `echo ${shellQuote(text)} > /dev/console`];
 }
 
+/** How the guest rings each doorbell kind with one byte: I/O ports through the initramfs's ring programs (ring.ts;
+ *  Debian's kernels have no /dev/port), Firecracker's boot timer through an 8-bit MMIO write at 0xc0000000. */
+const RING: Record<DoorbellKind, (code: number) => string> = {
+  debugcon: (code) => `${ringPath(0x402)} ${shellQuote(String.fromCharCode(code))}`,
+  port80: (code) => `${ringPath(0x80)} ${shellQuote(String.fromCharCode(code))}`,
+  'boot-timer': (code) => `${BUSYBOX} devmem 0xc0000000 8 ${code}`,
+};
+
+/** One shell line that rings `mark` on whichever doorbell the host named; without one it costs only a builtin `case`. */
+export function doorbellRing(mark: 'init' | 'ready'): string {
+  const arms = (Object.keys(DOORBELLS) as DoorbellKind[]).flatMap((kind) => {
+    const code = DOORBELLS[kind].codes[mark];
+    return code === undefined ? [] : [`${kind}) ${RING[kind](code)};;`];
+  });
+  return `case "$${DOORBELL_ENV}" in ${arms.join(' ')} esac`;
+}
+
 /** The /init script for a scenario whose `run:` lines are `run`. */
 export function agentScript(run: string[]): string {
   const lines = [
@@ -29,13 +47,18 @@ export function agentScript(run: string[]): string {
     `${BUSYBOX} mount -t sysfs sysfs /sys`,
     // Fails harmlessly when CONFIG_DEVTMPFS_MOUNT got there first; without devtmpfs the archive's own nodes serve.
     `${BUSYBOX} mount -t devtmpfs devtmpfs /dev 2>/dev/null`,
+    // The doorbell first: it is the cheaper, tighter record of the moment.
+    doorbellRing('init'),
     ...marker(Marker.init),
     // Each line gets its own shell so an `exit`, `cd` or `set -e` in one cannot end PID 1 (a kernel panic) or leak into
     // the next, and stdin is /dev/null so a line that reads input cannot hang the boot.
-    ...run.map(
-      (line, i) =>
-        `${BUSYBOX} sh -c ${shellQuote(line)} </dev/null || echo ${shellQuote(Marker.runFailed)} ${i + 1} $? > /dev/console`,
-    ),
+    ...run.flatMap((line, i) => [
+      // Only the first line of a multi-line entry: one kmsg write is one log record. On the console too, so that the
+      // run markers and the init and ready markers around them are all stamped by the host's clock, in their true order.
+      ...marker(`${Marker.run} ${i + 1}: ${line.split('\n')[0]}`),
+      `${BUSYBOX} sh -c ${shellQuote(line)} </dev/null || echo ${shellQuote(Marker.runFailed)} ${i + 1} $? > /dev/console`,
+    ]),
+    doorbellRing('ready'),
     ...marker(Marker.ready),
     `echo ${shellQuote(Marker.dmesgBegin)} > /dev/console`,
     // -r keeps each record's <priority> prefix: its facility tells the kernel's records from userspace's.
@@ -45,6 +68,8 @@ export function agentScript(run: string[]): string {
     // stty applies settings with TCSADRAIN, so setting one the console already has waits until the dump is out.
     `${BUSYBOX} stty -F /dev/console cs8 2>/dev/null`,
     // QEMU runs with -no-reboot, so a reboot ends it on every machine type, microvm included.
+    // Cloud Hypervisor restarts a guest that reboots; there the host asks for a power-off instead.
+    `case "$${END_ENV}" in poweroff) ${BUSYBOX} poweroff -f;; esac`,
     `${BUSYBOX} reboot -f`,
     `${BUSYBOX} poweroff -f`,
   ];

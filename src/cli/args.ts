@@ -1,19 +1,31 @@
 import { parseArgs } from 'node:util';
+import { parseAge } from '../artifacts/cache/commands.js';
 import { UsageError } from '../errors.js';
 
 export interface CliSettings {
-  command: 'run' | 'validate' | 'help' | 'version';
+  command: 'run' | 'validate' | 'merge' | 'doctor' | 'cache' | 'help' | 'version';
   paths: string[];
   passes?: number;
   warmup?: number;
   json?: string;
+  /** Boot chart as an SVG image. */
+  svg?: string;
+  /** JUnit XML, one testcase per scenario × budgeted stage. */
+  junit?: string;
   filter?: string;
   cacheDir?: string;
+  /** `cache list | prune | clear`. */
+  cacheAction?: 'list' | 'prune' | 'clear';
+  /** `cache prune --older-than 30d`, in ms. */
+  olderThanMs?: number;
 }
 
 export const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
   boot-budget validate PATHS…      check scenario files without booting
+  boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
+  boot-budget doctor               list hypervisors, KVM, missing packages and the cache
+  boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
 
 PATHS are scenario files or directories of *.yaml/*.yml files (default: scenarios/).
 
@@ -21,6 +33,8 @@ Options:
   --passes N        measured passes per scenario (overrides the scenario's passes)
   --warmup N        warm-up passes per scenario (overrides the scenario's warmup)
   --json FILE       write the results as JSON
+  --svg FILE        write a boot chart (stages, spans, initcalls, budgets) as an SVG image
+  --junit FILE      write JUnit XML: one testcase per scenario and budgeted stage
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
   -h, --help        show this help
@@ -48,8 +62,11 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
         passes: { type: 'string' },
         warmup: { type: 'string' },
         json: { type: 'string' },
+        svg: { type: 'string' },
+        junit: { type: 'string' },
         filter: { type: 'string' },
         'cache-dir': { type: 'string' },
+        'older-than': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -63,17 +80,39 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
 
   let command: CliSettings['command'] = 'run';
   let paths = positionals;
-  if (positionals[0] === 'run' || positionals[0] === 'validate') {
+  if (positionals[0] === 'cache') {
+    const action = positionals[1];
+    if ((action !== 'list' && action !== 'prune' && action !== 'clear') || positionals.length > 2) {
+      throw new UsageError(`cache takes one of list, prune or clear.\n\n${USAGE}`);
+    }
+    const olderThan = values['older-than'];
+    const olderThanMs = olderThan === undefined ? undefined : parseAge(olderThan);
+    if (olderThan !== undefined && (action !== 'prune' || olderThanMs === undefined)) {
+      throw new UsageError(action !== 'prune' ? '--older-than only goes with cache prune.' : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`);
+    }
+    return { command: 'cache', paths: [], cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
+  }
+  if (positionals[0] === 'doctor') {
+    if (positionals.length > 1) throw new UsageError(`doctor takes no paths.
+
+${USAGE}`);
+    return { command: 'doctor', paths: [], cacheDir: values['cache-dir'] };
+  }
+  if (positionals[0] === 'run' || positionals[0] === 'validate' || positionals[0] === 'merge') {
     command = positionals[0];
     paths = positionals.slice(1);
   }
-  if (command === 'validate' && paths.length === 0) throw new UsageError(`validate needs at least one path.\n\n${USAGE}`);
+  if ((command === 'validate' || command === 'merge') && paths.length === 0) {
+    throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
+  }
   return {
     command,
     paths: paths.length ? paths : ['scenarios/'],
     passes: count('passes', values.passes, 1),
     warmup: count('warmup', values.warmup, 0),
     json: values.json,
+    svg: values.svg,
+    junit: values.junit,
     filter: values.filter,
     cacheDir: values['cache-dir'],
   };

@@ -1,11 +1,18 @@
 import { resolve } from 'node:path';
 import { defaultCacheDir } from '../artifacts/cache-dir.js';
+import { cacheCommand } from '../artifacts/cache/commands.js';
 import { runScenarios } from '../core/run-scenarios.js';
 import { describeError, InfraError, ScenarioError, UsageError } from '../errors.js';
+import { mergeResults } from '../core/merge.js';
 import { writeResultsJson } from '../report/json.js';
+import { writeJunit } from '../report/junit.js';
+import { writeSvg } from '../report/svg.js';
+import { readResultsFile } from '../report/results-file.js';
+import { renderScenario } from '../report/terminal.js';
 import { TerminalReporter } from '../report/progress.js';
 import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
+import { formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
 import { parseCliArgs, USAGE } from './args.js';
 import { ExitCode, exitCodeFor } from './exit-code.js';
 
@@ -32,6 +39,28 @@ export async function runCli(io: CliIo): Promise<number> {
       return ExitCode.ok;
     }
 
+    if (settings.command === 'cache') {
+      const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
+      io.stdout.write(await cacheCommand(settings.cacheAction!, cacheDir, { olderThanMs: settings.olderThanMs }));
+      return ExitCode.ok;
+    }
+
+    if (settings.command === 'doctor') {
+      const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
+      io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
+      return ExitCode.ok;
+    }
+
+    if (settings.command === 'merge') {
+      const parts = [];
+      for (const file of settings.paths) parts.push({ source: file, results: await readResultsFile(resolve(io.cwd, file)) });
+      const merged = mergeResults(parts);
+      const style = styleFor(io.stdout, io.env);
+      for (const scenario of merged.scenarios) io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
+      if (settings.json) await writeResultsJson(resolve(io.cwd, settings.json), merged);
+      return exitCodeFor(merged);
+    }
+
     const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd);
     for (const error of errors) io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
     if (errors.length) {
@@ -53,6 +82,16 @@ export async function runCli(io: CliIo): Promise<number> {
       const file = resolve(io.cwd, settings.json);
       await writeResultsJson(file, results);
       io.stderr.write(`results written to ${file}\n`);
+    }
+    if (settings.svg) {
+      const file = resolve(io.cwd, settings.svg);
+      await writeSvg(file, results);
+      io.stderr.write(`boot chart written to ${file}\n`);
+    }
+    if (settings.junit) {
+      const file = resolve(io.cwd, settings.junit);
+      await writeJunit(file, results);
+      io.stderr.write(`JUnit XML written to ${file}\n`);
     }
     return exitCodeFor(results);
   } catch (error) {

@@ -1,30 +1,37 @@
 import { availableParallelism } from 'node:os';
 import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
-import type { ArtifactContext } from '../artifacts/types.js';
+import { addKernelParams } from '../artifacts/rootfs/root-device.js';
+import type { ArtifactContext, RemoteCache } from '../artifacts/types.js';
 import { chooseAccel, probeKvm, type KvmProbe } from '../boot/accel.js';
 import { runPass } from '../boot/pass-runner.js';
-import { qemuBackend } from '../boot/qemu.js';
+import { HYPERVISORS } from '../boot/backends.js';
+import { QEMU_BINARY } from '../boot/qemu.js';
 import type { BootTrace, HypervisorBackend } from '../boot/types.js';
 import { describeError, InfraError } from '../errors.js';
 import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
+import { alignmentSummary } from '../judge/diagnosis.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { measurePass } from '../measure/measure-pass.js';
 import { BUILTIN_STAGES } from '../measure/stages.js';
 import type { PassMeasurement } from '../measure/types.js';
 import type { Reporter } from '../report/reporter.js';
-import type { HypervisorName, Scenario } from '../scenario/types.js';
+import type { HypervisorName, KvmMode, Scenario } from '../scenario/types.js';
 
 export interface RunOptions {
   cacheDir: string;
   /** Override every scenario's `passes` / `warmup`. */
   passes?: number;
   warmup?: number;
+  /** Override every scenario's `kvm`, e.g. from the Action's `kvm` input. */
+  kvm?: KvmMode;
 }
 
 export interface Ports {
   reporter: Reporter;
   /** Backends by name; tests and later issues may add more. */
   backends?: Partial<Record<HypervisorName, HypervisorBackend>>;
+  /** A cache shared between machines (the Action passes its @actions/cache adapter); artifacts fall back to it. */
+  remoteCache?: RemoteCache;
 }
 
 export interface RunResults {
@@ -32,7 +39,9 @@ export interface RunResults {
   scenarios: ScenarioResult[];
 }
 
-const DEFAULT_BACKENDS: Record<HypervisorName, HypervisorBackend> = { qemu: qemuBackend };
+const DEFAULT_BACKENDS = Object.fromEntries(
+  Object.entries(HYPERVISORS).map(([name, info]) => [name, info.backend]),
+) as Record<HypervisorName, HypervisorBackend>;
 
 /** Explains a pass that did not reach the ready marker; such a pass cannot be measured, so the scenario errors. */
 export function describeFailedPass(trace: BootTrace, timeoutMs: number): string {
@@ -84,6 +93,8 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       stages: [],
       verdict: 'error',
     };
+    // What a backend put on disk for its command (Firecracker's config file) lives until the scenario's last pass.
+    let releaseCommand: (() => void) | undefined;
     try {
       const backend = backends[scenario.hypervisor];
       if (!backend) throw new InfraError(`hypervisor "${scenario.hypervisor}" has no backend in this build.`);
@@ -91,8 +102,15 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       result.hypervisorVersion = version;
 
       // Settle the accelerator before any download or build, so `kvm: required` fails fast.
-      if (!kvmProbes.has(binary)) kvmProbes.set(binary, probeKvm(binary));
-      const choice = await chooseAccel(scenario.kvm, () => kvmProbes.get(binary)!);
+      // The KVM proof is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same /dev/kvm.
+      const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
+      if (!kvmProbes.has(prober)) kvmProbes.set(prober, probeKvm(prober));
+      const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => kvmProbes.get(prober)!);
+      if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
+        throw new InfraError(
+          `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`,
+        );
+      }
       result.accel = choice.accel;
       if (choice.warning) result.accelWarning = choice.warning;
       ports.reporter.progress({ type: 'accel', scenario, accel: choice.accel, warning: choice.warning });
@@ -100,21 +118,29 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       const ctx: ArtifactContext = {
         cacheDir: options.cacheDir,
         log: (message) => ports.reporter.progress({ type: 'artifact', scenario, message }),
+        live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
+        ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
       };
       const kernel = await resolveKernel(scenario, ctx);
-      const rootfs = await buildRootfs(scenario, ctx);
+      const rootfs = await buildRootfs(scenario, ctx, kernel);
       result.kernel = kernel.description;
       result.rootfs = rootfs.description;
 
+      const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, options.cacheDir, ctx.log) : kernel.path;
       const command = backend.command(binary, {
-        kernel: kernel.path,
+        doorbell: scenario.doorbell,
+        kernel: bootKernel,
         initrd: rootfs.initrd,
-        cmdline: scenario.cmdline,
+        cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+        ...(rootfs.drives?.length
+          ? { drives: rootfs.drives, disk: { path: rootfs.drives[0]!.path, readOnly: true } }
+          : {}),
         cpus: scenario.cpus,
         memoryMiB: scenario.memoryMiB,
         machine: scenario.machine,
         accel: choice.accel,
       });
+      releaseCommand = command.release;
       result.cmdline = command.cmdline;
       const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
 
@@ -134,7 +160,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         if (!passReachedReady(trace)) {
           throw new InfraError(`${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
         }
-        const measurement = measurePass(trace, scenario.stages, readyRegex);
+        const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: command.cmdline });
         ports.reporter.progress({
           type: 'pass-end',
           scenario,
@@ -147,11 +173,19 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       }
 
       result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+      const alignment = alignmentSummary(measured);
+      if (alignment) result.alignment = alignment;
+      const withSystemd = measured.find((m) => m.systemd);
+      if (withSystemd?.systemd) result.systemd = withSystemd.systemd;
+      const withUnits = measured.find((m) => m.units.length > 0);
+      if (withUnits) result.units = withUnits.units;
       result.verdict = scenarioVerdict(result.stages);
     } catch (error) {
       if (!(error instanceof InfraError)) throw error;
       result.verdict = 'error';
       result.error = describeError(error);
+    } finally {
+      releaseCommand?.();
     }
     ports.reporter.progress({ type: 'scenario-end', scenario, result });
     results.push(result);

@@ -1,6 +1,7 @@
 import type { Budget, Statistic } from '../scenario/types.js';
 import type { PassMeasurement, Span } from '../measure/types.js';
 import { summarize, type Summary } from './statistics.js';
+import { slowestInitcalls, spanSummary, stageHints } from './diagnosis.js';
 import type { BudgetResult, ScenarioVerdict, StageResult, StageVerdict } from './types.js';
 
 export function statisticOf(summary: Summary, statistic: Statistic): number {
@@ -58,6 +59,10 @@ export function judgeStages(passes: readonly PassMeasurement[], stageOrder: read
       };
       verdict = verdictFor(budget, value);
     }
+    const span = summary ? representativeSpan(passes, name, summary.median) : null;
+    const spanStats = spanSummary(passes, name, span);
+    // total spans every stage, so its initcalls would only repeat kernel's.
+    const initcalls = summary && name !== 'total' ? slowestInitcalls(passes, name, summary.mean) : [];
     return {
       name,
       samples,
@@ -65,7 +70,10 @@ export function judgeStages(passes: readonly PassMeasurement[], stageOrder: read
       meanStartT,
       budget: budgetResult,
       verdict,
-      span: summary ? representativeSpan(passes, name, summary.median) : null,
+      span,
+      ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
+      hints: summary ? stageHints(passes, name, summary.median) : [],
+      ...(initcalls.length ? { initcalls } : {}),
     };
   });
 }

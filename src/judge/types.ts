@@ -1,6 +1,9 @@
 import type { Accel, BudgetLevel, HypervisorName, Machine, Statistic } from '../scenario/types.js';
 import type { Span } from '../measure/types.js';
 import type { Summary } from './statistics.js';
+import type { Hint } from '../measure/hints.js';
+import type { SystemdStartup, UnitSpan } from '../measure/systemd.js';
+import type { InitcallResult } from './diagnosis.js';
 
 export type StageVerdict = 'pass' | 'fail' | 'warn' | 'none';
 export type ScenarioVerdict = 'pass' | 'fail' | 'error';
@@ -25,6 +28,14 @@ export interface StageResult {
   verdict: StageVerdict;
   /** The offending span of the pass closest to the median, so the span explains a typical boot. */
   span: Span | null;
+  /** That span over the passes where it was the offending span too; absent when no pass had one. */
+  spanSummary?: Summary;
+  spanMeanStartT?: number;
+  /** Known causes that applied (issue #5), from the pass closest to the median, costliest first. Always set by
+   *  judgeStages; optional so that results read back from older JSON files still type. */
+  hints?: Hint[];
+  /** The slowest initcalls inside this stage (with `initcalls: true`), slowest first. */
+  initcalls?: InitcallResult[];
 }
 
 export interface ScenarioResult {
@@ -42,6 +53,12 @@ export interface ScenarioResult {
   warmup: number;
   passes: number;
   stages: StageResult[];
+  /** How well the guest's clock was pinned to host time: the fewest records seen on both sides in any pass, and the
+   *  widest spread of host − guest among them (an upper bound on the error of every kernel-log time). */
+  alignment?: { pairs: number; spreadMs: number };
+  /** systemd's own `Startup finished` split and `systemd-analyze blame`, from the first pass that logged them. */
+  systemd?: SystemdStartup;
+  units?: UnitSpan[];
   verdict: ScenarioVerdict;
   error?: string;
 }

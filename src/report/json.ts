@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunResults } from '../core/run-scenarios.js';
 
@@ -27,6 +27,7 @@ export function resultsToJson(results: RunResults): object {
           stage.name,
           {
             samples: stage.samples.map(round),
+            start: stage.meanStartT === null ? null : round(stage.meanStartT),
             median: stage.summary ? round(stage.summary.median) : null,
             mean: stage.summary ? round(stage.summary.mean) : null,
             stddev: stage.summary ? round(stage.summary.stddev) : null,
@@ -45,17 +46,33 @@ export function resultsToJson(results: RunResults): object {
                 }
               : null,
             verdict: stage.verdict,
-            span: stage.span ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms) } : null,
+            span: stage.span
+              ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms), fromT: round(stage.span.fromT), toT: round(stage.span.toT), ...(stage.span.kind ? { kind: stage.span.kind } : {}) }
+              : null,
+            hints: (stage.hints ?? []).map((h) => ({ id: h.id, ms: round(h.ms), share: Math.round(h.share * 10000) / 10000, evidence: h.evidence, advice: h.advice, try: h.try })),
+            ...(stage.initcalls
+              ? { initcalls: stage.initcalls.map((c) => ({ name: c.name, mean: round(c.summary.mean), stddev: round(c.summary.stddev), share: Math.round(c.share * 10000) / 10000, samples: c.samples.map(round) })) }
+              : {}),
           },
         ]),
       ),
+      ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: round(s.alignment.spreadMs) } } : {}),
+      ...(s.systemd ? { systemd: s.systemd } : {}),
+      ...(s.units?.length ? { units: s.units } : {}),
       verdict: s.verdict,
       ...(s.error ? { error: s.error } : {}),
     })),
   };
 }
 
+/** Atomic: a run killed while writing leaves the previous file or none, never half a file. */
 export async function writeResultsJson(file: string, results: RunResults): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+    await rename(temp, file);
+  } finally {
+    await rm(temp, { force: true });
+  }
 }

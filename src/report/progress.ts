@@ -14,6 +14,7 @@ interface Stream {
  */
 export class TerminalReporter implements Reporter {
   private liveLine = false;
+  private lastArtifactLine = Date.now();
 
   constructor(
     private readonly out: Stream,
@@ -29,6 +30,14 @@ export class TerminalReporter implements Reporter {
         break;
       case 'artifact':
         this.line(`  ${name}: ${event.message}`);
+        break;
+      case 'artifact-progress':
+        // Live on a terminal; in CI logs, one line every 30 s is enough to show the build is alive.
+        if (this.err.isTTY) this.live(`  ${name}: ${event.message}`);
+        else if (Date.now() - this.lastArtifactLine > 30_000) {
+          this.lastArtifactLine = Date.now();
+          this.line(`  ${name}: ${event.message}`);
+        }
         break;
       case 'accel':
         if (event.warning) this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);

@@ -6,6 +6,8 @@ import type { Scenario } from '../scenario/types.js';
 export type ProgressEvent =
   | { type: 'scenario-start'; scenario: Scenario; index: number; count: number }
   | { type: 'artifact'; scenario: Scenario; message: string }
+  /** Frequent progress of a long artifact step (a download, a kernel build); each replaces the previous one. */
+  | { type: 'artifact-progress'; scenario: Scenario; message: string }
   | { type: 'accel'; scenario: Scenario; accel: 'kvm' | 'tcg'; warning?: string }
   | { type: 'pass-start'; scenario: Scenario; pass: number; of: number; warmup: boolean }
   | { type: 'pass-stage'; scenario: Scenario; pass: number; of: number; warmup: boolean; stage: LiveStage }

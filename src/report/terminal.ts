@@ -3,6 +3,10 @@ import { formatMs } from '../scenario/duration.js';
 import type { Style } from './style.js';
 
 const BAR_WIDTH = 50;
+/** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
+const CHART_INITCALLS = 3;
+/** Initcalls listed per stage under "slowest initcalls". */
+const TABLE_INITCALLS = 10;
 const ELLIPSIS = '…';
 
 export function truncate(text: string, max: number): string {
@@ -42,14 +46,30 @@ export function renderChart(result: ScenarioResult, style: Style): string {
   const scale = BAR_WIDTH / (end || 1);
 
   lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - formatMs(end).length)}${formatMs(end)}`);
+  const row = (label: string, startT: number, mean: number, stddev: number, glyph: string, note = '') => {
+    const from = Math.min(BAR_WIDTH - 1, Math.floor(startT * scale));
+    const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(mean * scale)));
+    const bar = `${' '.repeat(from)}${glyph.repeat(width)}`.padEnd(BAR_WIDTH);
+    const share = total > 0 ? `${((mean / total) * 100).toFixed(1)}%` : '';
+    const figures = `${formatMs(mean)} ± ${formatMs(stddev)}`;
+    return `  ${label.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}${note}`.trimEnd();
+  };
   for (const stage of stages) {
     const summary = stage.summary!;
-    const from = Math.min(BAR_WIDTH - 1, Math.floor(stage.meanStartT! * scale));
-    const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(summary.mean * scale)));
-    const bar = `${' '.repeat(from)}${'█'.repeat(width)}`.padEnd(BAR_WIDTH);
-    const share = total > 0 ? `${((summary.mean / total) * 100).toFixed(1)}%` : '';
-    const figures = `${formatMs(summary.mean)} ± ${formatMs(summary.stddev)}`;
-    lines.push(`  ${stage.name.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}`);
+    const over = stage.verdict === 'fail' ? `  ${style.red('✗ over budget')}` : stage.verdict === 'warn' ? `  ${style.yellow('! over budget (warn)')}` : '';
+    lines.push(row(stage.name, stage.meanStartT!, summary.mean, summary.stddev, '█', over));
+    // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
+    if (stage.name === 'total') continue;
+    const nested: Array<{ startT: number; mean: number; stddev: number; label: string }> = [];
+    // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
+    if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * summary.mean) {
+      const what = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `"${truncate(stage.span.from, 28)}" → "${truncate(stage.span.to, 28)}"`;
+      nested.push({ startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, label: `span ${what}` });
+    }
+    for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
+      nested.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, label: `initcall ${call.name}` });
+    }
+    nested.forEach((n, i) => lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${n.label}`)));
   }
   return lines.join('\n');
 }
@@ -116,8 +136,46 @@ export function renderVerdictLine(result: ScenarioResult, style: Style): string 
   }
 }
 
+/** Why stages took what they took: the alignment's uncertainty, systemd's own split, the slowest initcalls and the
+ *  hints that applied, each with its evidence and what to try. */
+export function renderDiagnosis(result: ScenarioResult, style: Style): string {
+  const out: string[] = [];
+  if (result.alignment) {
+    out.push(
+      style.dim(`  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`),
+    );
+  }
+  if (result.systemd) {
+    const phases = Object.entries(result.systemd.phases).map(([phase, ms]) => `${phase} ${formatMs(ms)}`);
+    out.push(`  systemd: ${phases.join(' + ')} = ${formatMs(result.systemd.totalMs)}`);
+  }
+  if (result.units?.length) {
+    out.push(`  slowest units (systemd-analyze blame): ${result.units.slice(0, 5).map((u) => `${u.unit} ${formatMs(u.ms)}`).join(', ')}`);
+  }
+  for (const stage of result.stages) {
+    if (!stage.initcalls?.length) continue;
+    out.push('', `  slowest initcalls in ${stage.name} (mean ± σ, share of ${stage.name}):`);
+    const calls = stage.initcalls.slice(0, TABLE_INITCALLS);
+    const width = Math.max(...calls.map((c) => c.name.length));
+    for (const call of calls) {
+      out.push(`    ${call.name.padEnd(width)}  ${`${formatMs(call.summary.mean)} ± ${formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
+    }
+  }
+  const hints = result.stages.flatMap((stage) => stage.hints ?? []);
+  if (hints.length) {
+    out.push('', '  hints:');
+    for (const hint of hints) {
+      out.push(`    ${style.yellow('▸')} ${style.bold(hint.stage)} ${hint.id}: ${formatMs(hint.ms)} (${(hint.share * 100).toFixed(1)}% of ${hint.stage}) — ${hint.evidence}`);
+      out.push(`      ${hint.advice}`);
+      out.push(`      try: ${hint.try}`);
+    }
+  }
+  return out.join('\n');
+}
+
 export function renderScenario(result: ScenarioResult, style: Style): string {
-  const parts = [renderChart(result, style), '', renderBudgetTable(result, style)];
+  const diagnosis = result.verdict === 'error' ? '' : renderDiagnosis(result, style);
+  const parts = [renderChart(result, style), '', renderBudgetTable(result, style), ...(diagnosis ? [diagnosis] : [])];
   if (result.accelWarning) parts.push(`  ${style.yellow('warning:')} ${result.accelWarning}`);
   parts.push(renderVerdictLine(result, style));
   return parts.join('\n');

@@ -18,6 +18,7 @@ import {
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { ScenarioError, UsageError } from '../errors.js';
+import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
 import { parseDuration, parseMemory } from './duration.js';
 import { BUILTIN_STAGES, parseRegexLiteral, scenarioSchema, type RawScenario } from './schema.js';
 import type { Budget, ReadySpec, Scenario, SourcePos, StageDef } from './types.js';
@@ -52,11 +53,59 @@ export async function checkScenarioFile(file: string, cwd: string = process.cwd(
   if (!parsed.ok) return parsed;
 
   const { scenario, source } = parsed;
-  if (scenario.kernel.kind === 'path') {
-    const problem = await kernelFileProblem(scenario.kernel.path);
-    if (problem) return { ok: false, errors: [source.error(['kernel', 'path'], problem, 'value')] };
+  const errors: ScenarioError[] = [];
+  for (const input of localInputs(scenario, source)) {
+    const problem = await localInputProblem(input);
+    if (problem) errors.push(source.error(input.at, problem, 'value'));
   }
-  return { ok: true, scenario };
+  return errors.length ? { ok: false, errors } : { ok: true, scenario };
+}
+
+interface LocalInput {
+  at: Segment[];
+  path: string;
+  /** What the key names, for the message. */
+  what: string;
+  must: 'file' | 'any';
+}
+
+/**
+ * Every file or directory on this machine that the scenario names, with the key that names it, so that a missing one
+ * is a scenario error at its line (exit 2) rather than a failure halfway through a run.
+ */
+function localInputs(scenario: Scenario, source: SourceMap): LocalInput[] {
+  const inputs: LocalInput[] = [];
+  const { kernel, rootfs } = scenario;
+  if (kernel.kind === 'path') inputs.push({ at: ['kernel', 'path'], path: kernel.path, what: 'kernel image', must: 'file' });
+  if (kernel.kind === 'build') {
+    const { source: src, config, fragments } = kernel.build;
+    if (src.kind === 'dir' || src.kind === 'tarball') inputs.push({ at: ['kernel', 'build', 'source'], path: src.path, what: 'kernel source', must: 'any' });
+    if (config.kind === 'file') inputs.push({ at: ['kernel', 'build', 'config'], path: config.path, what: 'kernel config', must: 'file' });
+    fragments.forEach((fragment, i) => {
+      if (fragment.kind === 'file') inputs.push({ at: ['kernel', 'build', 'fragments', i], path: fragment.path, what: 'config fragment', must: 'file' });
+    });
+  }
+  if (rootfs.kind === 'initramfs' || rootfs.kind === 'ext4') {
+    const single = (['initramfs', 'tarball'] as const).find((key) => source.has(['rootfs', key]));
+    rootfs.layers.forEach((layer, i) => {
+      inputs.push({ at: single ? ['rootfs', single] : ['rootfs', 'layers', i], path: layer.path, what: 'rootfs layer', must: 'any' });
+    });
+  }
+  if (rootfs.kind === 'disk') inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
+  return inputs;
+}
+
+async function localInputProblem(input: LocalInput): Promise<string | undefined> {
+  try {
+    const stats = await stat(input.path);
+    if (input.must === 'file' && !stats.isFile()) return `${input.path} is not a file; the ${input.what} must be a file`;
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return `${input.what} not found: ${input.path}; paths are relative to the scenario file`;
+    }
+    return `cannot read ${input.what} ${input.path}: ${describeFsError(error)}`;
+  }
 }
 
 /**
@@ -194,6 +243,20 @@ function parseScenarioText(text: string, file: string, displayFile: string): Par
   return { ok: true, scenario: toScenario(result.data, budgetOrder, file, displayFile, source), source };
 }
 
+
+/** Kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold ~1,150
+ *  extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump. */
+const INITCALL_PARAMS: ReadonlyArray<[key: string, param: string]> = [
+  ['initcall_debug', 'initcall_debug'],
+  ['log_buf_len', 'log_buf_len=4M'],
+];
+
+export function withInitcallDebug(cmdline: string): string {
+  const words = cmdline.trim().split(/\s+/).filter(Boolean);
+  const extra = INITCALL_PARAMS.filter(([key]) => !words.some((w) => w === key || w.startsWith(`${key}=`))).map(([, p]) => p);
+  return [...words, ...extra].join(' ');
+}
+
 function toScenario(
   raw: RawScenario,
   budgetOrder: string[],
@@ -227,17 +290,16 @@ function toScenario(
     name: raw.name,
     file,
     displayFile,
-    kernel:
-      'path' in raw.kernel
-        ? { kind: 'path', path: path.resolve(path.dirname(file), raw.kernel.path) }
-        : { kind: 'apt', package: raw.kernel.apt },
-    rootfs: { kind: 'busybox' },
+    kernel: toKernelSpec(raw.kernel, path.dirname(file)),
+    rootfs: toRootfsSpec(raw.rootfs, path.dirname(file)),
     hypervisor: raw.hypervisor,
+    doorbell: raw.doorbell,
     machine: raw.machine,
     kvm: raw.kvm,
     cpus: raw.cpus,
     memoryMiB: parseMemory(raw.memory),
-    cmdline: raw.cmdline,
+    cmdline: raw.initcalls ? withInitcallDebug(raw.cmdline) : raw.cmdline,
+    initcalls: raw.initcalls,
     passes: raw.passes,
     warmup: raw.warmup,
     timeoutMs: parseDuration(raw.timeout),
@@ -249,18 +311,6 @@ function toScenario(
   };
 }
 
-async function kernelFileProblem(file: string): Promise<string | undefined> {
-  try {
-    const stats = await stat(file);
-    if (!stats.isFile()) return `${file} is not a file; point kernel.path at a kernel image such as bzImage`;
-    return undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return `kernel image not found: ${file}; the path is relative to the scenario file`;
-    }
-    return `cannot read kernel image ${file}: ${describeFsError(error)}`;
-  }
-}
 
 // ───────────────────────────── issues → problems ─────────────────────────────
 
@@ -553,6 +603,10 @@ class SourceMap {
   }
 
   /** The key of the entry at `at`; falls back to the value when the entry is a list item. */
+  has(at: Segment[]): boolean {
+    return this.nodeAt(at) !== undefined;
+  }
+
   keyPos(at: Segment[]): SourcePos {
     const key = this.pairAt(at)?.key as YamlNode | null | undefined;
     if (key?.range) return this.pos(key.range[0]);

@@ -5,9 +5,10 @@
  * RegExp objects. Refinements that JSON Schema cannot express (regex syntax, duplicate stage names) still run in zod.
  */
 import { z } from 'zod';
+import { buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
 import { DURATION_PATTERN, MEMORY_PATTERN, parseDuration, parseMemory } from './duration.js';
 
-export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total'] as const;
+export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'] as const;
 export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
 
 export const STATISTICS = ['median', 'mean', 'p90', 'max'] as const;
@@ -153,6 +154,8 @@ const kernelSchema = z
             .describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
         })
         .describe('Download the kernel from a Debian package.'),
+      urlKernelSchema,
+      buildKernelSchema,
     ],
     {
       error: (issue) => {
@@ -160,22 +163,25 @@ const kernelSchema = z
         if (input && typeof input === 'object' && 'path' in input && 'apt' in input) {
           return 'give either `path` or `apt`, not both';
         }
-        return 'expected exactly one of `path: ./bzImage` (a kernel image file) or `apt: linux-image-cloud-amd64` (a Debian package)';
+        return 'expected exactly one of `path: ./bzImage` (a kernel image file), `apt: linux-image-cloud-amd64` (a Debian package), `url:` with `sha256:`, or `build:` (from source)';
       },
     },
   )
-  .describe('Where the kernel comes from: exactly one of `path` or `apt`.');
+  .describe('Where the kernel comes from: exactly one of `path`, `apt`, `url` (+ `sha256`) or `build`.');
 
 const rootfsSchema = z
-  .strictObject({
-    busybox: z
-      .strictObject(
-        {},
-        { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
-      )
-      .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
-  })
-  .describe('The root filesystem the guest boots into.');
+  .union([
+    z.strictObject({
+      busybox: z
+        .strictObject(
+          {},
+          { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
+        )
+        .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
+    }),
+    ...rootfsVariantSchemas,
+  ])
+  .describe('The root filesystem the guest boots into: one of `busybox`, `initramfs`, `tarball`, `layers` or `disk`.');
 
 const readySchema = z.union(
   [
@@ -204,7 +210,16 @@ export const scenarioSchema = z
       .describe('A unique name for this scenario; results and reports are keyed by it.'),
     kernel: kernelSchema,
     rootfs: rootfsSchema,
-    hypervisor: z.enum(['qemu']).default('qemu').describe('The hypervisor that boots the guest.'),
+    hypervisor: z
+      .enum(['qemu', 'firecracker', 'cloud-hypervisor'])
+      .default('qemu')
+      .describe('The hypervisor that boots the guest. firecracker and cloud-hypervisor boot a vmlinux extracted from the kernel.'),
+    doorbell: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Have the agent ring a guest-to-host doorbell at init and ready, stamped by the host off the serial console: QEMU isa-debugcon, Firecracker --boot-timer, Cloud Hypervisor port 0x80. Adds the `doorbell` stage.',
+      ),
     machine: z
       .enum(['pc', 'q35', 'microvm'])
       .default('pc')
@@ -223,6 +238,12 @@ export const scenarioSchema = z
       .string()
       .default('console=ttyS0 quiet')
       .describe('The kernel command line. Keep `quiet`: printing every kernel message on a serial console slows boot.'),
+    initcalls: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Time every kernel initcall: appends `initcall_debug log_buf_len=4M` to the command line. The records are KERN_DEBUG, so `quiet` keeps them off the console; they are read from the log after ready.',
+      ),
     passes: z.int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
     warmup: z.int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
     timeout: durationSchema
@@ -266,6 +287,9 @@ export const scenarioSchema = z
           .optional()
           .describe('Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.'),
         total: budgetSchema.optional().describe('Budget for `total`: from hypervisor spawn to ready.'),
+        doorbell: budgetSchema
+          .optional()
+          .describe('Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).'),
       })
       .catchall(budgetSchema)
       .default({})

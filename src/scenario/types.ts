@@ -13,15 +13,41 @@ export interface SourcePos {
 export type Accel = 'kvm' | 'tcg';
 export type KvmMode = 'auto' | 'required' | 'off';
 export type Machine = 'pc' | 'q35' | 'microvm';
-export type HypervisorName = 'qemu';
+export type HypervisorName = 'qemu' | 'firecracker' | 'cloud-hypervisor';
 export type Statistic = 'median' | 'mean' | 'p90' | 'max';
 export type BudgetLevel = 'error' | 'warn';
 
 export type KernelSpec =
   | { kind: 'path'; path: string } // absolute, resolved against the scenario file's directory
+  | { kind: 'apt'; package: string }
+  | { kind: 'url'; url: string; sha256: string }
+  | { kind: 'build'; build: KernelBuildSpec };
+
+/** Where kernel sources come from; paths are absolute. */
+export type KernelSourceSpec =
+  | { kind: 'dir'; path: string }
+  | { kind: 'tarball'; path: string }
+  | { kind: 'url'; url: string; sha256: string }
   | { kind: 'apt'; package: string };
 
-export type RootfsSpec = { kind: 'busybox' };
+export interface KernelBuildSpec {
+  source: KernelSourceSpec;
+  /** A make target such as tinyconfig, or an absolute path to a .config. */
+  config: { kind: 'target'; name: 'defconfig' | 'tinyconfig' | 'allnoconfig' } | { kind: 'file'; path: string };
+  /** Config fragments in order: files (absolute paths) or inline `CONFIG_X=y` text. */
+  fragments: Array<{ kind: 'file'; path: string } | { kind: 'inline'; text: string }>;
+  makeArgs: string[];
+  target: string;
+}
+
+/** One input of a rootfs: a directory or a tarball (absolute path). */
+export type TreeSourceSpec = { kind: 'dir' | 'tarball'; path: string };
+
+export type RootfsSpec =
+  | { kind: 'busybox' }
+  | { kind: 'initramfs'; layers: TreeSourceSpec[]; agent: boolean; extractLimitBytes?: number }
+  | { kind: 'ext4'; layers: TreeSourceSpec[]; agent: boolean; sizeMiB?: number; extractLimitBytes?: number }
+  | { kind: 'disk'; image: string; format: 'raw' | 'qcow2' };
 
 export type ReadySpec = { kind: 'agent' } | { kind: 'regex'; regex: RegExp };
 
@@ -51,11 +77,15 @@ export interface Scenario {
   kernel: KernelSpec;
   rootfs: RootfsSpec;
   hypervisor: HypervisorName;
+  /** Have the agent ring the hypervisor's guest-to-host doorbell at init and ready (see src/boot/doorbell.ts). */
+  doorbell: boolean;
   machine: Machine;
   kvm: KvmMode;
   cpus: number;
   memoryMiB: number;
   cmdline: string;
+  /** `initcalls: true`: the cmdline above already carries `initcall_debug log_buf_len=4M`. */
+  initcalls: boolean;
   passes: number;
   warmup: number;
   timeoutMs: number;

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Marker } from '../../src/agent/protocol.js';
-import { agentScript, shellQuote } from '../../src/agent/script.js';
+import { agentScript, doorbellRing, shellQuote } from '../../src/agent/script.js';
 
 /** Runs `script` with the host's /bin/sh and returns what it printed. */
 function sh(script: string): string {
@@ -63,8 +63,9 @@ describe('agentScript', () => {
       indexOf(Marker.dmesgBegin),
       indexOf('/bin/busybox dmesg'),
       indexOf(Marker.dmesgEnd),
+      indexOf('BOOT_BUDGET_END'),
       indexOf('/bin/busybox reboot -f'),
-      indexOf('/bin/busybox poweroff -f'),
+      lines.lastIndexOf('/bin/busybox poweroff -f'),
     ];
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(new Set(order).size).toBe(order.length);
@@ -90,6 +91,8 @@ describe('agentScript', () => {
   it('runs nothing between the markers when there are no run lines', () => {
     const empty = agentScript([]).split('\n');
     const init = empty.findIndex((l) => l.includes(Marker.init) && l.includes('/dev/console'));
-    expect(empty[init + 1]).toContain(`<6>${Marker.ready}`);
+    // Only the ready doorbell, which is a builtin `case` when the host named no doorbell.
+    expect(empty[init + 1]).toBe(doorbellRing('ready'));
+    expect(empty[init + 2]).toContain(`<6>${Marker.ready}`);
   });
 });

@@ -77,11 +77,13 @@ budgets:
       kernel: { kind: 'path', path: path.join(dir, 'bzImage') },
       rootfs: { kind: 'busybox' },
       hypervisor: 'qemu',
+      doorbell: false,
       machine: 'microvm',
       kvm: 'required',
       cpus: 2,
       memoryMiB: 1024,
       cmdline: 'console=ttyS0 quiet tsc_early_khz=2000000',
+      initcalls: false,
       passes: 7,
       warmup: 2,
       timeoutMs: 90_000,
@@ -127,6 +129,7 @@ budgets:
       kernel: { kind: 'apt', package: 'linux-image-cloud-amd64' },
       rootfs: { kind: 'busybox' },
       hypervisor: 'qemu',
+      doorbell: false,
       machine: 'pc',
       kvm: 'auto',
       cpus: 1,
@@ -241,7 +244,7 @@ describe('scenario errors point at the offending node', () => {
         column: 3,
         keyPath: 'budgets.kernl',
         detail:
-          'unknown stage "kernl"; did you mean "kernel"? Stages here: firmware, kernel, userspace, shutdown, total, network',
+          'unknown stage "kernl"; did you mean "kernel"? Stages here: firmware, kernel, userspace, shutdown, total, doorbell, network',
       },
     ]);
   });
@@ -377,7 +380,7 @@ describe('scenario errors point at the offending node', () => {
         column: 11,
         keyPath: 'stages.0.name',
         detail:
-          '"kernel" is a built-in stage and cannot be redefined; built-in stages are firmware, kernel, userspace, shutdown, total',
+          '"kernel" is a built-in stage and cannot be redefined; built-in stages are firmware, kernel, userspace, shutdown, total, doorbell',
       },
     ]);
   });
