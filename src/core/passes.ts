@@ -1,0 +1,160 @@
+/**
+ * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B A B … on the same
+ * runner with the same warm-up, so that drift of the machine (thermal, neighbours, caches) lands on both sides alike.
+ * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
+ */
+import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
+import { addKernelParams } from '../artifacts/rootfs/root-device.js';
+import type { ArtifactContext } from '../artifacts/types.js';
+import { runPass } from '../boot/pass-runner.js';
+import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
+import type { HypervisorBackend, HypervisorCommand } from '../boot/types.js';
+import { InfraError } from '../errors.js';
+import { budgetNoiseReasons, regressionNoiseReasons, type AdaptiveRecord } from '../judge/adaptive.js';
+import { judgeStages } from '../judge/budgets.js';
+import { compareStages } from '../judge/compare.js';
+import type { RegressionSettings } from '../judge/regression.js';
+import { measurePass } from '../measure/measure-pass.js';
+import type { PassMeasurement } from '../measure/types.js';
+import type { Reporter } from '../report/reporter.js';
+import type { Accel, BaselineSpec, KernelSpec, Scenario } from '../scenario/types.js';
+import type { BootTrace } from '../boot/types.js';
+
+export interface PreparedBoot {
+  command: HypervisorCommand;
+  kernel: string;
+  rootfs: string;
+}
+
+/** Artifacts → the hypervisor command for one side. */
+export async function prepareBoot(
+  scenario: Scenario,
+  backend: HypervisorBackend,
+  binary: string,
+  accel: Accel,
+  cacheDir: string,
+  ctx: ArtifactContext,
+): Promise<PreparedBoot> {
+  const kernel = await resolveKernel(scenario, ctx);
+  const rootfs = await buildRootfs(scenario, ctx, kernel);
+  const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
+  const command = backend.command(binary, {
+    doorbell: scenario.doorbell,
+    kernel: bootKernel,
+    initrd: rootfs.initrd,
+    cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+    ...(rootfs.drives?.length ? { drives: rootfs.drives, disk: { path: rootfs.drives[0]!.path, readOnly: true } } : {}),
+    cpus: scenario.cpus,
+    memoryMiB: scenario.memoryMiB,
+    machine: scenario.machine,
+    ...(qemuBios(scenario.machine, scenario.firmware).bios ? { bios: QBOOT_ROM } : {}),
+    accel,
+  });
+  return { command, kernel: kernel.description, rootfs: rootfs.description };
+}
+
+/** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
+export function baselineScenario(scenario: Scenario, spec: Omit<BaselineSpec, 'pos'>): Scenario {
+  return {
+    ...scenario,
+    kernel: spec.kernel ?? scenario.kernel,
+    rootfs: spec.rootfs ?? scenario.rootfs,
+    run: spec.run ?? scenario.run,
+    cmdline: spec.cmdline ?? scenario.cmdline,
+  };
+}
+
+/** `baseline:` with --baseline-kernel on top, or nothing when neither asks for an A/B. */
+export function baselineSpecFor(scenario: Scenario, baselineKernel?: KernelSpec): Omit<BaselineSpec, 'pos'> | undefined {
+  if (baselineKernel) return { ...scenario.baseline, kernel: baselineKernel };
+  return scenario.baseline;
+}
+
+export interface BootSide {
+  /** A is the baseline, B the scenario; a plain run has one unlabelled side. */
+  label?: 'A' | 'B';
+  command: HypervisorCommand;
+  measured: PassMeasurement[];
+}
+
+export interface PassPlan {
+  warmup: number;
+  passes: number;
+  maxPasses: number;
+  accel: Accel;
+  stageOrder: readonly string[];
+  /** Settings for the A/B's within-noise rule. */
+  regression: RegressionSettings;
+}
+
+function passReachedReady(trace: BootTrace): boolean {
+  return trace.reached === 'ready' || trace.reached === 'shutdown';
+}
+
+/** Verdicts within noise, each as a reason for people; empty when every verdict is clear. */
+export function noiseReasons(scenario: Scenario, sides: readonly BootSide[], plan: PassPlan): string[] {
+  const head = judgeStages(sides[sides.length - 1]!.measured, plan.stageOrder, scenario.budgets);
+  const reasons = budgetNoiseReasons(head);
+  if (sides.length === 2) {
+    const base = judgeStages(sides[0]!.measured, plan.stageOrder, []);
+    reasons.push(...regressionNoiseReasons(compareStages(scenario.name, base, head, plan.regression), plan.regression.pValue));
+  }
+  return reasons;
+}
+
+export async function runSides(
+  scenario: Scenario,
+  sides: readonly BootSide[],
+  plan: PassPlan,
+  reporter: Reporter,
+  describeFailedPass: (trace: BootTrace, timeoutMs: number) => string,
+  /** Sees every trace, warm-ups included, before it is judged. */
+  onTrace?: (trace: BootTrace) => void,
+): Promise<AdaptiveRecord> {
+  const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
+  const boot = async (side: BootSide, isWarmup: boolean, pass: number, of: number) => {
+    const label = side.label ? { side: side.label } : {};
+    reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup, ...label });
+    const trace = await runPass(side.command, {
+      accel: plan.accel,
+      timeoutMs: scenario.timeoutMs,
+      readyRegex,
+      onStage: (stage) => reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
+    });
+    onTrace?.(trace);
+    if (!passReachedReady(trace)) {
+      const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
+      throw new InfraError(`${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
+    }
+    const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: side.command.cmdline, firmware: side.command.args.includes('-bios') ? 'qboot' : 'default' });
+    reporter.progress({
+      type: 'pass-end',
+      scenario,
+      pass,
+      of,
+      warmup: isWarmup,
+      totalMs: measurement.stages.find((s) => s.name === 'total')?.ms ?? null,
+      ...label,
+    });
+    if (!isWarmup) side.measured.push(measurement);
+  };
+
+  for (let i = 1; i <= plan.warmup; i++) for (const side of sides) await boot(side, true, i, plan.warmup);
+  for (let i = 1; i <= plan.passes; i++) for (const side of sides) await boot(side, false, i, plan.passes);
+
+  const record: AdaptiveRecord = { planned: plan.passes, passes: plan.passes, maxPasses: plan.maxPasses, reasons: [], settled: true };
+  while (true) {
+    const reasons = noiseReasons(scenario, sides, plan);
+    if (reasons.length === 0) break;
+    if (record.reasons.length === 0) record.reasons = reasons;
+    if (record.passes >= plan.maxPasses) {
+      record.settled = false;
+      // The reasons that still hold at the end say more than the first ones.
+      record.reasons = reasons;
+      break;
+    }
+    record.passes++;
+    for (const side of sides) await boot(side, false, record.passes, record.passes);
+  }
+  return record;
+}

@@ -1,0 +1,46 @@
+/**
+ * When to run more passes (DESIGN §3): only while a verdict is within noise, i.e. more passes could flip it.
+ * A budget is within noise when its statistic's 95% bootstrap interval contains the budget; a regression verdict when
+ * the effect is large enough but the p-value lies between the threshold and 10 × the threshold.
+ */
+import { formatMs } from '../scenario/duration.js';
+import { budgetNoise, NOISE_FACTOR, type StageComparison } from './regression.js';
+import type { StageResult } from './types.js';
+
+export const DEFAULT_MAX_PASSES = 15;
+
+/** What the report says about the number of passes. */
+export interface AdaptiveRecord {
+  /** Passes the scenario asked for. */
+  planned: number;
+  /** Passes actually measured (per side for an A/B). */
+  passes: number;
+  maxPasses: number;
+  /** Why passes were added: the verdicts within noise when the first extra pass was started. Empty when none was. */
+  reasons: string[];
+  /** False when max-passes was reached with a verdict still within noise. */
+  settled: boolean;
+}
+
+export function budgetNoiseReasons(stages: readonly StageResult[]): string[] {
+  const out: string[] = [];
+  for (const stage of stages) {
+    if (!stage.budget) continue;
+    const noise = budgetNoise(stage.name, stage.samples, stage.budget.statistic, stage.budget.max);
+    if (noise?.withinNoise) {
+      out.push(
+        `${stage.name}: ${stage.budget.statistic} 95% interval ${formatMs(noise.interval.low)}–${formatMs(noise.interval.high)} contains the ${formatMs(stage.budget.max)} budget`,
+      );
+    }
+  }
+  return out;
+}
+
+export function regressionNoiseReasons(stages: readonly StageComparison[], pThreshold: number): string[] {
+  return stages
+    .filter((s) => s.withinNoise)
+    .map(
+      (s) =>
+        `${s.stage}: Δ ${s.deltaMs >= 0 ? '+' : ''}${formatMs(s.deltaMs)} with p = ${s.pValue.toFixed(4)}, between ${pThreshold} and ${pThreshold * NOISE_FACTOR}`,
+    );
+}

@@ -1,0 +1,38 @@
+/** The validated `regression:`, `baseline:` and `max-passes:` keys → typed specs. */
+import path from 'node:path';
+import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
+import type { RawScenario } from './schema.js';
+import type { BaselineSpec, RegressionSpec, Scenario, SourcePos } from './types.js';
+
+type Extras = Pick<Scenario, 'maxPasses' | 'regression' | 'baseline'>;
+
+/** Only keys the file sets appear, so a scenario without them is exactly what it was before these keys existed. */
+export function toRegressionExtras(
+  raw: RawScenario,
+  file: string,
+  positionOf: (key: 'regression' | 'baseline') => SourcePos,
+  cmdlineOf: (cmdline: string) => string,
+): Extras {
+  const out: Extras = {};
+  if (raw['max-passes'] !== undefined) out.maxPasses = raw['max-passes'];
+  if (raw.regression) {
+    const r = raw.regression;
+    out.regression = {
+      maxIncrease: Number(r['max-increase'].replace('%', '')) / 100,
+      pValue: r['p-value'],
+      minMs: r['min-ms'],
+      pos: positionOf('regression'),
+    } satisfies RegressionSpec;
+  }
+  if (raw.baseline) {
+    const b = raw.baseline;
+    const dir = path.dirname(file);
+    const spec: BaselineSpec = { pos: positionOf('baseline') };
+    if (b.kernel) spec.kernel = toKernelSpec(b.kernel, dir);
+    if (b.rootfs) spec.rootfs = toRootfsSpec(b.rootfs, dir);
+    if (b.run) spec.run = b.run;
+    if (b.cmdline !== undefined) spec.cmdline = cmdlineOf(b.cmdline);
+    out.baseline = spec;
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hypervisorsMentioning, runCli, scenarioDir, TEST_CACHE_DIR } from '../helpers/cli.js';
+
+// Same-job A/B under real QEMU (TCG here). 6 passes a side: the smallest p-value a permutation test can reach is
+// 2 / C(12, 6) = 0.0022, comfortably under the 0.01 threshold, where 5 a side (2/252 = 0.0079) would sit next to it.
+// A `sleep 0.3` on a ~100 ms userspace stage separates the sides completely, so that floor is what the test gets.
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
+});
+
+function withScenarios(files: Record<string, string>): string {
+  const { dir, cleanup } = scenarioDir(files);
+  cleanups.push(cleanup);
+  return dir;
+}
+
+const scenario = (name: string, extra: string) => `name: ${name}
+kernel:
+  apt: linux-image-cloud-amd64
+rootfs:
+  busybox: {}
+warmup: 1
+timeout: 60s
+regression:
+  max-increase: 5%
+  p-value: 0.01
+${extra}`;
+
+const cacheArgs = ['--cache-dir', TEST_CACHE_DIR];
+
+describe('same-job A/B, real QEMU', () => {
+  beforeAll(async () => {
+    const dir = scenarioDir({ 'warm.yaml': scenario('warm', 'passes: 1\n') });
+    try {
+      await runCli(['validate', dir.dir]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it('flags a `sleep 0.3` added to B as a userspace regression, exit 1; compare agrees and refuses other accelerators', async () => {
+    const dir = withScenarios({ 'ab.yaml': scenario('ab-sleep', 'passes: 6\nmax-passes: 8\nrun:\n  - sleep 0.3\nbaseline:\n  run: []\n') });
+    const json = join(dir, 'head.json');
+    const run = await runCli([dir, '--json', json, ...cacheArgs]);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/ab-sleep A: pass 1\/6 ready/);
+    expect(run.stderr).toMatch(/ab-sleep B: pass 1\/6 ready/);
+    expect(run.stdout).toMatch(/stage\s+A median\s+B median\s+Δ\s+Δ %\s+p\s+verdict/);
+    expect(run.stdout).toMatch(/userspace .*✗ regression/);
+    expect(run.stdout).toMatch(/REGRESSION ab-sleep: userspace slower than the baseline \(A\)/);
+
+    const results = JSON.parse(readFileSync(json, 'utf8'));
+    const s = results.scenarios[0];
+    expect(s.comparison.verdict).toBe('regression');
+    const userspace = s.comparison.stages.userspace;
+    expect(userspace.verdict).toBe('regression');
+    expect(userspace.deltaMs).toBeGreaterThan(250);
+    expect(userspace.pValue).toBeLessThanOrEqual(0.01);
+    expect(s.stages.userspace.samples.length).toBe(s.baseline.stages.userspace.samples.length);
+    expect(s.regression).toMatchObject({ maxIncrease: 0.05, pValue: 0.01, line: 8, column: 1 });
+    expect(s.adaptive).toMatchObject({ planned: 6, maxPasses: 8 });
+
+    // The baseline side as a results file of its own: `compare` on the two files reaches the same verdict.
+    const base = structuredClone(results);
+    for (const [name, stage] of Object.entries<any>(base.scenarios[0].stages)) stage.samples = s.baseline.stages[name]?.samples ?? stage.samples;
+    delete base.scenarios[0].baseline;
+    delete base.scenarios[0].comparison;
+    const baseFile = join(dir, 'base.json');
+    writeFileSync(baseFile, JSON.stringify(base));
+    const compare = await runCli(['compare', baseFile, json]);
+    expect(compare.code, compare.stdout + compare.stderr).toBe(1);
+    expect(compare.stdout).toMatch(/userspace .*✗ regression/);
+    expect(compare.stdout).toMatch(/1 scenario regressed/);
+    // Same input, same p-value: the generator is seeded.
+    expect((await runCli(['compare', baseFile, json])).stdout).toBe(compare.stdout);
+
+    base.scenarios[0].accel = s.accel === 'kvm' ? 'tcg' : 'kvm';
+    writeFileSync(baseFile, JSON.stringify(base));
+    const refused = await runCli(['compare', baseFile, json]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/refusing to compare results taken under different setups.*\n\s+ab-sleep: accelerator (kvm vs tcg|tcg vs kvm).*|--force/s);
+    const forced = await runCli(['compare', baseFile, json, '--force']);
+    expect(forced.code).toBe(1);
+    expect(forced.stdout).toMatch(/compared despite different setups \(--force\)/);
+  });
+
+  it('finds no change between two identical sides', async () => {
+    const dir = withScenarios({ 'same.yaml': scenario('ab-same', 'passes: 5\nmax-passes: 5\nbaseline:\n  cmdline: console=ttyS0 quiet\n') });
+    const json = join(dir, 'results.json');
+    const run = await runCli([dir, '--json', json, ...cacheArgs]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
+    expect(s.comparison.verdict).toBe('no change');
+    expect(Object.keys(s.comparison.stages)).toEqual(expect.arrayContaining(['firmware', 'kernel', 'userspace', 'total']));
+    expect(run.stdout).toMatch(/NO CHANGE ab-same/);
+  });
+});
