@@ -1,0 +1,124 @@
+/**
+ * What every bench shares: the quick flag, statistics, a plain-text table, the JSON result file, a description of
+ * the machine, and the bundled scenario turned into a QEMU command exactly as the core builds it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { defaultCacheDir } from '../src/artifacts/cache-dir.js';
+import { buildRootfs, resolveKernel } from '../src/artifacts/resolve.js';
+import { addKernelParams } from '../src/artifacts/rootfs/root-device.js';
+import { chooseAccel, probeKvm } from '../src/boot/accel.js';
+import { QEMU_BINARY, qemuBackend, qemuBios } from '../src/boot/qemu.js';
+import type { HypervisorCommand } from '../src/boot/types.js';
+import { loadScenarioFile } from '../src/scenario/load.js';
+import type { Accel, Firmware, Machine, Scenario } from '../src/scenario/types.js';
+
+export const repo = resolve(import.meta.dirname, '..');
+export const quick = process.argv.includes('--quick');
+export const resultsDir = process.env['BENCH_RESULTS'] ?? join(repo, 'bench', 'results');
+
+export function median(values: readonly number[]): number {
+  return percentile(values, 0.5);
+}
+
+/** Linear interpolation between closest ranks, as numpy's default. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = p * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.ceil(rank);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (rank - lo);
+}
+
+export function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+export const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
+export const fmtUs = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
+export const fmtRatio = (r: number) => r.toFixed(3);
+
+export function table(headers: string[], rows: Array<Array<string | number>>): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  qemu: string | null;
+}
+
+export function machineInfo(): MachineInfo {
+  let qemu: string | null = null;
+  try {
+    qemu = /version\s+(\S+)/.exec(execFileSync(QEMU_BINARY, ['--version'], { encoding: 'utf8' }))?.[1] ?? null;
+  } catch {
+    qemu = null;
+  }
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    qemu,
+  };
+}
+
+/** Writes bench/results/<name>.json: the figures, the machine, the mode and the time. */
+export function writeResult(name: string, figures: unknown): string {
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${name}.json`);
+  const body = { bench: name, quick, date: new Date().toISOString(), machine: machineInfo(), figures };
+  writeFileSync(file, `${JSON.stringify(body, null, 1)}\n`);
+  return file;
+}
+
+let accelPromise: Promise<{ accel: Accel; warning?: string }> | undefined;
+
+/** KVM when the core's own proof says it works, else TCG: every bench boots with the accelerator a user would get. */
+export function benchAccel(): Promise<{ accel: Accel; warning?: string }> {
+  accelPromise ??= chooseAccel('auto', () => probeKvm(QEMU_BINARY));
+  return accelPromise;
+}
+
+export interface Profile {
+  label: string;
+  machine: Machine;
+  firmware: Firmware;
+}
+
+/** The bundled scenario with its machine and firmware replaced, as the QEMU command the core would run. */
+export async function bundledCommand(profile?: Profile): Promise<{ scenario: Scenario; command: HypervisorCommand; accel: Accel }> {
+  const loaded = await loadScenarioFile(join(repo, 'scenarios', 'debian-cloud-busybox.yaml'), repo);
+  const scenario: Scenario = profile ? { ...loaded, machine: profile.machine, firmware: profile.firmware } : loaded;
+  const { accel } = await benchAccel();
+  const ctx = { cacheDir: defaultCacheDir(), log: (m: string) => process.stderr.write(`  ${m}\n`) };
+  const kernel = await resolveKernel(scenario, ctx);
+  const rootfs = await buildRootfs(scenario, ctx, kernel);
+  const { bios } = qemuBios(scenario.machine, scenario.firmware);
+  const command = qemuBackend.command(QEMU_BINARY, {
+    kernel: kernel.path,
+    ...(rootfs.initrd ? { initrd: rootfs.initrd } : {}),
+    cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+    cpus: scenario.cpus,
+    memoryMiB: scenario.memoryMiB,
+    machine: scenario.machine,
+    ...(bios ? { bios } : {}),
+    accel,
+  });
+  return { scenario, command, accel };
+}
+
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}

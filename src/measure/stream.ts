@@ -1,0 +1,479 @@
+/**
+ * The measure step fed one console line at a time, in memory that stays flat however long the kernel log is (issue
+ * #9: "stream, don't slurp"). measurePass needs the whole trace and places every log record on the timeline; this
+ * keeps only what stages, spans and hints can need:
+ *
+ * - every console line outside the log dump (the console of a `quiet` boot is a few lines; the dump is the bulk);
+ * - from the dump, in full, the records something looks for by text: userspace records (agent markers, `run:`
+ *   lines), where the kernel hands over to init, custom stage edges, hint `wait-for` texts, records out of time order
+ *   and records whose text also appeared on the console;
+ * - every other kernel record only as part of a *run*: its first and last record, its largest gap between two
+ *   consecutive records, and per hint `gap` pattern the time and worst gap ending at matching records. Gaps between
+ *   log records do not depend on where kernel clock zero lands on the host timeline, so a run can be summarised before
+ *   the alignment is known (the dump ends with the markers that fix it);
+ * - initcalls, parsed as they go by; past INITCALL_CAP only the slowest are kept.
+ *
+ * The result equals measurePass's on every captured boot in test/fixtures/boots (test/unit/stream-measure.test.ts)
+ * except `events` (the kept records, not all of them) and, past the cap, `initcalls`. It can differ when a console
+ * line that is not also in the log lands inside a run of kernel records (a verbose console whose log buffer wrapped):
+ * the run is then treated as one piece.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
+import type { ConsoleLine, DoorbellMark, PassOutcome } from '../boot/types.js';
+import type { StageDef } from '../scenario/types.js';
+import { consoleCost, type ConsoleCost } from './console-cost.js';
+import { evaluateHints, HINTS, type Hint, type HintPattern, type HintRule } from './hints.js';
+import type { Initcall } from './initcalls.js';
+import { withInitcallSpan, type PassContext } from './measure-pass.js';
+import { BUILTIN_STAGES, computeStages, KERNEL_END_PATTERNS, OPTIONAL_STAGES } from './stages.js';
+import { blameFromConsole, parseStartupFinished, type SystemdStartup } from './systemd.js';
+import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from './timeline.js';
+import type { BootEvent, PassMeasurement, Span, StageTiming } from './types.js';
+
+/**
+ * A copy of a string that is kept: a line sliced out of a decoded chunk is a view of the whole chunk in V8, so keeping
+ * a few lines would keep every chunk they came from. Shorter strings are never views.
+ */
+const own = (text: string) => (text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8'));
+
+/** Initcalls kept in full; past it the list is cut to the slowest half. A cloud-kernel boot has ~575. */
+export const INITCALL_CAP = 20_000;
+
+const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
+const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
+
+type GapPattern = Extract<HintPattern, { kind: 'gap' }>;
+
+interface GapAgg {
+  ms: number;
+  count: number;
+  worst: { from: string; to: string; ms: number } | null;
+}
+
+interface Run {
+  firstG: number;
+  firstText: string;
+  lastG: number;
+  lastText: string;
+  count: number;
+  maxGap: { fromG: number; fromText: string; toG: number; toText: string; ms: number } | null;
+  gaps: GapAgg[];
+}
+
+type Item = { kind: 'record'; record: PrintkRecord } | { kind: 'run'; run: Run };
+
+/** A point or a run on the host timeline, once kernel clock zero is known. */
+type Placed =
+  | { kind: 'event'; t: number; event: BootEvent }
+  | { kind: 'run'; t: number; endT: number; run: Run; z: number };
+
+export interface StreamEnd {
+  exitT: number | null;
+  outcome: PassOutcome;
+  doorbell?: DoorbellMark[];
+}
+
+export class StreamingMeasure {
+  private readonly consoleLines: ConsoleLine[] = [];
+  private readonly consoleEvents: BootEvent[] = [];
+  private readonly marks: Timeline['marks'] = {};
+  private inDump = false;
+  private dumpStartT = Infinity;
+  /** Console texts without a guest time; a log record with one of them is the same line, and the console copy wins. */
+  private readonly consoleTexts = new Set<string>();
+  /** `${guestT}|${text}` of console printk lines; those the log also has are dropped once aligned, as measurePass does. */
+  private readonly consolePrintkKeys = new Set<string>();
+  private readonly loggedKeys = new Set<string>();
+  private readonly firstMarkerRecords = new Map<string, PrintkRecord>();
+  private readonly items: Item[] = [];
+  private run: Run | null = null;
+  private lastG = -Infinity;
+  private systemdFromLog: SystemdStartup | null = null;
+  private readonly open = new Map<string, number[]>();
+  private initcalls: Array<Omit<Initcall, 'startT' | 'endT'> & { startG: number; endG: number }> = [];
+  /** Past INITCALL_CAP, initcalls faster than this are not kept. */
+  private initcallFloorMs = -Infinity;
+  private readonly gapPatterns: GapPattern[];
+  private readonly waitForTexts: RegExp[];
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  private partialT: number | null = null;
+  bytes = 0;
+
+  constructor(
+    private readonly custom: readonly StageDef[],
+    private readonly readyRegex?: RegExp,
+    private readonly context: PassContext = {},
+    private readonly rules: readonly HintRule[] = HINTS,
+  ) {
+    this.gapPatterns = rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap'));
+    this.waitForTexts = rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])));
+  }
+
+  /**
+   * Console bytes as they arrive, `t` being the chunk's arrival (ms since spawn). Lines are stamped with the arrival of
+   * their first byte, as ConsoleSplitter does; this splits a whole chunk at once, which is what makes a long log cheap.
+   */
+  pushChunk(chunk: Buffer, t: number): void {
+    const text = this.decoder.write(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      const piece = text.slice(start, nl);
+      const lineT = this.partialT ?? t;
+      const full = this.partialT === null ? piece : this.partial + piece;
+      this.partial = '';
+      this.partialT = null;
+      this.push({ t: lineT, text: full.includes('\r') ? full.replace(/\r/g, '') : full });
+      start = nl + 1;
+    }
+    if (start < text.length) {
+      if (this.partialT === null) this.partialT = t;
+      this.partial += text.slice(start);
+    }
+  }
+
+  /** Flushes a last line without its newline. */
+  endChunks(): void {
+    const rest = this.partial + this.decoder.end();
+    if (this.partialT !== null || rest !== '') this.push({ t: this.partialT ?? 0, text: rest.replace(/\r/g, '') });
+    this.partial = '';
+    this.partialT = null;
+  }
+
+  push(line: ConsoleLine): void {
+    const text = line.text;
+    this.bytes += Buffer.byteLength(text) + 1;
+    if (this.inDump) {
+      if (text.startsWith(Marker.dmesgEnd)) {
+        this.inDump = false;
+        this.marks.dumpEnd = line.t;
+        this.keepConsole(line, { t: line.t, text, source: 'console', origin: 'host' });
+        return;
+      }
+      const record = parsePrintk(text);
+      if (record) this.logRecord(record);
+      return;
+    }
+    if (text.startsWith(Marker.dmesgBegin)) {
+      this.inDump = true;
+      if (this.dumpStartT === Infinity) this.dumpStartT = line.t;
+      this.keepConsole(line, { t: line.t, text, source: 'console', origin: 'host' });
+      return;
+    }
+    const printk = parsePrintk(text);
+    if (printk) {
+      this.consolePrintkKeys.add(`${printk.guestT}|${printk.text}`);
+      this.keepConsole(line, { t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+      return;
+    }
+    this.consoleLines.push(line);
+    if (text.trim() === '') return;
+    if (this.marks.init === undefined && text.startsWith(Marker.init)) this.marks.init = line.t;
+    if (this.marks.ready === undefined && (this.readyRegex ? this.readyRegex.test(text) : text.startsWith(Marker.ready))) {
+      this.marks.ready = line.t;
+    }
+    this.consoleTexts.add(text);
+    this.consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
+  }
+
+  private keepConsole(line: ConsoleLine, event: BootEvent): void {
+    this.consoleLines.push(line);
+    this.consoleEvents.push(event);
+  }
+
+  private interesting(record: PrintkRecord): boolean {
+    const { text } = record;
+    return (
+      record.origin !== 'kernel' ||
+      record.guestT < this.lastG ||
+      text.startsWith(MARKER_PREFIX) ||
+      this.consoleTexts.has(text) ||
+      KERNEL_END_PATTERNS.some((p) => p.test(text)) ||
+      this.waitForTexts.some((p) => p.test(text)) ||
+      this.custom.some((s) => s.from.test(text) || s.to.test(text))
+    );
+  }
+
+  private logRecord(record: PrintkRecord): void {
+    const { text, guestT } = record;
+    if (this.consolePrintkKeys.size > 0) {
+      const key = `${guestT}|${text}`;
+      if (this.consolePrintkKeys.has(key)) this.loggedKeys.add(key);
+    }
+    if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) this.firstMarkerRecords.set(own(text), { ...record, text: own(text) });
+    if (this.systemdFromLog === null && text.includes('Startup finished')) this.systemdFromLog = parseStartupFinished(text);
+    if (record.origin === 'kernel' && (text.startsWith('calling ') || text.startsWith('initcall '))) this.initcall(record);
+
+    if (this.interesting(record)) {
+      this.closeRun();
+      this.items.push({ kind: 'record', record: { ...record, text: own(text) } });
+    } else {
+      this.extendRun(record);
+    }
+    if (guestT > this.lastG) this.lastG = guestT;
+  }
+
+  private extendRun(record: PrintkRecord): void {
+    const { guestT: g, text } = record;
+    const run = this.run;
+    if (!run) {
+      this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(() => ({ ms: 0, count: 0, worst: null })) };
+      return;
+    }
+    const ms = g - run.lastG;
+    if (!run.maxGap || ms > run.maxGap.ms) run.maxGap = { fromG: run.lastG, fromText: run.lastText, toG: g, toText: text, ms };
+    for (let i = 0; i < this.gapPatterns.length; i++) {
+      const p = this.gapPatterns[i]!;
+      if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText))) continue;
+      const agg = run.gaps[i]!;
+      agg.ms += ms;
+      agg.count++;
+      if (!agg.worst || ms > agg.worst.ms) agg.worst = { from: run.lastText, to: text, ms };
+    }
+    run.lastG = g;
+    run.lastText = text;
+    run.count++;
+  }
+
+  private closeRun(): void {
+    const run = this.run;
+    if (run) {
+      run.firstText = own(run.firstText);
+      run.lastText = own(run.lastText);
+      if (run.maxGap) run.maxGap = { ...run.maxGap, fromText: own(run.maxGap.fromText), toText: own(run.maxGap.toText) };
+      for (const agg of run.gaps) if (agg.worst) agg.worst = { ...agg.worst, from: own(agg.worst.from), to: own(agg.worst.to) };
+      this.items.push({ kind: 'run', run });
+    }
+    this.run = null;
+  }
+
+  private initcall(record: PrintkRecord): void {
+    const calling = record.text.charCodeAt(0) === 0x63 /* c */ ? CALLING.exec(record.text) : null;
+    if (calling) {
+      const key = `${calling[1]}|${calling[2] ?? ''}`;
+      const queue = this.open.get(key) ?? [];
+      queue.push(record.guestT);
+      this.open.set(key, queue);
+      return;
+    }
+    const returned = RETURNED.exec(record.text);
+    if (!returned) return;
+    const [, name, module, status, usecs] = returned as unknown as [string, string, string | undefined, string, string];
+    const ms = Number(usecs) / 1000;
+    const key = `${name}|${module ?? ''}`;
+    const queue = this.open.get(key);
+    const startG = queue?.shift() ?? record.guestT - ms;
+    if (queue?.length === 0) this.open.delete(key);
+    if (ms < this.initcallFloorMs) return;
+    this.initcalls.push({ name: own(name), ...(module ? { module: own(module) } : {}), startG, endG: record.guestT, ms, returned: Number(status) });
+    if (this.initcalls.length > INITCALL_CAP) {
+      const kept = this.initcalls.sort((a, b) => b.ms - a.ms).slice(0, INITCALL_CAP / 2);
+      this.initcallFloorMs = kept[kept.length - 1]!.ms;
+      this.initcalls = kept.sort((a, b) => a.endG - b.endG);
+    }
+  }
+
+  finish(end: StreamEnd): PassMeasurement {
+    this.closeRun();
+    const marks = { ...this.marks };
+    if (end.exitT !== null && end.outcome.kind === 'exited') marks.exit = end.exitT;
+    const alignment = alignClocks(this.consoleEvents, [...this.firstMarkerRecords.values()]);
+
+    const placed: Placed[] = [{ kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } }];
+    if (alignment) {
+      const z = alignment.kernelZeroT;
+      placed.push({ kind: 'event', t: z, event: { t: z, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' } });
+      for (const item of this.items) {
+        if (item.kind === 'run') {
+          placed.push({ kind: 'run', t: z + item.run.firstG, endT: z + item.run.lastG, run: item.run, z });
+          continue;
+        }
+        const r = item.record;
+        if (this.consoleTexts.has(r.text)) continue;
+        placed.push({ kind: 'event', t: z + r.guestT, event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin } });
+      }
+    }
+    for (const event of this.consoleEvents) {
+      if (alignment && event.guestT !== undefined && this.loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
+      placed.push({ kind: 'event', t: event.t, event });
+    }
+    if (marks.exit !== undefined) placed.push({ kind: 'event', t: marks.exit, event: { t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' } });
+    for (const ring of end.doorbell ?? []) {
+      placed.push({ kind: 'event', t: ring.t, event: { t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' } });
+      if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
+    }
+    placed.sort((a, b) => a.t - b.t);
+
+    const events = placed.flatMap((p) => (p.kind === 'event' ? [p.event] : []));
+    const timeline: Timeline = { events, alignment, marks };
+    const userspaceStages = new Set([...BUILTIN_STAGES, ...OPTIONAL_STAGES].filter((s) => s.spanEvents === 'userspace').map((s) => s.name));
+    const gapFindings = new Map<string, GapAgg[]>();
+    const stages = computeStages(timeline, this.custom).map((stage) => {
+      const walked = walkStage(placed, stage, userspaceStages.has(stage.name), this.gapPatterns);
+      gapFindings.set(stage.name, walked.gaps);
+      return { ...stage, span: walked.span };
+    });
+
+    const z = alignment?.kernelZeroT ?? 0;
+    const initcalls: Initcall[] = alignment
+      ? this.initcalls.map(({ startG, endG, ...call }) => ({ ...call, startT: z + startG, endT: z + endG }))
+      : [];
+    const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
+
+    const console: Record<string, ConsoleCost> = {};
+    for (const stage of withSpans) console[stage.name] = consoleCost(this.consoleLines, stage.startT, stage.endT, this.dumpStartT);
+    let systemd: SystemdStartup | null = null;
+    for (const event of events) systemd ??= parseStartupFinished(event.text);
+    systemd ??= alignment ? this.systemdFromLog : null;
+    const units = blameFromConsole(this.consoleLines);
+    const ctx = {
+      stages: withSpans,
+      events,
+      initcalls,
+      units,
+      console: new Map(Object.entries(console)),
+      machine: this.context.machine,
+      cmdline: this.context.cmdline,
+      firmware: this.context.firmware,
+    };
+    const hints = this.hints(ctx, gapFindings);
+    return { stages: withSpans, alignment, events, initcalls, systemd, units, console, hints };
+  }
+
+  /** evaluateHints for every rule, with `gap` patterns answered from the runs' summaries rather than from events. */
+  private hints(ctx: Parameters<typeof evaluateHints>[0], gapFindings: Map<string, GapAgg[]>): Hint[] {
+    const hints: Hint[] = [];
+    let gapIndex = 0;
+    for (const rule of this.rules) {
+      const gapIdx = rule.patterns.flatMap((p) => (p.kind === 'gap' ? [gapIndex++] : []));
+      if (gapIdx.length === 0) {
+        hints.push(...evaluateHints(ctx, [rule]));
+        continue;
+      }
+      const stage = ctx.stages.find((s) => s.name === rule.stage);
+      if (!stage || stage.ms <= 0) continue;
+      if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine))) continue;
+      if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default')) continue;
+      if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline))) continue;
+      // Patterns are tried in order and the costliest wins, ties to the first, as in evaluateHints.
+      let best: { ms: number; evidence: string } | null = null;
+      for (const pattern of rule.patterns) {
+        let finding: { ms: number; evidence: string } | null = null;
+        if (pattern.kind === 'gap') {
+          const agg = gapFindings.get(rule.stage)?.[gapIdx.shift()!];
+          if (agg?.worst) {
+            finding = {
+              ms: agg.ms,
+              evidence: `${agg.count} record${agg.count > 1 ? 's' : ''} took ${fmt(agg.ms)} in all; the longest wait, ${fmt(agg.worst.ms)}, was between ${quote(agg.worst.from)} and ${quote(agg.worst.to)}`,
+            };
+          }
+        } else {
+          const [hint] = evaluateHints(ctx, [{ ...rule, patterns: [pattern], threshold: {} }]);
+          if (hint) finding = { ms: hint.ms, evidence: hint.evidence };
+        }
+        if (finding && (!best || finding.ms > best.ms)) best = finding;
+      }
+      if (!best) continue;
+      const share = best.ms / stage.ms;
+      if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) continue;
+      if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) continue;
+      hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+    }
+    return hints.sort((a, b) => b.ms - a.ms);
+  }
+}
+
+// The evidence wording of hints.ts, so that both paths say the same thing.
+const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+
+/**
+ * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
+ * of equal gaps wins) and, per hint gap pattern, the time of gaps ending at a matching event.
+ */
+function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly: boolean, patterns: readonly GapPattern[]): { span: Span | null; gaps: GapAgg[] } {
+  const { startT, endT } = stage;
+  const from = stage.span?.from ?? '';
+  const to = stage.span?.to ?? '';
+  // computeStages labelled the edges; recover them from its span where it starts or ends on an edge.
+  const startLabel = stage.span && stage.span.fromT === startT ? from : edgeLabel(placed, startT);
+  const endLabel = stage.span && stage.span.toT === endT ? to : edgeLabel(placed, endT);
+  const gaps: GapAgg[] = patterns.map(() => ({ ms: 0, count: 0, worst: null }));
+  let best: Span | null = null;
+  let prev: { t: number; text: string } | null = null;
+  let prevEvent: { t: number; text: string } | null = null;
+  let first = true;
+  const consider = (a: { t: number; text: string }, b: { t: number; text: string }) => {
+    const ms = b.t - a.t;
+    if (best === null || ms > best.ms) best = { from: a.text, to: b.text, fromT: a.t, toT: b.t, ms };
+  };
+  const point = (p: { t: number; text: string }) => {
+    if (first) {
+      if (p.t !== startT) prev = { t: startT, text: startLabel };
+      first = false;
+    }
+    if (prev) consider(prev, p);
+    prev = p;
+  };
+  const hintPair = (a: { t: number; text: string } | null, b: { t: number; text: string }) => {
+    if (!a) return;
+    patterns.forEach((p, i) => {
+      if (!p.edge.test(b.text) || (p.within && !p.edge.test(a.text))) return;
+      const ms = b.t - a.t;
+      const agg = gaps[i]!;
+      agg.ms += ms;
+      agg.count++;
+      if (!agg.worst || ms > agg.worst.ms) agg.worst = { from: a.text, to: b.text, ms };
+    });
+  };
+  for (const p of placed) {
+    if (p.kind === 'event') {
+      if (p.t < startT || p.t > endT) continue;
+      hintPair(prevEvent, p.event);
+      prevEvent = p.event;
+      if (userspaceOnly && p.event.origin === 'kernel') continue;
+      point(p.event);
+      continue;
+    }
+    // Runs hold kernel records only.
+    if (p.endT < startT || p.t > endT) continue;
+    const { run, z } = p;
+    const firstPoint = { t: p.t, text: run.firstText };
+    const lastPoint = { t: p.endT, text: run.lastText };
+    if (p.t >= startT) hintPair(prevEvent, firstPoint);
+    if (p.t >= startT && p.endT <= endT) {
+      run.gaps.forEach((agg, i) => {
+        const into = gaps[i]!;
+        into.ms += agg.ms;
+        into.count += agg.count;
+        if (agg.worst && (!into.worst || agg.worst.ms > into.worst.ms)) into.worst = agg.worst;
+      });
+    }
+    prevEvent = p.endT <= endT ? lastPoint : firstPoint;
+    if (userspaceOnly) continue;
+    if (p.t >= startT) point(firstPoint);
+    if (run.maxGap && p.t >= startT && p.endT <= endT) {
+      const g = run.maxGap;
+      consider({ t: z + g.fromG, text: g.fromText }, { t: z + g.toG, text: g.toText });
+    }
+    if (p.endT <= endT && run.count > 1) prev = lastPoint;
+  }
+  if (first) prev = { t: startT, text: startLabel };
+  const last = prev as { t: number; text: string } | null;
+  if (last && last.t !== endT) consider(last, { t: endT, text: endLabel });
+  return { span: best, gaps };
+}
+
+/** The label computeStages gives an edge at time t: the event there, or the anchor's name. */
+function edgeLabel(placed: readonly Placed[], t: number): string {
+  for (const p of placed) if (p.kind === 'event' && p.t === t) return p.event.text;
+  return t === 0 ? '(hypervisor spawned)' : '(edge)';
+}
+
+/** measurePass over lines that arrive one by one (a file, a pipe, a live boot). */
+export function measureStream(lines: Iterable<ConsoleLine>, end: StreamEnd, custom: readonly StageDef[], readyRegex?: RegExp, context: PassContext = {}): PassMeasurement {
+  const m = new StreamingMeasure(custom, readyRegex, context);
+  for (const line of lines) m.push(line);
+  return m.finish(end);
+}

@@ -1,0 +1,53 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { measurePass } from '../../src/measure/measure-pass.js';
+import { measureStream, StreamingMeasure } from '../../src/measure/stream.js';
+import { loadBootFixture } from '../helpers/fixtures.js';
+
+const fixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'boots'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''));
+
+/** Runs sum their gaps in guest time before kernel clock zero is known, so sums differ in the last bits. */
+function rounded<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v))) as T;
+}
+
+const contextOf = (name: string, argv: string[]) => ({
+  machine: name.includes('microvm') ? ('microvm' as const) : ('pc' as const),
+  cmdline: argv[argv.indexOf('-append') + 1] ?? '',
+});
+
+describe('streaming measure step', () => {
+  it.each(fixtures)('gives measurePass\'s stages, spans, alignment, initcalls and hints on %s', (name) => {
+    const { trace } = loadBootFixture(name);
+    const context = contextOf(name, trace.argv);
+    const slurped = measurePass(trace, [], undefined, context);
+    const streamed = measureStream(trace.lines, trace, [], undefined, context);
+    expect(rounded(streamed.stages)).toEqual(rounded(slurped.stages));
+    expect(rounded(streamed.alignment)).toEqual(rounded(slurped.alignment));
+    expect(rounded(streamed.hints)).toEqual(rounded(slurped.hints));
+    expect(rounded(streamed.initcalls)).toEqual(rounded(slurped.initcalls));
+    expect(rounded(streamed.console)).toEqual(rounded(slurped.console));
+    expect(rounded(streamed.systemd)).toEqual(rounded(slurped.systemd));
+    expect(rounded(streamed.units)).toEqual(rounded(slurped.units));
+  });
+
+  it('keeps custom stages and their spans', () => {
+    const { trace } = loadBootFixture('cloud-initcalls-pc');
+    const custom = [{ name: 'acpi', from: /^ACPI: Core revision/, to: /^ACPI: Interpreter enabled/, pos: { line: 1, column: 1 } }];
+    const context = contextOf('cloud-initcalls-pc', trace.argv);
+    const slurped = measurePass(trace, custom, undefined, context);
+    expect(slurped.stages.some((s) => s.name === 'acpi')).toBe(true);
+    expect(rounded(measureStream(trace.lines, trace, custom, undefined, context).stages)).toEqual(rounded(slurped.stages));
+  });
+
+  it('keeps a small share of the log as events', () => {
+    const { trace } = loadBootFixture('cloud-initcalls-pc');
+    const m = new StreamingMeasure([]);
+    for (const line of trace.lines) m.push(line);
+    const result = m.finish(trace);
+    expect(result.events.length).toBeLessThan(measurePass(trace, []).events.length / 10);
+  });
+});
