@@ -3017,7 +3017,7 @@ function cleanupNow() {
 
 /***/ }),
 
-/***/ 6634:
+/***/ 7352:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3419,7 +3419,15 @@ class ArtifactStore {
      * The entry for (kind, key), building it with `build(dir)` when it is missing or corrupt. `build` writes the
      * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds.
      */
-    async get(kind, key, description, build, 
+    async get(kind, key, description, build, options = {}) {
+        try {
+            return await this.getEntry(kind, key, description, build, options);
+        }
+        catch (error) {
+            throw cacheWriteError(error, this.options.cacheDir) ?? error;
+        }
+    }
+    async getEntry(kind, key, description, build, 
     /** `remote: false` keeps an entry out of the remote cache (an unpacked source tree is cheaper to unpack again). */
     options = {}) {
         if (!KIND_PATTERN.test(kind) || !/^[0-9a-f]{16,64}$/.test(key))
@@ -3568,6 +3576,26 @@ class ArtifactStore {
         });
     }
 }
+const CACHE_WRITE_CODES = {
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOTDIR: 'a file is where a directory is expected',
+    EEXIST: 'a file is where a directory is expected',
+};
+/**
+ * A full or unwritable cache is the machine's trouble, not a bug: say so, and where. The staging directory has been
+ * removed by then, so no partial entry is left; errors about files outside the cache (a scenario's own inputs) pass.
+ */
+function cacheWriteError(error, cacheDir) {
+    const { code, path } = (error ?? {});
+    const reason = code ? CACHE_WRITE_CODES[code] : undefined;
+    if (!reason || (path !== undefined && !path.startsWith(cacheDir)))
+        return undefined;
+    return new InfraError(`cannot write the artifact cache ${cacheDir}: ${reason} (${code}${path ? ` at ${path}` : ''}); nothing partial was kept.`, 'Free some space there, or point boot-budget at another cache with --cache-dir (XDG_CACHE_HOME in the Action).');
+}
 async function treeBytes(dir) {
     let total = 0;
     for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
@@ -3710,134 +3738,175 @@ async function cacheCommand(action, cacheDir, options = {}) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:util"
-const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-;// CONCATENATED MODULE: ./src/artifacts/cache/context.ts
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/boot/console.ts
 
-/** The store every builder uses, with warnings going to the same progress lines as everything else. */
-function storeFor(ctx) {
-    return new ArtifactStore({
-        cacheDir: ctx.cacheDir,
-        warn: (message) => ctx.log(`warning: ${message}`),
-        ...(ctx.remoteCache ? { remote: ctx.remoteCache } : {}),
-    });
-}
-
-;// CONCATENATED MODULE: ./src/artifacts/kernel/apt.ts
-
-
-
-
-
-
-
-
-const run = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
-/** Fields of `apt-cache show --no-all-versions`, which prints the candidate version only. */
-function parseAptShow(text) {
-    const field = (name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim();
-    const name = field('Package');
-    const version = field('Version');
-    if (!name || !version)
-        return null;
-    const depends = (field('Depends') ?? '')
-        .split(',')
-        .map((d) => d.trim().split(/[\s(|]/)[0] ?? '')
-        .filter(Boolean);
-    return { name, version, depends };
-}
-async function aptShow(name) {
-    let stdout;
-    try {
-        ({ stdout } = await run('apt-cache', ['show', '--no-all-versions', name], { maxBuffer: 16 * 1024 * 1024 }));
-    }
-    catch (error) {
-        const err = error;
-        if (err.code === 'ENOENT')
-            throw new InfraError('kernel: apt needs apt-cache and apt-get, which this host lacks (Debian or Ubuntu only).');
-        throw new InfraError(`apt has no package "${name}": ${(err.stderr ?? err.message).trim()}`, 'If the name is right, refresh the package lists first: sudo apt-get update');
-    }
-    const parsed = parseAptShow(stdout);
-    if (!parsed)
-        throw new InfraError(`apt-cache show ${name} printed no Package/Version fields.`);
-    return parsed;
-}
-/** A metapackage such as linux-image-cloud-amd64 ships no kernel; it depends on the versioned package that does. */
-async function resolveVersioned(name) {
-    let pkg = await aptShow(name);
-    for (let depth = 0; depth < 3 && !/^linux-image-\d/.test(pkg.name); depth++) {
-        const next = pkg.depends.find((d) => d.startsWith('linux-image-'));
-        if (!next)
-            break;
-        pkg = await aptShow(next);
-    }
-    return pkg;
-}
-async function findVmlinuz(root) {
-    const boot = (0,external_node_path_namespaceObject.join)(root, 'boot');
-    if (!(0,external_node_fs_.existsSync)(boot))
-        return null;
-    const image = (await (0,promises_namespaceObject.readdir)(boot)).find((f) => f.startsWith('vmlinuz-'));
-    return image ? (0,external_node_path_namespaceObject.join)(boot, image) : null;
+/** Console output kept per pass; a guest that floods the console is cut here, and the cut is reported. */
+const CONSOLE_LIMIT_BYTES = 64 * 1024 * 1024;
+/**
+ * `BOOT_BUDGET_CONSOLE_LIMIT_MIB` lowers (or raises) the limit: a guest under TCG writes ~0.2-0.5 MB/s to its serial
+ * console, so tests flood a small limit rather than wait minutes for 64 MiB.
+ */
+function consoleLimitBytes(env = process.env) {
+    const mib = Number(env['BOOT_BUDGET_CONSOLE_LIMIT_MIB']);
+    return Number.isFinite(mib) && mib > 0 ? Math.round(mib * 1024 * 1024) : CONSOLE_LIMIT_BYTES;
 }
 /**
- * `kernel: {apt: PACKAGE}`: fetched with `apt-get download` and unpacked with `dpkg-deb -x`, both without root and
- * without touching the host's installed packages. Stored by package name and version; the kernel's /lib/modules is
- * kept beside vmlinuz, because Debian's cloud kernel builds its virtio drivers as modules.
+ * What a kept line costs beyond its text (the line object, the string header), counted against the limits: without
+ * it, a guest running `yes` (2-byte lines) would need ~30 times the limit in heap.
  */
-const aptKernel = {
-    kind: 'apt',
-    async resolve(spec, ctx) {
-        const pkg = await resolveVersioned(spec.package);
-        const description = `${pkg.name} ${pkg.version} (apt${pkg.name === spec.package ? '' : ` via ${spec.package}`})`;
-        const key = hashParts(['kernel-apt/1', pkg.name, pkg.version]);
-        const entry = await storeFor(ctx).get('kernel-apt', key, `${pkg.name} ${pkg.version}`, async (staged) => {
-            // Caches from before the store kept the same files under kernels/apt/; move them in rather than download again.
-            const legacy = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
-            if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'))) {
-                ctx.log(`moving ${pkg.name} ${pkg.version} from the old cache layout into the store`);
-                await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'), (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
-                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'modules')))
-                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
-                await (0,promises_namespaceObject.rm)(legacy, { recursive: true, force: true });
+const CONSOLE_LINE_OVERHEAD_BYTES = 128;
+/**
+ * A line longer than this (a guest printing without newlines) keeps its start only; the rest counts as cut, so one
+ * endless line cannot grow without bound.
+ */
+const CONSOLE_MAX_LINE_BYTES = 64 * 1024;
+/**
+ * Splits a byte stream into lines, stamping each line with the time its first byte arrived. QEMU writes the serial
+ * console one byte per write(), so a line arrives over many chunks; stamping at the newline would skew long lines
+ * by however long the guest's UART took to send them.
+ */
+class ConsoleSplitter {
+    onLine;
+    limitBytes;
+    lines = [];
+    truncatedBytes = 0;
+    // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a
+    // guest prints 100 million 2-byte lines; the decoder keeps a UTF-8 character split across chunks whole.
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    pending = '';
+    pendingStart = null;
+    keptBytes = 0;
+    /**
+     * Past the limit, the newest lines are still kept, up to a quarter of it: the ready marker and the kernel log dump
+     * come last, and without them a flooded pass could be neither judged ready nor measured. The middle is what is cut.
+     */
+    tail = [];
+    tailFirst = 0;
+    tailCost = 0;
+    constructor(onLine = () => { }, limitBytes = CONSOLE_LIMIT_BYTES) {
+        this.onLine = onLine;
+        this.limitBytes = limitBytes;
+    }
+    /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
+    push(chunk, t) {
+        const text = this.decoder.write(chunk);
+        if (chunk.length > 0 && this.pendingStart === null)
+            this.pendingStart = t;
+        let offset = 0;
+        while (offset < text.length) {
+            if (this.pendingStart === null)
+                this.pendingStart = t;
+            const newline = text.indexOf('\n', offset);
+            if (newline === -1) {
+                this.hold(text.slice(offset));
                 return;
             }
-            ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
-            const work = (0,external_node_path_namespaceObject.join)(staged, '.work');
-            await (0,promises_namespaceObject.mkdir)(work);
-            try {
-                try {
-                    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
-                }
-                catch (error) {
-                    const err = error;
-                    throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
-                }
-                const deb = (await (0,promises_namespaceObject.readdir)(work)).find((f) => f.endsWith('.deb'));
-                if (!deb)
-                    throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
-                const unpacked = (0,external_node_path_namespaceObject.join)(work, 'root');
-                await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(work, deb), unpacked]);
-                const vmlinuz = await findVmlinuz(unpacked);
-                if (!vmlinuz)
-                    throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
-                await (0,promises_namespaceObject.rename)(vmlinuz, (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
-                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules')))
-                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
-            }
-            finally {
-                await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
-            }
-        });
-        const modules = (0,external_node_path_namespaceObject.join)(entry.dir, 'modules');
-        return { path: (0,external_node_path_namespaceObject.join)(entry.dir, 'vmlinuz'), description, ...((0,external_node_fs_.existsSync)(modules) ? { modulesDir: modules } : {}) };
-    },
-};
+            this.hold(text.slice(offset, newline));
+            this.emit(1);
+            offset = newline + 1;
+        }
+    }
+    /** Flushes a last line that never got its newline (a guest killed mid-line), then the kept tail after the cut. */
+    end() {
+        const rest = this.decoder.end();
+        if (rest)
+            this.hold(rest);
+        if (this.pendingStart !== null)
+            this.emit(0);
+        for (let i = this.tailFirst; i < this.tail.length; i++)
+            this.lines.push(this.tail[i].line);
+        this.tail = [];
+        this.tailFirst = 0;
+        this.tailCost = 0;
+    }
+    /** Lengths here are UTF-16 units, which equal bytes for the ASCII that consoles carry; close enough for a limit. */
+    hold(part) {
+        const room = CONSOLE_MAX_LINE_BYTES - this.pending.length;
+        if (part.length > room)
+            this.truncatedBytes += part.length - Math.max(0, room);
+        if (room <= 0)
+            return;
+        this.pending += part.length > room ? part.slice(0, room) : part;
+    }
+    emit(newlineBytes) {
+        const bytes = this.pending.length + newlineBytes;
+        const text = this.pending.includes('\r') ? this.pending.replace(/\r/g, '') : this.pending;
+        const line = { t: this.pendingStart ?? 0, text };
+        this.pending = '';
+        this.pendingStart = null;
+        this.onLine(line);
+        const cost = bytes + CONSOLE_LINE_OVERHEAD_BYTES;
+        if (this.keptBytes < this.limitBytes && this.tail.length === this.tailFirst) {
+            this.keptBytes += cost;
+            this.lines.push(line);
+            return;
+        }
+        this.tail.push({ line, bytes, cost });
+        this.tailCost += cost;
+        while (this.tailCost > this.limitBytes / 4 && this.tailFirst < this.tail.length) {
+            const dropped = this.tail[this.tailFirst++];
+            this.tailCost -= dropped.cost;
+            this.truncatedBytes += dropped.bytes;
+        }
+        if (this.tailFirst > 4096 && this.tailFirst * 2 > this.tail.length) {
+            this.tail = this.tail.slice(this.tailFirst);
+            this.tailFirst = 0;
+        }
+    }
+}
 
-;// CONCATENATED MODULE: ./src/artifacts/download.ts
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+;// CONCATENATED MODULE: ./src/agent/protocol.ts
 /**
- * Downloads into the store, keyed by the sha256 the scenario promises. The bytes are hashed as they arrive and the
- * entry is only created when they match, so a truncated or tampered download never reaches a boot.
+ * The words the agent and the measure step agree on. The agent writes each marker first to /dev/kmsg (at KERN_INFO,
+ * so `quiet` keeps it off the console) and then to /dev/console. The kmsg copy carries the guest's clock, the console
+ * copy the host's; a marker seen in both pins the guest clock to host time.
+ */
+const MARKER_PREFIX = 'boot-budget:';
+const Marker = {
+    init: `${MARKER_PREFIX}init`,
+    ready: `${MARKER_PREFIX}ready`,
+    dmesgBegin: `${MARKER_PREFIX}dmesg-begin`,
+    dmesgEnd: `${MARKER_PREFIX}dmesg-end`,
+    /** Written to /dev/kmsg only, as `<marker> <line number>: <line>`, just before each `run:` line starts: it names the
+     *  run line a userspace span belongs to, without a byte on the console. */
+    run: `${MARKER_PREFIX}run`,
+    /** Prefixes each line of `systemd-analyze blame` that a systemd image's ready unit prints after ready. */
+    blame: `${MARKER_PREFIX}blame`,
+    /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
+    runFailed: `${MARKER_PREFIX}run-failed`,
+};
+/**
+ * Guest-to-host doorbells: the agent rings one at init and at ready through a channel that is not the serial console,
+ * so the marks cost no console bytes and survive `quiet`. The host puts `<DOORBELL_ENV>=<kind>` on the kernel command
+ * line; the kernel hands unknown `name=value` words to init as environment, so the agent learns the kind without
+ * reading a file. Each kind is data: how the guest rings, and the byte it rings with for each mark.
+ */
+const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
+const DOORBELLS = {
+    // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
+    debugcon: { codes: { init: 0x01, ready: 0x02 } },
+    // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
+    port80: { codes: { init: 0x60, ready: 0x61 } },
+    // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
+    'boot-timer': { codes: { ready: 123 } },
+};
+/** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
+const END_ENV = 'BOOT_BUDGET_END';
+
+// EXTERNAL MODULE: ./src/boot/processes.ts
+var processes = __nccwpck_require__(5253);
+;// CONCATENATED MODULE: ./src/boot/doorbell.ts
+/**
+ * The host side of the guest-to-host doorbells (the guest side is in src/agent). A doorbell ring reaches the host on
+ * a channel of its own, never the serial console: QEMU's isa-debugcon on an extra FIFO, Firecracker's boot-timer log
+ * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
+ * turn it into marks.
  */
 
 
@@ -3845,65 +3914,312 @@ const aptKernel = {
 
 
 
-const SHA256_PATTERN = /^[0-9a-f]{64}$/;
-/** The path of the downloaded file inside its store entry. */
-async function downloadVerified(url, sha256, ctx) {
-    const expected = sha256.toLowerCase();
-    const name = 'download';
-    const entry = await storeFor(ctx).get('download', expected, `download of ${url}`, async (dir) => {
-        ctx.log(`downloading ${url}`);
-        let response;
-        try {
-            response = await fetch(url, { redirect: 'follow' });
-        }
-        catch (error) {
-            const cause = error.cause?.message;
-            throw new InfraError(`cannot download ${url}: ${cause ?? error.message}`);
-        }
-        if (!response.ok || !response.body)
-            throw new InfraError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
-        const total = Number(response.headers.get('content-length')) || undefined;
-        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-        const out = (0,external_node_fs_.createWriteStream)((0,external_node_path_namespaceObject.join)(dir, name));
-        let received = 0;
-        let lastReport = Date.now();
-        const report = () => {
-            const of = total ? ` of ${formatBytes(total)} (${Math.floor((received / total) * 100)}%)` : '';
-            const line = `downloading ${url}: ${formatBytes(received)}${of}`;
-            if (ctx.live)
-                ctx.live(line);
-            else
-                ctx.log(line);
-        };
-        try {
-            for await (const chunk of response.body) {
-                hash.update(chunk);
-                received += chunk.length;
-                if (!out.write(chunk))
-                    await new Promise((resolve) => out.once('drain', () => resolve()));
-                if (Date.now() - lastReport > (ctx.live ? 250 : 10_000)) {
-                    lastReport = Date.now();
-                    report();
-                }
-            }
-        }
-        finally {
-            await new Promise((resolve, reject) => {
-                out.once('error', reject);
-                out.end(() => resolve());
-            });
-        }
-        const actual = hash.digest('hex');
-        if (actual !== expected) {
-            throw new InfraError(`sha256 mismatch for ${url}:\n  expected ${expected}\n  got      ${actual}`, 'The file changed or the sha256 in the scenario is wrong. Nothing was cached.');
-        }
-        ctx.log(`downloaded ${url} (${formatBytes(received)}, sha256 verified)`);
-    });
-    return (0,external_node_path_namespaceObject.join)(entry.dir, name);
+
+
+
+
+/** The kernel command line word that tells the agent which doorbell to ring. */
+function doorbellParam(kind) {
+    return `${DOORBELL_ENV}=${kind}`;
+}
+/** The agent mark that `code` stands for on a doorbell of this kind, if any. */
+function markForCode(kind, code) {
+    const codes = DOORBELLS[kind].codes;
+    return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
+}
+/** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
+const DEBUGCON_IOBASE = 0x402;
+/**
+ * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
+ * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
+ * chunk's arrival time is the ring's.
+ */
+function decodeDebugcon(chunk, t) {
+    const marks = [];
+    for (const byte of chunk) {
+        const mark = markForCode('debugcon', byte);
+        if (mark)
+            marks.push({ t, mark, text: `doorbell: ${mark} (debugcon 0x${byte.toString(16).padStart(2, '0')})` });
+    }
+    return marks;
+}
+async function openFifoChannel() {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-doorbell-'));
+    const release = (0,processes/* trackTempDir */.V2)(dir);
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'doorbell');
+    try {
+        // Node has no mkfifo(); coreutils' is everywhere QEMU is.
+        await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('mkfifo', ['-m', '600', path]);
+    }
+    catch (error) {
+        release();
+        throw new InfraError(`could not create the doorbell FIFO: ${error.message}`);
+    }
+    const readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    // With a reader open, a write-only open does not block.
+    const writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
+    const reader = new external_node_net_namespaceObject.Socket({ fd: readFd, readable: true, writable: false });
+    let writeOpen = true;
+    return {
+        writeFd,
+        reader,
+        afterSpawn() {
+            if (writeOpen)
+                (0,external_node_fs_.closeSync)(writeFd);
+            writeOpen = false;
+        },
+        release() {
+            if (writeOpen)
+                (0,external_node_fs_.closeSync)(writeFd);
+            writeOpen = false;
+            reader.destroy();
+            release();
+        },
+    };
 }
 
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: ./src/boot/live-stage.ts
+
+const PRINTK_PREFIX = /^\[\s*\d+\.\d+\]/;
+function advanceLiveStage(current, text, readyRegex) {
+    if (text.startsWith(Marker.dmesgBegin))
+        return 'shutdown';
+    if (current === 'shutdown')
+        return current;
+    if (text.startsWith(Marker.ready) || (readyRegex && readyRegex.test(text)))
+        return 'ready';
+    if (current === 'ready')
+        return current;
+    if (text.startsWith(Marker.init) || /Run \/\S+ as init process/.test(text))
+        return 'userspace';
+    if (current === 'userspace')
+        return current;
+    if (PRINTK_PREFIX.test(text) || /Linux version|Decompressing Linux|Booting the kernel/.test(text))
+        return 'kernel';
+    return current;
+}
+const PANIC_PATTERN = /Kernel panic - not syncing/;
+/** The line without printk's `[    1.234567] ` timestamp, for messages to people. */
+function withoutPrintkTime(text) {
+    return text.replace(PRINTK_PREFIX, '').trim();
+}
+
+;// CONCATENATED MODULE: ./src/boot/pass-runner.ts
+
+
+
+
+
+const STDERR_TAIL_BYTES = 4096;
+/**
+ * Once the agent has dumped the log, the guest only has to power off. One that does not (a machine type whose reboot
+ * does not end the VM) is killed after this grace period rather than at the full timeout; the boot is still measured,
+ * without a shutdown stage.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
+function msSince(start) {
+    return Number(process.hrtime.bigint() - start) / 1e6;
+}
+/**
+ * Boots once and records the console with host timestamps. The hypervisor runs in its own process group so that a
+ * timeout, a panic or a signal to boot-budget kills everything it started, and the promise settles only after the
+ * process is gone.
+ */
+async function runPass(command, options) {
+    // A doorbell on its own channel needs that channel open before the spawn, so the child inherits it.
+    const fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel() : undefined;
+    try {
+        return await runPassWith(command, options, fifo);
+    }
+    finally {
+        fifo?.release();
+    }
+}
+function runPassWith(command, options, fifo) {
+    return new Promise((resolve) => {
+        let stage = 'firmware';
+        let outcome = null;
+        let stderrTail = '';
+        const argv = [command.file, ...command.args];
+        const start = process.hrtime.bigint();
+        const child = (0,external_node_child_process_namespaceObject.spawn)(command.file, command.args, {
+            detached: true,
+            stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
+        });
+        const untrack = (0,processes/* trackProcessGroup */.uU)(child);
+        options.onSpawn?.(start);
+        fifo?.afterSpawn();
+        const doorbell = command.doorbell;
+        const rings = [];
+        let fifoDone = Promise.resolve();
+        if (fifo && doorbell?.channel === 'fd3') {
+            fifo.reader.on('data', (chunk) => rings.push(...doorbell.decode(chunk, msSince(start))));
+            fifoDone = new Promise((done) => fifo.reader.once('close', () => done()));
+        }
+        // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
+        const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
+        const splitter = new ConsoleSplitter((line) => {
+            if (doorbell?.channel === 'stdout')
+                rings.push(...doorbell.decode(line));
+            options.onLine?.(line);
+            if (outcome === null && PANIC_PATTERN.test(line.text)) {
+                outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
+                (0,processes/* killProcessGroup */.$X)(child);
+                return;
+            }
+            const next = advanceLiveStage(stage, line.text, options.readyRegex);
+            if (next !== stage) {
+                stage = next;
+                options.onStage?.(stage);
+                if (stage === 'shutdown') {
+                    clearTimeout(timer);
+                    timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
+                }
+            }
+        }, consoleLimitBytes());
+        const expire = (afterMs) => () => {
+            if (outcome === null)
+                outcome = { kind: 'timeout', afterMs };
+            (0,processes/* killProcessGroup */.$X)(child);
+        };
+        let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
+        // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
+        child.stdout.on('data', (chunk) => splitter.push(chunk, msSince(start)));
+        child.stderr.on('data', (chunk) => {
+            stderrLines?.push(chunk, msSince(start));
+            stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+        });
+        let exitT = null;
+        child.on('exit', () => {
+            exitT = msSince(start);
+        });
+        child.on('error', (error) => {
+            outcome ??= { kind: 'spawn-failed', message: error.message };
+        });
+        // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
+        child.on('close', async (code, signal) => {
+            clearTimeout(timer);
+            untrack();
+            splitter.end();
+            stderrLines?.end();
+            outcome ??= { kind: 'exited', code, signal };
+            // The FIFO's last bytes may still be in flight; its end-of-file comes once the hypervisor's write end is closed.
+            await Promise.race([fifoDone, new Promise((done) => setTimeout(done, 1000))]);
+            resolve({
+                accel: options.accel,
+                argv,
+                lines: splitter.lines,
+                exitT,
+                outcome,
+                reached: stage,
+                stderrTail: stderrTail.trim(),
+                truncatedBytes: splitter.truncatedBytes,
+                ...(doorbell ? { doorbell: rings.sort((a, b) => a.t - b.t) } : {}),
+            });
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/boot/accel.ts
+
+
+
+
+
+
+
+/**
+ * A 512-byte real-mode boot sector: `mov al,0x31; out 0xf4,al; cli; hlt; jmp $-3`. With isa-debug-exit on port
+ * 0xf4, QEMU exits with status (0x31 << 1) | 1 = 99. Seeing /dev/kvm is not enough: this machine's paravirtual KVM
+ * opens fine and then hangs every guest, so only a guest that actually ran proves KVM works.
+ */
+const PROBE_EXIT_STATUS = 99;
+const PROBE_TIMEOUT_MS = 2500;
+function probeBootSector() {
+    const sector = Buffer.alloc(512);
+    Buffer.from([0xb0, 0x31, 0xe6, 0xf4, 0xfa, 0xf4, 0xeb, 0xfd]).copy(sector);
+    sector[510] = 0x55;
+    sector[511] = 0xaa;
+    return sector;
+}
+const KVM_HOWTO = [
+    'To use KVM on GitHub-hosted Linux runners, let the runner user open /dev/kvm before boot-budget runs:',
+    '  echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | sudo tee /etc/udev/rules.d/99-kvm4all.rules',
+    '  sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm',
+    'Elsewhere, the host needs hardware virtualisation (VT-x/AMD-V) enabled and the kvm_intel or kvm_amd module loaded.',
+].join('\n');
+async function probeKvm(qemuBinary, device = '/dev/kvm') {
+    try {
+        await (0,promises_namespaceObject.access)(device, external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
+    }
+    catch (error) {
+        const code = error.code;
+        return {
+            usable: false,
+            reason: code === 'ENOENT' ? `${device} does not exist` : `${device} exists but cannot be opened for read and write (${code})`,
+        };
+    }
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-probe-'));
+    const release = (0,processes/* trackTempDir */.V2)(dir);
+    try {
+        const image = (0,external_node_path_namespaceObject.join)(dir, 'probe.img');
+        await (0,promises_namespaceObject.writeFile)(image, probeBootSector());
+        const trace = await runPass({
+            file: qemuBinary,
+            args: [
+                '-nodefaults', '-no-user-config', '-display', 'none',
+                '-machine', 'pc', '-accel', 'kvm',
+                '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+                '-drive', `file=${image},format=raw,if=floppy,readonly=on`,
+                '-boot', 'a',
+            ],
+            cmdline: '',
+        }, { accel: 'kvm', timeoutMs: PROBE_TIMEOUT_MS });
+        const { outcome } = trace;
+        if (outcome.kind === 'exited' && outcome.code === PROBE_EXIT_STATUS)
+            return { usable: true, ms: trace.exitT ?? 0 };
+        if (outcome.kind === 'timeout') {
+            return {
+                usable: false,
+                reason: `${device} opens, but a 512-byte test guest did not finish within ${PROBE_TIMEOUT_MS} ms under KVM (it takes ~0.2 s); this KVM cannot run guests`,
+            };
+        }
+        const detail = trace.stderrTail.split('\n').filter(Boolean).pop();
+        return {
+            usable: false,
+            reason: `a 512-byte test guest under KVM ended with ${outcome.kind === 'exited' ? `status ${outcome.code}` : outcome.kind}${detail ? `: ${detail}` : ''}`,
+        };
+    }
+    finally {
+        release();
+    }
+}
+/** `auto` prefers KVM but falls back loudly; `required` refuses to measure emulated boots; `off` never tries. */
+async function chooseAccel(mode, probe) {
+    if (mode === 'off')
+        return { accel: 'tcg' };
+    const result = await probe();
+    if (result.usable)
+        return { accel: 'kvm' };
+    if (mode === 'required') {
+        throw new InfraError(`KVM is required by this scenario (kvm: required) but is unusable: ${result.reason}.`, KVM_HOWTO);
+    }
+    return {
+        accel: 'tcg',
+        warning: `KVM is unusable (${result.reason}); falling back to TCG software emulation. Timings are emulated and several times slower than on KVM; do not compare them with KVM results.`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/cmdline.ts
+function hasParam(cmdline, key) {
+    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
+}
+/** The user's command line with each missing quirk appended, in table order. */
+function withQuirks(cmdline, quirks) {
+    const extra = quirks.filter((q) => !hasParam(cmdline, q.key)).map((q) => q.param);
+    return [cmdline.trim(), ...extra].filter(Boolean).join(' ');
+}
+
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 ;// CONCATENATED MODULE: ./node_modules/fzstd/esm/index.mjs
@@ -4661,14 +4977,1479 @@ var Decompress = /*#__PURE__*/ (function () {
 }());
 
 
+// EXTERNAL MODULE: ./node_modules/lz4js/lz4.js
+var lz4 = __nccwpck_require__(9103);
+;// CONCATENATED MODULE: ./src/boot/vmlinux.ts
+/**
+ * bzImage → uncompressed vmlinux ELF, for hypervisors that load ELF kernels directly (Firecracker on x86_64, Cloud
+ * Hypervisor's PVH boot). Same idea as the kernel's scripts/extract-vmlinux: find the compressed payload, decompress
+ * it, keep the result only if it is an ELF. Decompression is in-process so the CLI bundle needs no host tools:
+ * gzip with node:zlib, zstd with fzstd, LZ4 with lz4js's block decoder. XZ, LZMA, bzip2 and LZO kernels are refused
+ * with a message rather than half-supported: no well-kept pure-JS decoder for them runs in an ncc bundle on Node 20.
+ */
+
+
+
+
+
+
+
+/** Magic numbers as extract-vmlinux scans for them, and whether boot-budget can decompress each. */
+const COMPRESSIONS = [
+    { name: 'gzip', magic: Buffer.from([0x1f, 0x8b, 0x08]), supported: true },
+    { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), supported: true },
+    // LZ4 legacy frame (lz4 -l), which is what the kernel's Makefile writes.
+    { name: 'lz4', magic: Buffer.from([0x02, 0x21, 0x4c, 0x18]), supported: true },
+    { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), supported: false },
+    { name: 'lzma', magic: Buffer.from([0x5d, 0x00, 0x00]), supported: false },
+    { name: 'bzip2', magic: Buffer.from('BZh'), supported: false },
+    { name: 'lzo', magic: Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a]), supported: false },
+];
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+const EM_X86_64 = 62;
+const PT_NOTE = 4;
+/** XEN_ELFNOTE_PHYS32_ENTRY: the PVH entry point that Cloud Hypervisor (and QEMU's PVH loader) jump to. */
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+const LZ4_LEGACY_MAGIC = 0x184c2102;
+/** Reads the fields boot-budget cares about from a 64-bit little-endian ELF, or undefined when it is not one. */
+function inspectVmlinux(elf) {
+    if (elf.length < 64 || !elf.subarray(0, 4).equals(ELF_MAGIC) || elf[4] !== 2 || elf[5] !== 1)
+        return undefined;
+    const machine = elf.readUInt16LE(0x12);
+    const entry = elf.readBigUInt64LE(0x18);
+    const phoff = Number(elf.readBigUInt64LE(0x20));
+    const phentsize = elf.readUInt16LE(0x36);
+    const phnum = elf.readUInt16LE(0x38);
+    let pvh = false;
+    for (let i = 0; i < phnum; i++) {
+        const ph = phoff + i * phentsize;
+        if (ph + 56 > elf.length || elf.readUInt32LE(ph) !== PT_NOTE)
+            continue;
+        const offset = Number(elf.readBigUInt64LE(ph + 8));
+        const end = Math.min(offset + Number(elf.readBigUInt64LE(ph + 32)), elf.length);
+        // Each note: namesz, descsz, type, then name and desc, each padded to 4 bytes.
+        for (let at = offset; at + 12 <= end;) {
+            const namesz = elf.readUInt32LE(at);
+            const descsz = elf.readUInt32LE(at + 4);
+            const type = elf.readUInt32LE(at + 8);
+            const name = elf.toString('latin1', at + 12, at + 12 + Math.max(0, namesz - 1));
+            if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY)
+                pvh = true;
+            at += 12 + align4(namesz) + align4(descsz);
+        }
+    }
+    return { entry, machine, pvh };
+}
+function align4(n) {
+    return (n + 3) & ~3;
+}
+/** The compressed payload of a bzImage, per the x86 boot protocol (2.08+: payload_offset/payload_length). */
+function bzImagePayload(image) {
+    if (image.length < 0x250 || image.toString('latin1', 0x202, 0x206) !== 'HdrS')
+        return undefined;
+    if (image.readUInt16LE(0x206) < 0x208)
+        return undefined;
+    // setup_sects 0 means 4, for ancient compatibility.
+    const setupSects = image[0x1f1] || 4;
+    const start = (setupSects + 1) * 512 + image.readUInt32LE(0x248);
+    const end = start + image.readUInt32LE(0x24c);
+    return end <= image.length ? image.subarray(start, end) : undefined;
+}
+function detectCompression(data) {
+    return COMPRESSIONS.find((c) => data.subarray(0, c.magic.length).equals(c.magic))?.name;
+}
+/**
+ * The kernel's legacy-LZ4 payload: magic, then blocks of (u32 LE compressed size, data), then the 4-byte uncompressed
+ * size that the kernel's Makefile appends. That size tells how much to allocate and ends the block walk.
+ */
+function lz4Legacy(data) {
+    const size = data.readUInt32LE(data.length - 4);
+    const out = Buffer.alloc(size);
+    let src = 4;
+    let dst = 0;
+    while (src + 4 <= data.length) {
+        const n = data.readUInt32LE(src);
+        if (n === LZ4_LEGACY_MAGIC) {
+            src += 4; // A concatenated legacy stream starts over.
+            continue;
+        }
+        if (src + 4 + n > data.length || dst >= size)
+            break;
+        dst = (0,lz4.decompressBlock)(data, out, src + 4, n, dst);
+        src += 4 + n;
+    }
+    return out.subarray(0, dst);
+}
+function vmlinux_decompress(kind, data) {
+    switch (kind) {
+        case 'gzip':
+            return (0,external_node_zlib_namespaceObject.gunzipSync)(data);
+        case 'zstd': {
+            // The kernel appends the uncompressed size after the zstd frame; drop it so fzstd does not read it as a frame.
+            const size = data.readUInt32LE(data.length - 4);
+            return Buffer.from(decompress(data.subarray(0, data.length - 4), new Uint8Array(size)));
+        }
+        case 'lz4':
+            return lz4Legacy(data);
+        default:
+            throw unsupported(kind);
+    }
+}
+function unsupported(kind) {
+    return new InfraError(`this kernel is ${kind}-compressed; boot-budget can extract a vmlinux only from gzip, zstd and LZ4 kernels.`, 'Give the hypervisor an uncompressed vmlinux with `kernel: { path: ./vmlinux }`, or build the kernel with CONFIG_KERNEL_GZIP, CONFIG_KERNEL_ZSTD or CONFIG_KERNEL_LZ4.');
+}
+/**
+ * The vmlinux inside `image`. An ELF is returned as it is. A bzImage's payload is found through its boot header; any
+ * other image is scanned for compression magic as extract-vmlinux does, trying each hit until one yields an ELF.
+ */
+function extractVmlinux(image) {
+    if (inspectVmlinux(image))
+        return { elf: image, compression: 'none' };
+    const payload = bzImagePayload(image);
+    const kind = payload && detectCompression(payload);
+    if (payload && kind) {
+        const elf = vmlinux_decompress(kind, payload);
+        if (!inspectVmlinux(elf))
+            throw new InfraError(`the bzImage's ${kind} payload did not decompress to an ELF vmlinux.`);
+        return { elf, compression: kind };
+    }
+    let firstUnsupported;
+    for (const c of COMPRESSIONS) {
+        for (let at = image.indexOf(c.magic); at !== -1; at = image.indexOf(c.magic, at + 1)) {
+            if (!c.supported) {
+                firstUnsupported ??= c.name;
+                break;
+            }
+            try {
+                const elf = vmlinux_decompress(c.name, image.subarray(at));
+                if (inspectVmlinux(elf))
+                    return { elf, compression: c.name };
+            }
+            catch {
+                // A magic number that occurs by chance inside other data: try the next one, as extract-vmlinux does.
+            }
+        }
+    }
+    if (firstUnsupported)
+        throw unsupported(firstUnsupported);
+    throw new InfraError('no compressed vmlinux found in this kernel image (neither a bzImage nor an ELF).');
+}
+/**
+ * The vmlinux for `kernelPath`, extracted once and cached under `<cacheDir>/vmlinux/<sha256 of the image>/`. Keyed by
+ * content, not path, so a rebuilt kernel at the same path is never served stale.
+ */
+async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
+    const image = await (0,promises_namespaceObject.readFile)(kernelPath);
+    const direct = inspectVmlinux(image);
+    if (direct)
+        return { path: kernelPath, info: direct, compression: 'none' };
+    const sha = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(image).digest('hex');
+    const dir = (0,external_node_path_namespaceObject.join)(cacheDir, 'vmlinux', sha);
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'vmlinux');
+    const cached = await (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
+    if (cached) {
+        const elf = await (0,promises_namespaceObject.readFile)(path);
+        const info = inspectVmlinux(elf);
+        if (info)
+            return { path, info, compression: detectCompression(bzImagePayload(image) ?? Buffer.alloc(0)) ?? 'none' };
+        await (0,promises_namespaceObject.rm)(path, { force: true }); // Corrupt: extract again.
+    }
+    log(`extracting vmlinux from ${kernelPath}`);
+    const { elf, compression } = extractVmlinux(image);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    // Write then rename, so a concurrent run never boots a half-written file.
+    const partial = `${path}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.partial`;
+    await (0,promises_namespaceObject.writeFile)(partial, elf);
+    await (0,promises_namespaceObject.rename)(partial, path);
+    return { path, info: inspectVmlinux(elf), compression };
+}
+
+;// CONCATENATED MODULE: ./src/boot/cloud-hypervisor.ts
+/**
+ * Cloud Hypervisor, booting the kernel directly (`--kernel`, `--initramfs`, `--cmdline`) with the serial port on
+ * stdout (`--serial tty`) and the virtio console off (`--console off`), per its docs (cli options, debug-port.md).
+ *
+ * Kernel formats: on x86_64 its direct kernel boot takes an ELF vmlinux with a PVH entry note (a kernel built with
+ * CONFIG_PVH=y, as Debian's are); a bzImage boots only through firmware (rust-hypervisor-firmware or CLOUDHV.fd) from a
+ * disk image. So prepareKernel extracts the vmlinux from a bzImage (vmlinux.ts) and refuses one without the PVH note.
+ *
+ * Doorbell: port 0x80. Cloud Hypervisor logs every byte written there with its range name and the time since the VM
+ * started, on stderr at warn level (debug in older releases): `[Debug I/O port: Userspace code 0x61] 0.123456 seconds`.
+ */
+
+
+
+
+
+
+
+const CLOUD_HYPERVISOR_BINARY = 'cloud-hypervisor';
+const INSTALL_HINT = 'Cloud Hypervisor is not packaged in Debian or npm: put a release binary on PATH as `cloud-hypervisor` (see cloud-hypervisor/cloud-hypervisor docs).';
+const CLOUD_HYPERVISOR_QUIRKS = [
+    { key: 'console', param: 'console=ttyS0', why: '`--serial tty` is the legacy UART at 0x3f8, connected to stdout' },
+    // Cloud Hypervisor resets a guest that reboots and boots it again; a power-off ends the VMM.
+    { key: END_ENV, param: `${END_ENV}=poweroff`, why: 'a guest reboot restarts the VM; the agent powers off instead' },
+    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
+function cloudHypervisorCmdline(request) {
+    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
+}
+function cloudHypervisorArgs(request) {
+    return [
+        '--kernel', request.kernel,
+        ...(request.initrd ? ['--initramfs', request.initrd] : []),
+        '--cmdline', cloudHypervisorCmdline(request),
+        '--cpus', `boot=${request.cpus}`,
+        '--memory', `size=${request.memoryMiB}M`,
+        '--serial', 'tty',
+        '--console', 'off',
+        ...(request.disk ? ['--disk', `path=${request.disk.path}${request.disk.readOnly ? ',readonly=on' : ''}`] : []),
+    ];
+}
+const DEBUG_PORT = /\[Debug I\/O port: (Firmware|Bootloader|Kernel|Userspace|Custom) code 0x([0-9a-fA-F]{1,2})\]\s+(\d+)\.(\d+) seconds/;
+/**
+ * Parses one debug-port log line. Upstream formats the time as `{as_secs}.{as_micros:>06}`: the part after the dot is
+ * the *total* microseconds, not the fraction, so 1.5 s prints as `1.1500000`. Any fraction longer than six digits is
+ * read that way, and checked against the seconds before it; a six-digit one is a plain fraction (as below 1 s, or if
+ * upstream ever prints the fraction properly).
+ */
+function parseDebugPortLine(text) {
+    const match = DEBUG_PORT.exec(text);
+    if (!match)
+        return undefined;
+    const [, range, hex, secs, frac] = match;
+    let micros;
+    if (frac.length > 6) {
+        micros = Number(frac);
+        if (Math.floor(micros / 1e6) !== Number(secs))
+            return undefined;
+    }
+    else {
+        micros = Number(secs) * 1e6 + Number(frac.padEnd(6, '0'));
+    }
+    return { range, code: parseInt(hex, 16), seconds: micros / 1e6, micros };
+}
+function decodeDebugPortLine(line) {
+    const record = parseDebugPortLine(line.text);
+    if (!record)
+        return [];
+    const mark = record.range === 'Userspace' ? markForCode('port80', record.code) : undefined;
+    const label = `${record.range} code 0x${record.code.toString(16).padStart(2, '0')}`;
+    return [
+        {
+            t: line.t,
+            ...(mark ? { mark } : {}),
+            text: mark ? `doorbell: ${mark} (${label})` : `doorbell: ${label}`,
+            vmmMs: record.micros / 1000,
+        },
+    ];
+}
+function parseCloudHypervisorVersion(stdout) {
+    return /cloud-hypervisor\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
+}
+const cloudHypervisorBackend = {
+    name: 'cloud-hypervisor',
+    async detect() {
+        try {
+            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(CLOUD_HYPERVISOR_BINARY, ['--version'], { timeout: 10_000 });
+            return { binary: CLOUD_HYPERVISOR_BINARY, version: parseCloudHypervisorVersion(stdout) };
+        }
+        catch (error) {
+            if (error.code === 'ENOENT') {
+                throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} was not found on PATH.`, INSTALL_HINT);
+            }
+            throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} --version failed: ${error.message}`, INSTALL_HINT);
+        }
+    },
+    command(binary, request) {
+        return {
+            file: binary,
+            args: cloudHypervisorArgs(request),
+            cmdline: cloudHypervisorCmdline(request),
+            ...(request.doorbell ? { doorbell: { channel: 'stderr', decode: decodeDebugPortLine } } : {}),
+        };
+    },
+    async prepareKernel(kernel, cacheDir, log) {
+        const vmlinux = await cachedVmlinux(kernel, cacheDir, log);
+        if (!vmlinux.info.pvh) {
+            throw new InfraError(`${kernel} has no PVH entry note, so Cloud Hypervisor cannot boot it directly.`, 'Build the kernel with CONFIG_PVH=y, or boot it through firmware from a disk image.');
+        }
+        return vmlinux.path;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/boot/firecracker.ts
+/**
+ * Firecracker, run without its API socket from a generated JSON config (`firecracker --no-api --config-file FILE`).
+ * Field names follow Firecracker's docs/getting-started.md and its API swagger (`boot-source`, `drives`,
+ * `machine-config`). The serial console (ttyS0) and Firecracker's own log both go to stdout.
+ *
+ * Firecracker is KVM-only and, on x86_64, boots an uncompressed ELF vmlinux, not a bzImage: prepareKernel extracts
+ * one (vmlinux.ts). Its i8042 emulation is partial (only enough for the guest to reset the machine): a kernel that
+ * probes the PS/2 AUX port waits for it, the 0.3 s pause in Julia Evans' Firecracker boot. Firecracker users boot with
+ * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
+ */
+
+
+
+
+
+
+
+
+
+
+const FIRECRACKER_BINARY = 'firecracker';
+const firecracker_INSTALL_HINT = 'Firecracker is not packaged in Debian or npm: put a release binary on PATH as `firecracker` (see firecracker-microvm/firecracker docs/getting-started.md).';
+/** Kernel parameters Firecracker guests need, as its getting-started guide boots them. */
+const FIRECRACKER_QUIRKS = [
+    { key: 'console', param: 'console=ttyS0', why: 'the one serial port, which Firecracker connects to its stdout' },
+    { key: '8250.nr_uarts', param: '8250.nr_uarts=1', why: 'Firecracker emulates one UART; the kernel otherwise probes four' },
+    { key: 'reboot', param: 'reboot=k', why: 'Firecracker ends the VM on an i8042 reset; other reboot methods do not reach it' },
+    { key: 'pci', param: 'pci=off', why: 'Firecracker has no PCI bus by default; probing for one is wasted time' },
+    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
+function firecrackerCmdline(request) {
+    // The boot timer needs no agent parameter to exist, but the agent must know to ring it.
+    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
+}
+function firecrackerConfig(request) {
+    return {
+        'boot-source': {
+            kernel_image_path: request.kernel,
+            boot_args: firecrackerCmdline(request),
+            ...(request.initrd ? { initrd_path: request.initrd } : {}),
+        },
+        drives: request.disk
+            ? [{ drive_id: 'rootfs', path_on_host: request.disk.path, is_root_device: !request.initrd, is_read_only: request.disk.readOnly }]
+            : [],
+        'machine-config': { vcpu_count: request.cpus, mem_size_mib: request.memoryMiB },
+    };
+}
+/** `--level Info` because the boot timer logs at Info and the default level is Warning (docs/logger.md). */
+function firecrackerArgs(configFile, doorbell) {
+    return ['--no-api', '--config-file', configFile, ...(doorbell ? ['--boot-timer', '--level', 'Info'] : [])];
+}
+// Firecracker's boot timer: `Guest-boot-time = {:>6} us {} ms, {:>6} CPU us {} CPU ms` (src/vmm, log_boot_time). The
+// log line may carry a timestamp and level prefix, and may land mid-line in the console, so it is searched for.
+const BOOT_TIME = /Guest-boot-time\s*=\s*(\d+)\s*us\s+(\d+)\s*ms,\s*(\d+)\s*CPU us\s+(\d+)\s*CPU ms/;
+function parseGuestBootTime(text) {
+    const match = BOOT_TIME.exec(text);
+    return match ? { us: Number(match[1]), cpuUs: Number(match[3]) } : undefined;
+}
+/** A stdout line with the boot-timer log becomes the ready ring; the boot timer only rings for the agent's ready. */
+function decodeBootTimerLine(line) {
+    const parsed = parseGuestBootTime(line.text);
+    if (!parsed)
+        return [];
+    return [
+        {
+            t: line.t,
+            mark: markForCode('boot-timer', 123),
+            text: `doorbell: ready (Firecracker boot timer: ${(parsed.us / 1000).toFixed(3)} ms, ${(parsed.cpuUs / 1000).toFixed(3)} CPU ms)`,
+            vmmMs: parsed.us / 1000,
+        },
+    ];
+}
+function parseFirecrackerVersion(stdout) {
+    return /Firecracker\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
+}
+const firecrackerBackend = {
+    name: 'firecracker',
+    async detect() {
+        try {
+            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(FIRECRACKER_BINARY, ['--version'], { timeout: 10_000 });
+            return { binary: FIRECRACKER_BINARY, version: parseFirecrackerVersion(stdout) };
+        }
+        catch (error) {
+            if (error.code === 'ENOENT')
+                throw new InfraError(`${FIRECRACKER_BINARY} was not found on PATH.`, firecracker_INSTALL_HINT);
+            throw new InfraError(`${FIRECRACKER_BINARY} --version failed: ${error.message}`, firecracker_INSTALL_HINT);
+        }
+    },
+    command(binary, request) {
+        // The config file is written once for all passes of a scenario; release() removes it after the last one.
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-firecracker-'));
+        const release = (0,processes/* trackTempDir */.V2)(dir);
+        const configFile = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
+        (0,external_node_fs_.writeFileSync)(configFile, `${JSON.stringify(firecrackerConfig(request), null, 2)}\n`);
+        return {
+            file: binary,
+            args: firecrackerArgs(configFile, request.doorbell === true),
+            cmdline: firecrackerCmdline(request),
+            ...(request.doorbell ? { doorbell: { channel: 'stdout', decode: decodeBootTimerLine } } : {}),
+            release,
+        };
+    },
+    async prepareKernel(kernel, cacheDir, log) {
+        return (await cachedVmlinux(kernel, cacheDir, log)).path;
+    },
+};
+
+;// CONCATENATED MODULE: ./src/boot/qemu.ts
+
+
+
+
+
+const execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
+const QEMU_BINARY = 'qemu-system-x86_64';
+/** Where Debian's qemu-system-data ships qboot; `firmware: qboot` boots pc/q35 with it instead of SeaBIOS. */
+const QBOOT_ROM = '/usr/share/qemu/qboot.rom';
+/**
+ * `-bios` for a scenario's `firmware:`. microvm's own firmware is already qboot (bios-microvm.bin); a host without
+ * qboot.rom boots the machine's own firmware rather than failing, and `qbootMissing` lets the caller say so.
+ */
+function qemuBios(machine, firmware) {
+    if (firmware !== 'qboot' || machine === 'microvm')
+        return {};
+    return (0,external_node_fs_.existsSync)(QBOOT_ROM) ? { bios: QBOOT_ROM } : { qbootMissing: true };
+}
+const qemu_INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
+/**
+ * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
+ * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
+ * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
+ *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
+ */
+const MACHINE_QUIRKS = [
+    { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
+    { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
+];
+/** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
+const SAFETY_PARAMS = [{ key: 'panic', param: 'panic=-1' }];
+function qemu_hasParam(cmdline, key) {
+    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
+}
+function effectiveCmdline(request) {
+    const extra = [
+        ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
+        ...SAFETY_PARAMS,
+    ]
+        .filter((p) => !qemu_hasParam(request.cmdline, p.key))
+        .map((p) => p.param);
+    return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
+}
+/** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
+function qemuDriveArgs(request) {
+    return (request.drives ?? []).flatMap((drive, i) => {
+        const id = `bbdisk${i}`;
+        const file = drive.path.replace(/,/g, ',,');
+        const device = drive.interface === 'nvme'
+            ? `nvme,drive=${id},serial=bb${i}`
+            : `${request.machine === 'microvm' ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`;
+        return ['-drive', `if=none,id=${id},file=${file},format=${drive.format},snapshot=on`, '-device', device];
+    });
+}
+const qemuBackend = {
+    name: 'qemu',
+    async detect() {
+        try {
+            const { stdout } = await execFileAsync(QEMU_BINARY, ['--version'], { timeout: 10_000 });
+            const version = /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
+            return { binary: QEMU_BINARY, version };
+        }
+        catch (error) {
+            const code = error.code;
+            if (code === 'ENOENT')
+                throw new InfraError(`${QEMU_BINARY} was not found on PATH.`, qemu_INSTALL_HINT);
+            throw new InfraError(`${QEMU_BINARY} --version failed: ${error.message}`, qemu_INSTALL_HINT);
+        }
+    },
+    command(binary, request) {
+        const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
+        const args = [
+            '-nodefaults',
+            '-no-user-config',
+            '-display', 'none',
+            // A stdio pipe: measured here, a unix-socket chardev dropped console characters under TCG.
+            '-serial', 'stdio',
+            // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
+            '-no-reboot',
+            '-machine', request.machine,
+            ...(request.bios ? ['-bios', request.bios] : []),
+            '-accel', request.accel,
+            '-cpu', request.accel === 'kvm' ? 'host' : 'max',
+            '-smp', String(request.cpus),
+            '-m', `${request.memoryMiB}M`,
+            '-kernel', request.kernel,
+            ...(request.initrd ? ['-initrd', request.initrd] : []),
+            ...qemuDriveArgs(request),
+            '-append', cmdline,
+            // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
+            ...(request.doorbell
+                ? ['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`]
+                : []),
+        ];
+        return { file: binary, args, cmdline, ...(request.doorbell ? { doorbell: { channel: 'fd3', decode: decodeDebugcon } } : {}) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/boot/backends.ts
+
+
+
+const HYPERVISORS = {
+    qemu: {
+        backend: qemuBackend,
+        accels: ['kvm', 'tcg'],
+        kernel: 'bzImage',
+        doorbell: 'isa-debugcon at 0x402 on a FIFO',
+        install: 'sudo apt-get install qemu-system-x86',
+    },
+    firecracker: {
+        backend: firecrackerBackend,
+        accels: ['kvm'],
+        kernel: 'vmlinux',
+        doorbell: '--boot-timer (MMIO write of 123 at 0xc0000000)',
+        install: 'not in Debian or npm: a release binary from firecracker-microvm/firecracker, on PATH as `firecracker`',
+    },
+    'cloud-hypervisor': {
+        backend: cloudHypervisorBackend,
+        accels: ['kvm'],
+        kernel: 'vmlinux with a PVH note',
+        doorbell: 'debug port 0x80 (Userspace codes 0x60–0x7f)',
+        install: 'not in Debian or npm: a release binary from cloud-hypervisor/cloud-hypervisor, on PATH as `cloud-hypervisor`',
+    },
+};
+
+;// CONCATENATED MODULE: ./src/judge/statistics.ts
+/** Linear interpolation between closest ranks (the "R-7" definition used by numpy and spreadsheets). */
+function quantile(sorted, q) {
+    if (sorted.length === 0)
+        return Number.NaN;
+    const position = (sorted.length - 1) * q;
+    const lower = Math.floor(position);
+    const upper = Math.ceil(position);
+    const weight = position - lower;
+    return sorted[lower] * (1 - weight) + sorted[upper] * weight;
+}
+function summarize(samples) {
+    const n = samples.length;
+    if (n === 0)
+        return null;
+    const sorted = [...samples].sort((a, b) => a - b);
+    const mean = samples.reduce((sum, x) => sum + x, 0) / n;
+    const variance = n > 1 ? samples.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (n - 1) : 0;
+    const stddev = Math.sqrt(variance);
+    return {
+        n,
+        median: quantile(sorted, 0.5),
+        mean,
+        stddev,
+        min: sorted[0],
+        max: sorted[n - 1],
+        cov: mean === 0 ? 0 : stddev / mean,
+        p90: quantile(sorted, 0.9),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/measure/initcalls.ts
+const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
+const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
+/** The label a span edge or a report uses for an initcall. */
+function initcallLabel(call) {
+    return call.module ? `${call.name} [${call.module}]` : call.name;
+}
+/**
+ * Pairs `calling` and `returned` records in log order. Several modules may export an initcall of the same name
+ * (`init_module`, `init`), and module initcalls can interleave, so each (name, module) keeps a queue of open calls.
+ */
+function parseInitcalls(events) {
+    const open = new Map();
+    const calls = [];
+    for (const event of events) {
+        if (event.origin !== 'kernel')
+            continue;
+        const calling = CALLING.exec(event.text);
+        if (calling) {
+            const key = `${calling[1]}|${calling[2] ?? ''}`;
+            const queue = open.get(key) ?? [];
+            queue.push(event.t);
+            open.set(key, queue);
+            continue;
+        }
+        const returned = RETURNED.exec(event.text);
+        if (!returned)
+            continue;
+        const [, name, module, status, usecs] = returned;
+        const ms = Number(usecs) / 1000;
+        const startT = open.get(`${name}|${module ?? ''}`)?.shift() ?? event.t - ms;
+        calls.push({ name, ...(module ? { module } : {}), startT, endT: event.t, ms, returned: Number(status) });
+    }
+    return calls;
+}
+/** The slowest `n` initcalls that ran inside [startT, endT], slowest first. */
+function slowestInitcalls(calls, n, startT = -Infinity, endT = Infinity) {
+    return calls
+        .filter((c) => c.endT >= startT && c.endT <= endT)
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, n);
+}
+
+;// CONCATENATED MODULE: ./src/judge/diagnosis.ts
+
+
+/** How many initcalls a stage reports. */
+const SLOWEST_INITCALLS = 10;
+function representativePass(passes, stage, median) {
+    let best;
+    for (const pass of passes) {
+        const timing = pass.stages.find((s) => s.name === stage);
+        if (!timing)
+            continue;
+        const distance = Math.abs(timing.ms - median);
+        if (!best || distance < best.distance)
+            best = { distance, pass };
+    }
+    return best?.pass;
+}
+function stageHints(passes, stage, median) {
+    return representativePass(passes, stage, median)?.hints.filter((h) => h.stage === stage) ?? [];
+}
+/** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */
+function spanSummary(passes, stage, span) {
+    if (!span)
+        return null;
+    const same = passes
+        .map((p) => p.stages.find((s) => s.name === stage)?.span)
+        .filter((s) => !!s && s.from === span.from && s.to === span.to);
+    const summary = summarize(same.map((s) => s.ms));
+    return summary ? { summary, meanStartT: same.reduce((sum, s) => sum + s.fromT, 0) / same.length } : null;
+}
+/** The initcalls that ran inside `stage`, matched by name across passes, slowest (by mean) first. */
+function diagnosis_slowestInitcalls(passes, stage, stageMean, n = SLOWEST_INITCALLS) {
+    const byName = new Map();
+    for (const pass of passes) {
+        const timing = pass.stages.find((s) => s.name === stage);
+        if (!timing)
+            continue;
+        for (const call of pass.initcalls) {
+            // Half-open: console initcalls run before the clock starts and so sit exactly on kernel clock zero, which is
+            // where firmware ends and kernel begins; they belong to kernel.
+            if (call.endT < timing.startT || call.endT >= timing.endT)
+                continue;
+            const label = initcallLabel(call);
+            const entry = byName.get(label) ?? { samples: [], starts: [] };
+            entry.samples.push(call.ms);
+            entry.starts.push(call.startT);
+            byName.set(label, entry);
+        }
+    }
+    return [...byName.entries()]
+        .map(([name, { samples, starts }]) => {
+        const summary = summarize(samples);
+        return { name, samples, summary, meanStartT: starts.reduce((a, b) => a + b, 0) / starts.length, share: stageMean > 0 ? summary.mean / stageMean : 0 };
+    })
+        .sort((a, b) => b.summary.mean - a.summary.mean)
+        .slice(0, n);
+}
+/** The alignment's uncertainty over all passes: the fewest pairs and the widest spread. */
+function alignmentSummary(passes) {
+    const alignments = passes.map((p) => p.alignment).filter((a) => a !== null);
+    if (alignments.length === 0)
+        return null;
+    return { pairs: Math.min(...alignments.map((a) => a.pairs)), spreadMs: Math.max(...alignments.map((a) => a.spreadMs)) };
+}
+
+;// CONCATENATED MODULE: ./src/judge/budgets.ts
+
+
+function statisticOf(summary, statistic) {
+    switch (statistic) {
+        case 'median':
+            return summary.median;
+        case 'mean':
+            return summary.mean;
+        case 'p90':
+            return summary.p90;
+        case 'max':
+            return summary.max;
+    }
+}
+function verdictFor(budget, value) {
+    // A budgeted stage that never appeared cannot be shown to be within budget.
+    if (value === null || value > budget.maxMs)
+        return budget.level === 'error' ? 'fail' : 'warn';
+    return 'pass';
+}
+function representativeSpan(passes, stage, median) {
+    let best = null;
+    for (const pass of passes) {
+        const timing = pass.stages.find((s) => s.name === stage);
+        if (!timing)
+            continue;
+        const distance = Math.abs(timing.ms - median);
+        if (best === null || distance < best.distance)
+            best = { distance, span: timing.span };
+    }
+    return best?.span ?? null;
+}
+/** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
+function judgeStages(passes, stageOrder, budgets) {
+    const names = [...stageOrder];
+    for (const pass of passes)
+        for (const s of pass.stages)
+            if (!names.includes(s.name))
+                names.push(s.name);
+    return names.map((name) => {
+        const timings = passes.flatMap((p) => p.stages.filter((s) => s.name === name));
+        const samples = timings.map((s) => s.ms);
+        const meanStartT = timings.length ? timings.reduce((sum, s) => sum + s.startT, 0) / timings.length : null;
+        const summary = summarize(samples);
+        const budget = budgets.find((b) => b.stage === name);
+        let budgetResult = null;
+        let verdict = 'none';
+        if (budget) {
+            const value = summary ? statisticOf(summary, budget.statistic) : null;
+            budgetResult = {
+                max: budget.maxMs,
+                level: budget.level,
+                statistic: budget.statistic,
+                value,
+                line: budget.pos.line,
+                column: budget.pos.column,
+            };
+            verdict = verdictFor(budget, value);
+        }
+        const span = summary ? representativeSpan(passes, name, summary.median) : null;
+        const spanStats = spanSummary(passes, name, span);
+        // total spans every stage, so its initcalls would only repeat kernel's.
+        const initcalls = summary && name !== 'total' ? diagnosis_slowestInitcalls(passes, name, summary.mean) : [];
+        return {
+            name,
+            samples,
+            summary,
+            meanStartT,
+            budget: budgetResult,
+            verdict,
+            span,
+            ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
+            hints: summary ? stageHints(passes, name, summary.median) : [],
+            ...(initcalls.length ? { initcalls } : {}),
+        };
+    });
+}
+function scenarioVerdict(stages) {
+    return stages.some((s) => s.verdict === 'fail') ? 'fail' : 'pass';
+}
+
+;// CONCATENATED MODULE: ./src/measure/stages.ts
+
+/** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
+const BUILTIN_STAGES = [
+    { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
+    { name: 'kernel', from: 'kernel-zero', to: 'kernel-end', covers: 'kernel clock zero to the start of init', spanEvents: 'all' },
+    // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
+    // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
+    { name: 'userspace', from: 'kernel-end', to: 'ready', covers: 'init to the ready marker', spanEvents: 'userspace' },
+    // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
+    { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
+    { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
+];
+/**
+ * Stages only some boots have; kept out of BUILTIN_STAGES because every report lists those, measured or not. The
+ * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
+ */
+const OPTIONAL_STAGES = [
+    { name: 'doorbell', from: 'spawn', to: 'doorbell', covers: 'hypervisor spawn to the ready doorbell ring', spanEvents: 'all' },
+];
+/** Where the kernel hands over to userspace, best first. */
+const KERNEL_END_PATTERNS = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
+function findKernelEnd(events, readyT) {
+    for (const pattern of KERNEL_END_PATTERNS) {
+        const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
+        // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
+        const found = matches[matches.length - 1];
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function resolveAnchors(timeline) {
+    const { marks, alignment, events } = timeline;
+    const kernelEnd = findKernelEnd(events, marks.ready);
+    const at = (t, label) => (t === undefined ? undefined : { t, label });
+    return {
+        spawn: { t: 0, label: '(hypervisor spawned)' },
+        'kernel-zero': at(alignment?.kernelZeroT, '(kernel clock zero)'),
+        'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, Marker.init),
+        ready: at(marks.ready, '(ready)'),
+        'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
+        exit: at(marks.exit, '(hypervisor exited)'),
+        doorbell: at(marks.doorbell, '(ready doorbell)'),
+    };
+}
+/** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
+function largestGap(events, startT, endT, edgeNames) {
+    const inside = events.filter((e) => e.t >= startT && e.t <= endT);
+    const points = [];
+    if (inside[0]?.t !== startT)
+        points.push({ t: startT, text: edgeNames[0] });
+    // Not push(...inside): a flooded console puts ~10^6 events in one stage, past the engine's argument limit.
+    for (const event of inside)
+        points.push(event);
+    if (inside[inside.length - 1]?.t !== endT)
+        points.push({ t: endT, text: edgeNames[1] });
+    let best = null;
+    for (let i = 1; i < points.length; i++) {
+        const from = points[i - 1];
+        const to = points[i];
+        const ms = to.t - from.t;
+        if (best === null || ms > best.ms)
+            best = { from: from.text, to: to.text, fromT: from.t, toT: to.t, ms };
+    }
+    return best;
+}
+function stageTiming(name, start, end, events) {
+    return {
+        name,
+        startT: start.t,
+        endT: end.t,
+        ms: end.t - start.t,
+        span: largestGap(events, start.t, end.t, [start.label, end.label]),
+    };
+}
+/**
+ * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
+ * not power itself off) is left out rather than guessed.
+ */
+function computeStages(timeline, custom) {
+    const anchors = resolveAnchors(timeline);
+    const stages = [];
+    for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
+        const start = anchors[stage.from];
+        const end = anchors[stage.to];
+        if (start === undefined || end === undefined || end.t < start.t)
+            continue;
+        const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
+        stages.push(stageTiming(stage.name, start, end, events));
+    }
+    for (const def of custom) {
+        const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
+        if (!from)
+            continue;
+        const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
+        if (!to)
+            continue;
+        stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
+    }
+    return stages;
+}
+
+;// CONCATENATED MODULE: ./src/scenario/duration.ts
+/**
+ * Durations and memory sizes as people write them in scenarios. Units are mandatory: a bare `400` in a budget could
+ * mean milliseconds or seconds, and guessing wrong turns a budget into one that always passes or always fails.
+ */
+// µ has two code points that look the same: U+00B5 (micro sign, what keyboards type) and U+03BC (Greek mu).
+const DURATION_UNIT_MS = { ms: 1, s: 1000, us: 0.001, 'µs': 0.001, 'μs': 0.001 };
+const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
+/** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
+const DURATION_PATTERN = `^(${NUMBER})(ms|s|us|µs|μs)$`;
+/** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
+const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;
+const DURATION_EXAMPLES = 'write 150ms, 1.5s or 800us';
+const MEMORY_EXAMPLES = 'write 256M, 1G, 512MiB or 2GiB';
+const durationRe = new RegExp(DURATION_PATTERN);
+const bareNumberRe = new RegExp(`^[-+]?(?:${NUMBER})$`);
+const spacedRe = new RegExp(`^[-+]?(?:${NUMBER})\\s+\\S+$`);
+const numberThenUnitRe = new RegExp(`^(?:${NUMBER})([A-Za-zµμ]+)$`);
+/**
+ * No boot takes a day. Past ~24.8 days Node's timers overflow and fire after 1 ms, so an absurd `timeout` would abandon
+ * every boot at once instead of never.
+ */
+const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+/** Parses `150ms`, `1.5s`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
+function parseDuration(text) {
+    const match = durationRe.exec(text);
+    if (match) {
+        const ms = Number(match[1]) * DURATION_UNIT_MS[match[2]];
+        if (!(ms <= MAX_DURATION_MS))
+            throw new Error(`"${text}" is too long; a duration can be at most 24 hours (86400s)`);
+        return ms;
+    }
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error(`empty duration; ${DURATION_EXAMPLES}`);
+    if (/^-\.?\d/.test(trimmed))
+        throw new Error(`"${text}" is negative; durations cannot be negative`);
+    if (bareNumberRe.test(trimmed)) {
+        // No guess at the unit: a bare 60 is seconds in a timeout and milliseconds in a kernel budget.
+        throw new Error(`"${text}" has no unit; durations need one: ${DURATION_EXAMPLES}`);
+    }
+    if (spacedRe.test(trimmed)) {
+        throw new Error(`"${text}" has a space before its unit; ${DURATION_EXAMPLES} (no space)`);
+    }
+    const unit = numberThenUnitRe.exec(trimmed)?.[1];
+    if (unit !== undefined)
+        throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
+    throw new Error(`"${text}" is not a duration; ${DURATION_EXAMPLES}`);
+}
+/**
+ * Milliseconds for people: `0.85 ms` below 1 ms, `412 ms` below 1 s, `1.52 s` above. Negative values (differences)
+ * keep their sign.
+ */
+function formatMs(ms) {
+    if (!Number.isFinite(ms))
+        return `${ms} ms`;
+    if (ms < 0)
+        return `-${formatMs(-ms)}`;
+    // Thresholds compare the rounded value, so 999.7 ms prints as `1.00 s` rather than `1000 ms`.
+    if (Number(ms.toFixed(2)) < 1)
+        return `${ms.toFixed(2)} ms`;
+    if (Math.round(ms) < 1000)
+        return `${Math.round(ms)} ms`;
+    return `${(ms / 1000).toFixed(2)} s`;
+}
+const MEMORY_UNIT_MIB = { M: 1, MiB: 1, G: 1024, GiB: 1024 };
+const MAX_MEMORY_MIB = 16 * 1024 * 1024;
+const memoryRe = new RegExp(MEMORY_PATTERN);
+/**
+ * Parses `256M`, `1G`, `512MiB` or `2GiB` into MiB. `M` and `G` are binary units, as in QEMU's `-m`. The result must be a
+ * whole number of MiB because that is what QEMU takes.
+ */
+function parseMemory(text) {
+    const match = memoryRe.exec(text);
+    if (match) {
+        const mib = Number(match[1]) * MEMORY_UNIT_MIB[match[2]];
+        if (mib < 1)
+            throw new Error(`"${text}" is less than 1 MiB`);
+        // QEMU's own limit on x86-64 guests is far below this; past it the number is a typo, not a machine.
+        if (!(mib <= MAX_MEMORY_MIB))
+            throw new Error(`"${text}" is more than ${MAX_MEMORY_MIB / 1024}G; ${MEMORY_EXAMPLES}`);
+        if (!Number.isInteger(mib))
+            throw new Error(`"${text}" is not a whole number of MiB (${mib} MiB)`);
+        return mib;
+    }
+    const trimmed = text.trim();
+    if (trimmed === '')
+        throw new Error(`empty memory size; ${MEMORY_EXAMPLES}`);
+    if (/^-\.?\d/.test(trimmed))
+        throw new Error(`"${text}" is negative; ${MEMORY_EXAMPLES}`);
+    if (bareNumberRe.test(trimmed)) {
+        throw new Error(`"${text}" has no unit; memory sizes need one: ${MEMORY_EXAMPLES} (did you mean ${trimmed}M?)`);
+    }
+    if (spacedRe.test(trimmed))
+        throw new Error(`"${text}" has a space before its unit; ${MEMORY_EXAMPLES} (no space)`);
+    const unit = numberThenUnitRe.exec(trimmed)?.[1];
+    if (unit !== undefined)
+        throw new Error(`"${text}" has an unknown unit "${unit}"; use M, MiB, G or GiB: ${MEMORY_EXAMPLES}`);
+    throw new Error(`"${text}" is not a memory size; ${MEMORY_EXAMPLES}`);
+}
+
+;// CONCATENATED MODULE: ./src/judge/random.ts
+/** A generator of floats in [0, 1). */
+function mulberry32(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+/** A whole number in [0, n). */
+function randomIndex(random, n) {
+    return Math.floor(random() * n);
+}
+/** FNV-1a: a stable seed per scenario and stage, so two stages never share one random stream by accident. */
+function seedFrom(text, base = 0) {
+    let hash = (0x811c9dc5 ^ base) >>> 0;
+    for (let i = 0; i < text.length; i++) {
+        hash ^= text.charCodeAt(i);
+        hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash;
+}
+
+;// CONCATENATED MODULE: ./src/judge/permutation.ts
+/**
+ * Two-sided permutation test on the difference of means of two sample sets (base vs head).
+ *
+ * Why means and not medians: with the few passes a boot benchmark affords, a difference of medians takes so few
+ * distinct values that it cannot reach a small p-value at all. With 5 passes a side, six of the 252 splits share the
+ * most extreme difference of medians, so its p-value never drops below 12/252 = 0.048; the difference of means has a
+ * unique extreme and reaches 2/252 = 0.008. The effect size that a verdict also needs is measured on medians (see
+ * regression.ts), so one slow outlier pass moves the p-value but cannot by itself make a regression.
+ *
+ * Under the null hypothesis (both sides come from one distribution) every split of the pooled samples is equally
+ * likely, so the p-value is the share of splits whose |difference| is at least the observed one. Monte Carlo with the
+ * (count + 1) / (resamples + 1) estimate keeps the false-positive rate at or below the threshold (Phipson & Smyth 2010).
+ */
+
+const DEFAULT_RESAMPLES = 10_000;
+const DEFAULT_SEED = 0x0b007b06;
+const sum = (xs) => xs.reduce((s, x) => s + x, 0);
+/** Splits whose statistic equals the observed one only up to rounding must still count as "at least as extreme". */
+function tolerance(pooled) {
+    return 1e-9 * Math.max(1, ...pooled.map(Math.abs));
+}
+function permutationTest(base, head, options = {}) {
+    if (base.length === 0 || head.length === 0)
+        return null;
+    const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+    const random = mulberry32(options.seed ?? DEFAULT_SEED);
+    const pooled = [...base, ...head];
+    const n = pooled.length;
+    const k = head.length;
+    const total = sum(pooled);
+    // mean(head') − mean(base') from the sum of the k values drawn as head'.
+    const diff = (headSum) => headSum / k - (total - headSum) / (n - k);
+    const observed = diff(sum(head));
+    const threshold = Math.abs(observed) - tolerance(pooled);
+    const work = [...pooled];
+    let extreme = 0;
+    for (let r = 0; r < resamples; r++) {
+        // A partial Fisher–Yates shuffle: the first k slots become a uniformly random k-subset.
+        let headSum = 0;
+        for (let i = 0; i < k; i++) {
+            const j = i + randomIndex(random, n - i);
+            const t = work[i];
+            work[i] = work[j];
+            work[j] = t;
+            headSum += work[i];
+        }
+        if (Math.abs(diff(headSum)) >= threshold)
+            extreme++;
+    }
+    return { observed, pValue: (extreme + 1) / (resamples + 1), resamples };
+}
+/** The exact p-value over every split; C(n, k) grows fast, so this is for small samples and for testing the above. */
+function exactPermutationTest(base, head) {
+    if (base.length === 0 || head.length === 0)
+        return null;
+    const pooled = [...base, ...head];
+    const n = pooled.length;
+    const k = head.length;
+    const total = sum(pooled);
+    const diff = (headSum) => headSum / k - (total - headSum) / (n - k);
+    const observed = diff(sum(head));
+    const threshold = Math.abs(observed) - tolerance(pooled);
+    let splits = 0;
+    let extreme = 0;
+    const choose = (start, left, headSum) => {
+        if (left === 0) {
+            splits++;
+            if (Math.abs(diff(headSum)) >= threshold)
+                extreme++;
+            return;
+        }
+        for (let i = start; i <= n - left; i++)
+            choose(i + 1, left - 1, headSum + pooled[i]);
+    };
+    choose(0, k, 0);
+    return { observed, pValue: extreme / splits, resamples: splits };
+}
+/** The smallest p-value an exact two-sided test can give for these sample sizes: 2 / C(n + m, n). */
+function smallestPValue(baseCount, headCount) {
+    let combinations = 1;
+    for (let i = 1; i <= headCount; i++)
+        combinations = (combinations * (baseCount + i)) / i;
+    return Math.min(1, 2 / combinations);
+}
+
+;// CONCATENATED MODULE: ./src/judge/bootstrap.ts
+
+
+
+const BOOTSTRAP_RESAMPLES = 10_000;
+/** The statistic of an ascending-sorted sample, with the same definitions as summarize(). */
+function statisticOfSorted(sorted, statistic) {
+    switch (statistic) {
+        case 'median':
+            return quantile(sorted, 0.5);
+        case 'mean':
+            return sorted.reduce((s, x) => s + x, 0) / sorted.length;
+        case 'p90':
+            return quantile(sorted, 0.9);
+        case 'max':
+            return sorted[sorted.length - 1];
+    }
+}
+function bootstrapInterval(samples, statistic, options = {}) {
+    const n = samples.length;
+    if (n === 0)
+        return null;
+    const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+    const level = options.level ?? 0.95;
+    const random = mulberry32(options.seed ?? DEFAULT_SEED);
+    const values = new Float64Array(resamples);
+    const draw = new Array(n);
+    for (let r = 0; r < resamples; r++) {
+        for (let i = 0; i < n; i++)
+            draw[i] = samples[randomIndex(random, n)];
+        draw.sort((a, b) => a - b);
+        values[r] = statisticOfSorted(draw, statistic);
+    }
+    values.sort();
+    const sorted = Array.from(values);
+    return { low: quantile(sorted, (1 - level) / 2), high: quantile(sorted, (1 + level) / 2), level };
+}
+
+;// CONCATENATED MODULE: ./src/judge/regression.ts
+
+
+
+
+const DEFAULT_REGRESSION = { maxIncrease: 0.05, pValue: 0.01, minMs: 0 };
+/** A p-value up to this many times the threshold is "within noise": more passes might still make it significant. */
+const NOISE_FACTOR = 10;
+function relative(deltaMs, baseMedian) {
+    if (baseMedian === 0)
+        return deltaMs === 0 ? 0 : Math.sign(deltaMs) * Number.POSITIVE_INFINITY;
+    return deltaMs / baseMedian;
+}
+/** Both a significant p-value and a large enough effect, in either direction; a regression needs all three. */
+function compareStage(stage, base, head, settings, seed = seedFrom(stage, DEFAULT_SEED)) {
+    const baseSummary = summarize(base);
+    const headSummary = summarize(head);
+    const test = permutationTest(base, head, { seed });
+    if (!baseSummary || !headSummary || !test)
+        return null;
+    const deltaMs = headSummary.median - baseSummary.median;
+    const deltaPct = relative(deltaMs, baseSummary.median);
+    const effect = Math.abs(deltaPct) > settings.maxIncrease && Math.abs(deltaMs) >= settings.minMs && deltaMs !== 0;
+    const significant = test.pValue <= settings.pValue;
+    const verdict = effect && significant ? (deltaMs > 0 ? 'regression' : 'improvement') : 'no change';
+    const withinNoise = effect && !significant && test.pValue <= settings.pValue * NOISE_FACTOR;
+    return { stage, base: baseSummary, head: headSummary, deltaMs, deltaPct, pValue: test.pValue, verdict, withinNoise };
+}
+/** The worst of the stage verdicts: a regression anywhere outranks an improvement elsewhere. */
+function overallVerdict(stages) {
+    if (stages.some((s) => s.verdict === 'regression'))
+        return 'regression';
+    if (stages.some((s) => s.verdict === 'improvement'))
+        return 'improvement';
+    return 'no change';
+}
+/** The statistic's 95% bootstrap interval against the budget. One sample gives a point, never "within noise". */
+function budgetNoise(stage, samples, statistic, maxMs) {
+    const interval = bootstrapInterval(samples, statistic, { seed: seedFrom(stage, DEFAULT_SEED) });
+    if (!interval)
+        return null;
+    return { interval, withinNoise: interval.low <= maxMs && maxMs <= interval.high && interval.low < interval.high };
+}
+/** `5%` → 0.05. */
+function parsePercent(text) {
+    const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+    if (!match)
+        throw new Error(`"${text}" is not a percentage; write e.g. 5%`);
+    return Number(match[1]) / 100;
+}
+
+;// CONCATENATED MODULE: ./src/judge/adaptive.ts
+/**
+ * When to run more passes (DESIGN §3): only while a verdict is within noise, i.e. more passes could flip it.
+ * A budget is within noise when its statistic's 95% bootstrap interval contains the budget; a regression verdict when
+ * the effect is large enough but the p-value lies between the threshold and 10 × the threshold.
+ */
+
+
+const DEFAULT_MAX_PASSES = 15;
+function budgetNoiseReasons(stages) {
+    const out = [];
+    for (const stage of stages) {
+        if (!stage.budget)
+            continue;
+        const noise = budgetNoise(stage.name, stage.samples, stage.budget.statistic, stage.budget.max);
+        if (noise?.withinNoise) {
+            out.push(`${stage.name}: ${stage.budget.statistic} 95% interval ${formatMs(noise.interval.low)}–${formatMs(noise.interval.high)} contains the ${formatMs(stage.budget.max)} budget`);
+        }
+    }
+    return out;
+}
+function regressionNoiseReasons(stages, pThreshold) {
+    return stages
+        .filter((s) => s.withinNoise)
+        .map((s) => `${s.stage}: Δ ${s.deltaMs >= 0 ? '+' : ''}${formatMs(s.deltaMs)} with p = ${s.pValue.toFixed(4)}, between ${pThreshold} and ${pThreshold * NOISE_FACTOR}`);
+}
+
+;// CONCATENATED MODULE: ./src/judge/compare.ts
+/**
+ * Base vs head, scenario by scenario and stage by stage: `boot-budget compare`, the Action's base-branch baseline and
+ * the same-job A/B all end here. Results from different setups are refused, never compared silently (DESIGN §3).
+ */
+
+
+
+
+/** What differs between the setups of two results of one scenario; any of these makes timings incomparable. */
+function setupDifferences(base, head) {
+    const out = [];
+    if (base.accel !== head.accel)
+        out.push(`accelerator ${base.accel ?? 'none'} vs ${head.accel ?? 'none'}`);
+    if (base.hypervisor !== head.hypervisor)
+        out.push(`hypervisor ${base.hypervisor} vs ${head.hypervisor}`);
+    if (base.hostCpus !== head.hostCpus)
+        out.push(`host CPUs ${base.hostCpus} vs ${head.hostCpus}`);
+    return out;
+}
+/** The settings a result carries (from its scenario's `regression:` block), with explicit overrides on top. */
+function settingsFor(head, overrides = {}) {
+    const fromScenario = head.regression ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs } : {};
+    return { ...DEFAULT_REGRESSION, ...fromScenario, ...overrides };
+}
+/** Compares every stage seen on both sides, in the head's order. */
+function compareStages(name, base, head, settings) {
+    const out = [];
+    for (const stage of head) {
+        const other = base.find((s) => s.name === stage.name);
+        if (!other || other.samples.length === 0 || stage.samples.length === 0)
+            continue;
+        const comparison = compareStage(stage.name, other.samples, stage.samples, settings, seedFrom(`${name}/${stage.name}`, DEFAULT_SEED));
+        if (comparison)
+            out.push(comparison);
+    }
+    return out;
+}
+function compareScenario(base, head, kind, settings, forced = []) {
+    const stages = compareStages(head.name, base, head.stages, settings);
+    return {
+        name: head.name,
+        file: head.file,
+        kind,
+        settings,
+        line: head.regression?.line ?? 1,
+        column: head.regression?.column ?? 1,
+        stages,
+        verdict: overallVerdict(stages),
+        forced,
+    };
+}
+/** Throws a UsageError naming every incomparable scenario, unless `force`. */
+function compareRuns(base, head, options = {}) {
+    const comparison = { scenarios: [], onlyInBase: [], onlyInHead: [], skipped: [] };
+    const refused = [];
+    for (const h of head.scenarios) {
+        const b = base.scenarios.find((s) => s.name === h.name);
+        if (!b) {
+            comparison.onlyInHead.push(h.name);
+            continue;
+        }
+        if (b.verdict === 'error' || h.verdict === 'error') {
+            comparison.skipped.push({ name: h.name, reason: `${b.verdict === 'error' ? 'base' : 'head'} could not be measured` });
+            continue;
+        }
+        const differences = setupDifferences(b, h);
+        if (differences.length && !options.force) {
+            refused.push(`${h.name}: ${differences.join(', ')}`);
+            continue;
+        }
+        const scenario = compareScenario(b.stages, h, 'base', settingsFor(h, options.overrides), differences);
+        if (scenario.stages.length === 0)
+            comparison.skipped.push({ name: h.name, reason: 'no stage was measured on both sides' });
+        else
+            comparison.scenarios.push(scenario);
+    }
+    for (const b of base.scenarios)
+        if (!head.scenarios.some((s) => s.name === b.name))
+            comparison.onlyInBase.push(b.name);
+    if (refused.length) {
+        throw new UsageError(`refusing to compare results taken under different setups; timings from different accelerators, hypervisors or host CPU counts say nothing about a change (use --force to compare anyway):\n  ${refused.join('\n  ')}`);
+    }
+    return comparison;
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/cache/context.ts
+
+/** The store every builder uses, with warnings going to the same progress lines as everything else. */
+function storeFor(ctx) {
+    return new ArtifactStore({
+        cacheDir: ctx.cacheDir,
+        warn: (message) => ctx.log(`warning: ${message}`),
+        ...(ctx.remoteCache ? { remote: ctx.remoteCache } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/kernel/apt.ts
+
+
+
+
+
+
+
+
+const run = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
+/** Fields of `apt-cache show --no-all-versions`, which prints the candidate version only. */
+function parseAptShow(text) {
+    const field = (name) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1]?.trim();
+    const name = field('Package');
+    const version = field('Version');
+    if (!name || !version)
+        return null;
+    const depends = (field('Depends') ?? '')
+        .split(',')
+        .map((d) => d.trim().split(/[\s(|]/)[0] ?? '')
+        .filter(Boolean);
+    return { name, version, depends };
+}
+async function aptShow(name) {
+    let stdout;
+    try {
+        ({ stdout } = await run('apt-cache', ['show', '--no-all-versions', name], { maxBuffer: 16 * 1024 * 1024 }));
+    }
+    catch (error) {
+        const err = error;
+        if (err.code === 'ENOENT')
+            throw new InfraError('kernel: apt needs apt-cache and apt-get, which this host lacks (Debian or Ubuntu only).');
+        throw new InfraError(`apt has no package "${name}": ${(err.stderr ?? err.message).trim()}`, 'If the name is right, refresh the package lists first: sudo apt-get update');
+    }
+    const parsed = parseAptShow(stdout);
+    if (!parsed)
+        throw new InfraError(`apt-cache show ${name} printed no Package/Version fields.`);
+    return parsed;
+}
+/** A metapackage such as linux-image-cloud-amd64 ships no kernel; it depends on the versioned package that does. */
+async function resolveVersioned(name) {
+    let pkg = await aptShow(name);
+    for (let depth = 0; depth < 3 && !/^linux-image-\d/.test(pkg.name); depth++) {
+        const next = pkg.depends.find((d) => d.startsWith('linux-image-'));
+        if (!next)
+            break;
+        pkg = await aptShow(next);
+    }
+    return pkg;
+}
+async function findVmlinuz(root) {
+    const boot = (0,external_node_path_namespaceObject.join)(root, 'boot');
+    if (!(0,external_node_fs_.existsSync)(boot))
+        return null;
+    const image = (await (0,promises_namespaceObject.readdir)(boot)).find((f) => f.startsWith('vmlinuz-'));
+    return image ? (0,external_node_path_namespaceObject.join)(boot, image) : null;
+}
+/**
+ * `kernel: {apt: PACKAGE}`: fetched with `apt-get download` and unpacked with `dpkg-deb -x`, both without root and
+ * without touching the host's installed packages. Stored by package name and version; the kernel's /lib/modules is
+ * kept beside vmlinuz, because Debian's cloud kernel builds its virtio drivers as modules.
+ */
+const aptKernel = {
+    kind: 'apt',
+    async resolve(spec, ctx) {
+        const pkg = await resolveVersioned(spec.package);
+        const description = `${pkg.name} ${pkg.version} (apt${pkg.name === spec.package ? '' : ` via ${spec.package}`})`;
+        const key = hashParts(['kernel-apt/1', pkg.name, pkg.version]);
+        const entry = await storeFor(ctx).get('kernel-apt', key, `${pkg.name} ${pkg.version}`, async (staged) => {
+            // Caches from before the store kept the same files under kernels/apt/; move them in rather than download again.
+            const legacy = (0,external_node_path_namespaceObject.join)(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
+            if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'))) {
+                ctx.log(`moving ${pkg.name} ${pkg.version} from the old cache layout into the store`);
+                await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'vmlinuz'), (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
+                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(legacy, 'modules')))
+                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(legacy, 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
+                await (0,promises_namespaceObject.rm)(legacy, { recursive: true, force: true });
+                return;
+            }
+            ctx.log(`downloading ${pkg.name} ${pkg.version} with apt-get download`);
+            const work = (0,external_node_path_namespaceObject.join)(staged, '.work');
+            await (0,promises_namespaceObject.mkdir)(work);
+            try {
+                try {
+                    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
+                }
+                catch (error) {
+                    const err = error;
+                    throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
+                }
+                const deb = (await (0,promises_namespaceObject.readdir)(work)).find((f) => f.endsWith('.deb'));
+                if (!deb)
+                    throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
+                const unpacked = (0,external_node_path_namespaceObject.join)(work, 'root');
+                await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(work, deb), unpacked]);
+                const vmlinuz = await findVmlinuz(unpacked);
+                if (!vmlinuz)
+                    throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
+                await (0,promises_namespaceObject.rename)(vmlinuz, (0,external_node_path_namespaceObject.join)(staged, 'vmlinuz'));
+                if ((0,external_node_fs_.existsSync)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules')))
+                    await (0,promises_namespaceObject.rename)((0,external_node_path_namespaceObject.join)(unpacked, 'lib', 'modules'), (0,external_node_path_namespaceObject.join)(staged, 'modules'));
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(work, { recursive: true, force: true });
+            }
+        });
+        const modules = (0,external_node_path_namespaceObject.join)(entry.dir, 'modules');
+        return { path: (0,external_node_path_namespaceObject.join)(entry.dir, 'vmlinuz'), description, ...((0,external_node_fs_.existsSync)(modules) ? { modulesDir: modules } : {}) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/artifacts/download.ts
+/**
+ * Downloads into the store, keyed by the sha256 the scenario promises. The bytes are hashed as they arrive and the
+ * entry is only created when they match, so a truncated or tampered download never reaches a boot.
+ */
+
+
+
+
+
+
+const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+/** The path of the downloaded file inside its store entry. */
+async function downloadVerified(url, sha256, ctx) {
+    const expected = sha256.toLowerCase();
+    const name = 'download';
+    const entry = await storeFor(ctx).get('download', expected, `download of ${url}`, async (dir) => {
+        ctx.log(`downloading ${url}`);
+        let response;
+        try {
+            response = await fetch(url, { redirect: 'follow' });
+        }
+        catch (error) {
+            const cause = error.cause?.message;
+            throw new InfraError(`cannot download ${url}: ${cause ?? error.message}`);
+        }
+        if (!response.ok || !response.body)
+            throw new InfraError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+        const total = Number(response.headers.get('content-length')) || undefined;
+        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+        const out = (0,external_node_fs_.createWriteStream)((0,external_node_path_namespaceObject.join)(dir, name));
+        let received = 0;
+        let lastReport = Date.now();
+        const report = () => {
+            const of = total ? ` of ${formatBytes(total)} (${Math.floor((received / total) * 100)}%)` : '';
+            const line = `downloading ${url}: ${formatBytes(received)}${of}`;
+            if (ctx.live)
+                ctx.live(line);
+            else
+                ctx.log(line);
+        };
+        try {
+            for await (const chunk of response.body) {
+                hash.update(chunk);
+                received += chunk.length;
+                if (!out.write(chunk))
+                    await new Promise((resolve) => out.once('drain', () => resolve()));
+                if (Date.now() - lastReport > (ctx.live ? 250 : 10_000)) {
+                    lastReport = Date.now();
+                    report();
+                }
+            }
+        }
+        finally {
+            await new Promise((resolve, reject) => {
+                out.once('error', reject);
+                out.end(() => resolve());
+            });
+        }
+        const actual = hash.digest('hex');
+        if (actual !== expected) {
+            throw new InfraError(`sha256 mismatch for ${url}:\n  expected ${expected}\n  got      ${actual}`, 'The file changed or the sha256 in the scenario is wrong. Nothing was cached.');
+        }
+        ctx.log(`downloaded ${url} (${formatBytes(received)}, sha256 verified)`);
+    });
+    return (0,external_node_path_namespaceObject.join)(entry.dir, name);
+}
+
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(4434);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: external "node:events"
 const external_node_events_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "assert"
@@ -5320,44 +7101,6 @@ function ringFiles() {
     return RING_PORTS.map((port) => ({ path: ringPath(port).slice(1), data: ringProgram(port) }));
 }
 
-;// CONCATENATED MODULE: ./src/agent/protocol.ts
-/**
- * The words the agent and the measure step agree on. The agent writes each marker first to /dev/kmsg (at KERN_INFO,
- * so `quiet` keeps it off the console) and then to /dev/console. The kmsg copy carries the guest's clock, the console
- * copy the host's; a marker seen in both pins the guest clock to host time.
- */
-const MARKER_PREFIX = 'boot-budget:';
-const Marker = {
-    init: `${MARKER_PREFIX}init`,
-    ready: `${MARKER_PREFIX}ready`,
-    dmesgBegin: `${MARKER_PREFIX}dmesg-begin`,
-    dmesgEnd: `${MARKER_PREFIX}dmesg-end`,
-    /** Written to /dev/kmsg only, as `<marker> <line number>: <line>`, just before each `run:` line starts: it names the
-     *  run line a userspace span belongs to, without a byte on the console. */
-    run: `${MARKER_PREFIX}run`,
-    /** Prefixes each line of `systemd-analyze blame` that a systemd image's ready unit prints after ready. */
-    blame: `${MARKER_PREFIX}blame`,
-    /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
-    runFailed: `${MARKER_PREFIX}run-failed`,
-};
-/**
- * Guest-to-host doorbells: the agent rings one at init and at ready through a channel that is not the serial console,
- * so the marks cost no console bytes and survive `quiet`. The host puts `<DOORBELL_ENV>=<kind>` on the kernel command
- * line; the kernel hands unknown `name=value` words to init as environment, so the agent learns the kind without
- * reading a file. Each kind is data: how the guest rings, and the byte it rings with for each mark.
- */
-const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
-const DOORBELLS = {
-    // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
-    debugcon: { codes: { init: 0x01, ready: 0x02 } },
-    // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
-    port80: { codes: { init: 0x60, ready: 0x61 } },
-    // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
-    'boot-timer': { codes: { ready: 123 } },
-};
-/** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
-const END_ENV = 'BOOT_BUDGET_END';
-
 ;// CONCATENATED MODULE: ./src/agent/script.ts
 /**
  * The guest side of the protocol in `protocol.ts`: the /init that busybox's shell runs as PID 1. It runs under
@@ -5573,13 +7316,13 @@ function padding(length) {
 /** Bump when the archive layout changes, so caches built by older versions are not reused. */
 const FORMAT_VERSION = 'boot-budget/busybox-initramfs/1';
 const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
-const INSTALL_HINT = 'install busybox-static (apt-get install busybox-static)';
-const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+const busybox_INSTALL_HINT = 'install busybox-static (apt-get install busybox-static)';
+const busybox_ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 const PT_INTERP = 3;
-const EM_X86_64 = 62;
+const busybox_EM_X86_64 = 62;
 /** Reads just enough of an ELF file to tell its architecture and whether it needs a dynamic loader. */
 function inspectElf(bytes) {
-    if (bytes.length < 64 || !bytes.subarray(0, 4).equals(ELF_MAGIC))
+    if (bytes.length < 64 || !bytes.subarray(0, 4).equals(busybox_ELF_MAGIC))
         return undefined;
     const is64 = bytes[4] === 2;
     const le = bytes[5] === 1;
@@ -5616,12 +7359,12 @@ async function findStaticBusybox(candidates = BUSYBOX_CANDIDATES) {
             problems.push(`${path}: not an ELF binary`);
         else if (elf.dynamic)
             problems.push(`${path}: dynamically linked`);
-        else if (elf.machine !== EM_X86_64)
+        else if (elf.machine !== busybox_EM_X86_64)
             problems.push(`${path}: not an x86-64 binary`);
         else
             return { path, bytes };
     }
-    throw new InfraError(`no static busybox found (${problems.join('; ')}): ${INSTALL_HINT}`);
+    throw new InfraError(`no static busybox found (${problems.join('; ')}): ${busybox_INSTALL_HINT}`);
 }
 /** The applet names the binary was built with, as `busybox --list` prints them. */
 async function listApplets(busyboxPath) {
@@ -6080,1128 +7823,6 @@ async function buildRootfsSpec(scenario, ctx, kernel) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/boot/console.ts
-/** Console output kept per pass; a guest that floods the console is cut here, and the cut is reported. */
-const CONSOLE_LIMIT_BYTES = 64 * 1024 * 1024;
-/**
- * Splits a byte stream into lines, stamping each line with the time its first byte arrived. QEMU writes the serial
- * console one byte per write(), so a line arrives over many chunks; stamping at the newline would skew long lines
- * by however long the guest's UART took to send them.
- */
-class ConsoleSplitter {
-    onLine;
-    limitBytes;
-    lines = [];
-    truncatedBytes = 0;
-    pending = [];
-    pendingStart = null;
-    keptBytes = 0;
-    constructor(onLine = () => { }, limitBytes = CONSOLE_LIMIT_BYTES) {
-        this.onLine = onLine;
-        this.limitBytes = limitBytes;
-    }
-    /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
-    push(chunk, t) {
-        if (this.keptBytes >= this.limitBytes) {
-            this.truncatedBytes += chunk.length;
-            return;
-        }
-        this.keptBytes += chunk.length;
-        let offset = 0;
-        while (offset < chunk.length) {
-            if (this.pendingStart === null)
-                this.pendingStart = t;
-            const newline = chunk.indexOf(0x0a, offset);
-            if (newline === -1) {
-                this.pending.push(chunk.subarray(offset));
-                return;
-            }
-            this.pending.push(chunk.subarray(offset, newline));
-            this.emit();
-            offset = newline + 1;
-        }
-    }
-    /** Flushes a last line that never got its newline (a guest killed mid-line). */
-    end() {
-        if (this.pendingStart !== null)
-            this.emit();
-    }
-    emit() {
-        const text = Buffer.concat(this.pending).toString('utf8').replace(/\r/g, '');
-        const line = { t: this.pendingStart ?? 0, text };
-        this.pending = [];
-        this.pendingStart = null;
-        this.lines.push(line);
-        this.onLine(line);
-    }
-}
-
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-// EXTERNAL MODULE: ./src/boot/processes.ts
-var processes = __nccwpck_require__(5253);
-;// CONCATENATED MODULE: ./src/boot/doorbell.ts
-/**
- * The host side of the guest-to-host doorbells (the guest side is in src/agent). A doorbell ring reaches the host on
- * a channel of its own, never the serial console: QEMU's isa-debugcon on an extra FIFO, Firecracker's boot-timer log
- * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
- * turn it into marks.
- */
-
-
-
-
-
-
-
-
-
-
-/** The kernel command line word that tells the agent which doorbell to ring. */
-function doorbellParam(kind) {
-    return `${DOORBELL_ENV}=${kind}`;
-}
-/** The agent mark that `code` stands for on a doorbell of this kind, if any. */
-function markForCode(kind, code) {
-    const codes = DOORBELLS[kind].codes;
-    return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
-}
-/** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
-const DEBUGCON_IOBASE = 0x402;
-/**
- * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
- * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
- * chunk's arrival time is the ring's.
- */
-function decodeDebugcon(chunk, t) {
-    const marks = [];
-    for (const byte of chunk) {
-        const mark = markForCode('debugcon', byte);
-        if (mark)
-            marks.push({ t, mark, text: `doorbell: ${mark} (debugcon 0x${byte.toString(16).padStart(2, '0')})` });
-    }
-    return marks;
-}
-async function openFifoChannel() {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-doorbell-'));
-    const release = (0,processes/* trackTempDir */.V2)(dir);
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'doorbell');
-    try {
-        // Node has no mkfifo(); coreutils' is everywhere QEMU is.
-        await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('mkfifo', ['-m', '600', path]);
-    }
-    catch (error) {
-        release();
-        throw new InfraError(`could not create the doorbell FIFO: ${error.message}`);
-    }
-    const readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
-    // With a reader open, a write-only open does not block.
-    const writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
-    const reader = new external_node_net_namespaceObject.Socket({ fd: readFd, readable: true, writable: false });
-    let writeOpen = true;
-    return {
-        writeFd,
-        reader,
-        afterSpawn() {
-            if (writeOpen)
-                (0,external_node_fs_.closeSync)(writeFd);
-            writeOpen = false;
-        },
-        release() {
-            if (writeOpen)
-                (0,external_node_fs_.closeSync)(writeFd);
-            writeOpen = false;
-            reader.destroy();
-            release();
-        },
-    };
-}
-
-;// CONCATENATED MODULE: ./src/boot/live-stage.ts
-
-const PRINTK_PREFIX = /^\[\s*\d+\.\d+\]/;
-function advanceLiveStage(current, text, readyRegex) {
-    if (text.startsWith(Marker.dmesgBegin))
-        return 'shutdown';
-    if (current === 'shutdown')
-        return current;
-    if (text.startsWith(Marker.ready) || (readyRegex && readyRegex.test(text)))
-        return 'ready';
-    if (current === 'ready')
-        return current;
-    if (text.startsWith(Marker.init) || /Run \/\S+ as init process/.test(text))
-        return 'userspace';
-    if (current === 'userspace')
-        return current;
-    if (PRINTK_PREFIX.test(text) || /Linux version|Decompressing Linux|Booting the kernel/.test(text))
-        return 'kernel';
-    return current;
-}
-const PANIC_PATTERN = /Kernel panic - not syncing/;
-/** The line without printk's `[    1.234567] ` timestamp, for messages to people. */
-function withoutPrintkTime(text) {
-    return text.replace(PRINTK_PREFIX, '').trim();
-}
-
-;// CONCATENATED MODULE: ./src/boot/pass-runner.ts
-
-
-
-
-
-const STDERR_TAIL_BYTES = 4096;
-/**
- * Once the agent has dumped the log, the guest only has to power off. One that does not (a machine type whose reboot
- * does not end the VM) is killed after this grace period rather than at the full timeout; the boot is still measured,
- * without a shutdown stage.
- */
-const SHUTDOWN_GRACE_MS = 10_000;
-function msSince(start) {
-    return Number(process.hrtime.bigint() - start) / 1e6;
-}
-/**
- * Boots once and records the console with host timestamps. The hypervisor runs in its own process group so that a
- * timeout, a panic or a signal to boot-budget kills everything it started, and the promise settles only after the
- * process is gone.
- */
-async function runPass(command, options) {
-    // A doorbell on its own channel needs that channel open before the spawn, so the child inherits it.
-    const fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel() : undefined;
-    try {
-        return await runPassWith(command, options, fifo);
-    }
-    finally {
-        fifo?.release();
-    }
-}
-function runPassWith(command, options, fifo) {
-    return new Promise((resolve) => {
-        let stage = 'firmware';
-        let outcome = null;
-        let stderrTail = '';
-        const argv = [command.file, ...command.args];
-        const start = process.hrtime.bigint();
-        const child = (0,external_node_child_process_namespaceObject.spawn)(command.file, command.args, {
-            detached: true,
-            stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
-        });
-        const untrack = (0,processes/* trackProcessGroup */.uU)(child);
-        fifo?.afterSpawn();
-        const doorbell = command.doorbell;
-        const rings = [];
-        let fifoDone = Promise.resolve();
-        if (fifo && doorbell?.channel === 'fd3') {
-            fifo.reader.on('data', (chunk) => rings.push(...doorbell.decode(chunk, msSince(start))));
-            fifoDone = new Promise((done) => fifo.reader.once('close', () => done()));
-        }
-        // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
-        const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
-        const splitter = new ConsoleSplitter((line) => {
-            if (doorbell?.channel === 'stdout')
-                rings.push(...doorbell.decode(line));
-            options.onLine?.(line);
-            if (outcome === null && PANIC_PATTERN.test(line.text)) {
-                outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
-                (0,processes/* killProcessGroup */.$X)(child);
-                return;
-            }
-            const next = advanceLiveStage(stage, line.text, options.readyRegex);
-            if (next !== stage) {
-                stage = next;
-                options.onStage?.(stage);
-                if (stage === 'shutdown') {
-                    clearTimeout(timer);
-                    timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
-                }
-            }
-        });
-        const expire = (afterMs) => () => {
-            if (outcome === null)
-                outcome = { kind: 'timeout', afterMs };
-            (0,processes/* killProcessGroup */.$X)(child);
-        };
-        let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
-        // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
-        child.stdout.on('data', (chunk) => splitter.push(chunk, msSince(start)));
-        child.stderr.on('data', (chunk) => {
-            stderrLines?.push(chunk, msSince(start));
-            stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
-        });
-        let exitT = null;
-        child.on('exit', () => {
-            exitT = msSince(start);
-        });
-        child.on('error', (error) => {
-            outcome ??= { kind: 'spawn-failed', message: error.message };
-        });
-        // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
-        child.on('close', async (code, signal) => {
-            clearTimeout(timer);
-            untrack();
-            splitter.end();
-            stderrLines?.end();
-            outcome ??= { kind: 'exited', code, signal };
-            // The FIFO's last bytes may still be in flight; its end-of-file comes once the hypervisor's write end is closed.
-            await Promise.race([fifoDone, new Promise((done) => setTimeout(done, 1000))]);
-            resolve({
-                accel: options.accel,
-                argv,
-                lines: splitter.lines,
-                exitT,
-                outcome,
-                reached: stage,
-                stderrTail: stderrTail.trim(),
-                truncatedBytes: splitter.truncatedBytes,
-                ...(doorbell ? { doorbell: rings.sort((a, b) => a.t - b.t) } : {}),
-            });
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/boot/accel.ts
-
-
-
-
-
-
-
-/**
- * A 512-byte real-mode boot sector: `mov al,0x31; out 0xf4,al; cli; hlt; jmp $-3`. With isa-debug-exit on port
- * 0xf4, QEMU exits with status (0x31 << 1) | 1 = 99. Seeing /dev/kvm is not enough: this machine's paravirtual KVM
- * opens fine and then hangs every guest, so only a guest that actually ran proves KVM works.
- */
-const PROBE_EXIT_STATUS = 99;
-const PROBE_TIMEOUT_MS = 2500;
-function probeBootSector() {
-    const sector = Buffer.alloc(512);
-    Buffer.from([0xb0, 0x31, 0xe6, 0xf4, 0xfa, 0xf4, 0xeb, 0xfd]).copy(sector);
-    sector[510] = 0x55;
-    sector[511] = 0xaa;
-    return sector;
-}
-const KVM_HOWTO = [
-    'To use KVM on GitHub-hosted Linux runners, let the runner user open /dev/kvm before boot-budget runs:',
-    '  echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | sudo tee /etc/udev/rules.d/99-kvm4all.rules',
-    '  sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm',
-    'Elsewhere, the host needs hardware virtualisation (VT-x/AMD-V) enabled and the kvm_intel or kvm_amd module loaded.',
-].join('\n');
-async function probeKvm(qemuBinary, device = '/dev/kvm') {
-    try {
-        await (0,promises_namespaceObject.access)(device, external_node_fs_.constants.R_OK | external_node_fs_.constants.W_OK);
-    }
-    catch (error) {
-        const code = error.code;
-        return {
-            usable: false,
-            reason: code === 'ENOENT' ? `${device} does not exist` : `${device} exists but cannot be opened for read and write (${code})`,
-        };
-    }
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-probe-'));
-    const release = (0,processes/* trackTempDir */.V2)(dir);
-    try {
-        const image = (0,external_node_path_namespaceObject.join)(dir, 'probe.img');
-        await (0,promises_namespaceObject.writeFile)(image, probeBootSector());
-        const trace = await runPass({
-            file: qemuBinary,
-            args: [
-                '-nodefaults', '-no-user-config', '-display', 'none',
-                '-machine', 'pc', '-accel', 'kvm',
-                '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-                '-drive', `file=${image},format=raw,if=floppy,readonly=on`,
-                '-boot', 'a',
-            ],
-            cmdline: '',
-        }, { accel: 'kvm', timeoutMs: PROBE_TIMEOUT_MS });
-        const { outcome } = trace;
-        if (outcome.kind === 'exited' && outcome.code === PROBE_EXIT_STATUS)
-            return { usable: true, ms: trace.exitT ?? 0 };
-        if (outcome.kind === 'timeout') {
-            return {
-                usable: false,
-                reason: `${device} opens, but a 512-byte test guest did not finish within ${PROBE_TIMEOUT_MS} ms under KVM (it takes ~0.2 s); this KVM cannot run guests`,
-            };
-        }
-        const detail = trace.stderrTail.split('\n').filter(Boolean).pop();
-        return {
-            usable: false,
-            reason: `a 512-byte test guest under KVM ended with ${outcome.kind === 'exited' ? `status ${outcome.code}` : outcome.kind}${detail ? `: ${detail}` : ''}`,
-        };
-    }
-    finally {
-        release();
-    }
-}
-/** `auto` prefers KVM but falls back loudly; `required` refuses to measure emulated boots; `off` never tries. */
-async function chooseAccel(mode, probe) {
-    if (mode === 'off')
-        return { accel: 'tcg' };
-    const result = await probe();
-    if (result.usable)
-        return { accel: 'kvm' };
-    if (mode === 'required') {
-        throw new InfraError(`KVM is required by this scenario (kvm: required) but is unusable: ${result.reason}.`, KVM_HOWTO);
-    }
-    return {
-        accel: 'tcg',
-        warning: `KVM is unusable (${result.reason}); falling back to TCG software emulation. Timings are emulated and several times slower than on KVM; do not compare them with KVM results.`,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/boot/cmdline.ts
-function hasParam(cmdline, key) {
-    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
-}
-/** The user's command line with each missing quirk appended, in table order. */
-function withQuirks(cmdline, quirks) {
-    const extra = quirks.filter((q) => !hasParam(cmdline, q.key)).map((q) => q.param);
-    return [cmdline.trim(), ...extra].filter(Boolean).join(' ');
-}
-
-// EXTERNAL MODULE: ./node_modules/lz4js/lz4.js
-var lz4 = __nccwpck_require__(9103);
-;// CONCATENATED MODULE: ./src/boot/vmlinux.ts
-/**
- * bzImage → uncompressed vmlinux ELF, for hypervisors that load ELF kernels directly (Firecracker on x86_64, Cloud
- * Hypervisor's PVH boot). Same idea as the kernel's scripts/extract-vmlinux: find the compressed payload, decompress
- * it, keep the result only if it is an ELF. Decompression is in-process so the CLI bundle needs no host tools:
- * gzip with node:zlib, zstd with fzstd, LZ4 with lz4js's block decoder. XZ, LZMA, bzip2 and LZO kernels are refused
- * with a message rather than half-supported: no well-kept pure-JS decoder for them runs in an ncc bundle on Node 20.
- */
-
-
-
-
-
-
-
-/** Magic numbers as extract-vmlinux scans for them, and whether boot-budget can decompress each. */
-const COMPRESSIONS = [
-    { name: 'gzip', magic: Buffer.from([0x1f, 0x8b, 0x08]), supported: true },
-    { name: 'zstd', magic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), supported: true },
-    // LZ4 legacy frame (lz4 -l), which is what the kernel's Makefile writes.
-    { name: 'lz4', magic: Buffer.from([0x02, 0x21, 0x4c, 0x18]), supported: true },
-    { name: 'xz', magic: Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), supported: false },
-    { name: 'lzma', magic: Buffer.from([0x5d, 0x00, 0x00]), supported: false },
-    { name: 'bzip2', magic: Buffer.from('BZh'), supported: false },
-    { name: 'lzo', magic: Buffer.from([0x89, 0x4c, 0x5a, 0x4f, 0x00, 0x0d, 0x0a, 0x1a, 0x0a]), supported: false },
-];
-const vmlinux_ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-const vmlinux_EM_X86_64 = 62;
-const PT_NOTE = 4;
-/** XEN_ELFNOTE_PHYS32_ENTRY: the PVH entry point that Cloud Hypervisor (and QEMU's PVH loader) jump to. */
-const XEN_ELFNOTE_PHYS32_ENTRY = 18;
-const LZ4_LEGACY_MAGIC = 0x184c2102;
-/** Reads the fields boot-budget cares about from a 64-bit little-endian ELF, or undefined when it is not one. */
-function inspectVmlinux(elf) {
-    if (elf.length < 64 || !elf.subarray(0, 4).equals(vmlinux_ELF_MAGIC) || elf[4] !== 2 || elf[5] !== 1)
-        return undefined;
-    const machine = elf.readUInt16LE(0x12);
-    const entry = elf.readBigUInt64LE(0x18);
-    const phoff = Number(elf.readBigUInt64LE(0x20));
-    const phentsize = elf.readUInt16LE(0x36);
-    const phnum = elf.readUInt16LE(0x38);
-    let pvh = false;
-    for (let i = 0; i < phnum; i++) {
-        const ph = phoff + i * phentsize;
-        if (ph + 56 > elf.length || elf.readUInt32LE(ph) !== PT_NOTE)
-            continue;
-        const offset = Number(elf.readBigUInt64LE(ph + 8));
-        const end = Math.min(offset + Number(elf.readBigUInt64LE(ph + 32)), elf.length);
-        // Each note: namesz, descsz, type, then name and desc, each padded to 4 bytes.
-        for (let at = offset; at + 12 <= end;) {
-            const namesz = elf.readUInt32LE(at);
-            const descsz = elf.readUInt32LE(at + 4);
-            const type = elf.readUInt32LE(at + 8);
-            const name = elf.toString('latin1', at + 12, at + 12 + Math.max(0, namesz - 1));
-            if (name === 'Xen' && type === XEN_ELFNOTE_PHYS32_ENTRY)
-                pvh = true;
-            at += 12 + align4(namesz) + align4(descsz);
-        }
-    }
-    return { entry, machine, pvh };
-}
-function align4(n) {
-    return (n + 3) & ~3;
-}
-/** The compressed payload of a bzImage, per the x86 boot protocol (2.08+: payload_offset/payload_length). */
-function bzImagePayload(image) {
-    if (image.length < 0x250 || image.toString('latin1', 0x202, 0x206) !== 'HdrS')
-        return undefined;
-    if (image.readUInt16LE(0x206) < 0x208)
-        return undefined;
-    // setup_sects 0 means 4, for ancient compatibility.
-    const setupSects = image[0x1f1] || 4;
-    const start = (setupSects + 1) * 512 + image.readUInt32LE(0x248);
-    const end = start + image.readUInt32LE(0x24c);
-    return end <= image.length ? image.subarray(start, end) : undefined;
-}
-function detectCompression(data) {
-    return COMPRESSIONS.find((c) => data.subarray(0, c.magic.length).equals(c.magic))?.name;
-}
-/**
- * The kernel's legacy-LZ4 payload: magic, then blocks of (u32 LE compressed size, data), then the 4-byte uncompressed
- * size that the kernel's Makefile appends. That size tells how much to allocate and ends the block walk.
- */
-function lz4Legacy(data) {
-    const size = data.readUInt32LE(data.length - 4);
-    const out = Buffer.alloc(size);
-    let src = 4;
-    let dst = 0;
-    while (src + 4 <= data.length) {
-        const n = data.readUInt32LE(src);
-        if (n === LZ4_LEGACY_MAGIC) {
-            src += 4; // A concatenated legacy stream starts over.
-            continue;
-        }
-        if (src + 4 + n > data.length || dst >= size)
-            break;
-        dst = (0,lz4.decompressBlock)(data, out, src + 4, n, dst);
-        src += 4 + n;
-    }
-    return out.subarray(0, dst);
-}
-function vmlinux_decompress(kind, data) {
-    switch (kind) {
-        case 'gzip':
-            return (0,external_node_zlib_namespaceObject.gunzipSync)(data);
-        case 'zstd': {
-            // The kernel appends the uncompressed size after the zstd frame; drop it so fzstd does not read it as a frame.
-            const size = data.readUInt32LE(data.length - 4);
-            return Buffer.from(decompress(data.subarray(0, data.length - 4), new Uint8Array(size)));
-        }
-        case 'lz4':
-            return lz4Legacy(data);
-        default:
-            throw unsupported(kind);
-    }
-}
-function unsupported(kind) {
-    return new InfraError(`this kernel is ${kind}-compressed; boot-budget can extract a vmlinux only from gzip, zstd and LZ4 kernels.`, 'Give the hypervisor an uncompressed vmlinux with `kernel: { path: ./vmlinux }`, or build the kernel with CONFIG_KERNEL_GZIP, CONFIG_KERNEL_ZSTD or CONFIG_KERNEL_LZ4.');
-}
-/**
- * The vmlinux inside `image`. An ELF is returned as it is. A bzImage's payload is found through its boot header; any
- * other image is scanned for compression magic as extract-vmlinux does, trying each hit until one yields an ELF.
- */
-function extractVmlinux(image) {
-    if (inspectVmlinux(image))
-        return { elf: image, compression: 'none' };
-    const payload = bzImagePayload(image);
-    const kind = payload && detectCompression(payload);
-    if (payload && kind) {
-        const elf = vmlinux_decompress(kind, payload);
-        if (!inspectVmlinux(elf))
-            throw new InfraError(`the bzImage's ${kind} payload did not decompress to an ELF vmlinux.`);
-        return { elf, compression: kind };
-    }
-    let firstUnsupported;
-    for (const c of COMPRESSIONS) {
-        for (let at = image.indexOf(c.magic); at !== -1; at = image.indexOf(c.magic, at + 1)) {
-            if (!c.supported) {
-                firstUnsupported ??= c.name;
-                break;
-            }
-            try {
-                const elf = vmlinux_decompress(c.name, image.subarray(at));
-                if (inspectVmlinux(elf))
-                    return { elf, compression: c.name };
-            }
-            catch {
-                // A magic number that occurs by chance inside other data: try the next one, as extract-vmlinux does.
-            }
-        }
-    }
-    if (firstUnsupported)
-        throw unsupported(firstUnsupported);
-    throw new InfraError('no compressed vmlinux found in this kernel image (neither a bzImage nor an ELF).');
-}
-/**
- * The vmlinux for `kernelPath`, extracted once and cached under `<cacheDir>/vmlinux/<sha256 of the image>/`. Keyed by
- * content, not path, so a rebuilt kernel at the same path is never served stale.
- */
-async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
-    const image = await (0,promises_namespaceObject.readFile)(kernelPath);
-    const direct = inspectVmlinux(image);
-    if (direct)
-        return { path: kernelPath, info: direct, compression: 'none' };
-    const sha = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(image).digest('hex');
-    const dir = (0,external_node_path_namespaceObject.join)(cacheDir, 'vmlinux', sha);
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'vmlinux');
-    const cached = await (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
-    if (cached) {
-        const elf = await (0,promises_namespaceObject.readFile)(path);
-        const info = inspectVmlinux(elf);
-        if (info)
-            return { path, info, compression: detectCompression(bzImagePayload(image) ?? Buffer.alloc(0)) ?? 'none' };
-        await (0,promises_namespaceObject.rm)(path, { force: true }); // Corrupt: extract again.
-    }
-    log(`extracting vmlinux from ${kernelPath}`);
-    const { elf, compression } = extractVmlinux(image);
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    // Write then rename, so a concurrent run never boots a half-written file.
-    const partial = `${path}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.partial`;
-    await (0,promises_namespaceObject.writeFile)(partial, elf);
-    await (0,promises_namespaceObject.rename)(partial, path);
-    return { path, info: inspectVmlinux(elf), compression };
-}
-
-;// CONCATENATED MODULE: ./src/boot/cloud-hypervisor.ts
-/**
- * Cloud Hypervisor, booting the kernel directly (`--kernel`, `--initramfs`, `--cmdline`) with the serial port on
- * stdout (`--serial tty`) and the virtio console off (`--console off`), per its docs (cli options, debug-port.md).
- *
- * Kernel formats: on x86_64 its direct kernel boot takes an ELF vmlinux with a PVH entry note (a kernel built with
- * CONFIG_PVH=y, as Debian's are); a bzImage boots only through firmware (rust-hypervisor-firmware or CLOUDHV.fd) from a
- * disk image. So prepareKernel extracts the vmlinux from a bzImage (vmlinux.ts) and refuses one without the PVH note.
- *
- * Doorbell: port 0x80. Cloud Hypervisor logs every byte written there with its range name and the time since the VM
- * started, on stderr at warn level (debug in older releases): `[Debug I/O port: Userspace code 0x61] 0.123456 seconds`.
- */
-
-
-
-
-
-
-
-const CLOUD_HYPERVISOR_BINARY = 'cloud-hypervisor';
-const cloud_hypervisor_INSTALL_HINT = 'Cloud Hypervisor is not packaged in Debian or npm: put a release binary on PATH as `cloud-hypervisor` (see cloud-hypervisor/cloud-hypervisor docs).';
-const CLOUD_HYPERVISOR_QUIRKS = [
-    { key: 'console', param: 'console=ttyS0', why: '`--serial tty` is the legacy UART at 0x3f8, connected to stdout' },
-    // Cloud Hypervisor resets a guest that reboots and boots it again; a power-off ends the VMM.
-    { key: END_ENV, param: `${END_ENV}=poweroff`, why: 'a guest reboot restarts the VM; the agent powers off instead' },
-    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
-];
-function cloudHypervisorCmdline(request) {
-    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
-}
-function cloudHypervisorArgs(request) {
-    return [
-        '--kernel', request.kernel,
-        ...(request.initrd ? ['--initramfs', request.initrd] : []),
-        '--cmdline', cloudHypervisorCmdline(request),
-        '--cpus', `boot=${request.cpus}`,
-        '--memory', `size=${request.memoryMiB}M`,
-        '--serial', 'tty',
-        '--console', 'off',
-        ...(request.disk ? ['--disk', `path=${request.disk.path}${request.disk.readOnly ? ',readonly=on' : ''}`] : []),
-    ];
-}
-const DEBUG_PORT = /\[Debug I\/O port: (Firmware|Bootloader|Kernel|Userspace|Custom) code 0x([0-9a-fA-F]{1,2})\]\s+(\d+)\.(\d+) seconds/;
-/**
- * Parses one debug-port log line. Upstream formats the time as `{as_secs}.{as_micros:>06}`: the part after the dot is
- * the *total* microseconds, not the fraction, so 1.5 s prints as `1.1500000`. Any fraction longer than six digits is
- * read that way, and checked against the seconds before it; a six-digit one is a plain fraction (as below 1 s, or if
- * upstream ever prints the fraction properly).
- */
-function parseDebugPortLine(text) {
-    const match = DEBUG_PORT.exec(text);
-    if (!match)
-        return undefined;
-    const [, range, hex, secs, frac] = match;
-    let micros;
-    if (frac.length > 6) {
-        micros = Number(frac);
-        if (Math.floor(micros / 1e6) !== Number(secs))
-            return undefined;
-    }
-    else {
-        micros = Number(secs) * 1e6 + Number(frac.padEnd(6, '0'));
-    }
-    return { range, code: parseInt(hex, 16), seconds: micros / 1e6, micros };
-}
-function decodeDebugPortLine(line) {
-    const record = parseDebugPortLine(line.text);
-    if (!record)
-        return [];
-    const mark = record.range === 'Userspace' ? markForCode('port80', record.code) : undefined;
-    const label = `${record.range} code 0x${record.code.toString(16).padStart(2, '0')}`;
-    return [
-        {
-            t: line.t,
-            ...(mark ? { mark } : {}),
-            text: mark ? `doorbell: ${mark} (${label})` : `doorbell: ${label}`,
-            vmmMs: record.micros / 1000,
-        },
-    ];
-}
-function parseCloudHypervisorVersion(stdout) {
-    return /cloud-hypervisor\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
-}
-const cloudHypervisorBackend = {
-    name: 'cloud-hypervisor',
-    async detect() {
-        try {
-            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(CLOUD_HYPERVISOR_BINARY, ['--version'], { timeout: 10_000 });
-            return { binary: CLOUD_HYPERVISOR_BINARY, version: parseCloudHypervisorVersion(stdout) };
-        }
-        catch (error) {
-            if (error.code === 'ENOENT') {
-                throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} was not found on PATH.`, cloud_hypervisor_INSTALL_HINT);
-            }
-            throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} --version failed: ${error.message}`, cloud_hypervisor_INSTALL_HINT);
-        }
-    },
-    command(binary, request) {
-        return {
-            file: binary,
-            args: cloudHypervisorArgs(request),
-            cmdline: cloudHypervisorCmdline(request),
-            ...(request.doorbell ? { doorbell: { channel: 'stderr', decode: decodeDebugPortLine } } : {}),
-        };
-    },
-    async prepareKernel(kernel, cacheDir, log) {
-        const vmlinux = await cachedVmlinux(kernel, cacheDir, log);
-        if (!vmlinux.info.pvh) {
-            throw new InfraError(`${kernel} has no PVH entry note, so Cloud Hypervisor cannot boot it directly.`, 'Build the kernel with CONFIG_PVH=y, or boot it through firmware from a disk image.');
-        }
-        return vmlinux.path;
-    },
-};
-
-;// CONCATENATED MODULE: ./src/boot/firecracker.ts
-/**
- * Firecracker, run without its API socket from a generated JSON config (`firecracker --no-api --config-file FILE`).
- * Field names follow Firecracker's docs/getting-started.md and its API swagger (`boot-source`, `drives`,
- * `machine-config`). The serial console (ttyS0) and Firecracker's own log both go to stdout.
- *
- * Firecracker is KVM-only and, on x86_64, boots an uncompressed ELF vmlinux, not a bzImage: prepareKernel extracts
- * one (vmlinux.ts). Its i8042 emulation is partial (only enough for the guest to reset the machine): a kernel that
- * probes the PS/2 AUX port waits for it, the 0.3 s pause in Julia Evans' Firecracker boot. Firecracker users boot with
- * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
- */
-
-
-
-
-
-
-
-
-
-
-const FIRECRACKER_BINARY = 'firecracker';
-const firecracker_INSTALL_HINT = 'Firecracker is not packaged in Debian or npm: put a release binary on PATH as `firecracker` (see firecracker-microvm/firecracker docs/getting-started.md).';
-/** Kernel parameters Firecracker guests need, as its getting-started guide boots them. */
-const FIRECRACKER_QUIRKS = [
-    { key: 'console', param: 'console=ttyS0', why: 'the one serial port, which Firecracker connects to its stdout' },
-    { key: '8250.nr_uarts', param: '8250.nr_uarts=1', why: 'Firecracker emulates one UART; the kernel otherwise probes four' },
-    { key: 'reboot', param: 'reboot=k', why: 'Firecracker ends the VM on an i8042 reset; other reboot methods do not reach it' },
-    { key: 'pci', param: 'pci=off', why: 'Firecracker has no PCI bus by default; probing for one is wasted time' },
-    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
-];
-function firecrackerCmdline(request) {
-    // The boot timer needs no agent parameter to exist, but the agent must know to ring it.
-    return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
-}
-function firecrackerConfig(request) {
-    return {
-        'boot-source': {
-            kernel_image_path: request.kernel,
-            boot_args: firecrackerCmdline(request),
-            ...(request.initrd ? { initrd_path: request.initrd } : {}),
-        },
-        drives: request.disk
-            ? [{ drive_id: 'rootfs', path_on_host: request.disk.path, is_root_device: !request.initrd, is_read_only: request.disk.readOnly }]
-            : [],
-        'machine-config': { vcpu_count: request.cpus, mem_size_mib: request.memoryMiB },
-    };
-}
-/** `--level Info` because the boot timer logs at Info and the default level is Warning (docs/logger.md). */
-function firecrackerArgs(configFile, doorbell) {
-    return ['--no-api', '--config-file', configFile, ...(doorbell ? ['--boot-timer', '--level', 'Info'] : [])];
-}
-// Firecracker's boot timer: `Guest-boot-time = {:>6} us {} ms, {:>6} CPU us {} CPU ms` (src/vmm, log_boot_time). The
-// log line may carry a timestamp and level prefix, and may land mid-line in the console, so it is searched for.
-const BOOT_TIME = /Guest-boot-time\s*=\s*(\d+)\s*us\s+(\d+)\s*ms,\s*(\d+)\s*CPU us\s+(\d+)\s*CPU ms/;
-function parseGuestBootTime(text) {
-    const match = BOOT_TIME.exec(text);
-    return match ? { us: Number(match[1]), cpuUs: Number(match[3]) } : undefined;
-}
-/** A stdout line with the boot-timer log becomes the ready ring; the boot timer only rings for the agent's ready. */
-function decodeBootTimerLine(line) {
-    const parsed = parseGuestBootTime(line.text);
-    if (!parsed)
-        return [];
-    return [
-        {
-            t: line.t,
-            mark: markForCode('boot-timer', 123),
-            text: `doorbell: ready (Firecracker boot timer: ${(parsed.us / 1000).toFixed(3)} ms, ${(parsed.cpuUs / 1000).toFixed(3)} CPU ms)`,
-            vmmMs: parsed.us / 1000,
-        },
-    ];
-}
-function parseFirecrackerVersion(stdout) {
-    return /Firecracker\s+v?(\S+)/i.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
-}
-const firecrackerBackend = {
-    name: 'firecracker',
-    async detect() {
-        try {
-            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(FIRECRACKER_BINARY, ['--version'], { timeout: 10_000 });
-            return { binary: FIRECRACKER_BINARY, version: parseFirecrackerVersion(stdout) };
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                throw new InfraError(`${FIRECRACKER_BINARY} was not found on PATH.`, firecracker_INSTALL_HINT);
-            throw new InfraError(`${FIRECRACKER_BINARY} --version failed: ${error.message}`, firecracker_INSTALL_HINT);
-        }
-    },
-    command(binary, request) {
-        // The config file is written once for all passes of a scenario; release() removes it after the last one.
-        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-firecracker-'));
-        const release = (0,processes/* trackTempDir */.V2)(dir);
-        const configFile = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
-        (0,external_node_fs_.writeFileSync)(configFile, `${JSON.stringify(firecrackerConfig(request), null, 2)}\n`);
-        return {
-            file: binary,
-            args: firecrackerArgs(configFile, request.doorbell === true),
-            cmdline: firecrackerCmdline(request),
-            ...(request.doorbell ? { doorbell: { channel: 'stdout', decode: decodeBootTimerLine } } : {}),
-            release,
-        };
-    },
-    async prepareKernel(kernel, cacheDir, log) {
-        return (await cachedVmlinux(kernel, cacheDir, log)).path;
-    },
-};
-
-;// CONCATENATED MODULE: ./src/boot/qemu.ts
-
-
-
-
-const execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
-const QEMU_BINARY = 'qemu-system-x86_64';
-const qemu_INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
-/**
- * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
- * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
- * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
- *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
- */
-const MACHINE_QUIRKS = [
-    { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
-    { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
-];
-/** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
-const SAFETY_PARAMS = [{ key: 'panic', param: 'panic=-1' }];
-function qemu_hasParam(cmdline, key) {
-    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
-}
-function effectiveCmdline(request) {
-    const extra = [
-        ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
-        ...SAFETY_PARAMS,
-    ]
-        .filter((p) => !qemu_hasParam(request.cmdline, p.key))
-        .map((p) => p.param);
-    return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
-}
-/** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
-function qemuDriveArgs(request) {
-    return (request.drives ?? []).flatMap((drive, i) => {
-        const id = `bbdisk${i}`;
-        const file = drive.path.replace(/,/g, ',,');
-        const device = drive.interface === 'nvme'
-            ? `nvme,drive=${id},serial=bb${i}`
-            : `${request.machine === 'microvm' ? 'virtio-blk-device' : 'virtio-blk-pci'},drive=${id}`;
-        return ['-drive', `if=none,id=${id},file=${file},format=${drive.format},snapshot=on`, '-device', device];
-    });
-}
-const qemuBackend = {
-    name: 'qemu',
-    async detect() {
-        try {
-            const { stdout } = await execFileAsync(QEMU_BINARY, ['--version'], { timeout: 10_000 });
-            const version = /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
-            return { binary: QEMU_BINARY, version };
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT')
-                throw new InfraError(`${QEMU_BINARY} was not found on PATH.`, qemu_INSTALL_HINT);
-            throw new InfraError(`${QEMU_BINARY} --version failed: ${error.message}`, qemu_INSTALL_HINT);
-        }
-    },
-    command(binary, request) {
-        const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
-        const args = [
-            '-nodefaults',
-            '-no-user-config',
-            '-display', 'none',
-            // A stdio pipe: measured here, a unix-socket chardev dropped console characters under TCG.
-            '-serial', 'stdio',
-            // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
-            '-no-reboot',
-            '-machine', request.machine,
-            '-accel', request.accel,
-            '-cpu', request.accel === 'kvm' ? 'host' : 'max',
-            '-smp', String(request.cpus),
-            '-m', `${request.memoryMiB}M`,
-            '-kernel', request.kernel,
-            ...(request.initrd ? ['-initrd', request.initrd] : []),
-            ...qemuDriveArgs(request),
-            '-append', cmdline,
-            // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
-            ...(request.doorbell
-                ? ['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`]
-                : []),
-        ];
-        return { file: binary, args, cmdline, ...(request.doorbell ? { doorbell: { channel: 'fd3', decode: decodeDebugcon } } : {}) };
-    },
-};
-
-;// CONCATENATED MODULE: ./src/boot/backends.ts
-
-
-
-const HYPERVISORS = {
-    qemu: {
-        backend: qemuBackend,
-        accels: ['kvm', 'tcg'],
-        kernel: 'bzImage',
-        doorbell: 'isa-debugcon at 0x402 on a FIFO',
-        install: 'sudo apt-get install qemu-system-x86',
-    },
-    firecracker: {
-        backend: firecrackerBackend,
-        accels: ['kvm'],
-        kernel: 'vmlinux',
-        doorbell: '--boot-timer (MMIO write of 123 at 0xc0000000)',
-        install: 'not in Debian or npm: a release binary from firecracker-microvm/firecracker, on PATH as `firecracker`',
-    },
-    'cloud-hypervisor': {
-        backend: cloudHypervisorBackend,
-        accels: ['kvm'],
-        kernel: 'vmlinux with a PVH note',
-        doorbell: 'debug port 0x80 (Userspace codes 0x60–0x7f)',
-        install: 'not in Debian or npm: a release binary from cloud-hypervisor/cloud-hypervisor, on PATH as `cloud-hypervisor`',
-    },
-};
-
-;// CONCATENATED MODULE: ./src/judge/statistics.ts
-/** Linear interpolation between closest ranks (the "R-7" definition used by numpy and spreadsheets). */
-function quantile(sorted, q) {
-    if (sorted.length === 0)
-        return Number.NaN;
-    const position = (sorted.length - 1) * q;
-    const lower = Math.floor(position);
-    const upper = Math.ceil(position);
-    const weight = position - lower;
-    return sorted[lower] * (1 - weight) + sorted[upper] * weight;
-}
-function summarize(samples) {
-    const n = samples.length;
-    if (n === 0)
-        return null;
-    const sorted = [...samples].sort((a, b) => a - b);
-    const mean = samples.reduce((sum, x) => sum + x, 0) / n;
-    const variance = n > 1 ? samples.reduce((sum, x) => sum + (x - mean) ** 2, 0) / (n - 1) : 0;
-    const stddev = Math.sqrt(variance);
-    return {
-        n,
-        median: quantile(sorted, 0.5),
-        mean,
-        stddev,
-        min: sorted[0],
-        max: sorted[n - 1],
-        cov: mean === 0 ? 0 : stddev / mean,
-        p90: quantile(sorted, 0.9),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/measure/initcalls.ts
-const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
-const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
-/** The label a span edge or a report uses for an initcall. */
-function initcallLabel(call) {
-    return call.module ? `${call.name} [${call.module}]` : call.name;
-}
-/**
- * Pairs `calling` and `returned` records in log order. Several modules may export an initcall of the same name
- * (`init_module`, `init`), and module initcalls can interleave, so each (name, module) keeps a queue of open calls.
- */
-function parseInitcalls(events) {
-    const open = new Map();
-    const calls = [];
-    for (const event of events) {
-        if (event.origin !== 'kernel')
-            continue;
-        const calling = CALLING.exec(event.text);
-        if (calling) {
-            const key = `${calling[1]}|${calling[2] ?? ''}`;
-            const queue = open.get(key) ?? [];
-            queue.push(event.t);
-            open.set(key, queue);
-            continue;
-        }
-        const returned = RETURNED.exec(event.text);
-        if (!returned)
-            continue;
-        const [, name, module, status, usecs] = returned;
-        const ms = Number(usecs) / 1000;
-        const startT = open.get(`${name}|${module ?? ''}`)?.shift() ?? event.t - ms;
-        calls.push({ name, ...(module ? { module } : {}), startT, endT: event.t, ms, returned: Number(status) });
-    }
-    return calls;
-}
-/** The slowest `n` initcalls that ran inside [startT, endT], slowest first. */
-function slowestInitcalls(calls, n, startT = -Infinity, endT = Infinity) {
-    return calls
-        .filter((c) => c.endT >= startT && c.endT <= endT)
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, n);
-}
-
-;// CONCATENATED MODULE: ./src/judge/diagnosis.ts
-
-
-/** How many initcalls a stage reports. */
-const SLOWEST_INITCALLS = 10;
-function representativePass(passes, stage, median) {
-    let best;
-    for (const pass of passes) {
-        const timing = pass.stages.find((s) => s.name === stage);
-        if (!timing)
-            continue;
-        const distance = Math.abs(timing.ms - median);
-        if (!best || distance < best.distance)
-            best = { distance, pass };
-    }
-    return best?.pass;
-}
-function stageHints(passes, stage, median) {
-    return representativePass(passes, stage, median)?.hints.filter((h) => h.stage === stage) ?? [];
-}
-/** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */
-function spanSummary(passes, stage, span) {
-    if (!span)
-        return null;
-    const same = passes
-        .map((p) => p.stages.find((s) => s.name === stage)?.span)
-        .filter((s) => !!s && s.from === span.from && s.to === span.to);
-    const summary = summarize(same.map((s) => s.ms));
-    return summary ? { summary, meanStartT: same.reduce((sum, s) => sum + s.fromT, 0) / same.length } : null;
-}
-/** The initcalls that ran inside `stage`, matched by name across passes, slowest (by mean) first. */
-function diagnosis_slowestInitcalls(passes, stage, stageMean, n = SLOWEST_INITCALLS) {
-    const byName = new Map();
-    for (const pass of passes) {
-        const timing = pass.stages.find((s) => s.name === stage);
-        if (!timing)
-            continue;
-        for (const call of pass.initcalls) {
-            // Half-open: console initcalls run before the clock starts and so sit exactly on kernel clock zero, which is
-            // where firmware ends and kernel begins; they belong to kernel.
-            if (call.endT < timing.startT || call.endT >= timing.endT)
-                continue;
-            const label = initcallLabel(call);
-            const entry = byName.get(label) ?? { samples: [], starts: [] };
-            entry.samples.push(call.ms);
-            entry.starts.push(call.startT);
-            byName.set(label, entry);
-        }
-    }
-    return [...byName.entries()]
-        .map(([name, { samples, starts }]) => {
-        const summary = summarize(samples);
-        return { name, samples, summary, meanStartT: starts.reduce((a, b) => a + b, 0) / starts.length, share: stageMean > 0 ? summary.mean / stageMean : 0 };
-    })
-        .sort((a, b) => b.summary.mean - a.summary.mean)
-        .slice(0, n);
-}
-/** The alignment's uncertainty over all passes: the fewest pairs and the widest spread. */
-function alignmentSummary(passes) {
-    const alignments = passes.map((p) => p.alignment).filter((a) => a !== null);
-    if (alignments.length === 0)
-        return null;
-    return { pairs: Math.min(...alignments.map((a) => a.pairs)), spreadMs: Math.max(...alignments.map((a) => a.spreadMs)) };
-}
-
-;// CONCATENATED MODULE: ./src/judge/budgets.ts
-
-
-function statisticOf(summary, statistic) {
-    switch (statistic) {
-        case 'median':
-            return summary.median;
-        case 'mean':
-            return summary.mean;
-        case 'p90':
-            return summary.p90;
-        case 'max':
-            return summary.max;
-    }
-}
-function verdictFor(budget, value) {
-    // A budgeted stage that never appeared cannot be shown to be within budget.
-    if (value === null || value > budget.maxMs)
-        return budget.level === 'error' ? 'fail' : 'warn';
-    return 'pass';
-}
-function representativeSpan(passes, stage, median) {
-    let best = null;
-    for (const pass of passes) {
-        const timing = pass.stages.find((s) => s.name === stage);
-        if (!timing)
-            continue;
-        const distance = Math.abs(timing.ms - median);
-        if (best === null || distance < best.distance)
-            best = { distance, span: timing.span };
-    }
-    return best?.span ?? null;
-}
-/** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
-function judgeStages(passes, stageOrder, budgets) {
-    const names = [...stageOrder];
-    for (const pass of passes)
-        for (const s of pass.stages)
-            if (!names.includes(s.name))
-                names.push(s.name);
-    return names.map((name) => {
-        const timings = passes.flatMap((p) => p.stages.filter((s) => s.name === name));
-        const samples = timings.map((s) => s.ms);
-        const meanStartT = timings.length ? timings.reduce((sum, s) => sum + s.startT, 0) / timings.length : null;
-        const summary = summarize(samples);
-        const budget = budgets.find((b) => b.stage === name);
-        let budgetResult = null;
-        let verdict = 'none';
-        if (budget) {
-            const value = summary ? statisticOf(summary, budget.statistic) : null;
-            budgetResult = {
-                max: budget.maxMs,
-                level: budget.level,
-                statistic: budget.statistic,
-                value,
-                line: budget.pos.line,
-                column: budget.pos.column,
-            };
-            verdict = verdictFor(budget, value);
-        }
-        const span = summary ? representativeSpan(passes, name, summary.median) : null;
-        const spanStats = spanSummary(passes, name, span);
-        // total spans every stage, so its initcalls would only repeat kernel's.
-        const initcalls = summary && name !== 'total' ? diagnosis_slowestInitcalls(passes, name, summary.mean) : [];
-        return {
-            name,
-            samples,
-            summary,
-            meanStartT,
-            budget: budgetResult,
-            verdict,
-            span,
-            ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
-            hints: summary ? stageHints(passes, name, summary.median) : [],
-            ...(initcalls.length ? { initcalls } : {}),
-        };
-    });
-}
-function scenarioVerdict(stages) {
-    return stages.some((s) => s.verdict === 'fail') ? 'fail' : 'pass';
-}
-
 ;// CONCATENATED MODULE: ./src/measure/console-cost.ts
 /** `[    1.234567] …`: a kernel record written to the console (the agent's own lines have no timestamp). */
 const PRINTK_ON_CONSOLE = /^(?:<\d+>)?\[\s*\d+\.\d+\]/;
@@ -7319,7 +7940,8 @@ const HINTS = [
         stage: 'firmware',
         patterns: [{ kind: 'stage' }],
         threshold: { minMs: 150 },
-        when: { machines: ['pc', 'q35'] },
+        // With `firmware: qboot` there is no SeaBIOS to blame; what is left is VMM setup and decompression.
+        when: { machines: ['pc', 'q35'], firmware: ['default'] },
         advice: 'firmware covers QEMU setup, the firmware and kernel decompression. On pc and q35 the firmware is SeaBIOS, which initialises and scans PCI devices and option ROMs before it loads the kernel; qboot skips that. Under TCG, decompression dominates (an LZ4 kernel decompresses several times faster than a gzip or XZ one).',
         try: 'machine: microvm (qboot firmware), or QEMU -bios /usr/share/qemu/qboot.rom',
     },
@@ -7438,6 +8060,8 @@ function evaluateHints(ctx, rules = HINTS) {
             continue;
         if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine)))
             continue;
+        if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default'))
+            continue;
         if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline)))
             continue;
         let best = null;
@@ -7456,107 +8080,6 @@ function evaluateHints(ctx, rules = HINTS) {
         hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
     }
     return hints.sort((a, b) => b.ms - a.ms);
-}
-
-;// CONCATENATED MODULE: ./src/measure/stages.ts
-
-/** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
-const BUILTIN_STAGES = [
-    { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
-    { name: 'kernel', from: 'kernel-zero', to: 'kernel-end', covers: 'kernel clock zero to the start of init', spanEvents: 'all' },
-    // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
-    // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
-    { name: 'userspace', from: 'kernel-end', to: 'ready', covers: 'init to the ready marker', spanEvents: 'userspace' },
-    // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
-    { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
-    { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
-];
-/**
- * Stages only some boots have; kept out of BUILTIN_STAGES because every report lists those, measured or not. The
- * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
- */
-const OPTIONAL_STAGES = [
-    { name: 'doorbell', from: 'spawn', to: 'doorbell', covers: 'hypervisor spawn to the ready doorbell ring', spanEvents: 'all' },
-];
-/** Where the kernel hands over to userspace, best first. */
-const KERNEL_END_PATTERNS = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
-function findKernelEnd(events, readyT) {
-    for (const pattern of KERNEL_END_PATTERNS) {
-        const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
-        // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
-        const found = matches[matches.length - 1];
-        if (found)
-            return found;
-    }
-    return undefined;
-}
-function resolveAnchors(timeline) {
-    const { marks, alignment, events } = timeline;
-    const kernelEnd = findKernelEnd(events, marks.ready);
-    const at = (t, label) => (t === undefined ? undefined : { t, label });
-    return {
-        spawn: { t: 0, label: '(hypervisor spawned)' },
-        'kernel-zero': at(alignment?.kernelZeroT, '(kernel clock zero)'),
-        'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, Marker.init),
-        ready: at(marks.ready, '(ready)'),
-        'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
-        exit: at(marks.exit, '(hypervisor exited)'),
-        doorbell: at(marks.doorbell, '(ready doorbell)'),
-    };
-}
-/** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
-function largestGap(events, startT, endT, edgeNames) {
-    const inside = events.filter((e) => e.t >= startT && e.t <= endT);
-    const points = [];
-    if (inside[0]?.t !== startT)
-        points.push({ t: startT, text: edgeNames[0] });
-    points.push(...inside);
-    if (inside[inside.length - 1]?.t !== endT)
-        points.push({ t: endT, text: edgeNames[1] });
-    let best = null;
-    for (let i = 1; i < points.length; i++) {
-        const from = points[i - 1];
-        const to = points[i];
-        const ms = to.t - from.t;
-        if (best === null || ms > best.ms)
-            best = { from: from.text, to: to.text, fromT: from.t, toT: to.t, ms };
-    }
-    return best;
-}
-function stageTiming(name, start, end, events) {
-    return {
-        name,
-        startT: start.t,
-        endT: end.t,
-        ms: end.t - start.t,
-        span: largestGap(events, start.t, end.t, [start.label, end.label]),
-    };
-}
-/**
- * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
- * not power itself off) is left out rather than guessed.
- */
-function computeStages(timeline, custom) {
-    const anchors = resolveAnchors(timeline);
-    const stages = [];
-    for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
-        const start = anchors[stage.from];
-        const end = anchors[stage.to];
-        if (start === undefined || end === undefined || end.t < start.t)
-            continue;
-        const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
-        stages.push(stageTiming(stage.name, start, end, events));
-    }
-    for (const def of custom) {
-        const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
-        if (!from)
-            continue;
-        const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
-        if (!to)
-            continue;
-        stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
-    }
-    return stages;
 }
 
 ;// CONCATENATED MODULE: ./src/measure/systemd.ts
@@ -7738,8 +8261,15 @@ function alignClocks(consoleEvents, logRecords) {
     }
     if (differences.length === 0)
         return null;
-    const min = Math.min(...differences);
-    const max = Math.max(...differences);
+    // A loop, not Math.min(...): a guest may write as many marker-like lines as its log buffer holds.
+    let min = Infinity;
+    let max = -Infinity;
+    for (const d of differences) {
+        if (d < min)
+            min = d;
+        if (d > max)
+            max = d;
+    }
     return { kernelZeroT: min, pairs: differences.length, spreadMs: max - min };
 }
 
@@ -7751,7 +8281,7 @@ function alignClocks(consoleEvents, logRecords) {
 
 
 
-/** An initcall this large explains its stage better than any gap between two records (issue #5). */
+/** An initcall this large explains its stage better than any gap between two records. */
 const INITCALL_SPAN_SHARE = 0.1;
 /** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
  *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
@@ -7791,8 +8321,129 @@ function measurePass(trace, custom, readyRegex, context = {}) {
         console: new Map(Object.entries(console)),
         machine: context.machine,
         cmdline: context.cmdline,
+        firmware: context.firmware,
     });
     return { stages, alignment: timeline.alignment, events: timeline.events, initcalls, systemd, units, console, hints };
+}
+
+;// CONCATENATED MODULE: ./src/core/passes.ts
+/**
+ * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B A B … on the same
+ * runner with the same warm-up, so that drift of the machine (thermal, neighbours, caches) lands on both sides alike.
+ * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
+ */
+
+
+
+
+
+
+
+
+
+/** Artifacts → the hypervisor command for one side. */
+async function prepareBoot(scenario, backend, binary, accel, cacheDir, ctx) {
+    const kernel = await resolveKernel(scenario, ctx);
+    const rootfs = await buildRootfs(scenario, ctx, kernel);
+    const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
+    const command = backend.command(binary, {
+        doorbell: scenario.doorbell,
+        kernel: bootKernel,
+        initrd: rootfs.initrd,
+        cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+        ...(rootfs.drives?.length ? { drives: rootfs.drives, disk: { path: rootfs.drives[0].path, readOnly: true } } : {}),
+        cpus: scenario.cpus,
+        memoryMiB: scenario.memoryMiB,
+        machine: scenario.machine,
+        ...(qemuBios(scenario.machine, scenario.firmware).bios ? { bios: QBOOT_ROM } : {}),
+        accel,
+    });
+    return { command, kernel: kernel.description, rootfs: rootfs.description };
+}
+/** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
+function baselineScenario(scenario, spec) {
+    return {
+        ...scenario,
+        kernel: spec.kernel ?? scenario.kernel,
+        rootfs: spec.rootfs ?? scenario.rootfs,
+        run: spec.run ?? scenario.run,
+        cmdline: spec.cmdline ?? scenario.cmdline,
+    };
+}
+/** `baseline:` with --baseline-kernel on top, or nothing when neither asks for an A/B. */
+function baselineSpecFor(scenario, baselineKernel) {
+    if (baselineKernel)
+        return { ...scenario.baseline, kernel: baselineKernel };
+    return scenario.baseline;
+}
+function passReachedReady(trace) {
+    return trace.reached === 'ready' || trace.reached === 'shutdown';
+}
+/** Verdicts within noise, each as a reason for people; empty when every verdict is clear. */
+function noiseReasons(scenario, sides, plan) {
+    const head = judgeStages(sides[sides.length - 1].measured, plan.stageOrder, scenario.budgets);
+    const reasons = budgetNoiseReasons(head);
+    if (sides.length === 2) {
+        const base = judgeStages(sides[0].measured, plan.stageOrder, []);
+        reasons.push(...regressionNoiseReasons(compareStages(scenario.name, base, head, plan.regression), plan.regression.pValue));
+    }
+    return reasons;
+}
+async function runSides(scenario, sides, plan, reporter, describeFailedPass, 
+/** Sees every trace, warm-ups included, before it is judged. */
+onTrace) {
+    const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
+    const boot = async (side, isWarmup, pass, of) => {
+        const label = side.label ? { side: side.label } : {};
+        reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup, ...label });
+        const trace = await runPass(side.command, {
+            accel: plan.accel,
+            timeoutMs: scenario.timeoutMs,
+            readyRegex,
+            onStage: (stage) => reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
+        });
+        onTrace?.(trace);
+        if (!passReachedReady(trace)) {
+            const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
+            throw new InfraError(`${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
+        }
+        const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: side.command.cmdline, firmware: side.command.args.includes('-bios') ? 'qboot' : 'default' });
+        reporter.progress({
+            type: 'pass-end',
+            scenario,
+            pass,
+            of,
+            warmup: isWarmup,
+            totalMs: measurement.stages.find((s) => s.name === 'total')?.ms ?? null,
+            ...label,
+        });
+        if (!isWarmup)
+            side.measured.push(measurement);
+    };
+    for (let i = 1; i <= plan.warmup; i++)
+        for (const side of sides)
+            await boot(side, true, i, plan.warmup);
+    for (let i = 1; i <= plan.passes; i++)
+        for (const side of sides)
+            await boot(side, false, i, plan.passes);
+    const record = { planned: plan.passes, passes: plan.passes, maxPasses: plan.maxPasses, reasons: [], settled: true };
+    while (true) {
+        const reasons = noiseReasons(scenario, sides, plan);
+        if (reasons.length === 0)
+            break;
+        if (record.reasons.length === 0)
+            record.reasons = reasons;
+        if (record.passes >= plan.maxPasses) {
+            record.settled = false;
+            // The reasons that still hold at the end say more than the first ones.
+            record.reasons = reasons;
+            break;
+        }
+        record.passes++;
+        for (const side of sides)
+            await boot(side, false, record.passes, record.passes);
+    }
+    return record;
 }
 
 ;// CONCATENATED MODULE: ./src/core/run-scenarios.ts
@@ -7823,9 +8474,6 @@ function describeFailedPass(trace, timeoutMs) {
         case 'exited':
             return `the hypervisor exited (${outcome.signal ? `signal ${outcome.signal}` : `status ${outcome.code}`}) before the ready marker; last stage reached: ${reached}.${stderr}`;
     }
-}
-function passReachedReady(trace) {
-    return trace.reached === 'ready' || trace.reached === 'shutdown';
 }
 /**
  * The one core behind the CLI and the Action: artifacts → accelerator → warm-up and measured passes → stages →
@@ -7883,56 +8531,50 @@ async function runScenarios(scenarios, options, ports) {
                 live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
                 ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
             };
-            const kernel = await resolveKernel(scenario, ctx);
-            const rootfs = await buildRootfs(scenario, ctx, kernel);
-            result.kernel = kernel.description;
-            result.rootfs = rootfs.description;
-            const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, options.cacheDir, ctx.log) : kernel.path;
-            const command = backend.command(binary, {
-                doorbell: scenario.doorbell,
-                kernel: bootKernel,
-                initrd: rootfs.initrd,
-                cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
-                ...(rootfs.drives?.length
-                    ? { drives: rootfs.drives, disk: { path: rootfs.drives[0].path, readOnly: true } }
-                    : {}),
-                cpus: scenario.cpus,
-                memoryMiB: scenario.memoryMiB,
-                machine: scenario.machine,
-                accel: choice.accel,
-            });
+            const prepared = await prepareBoot(scenario, backend, binary, choice.accel, options.cacheDir, ctx);
+            result.kernel = prepared.kernel;
+            result.rootfs = prepared.rootfs;
+            const command = prepared.command;
             releaseCommand = command.release;
             result.cmdline = command.cmdline;
-            const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
-            const measured = [];
-            const total = warmup + passes;
-            for (let i = 0; i < total; i++) {
-                const isWarmup = i < warmup;
-                const pass = isWarmup ? i + 1 : i - warmup + 1;
-                const of = isWarmup ? warmup : passes;
-                ports.reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup });
-                const trace = await runPass(command, {
-                    accel: choice.accel,
-                    timeoutMs: scenario.timeoutMs,
-                    readyRegex,
-                    onStage: (stage) => ports.reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage }),
-                });
-                if (!passReachedReady(trace)) {
-                    throw new InfraError(`${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
-                }
-                const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: command.cmdline });
-                ports.reporter.progress({
-                    type: 'pass-end',
-                    scenario,
-                    pass,
-                    of,
-                    warmup: isWarmup,
-                    totalMs: measurement.stages.find((s) => s.name === 'total')?.ms ?? null,
-                });
-                if (!isWarmup)
-                    measured.push(measurement);
+            // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
+            const regression = {
+                ...DEFAULT_REGRESSION,
+                ...(scenario.regression ? { maxIncrease: scenario.regression.maxIncrease, pValue: scenario.regression.pValue, minMs: scenario.regression.minMs } : {}),
+                ...options.regression,
+            };
+            const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
+            result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
+            // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
+            const sides = [{ command, measured: [] }];
+            const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
+            let baseline;
+            if (baselineSpec) {
+                const a = await prepareBoot(baselineScenario(scenario, baselineSpec), backend, binary, choice.accel, options.cacheDir, ctx);
+                baseline = a;
+                const releaseScenario = releaseCommand;
+                releaseCommand = () => {
+                    releaseScenario?.();
+                    a.command.release?.();
+                };
+                sides.unshift({ label: 'A', command: a.command, measured: [] });
+                sides[1].label = 'B';
+            }
+            const stageOrder = BUILTIN_STAGES.map((s) => s.name);
+            const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
+            result.adaptive = await runSides(scenario, sides, { warmup, passes, maxPasses, accel: choice.accel, stageOrder, regression }, ports.reporter, describeFailedPass, (trace) => {
+                if (trace.truncatedBytes > 0)
+                    result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
+            });
+            const measured = sides[sides.length - 1].measured;
+            result.passes = measured.length;
+            if (baseline) {
+                const stages = judgeStages(sides[0].measured, stageOrder, []);
+                result.baseline = { kernel: baseline.kernel, rootfs: baseline.rootfs, cmdline: baseline.command.cmdline, stages };
             }
             result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+            if (result.baseline)
+                result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
             const alignment = alignmentSummary(measured);
             if (alignment)
                 result.alignment = alignment;
@@ -7976,345 +8618,6 @@ function mergeResults(parts) {
     }
     scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return { version: 1, scenarios };
-}
-
-;// CONCATENATED MODULE: ./src/report/json.ts
-
-
-const round = (ms) => Math.round(ms * 1000) / 1000;
-/** The documented results format (version 1); extra fields are additions, never renames. */
-function resultsToJson(results) {
-    return {
-        version: results.version,
-        scenarios: results.scenarios.map((s) => ({
-            name: s.name,
-            file: s.file,
-            accel: s.accel,
-            ...(s.accelWarning ? { accelWarning: s.accelWarning } : {}),
-            hypervisor: s.hypervisor,
-            hypervisorVersion: s.hypervisorVersion,
-            machine: s.machine,
-            cmdline: s.cmdline,
-            kernel: s.kernel,
-            rootfs: s.rootfs,
-            hostCpus: s.hostCpus,
-            warmup: s.warmup,
-            passes: s.passes,
-            stages: Object.fromEntries(s.stages.map((stage) => [
-                stage.name,
-                {
-                    samples: stage.samples.map(round),
-                    start: stage.meanStartT === null ? null : round(stage.meanStartT),
-                    median: stage.summary ? round(stage.summary.median) : null,
-                    mean: stage.summary ? round(stage.summary.mean) : null,
-                    stddev: stage.summary ? round(stage.summary.stddev) : null,
-                    min: stage.summary ? round(stage.summary.min) : null,
-                    max: stage.summary ? round(stage.summary.max) : null,
-                    p90: stage.summary ? round(stage.summary.p90) : null,
-                    cov: stage.summary ? Math.round(stage.summary.cov * 10000) / 10000 : null,
-                    budget: stage.budget
-                        ? {
-                            max: stage.budget.max,
-                            level: stage.budget.level,
-                            statistic: stage.budget.statistic,
-                            value: stage.budget.value === null ? null : round(stage.budget.value),
-                            line: stage.budget.line,
-                            column: stage.budget.column,
-                        }
-                        : null,
-                    verdict: stage.verdict,
-                    span: stage.span
-                        ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms), fromT: round(stage.span.fromT), toT: round(stage.span.toT), ...(stage.span.kind ? { kind: stage.span.kind } : {}) }
-                        : null,
-                    hints: (stage.hints ?? []).map((h) => ({ id: h.id, ms: round(h.ms), share: Math.round(h.share * 10000) / 10000, evidence: h.evidence, advice: h.advice, try: h.try })),
-                    ...(stage.initcalls
-                        ? { initcalls: stage.initcalls.map((c) => ({ name: c.name, mean: round(c.summary.mean), stddev: round(c.summary.stddev), share: Math.round(c.share * 10000) / 10000, samples: c.samples.map(round) })) }
-                        : {}),
-                },
-            ])),
-            ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: round(s.alignment.spreadMs) } } : {}),
-            ...(s.systemd ? { systemd: s.systemd } : {}),
-            ...(s.units?.length ? { units: s.units } : {}),
-            verdict: s.verdict,
-            ...(s.error ? { error: s.error } : {}),
-        })),
-    };
-}
-/** Atomic: a run killed while writing leaves the previous file or none, never half a file. */
-async function writeResultsJson(file, results) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
-    try {
-        await (0,promises_namespaceObject.writeFile)(temp, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
-        await (0,promises_namespaceObject.rename)(temp, file);
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(temp, { force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/scenario/duration.ts
-/**
- * Durations and memory sizes as people write them in scenarios. Units are mandatory: a bare `400` in a budget could
- * mean milliseconds or seconds, and guessing wrong turns a budget into one that always passes or always fails.
- */
-// µ has two code points that look the same: U+00B5 (micro sign, what keyboards type) and U+03BC (Greek mu).
-const DURATION_UNIT_MS = { ms: 1, s: 1000, us: 0.001, 'µs': 0.001, 'μs': 0.001 };
-const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
-/** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
-const DURATION_PATTERN = `^(${NUMBER})(ms|s|us|µs|μs)$`;
-/** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
-const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;
-const DURATION_EXAMPLES = 'write 150ms, 1.5s or 800us';
-const MEMORY_EXAMPLES = 'write 256M, 1G, 512MiB or 2GiB';
-const durationRe = new RegExp(DURATION_PATTERN);
-const bareNumberRe = new RegExp(`^[-+]?(?:${NUMBER})$`);
-const spacedRe = new RegExp(`^[-+]?(?:${NUMBER})\\s+\\S+$`);
-const numberThenUnitRe = new RegExp(`^(?:${NUMBER})([A-Za-zµμ]+)$`);
-/** Parses `150ms`, `1.5s`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
-function parseDuration(text) {
-    const match = durationRe.exec(text);
-    if (match)
-        return Number(match[1]) * DURATION_UNIT_MS[match[2]];
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error(`empty duration; ${DURATION_EXAMPLES}`);
-    if (/^-\.?\d/.test(trimmed))
-        throw new Error(`"${text}" is negative; durations cannot be negative`);
-    if (bareNumberRe.test(trimmed)) {
-        // No guess at the unit: a bare 60 is seconds in a timeout and milliseconds in a kernel budget.
-        throw new Error(`"${text}" has no unit; durations need one: ${DURATION_EXAMPLES}`);
-    }
-    if (spacedRe.test(trimmed)) {
-        throw new Error(`"${text}" has a space before its unit; ${DURATION_EXAMPLES} (no space)`);
-    }
-    const unit = numberThenUnitRe.exec(trimmed)?.[1];
-    if (unit !== undefined)
-        throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
-    throw new Error(`"${text}" is not a duration; ${DURATION_EXAMPLES}`);
-}
-/**
- * Milliseconds for people: `0.85 ms` below 1 ms, `412 ms` below 1 s, `1.52 s` above. Negative values (differences)
- * keep their sign.
- */
-function formatMs(ms) {
-    if (!Number.isFinite(ms))
-        return `${ms} ms`;
-    if (ms < 0)
-        return `-${formatMs(-ms)}`;
-    // Thresholds compare the rounded value, so 999.7 ms prints as `1.00 s` rather than `1000 ms`.
-    if (Number(ms.toFixed(2)) < 1)
-        return `${ms.toFixed(2)} ms`;
-    if (Math.round(ms) < 1000)
-        return `${Math.round(ms)} ms`;
-    return `${(ms / 1000).toFixed(2)} s`;
-}
-const MEMORY_UNIT_MIB = { M: 1, MiB: 1, G: 1024, GiB: 1024 };
-const memoryRe = new RegExp(MEMORY_PATTERN);
-/**
- * Parses `256M`, `1G`, `512MiB` or `2GiB` into MiB. `M` and `G` are binary units, as in QEMU's `-m`. The result must be a
- * whole number of MiB because that is what QEMU takes.
- */
-function parseMemory(text) {
-    const match = memoryRe.exec(text);
-    if (match) {
-        const mib = Number(match[1]) * MEMORY_UNIT_MIB[match[2]];
-        if (mib < 1)
-            throw new Error(`"${text}" is less than 1 MiB`);
-        if (!Number.isInteger(mib))
-            throw new Error(`"${text}" is not a whole number of MiB (${mib} MiB)`);
-        return mib;
-    }
-    const trimmed = text.trim();
-    if (trimmed === '')
-        throw new Error(`empty memory size; ${MEMORY_EXAMPLES}`);
-    if (/^-\.?\d/.test(trimmed))
-        throw new Error(`"${text}" is negative; ${MEMORY_EXAMPLES}`);
-    if (bareNumberRe.test(trimmed)) {
-        throw new Error(`"${text}" has no unit; memory sizes need one: ${MEMORY_EXAMPLES} (did you mean ${trimmed}M?)`);
-    }
-    if (spacedRe.test(trimmed))
-        throw new Error(`"${text}" has a space before its unit; ${MEMORY_EXAMPLES} (no space)`);
-    const unit = numberThenUnitRe.exec(trimmed)?.[1];
-    if (unit !== undefined)
-        throw new Error(`"${text}" has an unknown unit "${unit}"; use M, MiB, G or GiB: ${MEMORY_EXAMPLES}`);
-    throw new Error(`"${text}" is not a memory size; ${MEMORY_EXAMPLES}`);
-}
-
-;// CONCATENATED MODULE: ./src/report/svg.ts
-/**
- * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
- * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
- * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
- */
-
-
-
-const WIDTH = 960;
-const LABEL_WIDTH = 300;
-const FIGURES_WIDTH = 190;
-const ROW = 22;
-const BAR = 14;
-const CHART_INITCALLS = 5;
-/** Text and attribute values: the five characters XML reserves, and control characters XML 1.0 cannot carry. */
-function escapeXml(text) {
-    return text
-        .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&apos;');
-}
-const truncate = (text, max) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
-const n = (x) => (Math.round(x * 10) / 10).toString();
-const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
-function rowsOf(result) {
-    const rows = [];
-    for (const stage of result.stages) {
-        if (!stage.summary || stage.meanStartT === null)
-            continue;
-        const over = stage.verdict === 'fail' || stage.verdict === 'warn';
-        rows.push({
-            label: stage.name,
-            startT: stage.meanStartT,
-            ms: stage.summary.mean,
-            stddev: stage.summary.stddev,
-            fill: COLOURS[stage.verdict],
-            indent: false,
-            ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
-            over,
-        });
-        if (stage.name === 'total')
-            continue;
-        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
-            const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
-            rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
-        }
-        for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
-            rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
-        }
-    }
-    return rows;
-}
-function scenarioGroup(result, top) {
-    const rows = rowsOf(result);
-    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean;
-    const end = Math.max(1, ...rows.map((r) => r.startT + r.ms), ...rows.map((r) => r.budgetT ?? 0));
-    const plotX = LABEL_WIDTH;
-    const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
-    const x = (t) => plotX + (t / end) * plotW;
-    const parts = [];
-    const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
-    parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
-    const axisY = top + 28;
-    parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
-    for (let i = 0; i <= 4; i++) {
-        const t = (end * i) / 4;
-        parts.push(`<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`);
-    }
-    rows.forEach((row, i) => {
-        const y = axisY + 6 + i * ROW;
-        const barX = x(row.startT);
-        const barW = Math.max(1, x(row.startT + row.ms) - barX);
-        const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
-        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
-        if (row.budgetT !== undefined) {
-            const bx = x(row.budgetT);
-            parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
-        }
-    });
-    return { svg: parts.join('\n'), height: 28 + 6 + rows.length * ROW + 16 };
-}
-/** The whole run as one SVG document, one block per scenario. */
-function renderSvg(results) {
-    const groups = [];
-    let top = 8;
-    for (const result of results.scenarios) {
-        const group = scenarioGroup(result, top);
-        groups.push(group.svg);
-        top += group.height;
-    }
-    const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
-    const height = Math.ceil(top + 24);
-    return [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
-        `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
-        ...groups,
-        legend,
-        '</svg>',
-        '',
-    ].join('\n');
-}
-async function writeSvg(file, results) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(file, renderSvg(results));
-}
-
-;// CONCATENATED MODULE: ./src/report/junit.ts
-/**
- * JUnit XML in the common (Jenkins / Ant) shape that CI servers read: one <testsuite> per scenario, one <testcase> per
- * budgeted stage. A stage over its budget is a <failure> (level error) or, for a warn-level budget, passes with the
- * overrun in <system-out>; the failure's text names the offending span and the hints. A scenario that could not be
- * measured is one <testcase> with an <error>.
- */
-
-
-
-
-const seconds = (ms) => (ms / 1000).toFixed(3);
-function explain(stage) {
-    const lines = [];
-    const budget = stage.budget;
-    lines.push(budget.value === null
-        ? `stage ${stage.name} was never seen, so its budget of ${formatMs(budget.max)} cannot be met`
-        : `${budget.statistic} ${formatMs(budget.value)} > budget ${formatMs(budget.max)}`);
-    if (stage.span)
-        lines.push(`offending span: ${formatMs(stage.span.ms)} between "${stage.span.from}" and "${stage.span.to}"`);
-    for (const hint of stage.hints ?? [])
-        lines.push(`hint ${hint.id}: ${hint.evidence}. ${hint.advice} Try: ${hint.try}`);
-    return lines.join('\n');
-}
-function testcase(result, stage) {
-    const budget = stage.budget;
-    const time = budget.value ?? 0;
-    const name = `${stage.name} ${budget.statistic} ≤ ${formatMs(budget.max)}`;
-    const open = `<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="${escapeXml(name)}" file="${escapeXml(result.file)}" line="${budget.line}" time="${seconds(time)}"`;
-    if (stage.verdict === 'fail') {
-        const message = explain(stage).split('\n')[0];
-        return `${open}>\n<failure message="${escapeXml(message)}" type="BudgetExceeded">${escapeXml(explain(stage))}</failure>\n</testcase>`;
-    }
-    if (stage.verdict === 'warn')
-        return `${open}>\n<system-out>${escapeXml(`warning: ${explain(stage)}`)}</system-out>\n</testcase>`;
-    return `${open}/>`;
-}
-function testsuite(result) {
-    const budgeted = result.stages.filter((s) => s.budget);
-    const attrs = (tests, failures, errors, time) => `name="${escapeXml(result.name)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds(time)}"`;
-    const props = [
-        ['accel', result.accel ?? ''],
-        ['hypervisor', `${result.hypervisor} ${result.hypervisorVersion ?? ''}`.trim()],
-        ['machine', result.machine],
-        ['cmdline', result.cmdline ?? ''],
-    ]
-        .map(([name, value]) => `<property name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
-        .join('');
-    if (result.verdict === 'error') {
-        return `<testsuite ${attrs(1, 0, 1, 0)}>\n<properties>${props}</properties>\n<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="boot" file="${escapeXml(result.file)}" time="0"><error message="${escapeXml(result.error ?? 'could not be measured')}" type="InfraError">${escapeXml(result.error ?? '')}</error></testcase>\n</testsuite>`;
-    }
-    const failures = budgeted.filter((s) => s.verdict === 'fail').length;
-    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean ?? 0;
-    return `<testsuite ${attrs(budgeted.length, failures, 0, total)}>\n<properties>${props}</properties>\n${budgeted.map((s) => testcase(result, s)).join('\n')}\n</testsuite>`;
-}
-function renderJunit(results) {
-    const suites = results.scenarios.map(testsuite);
-    const count = (key) => suites.reduce((sum, suite) => sum + Number(new RegExp(`^<testsuite [^>]*?${key}="(\\d+)"`).exec(suite)[1]), 0);
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="boot-budget" tests="${count('tests')}" failures="${count('failures')}" errors="${count('errors')}">\n${suites.join('\n')}\n</testsuites>\n`;
-}
-async function writeJunit(file, results) {
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(file, renderJunit(results));
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -17852,7 +18155,362 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/report/comparison-json.ts
+/**
+ * The results-file fields for regressions: regression settings, the A/B's baseline side, its comparison and the adaptive
+ * pass record. Kept apart from json.ts and results-file.ts, which only splice them in. On reading, the comparison is
+ * recomputed from the samples, like every other statistic, so a file cannot carry a verdict its samples do not support.
+ */
+
+
+
+const round = (ms) => Math.round(ms * 1000) / 1000;
+function comparisonToJson(c) {
+    return {
+        kind: c.kind,
+        verdict: c.verdict,
+        settings: c.settings,
+        line: c.line,
+        column: c.column,
+        ...(c.forced.length ? { forced: c.forced } : {}),
+        stages: Object.fromEntries(c.stages.map((s) => [
+            s.stage,
+            {
+                baseMedian: round(s.base.median),
+                headMedian: round(s.head.median),
+                deltaMs: round(s.deltaMs),
+                deltaPct: Number.isFinite(s.deltaPct) ? Math.round(s.deltaPct * 10000) / 10000 : null,
+                pValue: Math.round(s.pValue * 1e6) / 1e6,
+                verdict: s.verdict,
+                withinNoise: s.withinNoise,
+            },
+        ])),
+    };
+}
+/** The fields to spread into one scenario's JSON object. */
+function regressionFieldsToJson(s) {
+    return {
+        ...(s.regression ? { regression: s.regression } : {}),
+        ...(s.adaptive ? { adaptive: s.adaptive } : {}),
+        ...(s.baseline
+            ? {
+                baseline: {
+                    kernel: s.baseline.kernel,
+                    rootfs: s.baseline.rootfs,
+                    cmdline: s.baseline.cmdline,
+                    stages: Object.fromEntries(s.baseline.stages.map((stage) => [
+                        stage.name,
+                        { samples: stage.samples.map(round), median: stage.summary ? round(stage.summary.median) : null, mean: stage.summary ? round(stage.summary.mean) : null, stddev: stage.summary ? round(stage.summary.stddev) : null },
+                    ])),
+                },
+            }
+            : {}),
+        ...(s.comparison ? { comparison: comparisonToJson(s.comparison) } : {}),
+    };
+}
+const regressionFieldsSchema = {
+    regression: object({ maxIncrease: schemas_number(), pValue: schemas_number(), minMs: schemas_number(), line: schemas_number().int(), column: schemas_number().int() })
+        .optional(),
+    adaptive: object({ planned: schemas_number().int(), passes: schemas_number().int(), maxPasses: schemas_number().int(), reasons: array(schemas_string()), settled: schemas_boolean() })
+        .optional(),
+    baseline: object({
+        kernel: schemas_string().nullable(),
+        rootfs: schemas_string().nullable(),
+        cmdline: schemas_string().nullable(),
+        stages: record(schemas_string(), object({ samples: array(schemas_number()) })),
+    })
+        .optional(),
+};
+function baselineStage(name, samples) {
+    return { name, samples, summary: summarize(samples), meanStartT: null, budget: null, verdict: 'none', span: null };
+}
+/** Rebuilds the typed fields, recomputing the A/B comparison from both sides' samples. */
+function regressionFieldsFromJson(parsed, result) {
+    const out = {};
+    if (parsed.regression)
+        out.regression = parsed.regression;
+    if (parsed.adaptive)
+        out.adaptive = parsed.adaptive;
+    if (parsed.baseline) {
+        const stages = Object.entries(parsed.baseline.stages).map(([name, stage]) => baselineStage(name, stage.samples));
+        out.baseline = { kernel: parsed.baseline.kernel, rootfs: parsed.baseline.rootfs, cmdline: parsed.baseline.cmdline, stages };
+        const settings = parsed.regression
+            ? { maxIncrease: parsed.regression.maxIncrease, pValue: parsed.regression.pValue, minMs: parsed.regression.minMs }
+            : undefined;
+        if (settings && result.verdict !== 'error')
+            out.comparison = compareScenario(stages, { ...result, ...out }, 'ab', settings);
+    }
+    return out;
+}
+/** `compare --json`: the comparison of two results files. */
+function compareReportToJson(comparison, files) {
+    return {
+        version: 1,
+        base: files.base,
+        head: files.head,
+        scenarios: comparison.scenarios.map((c) => ({ name: c.name, file: c.file, ...comparisonToJson(c) })),
+        onlyInBase: comparison.onlyInBase,
+        onlyInHead: comparison.onlyInHead,
+        skipped: comparison.skipped,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/json.ts
+
+
+
+const json_round = (ms) => Math.round(ms * 1000) / 1000;
+/** The documented results format (version 1); extra fields are additions, never renames. */
+function resultsToJson(results) {
+    return {
+        version: results.version,
+        scenarios: results.scenarios.map((s) => ({
+            name: s.name,
+            file: s.file,
+            accel: s.accel,
+            ...(s.accelWarning ? { accelWarning: s.accelWarning } : {}),
+            ...(s.consoleTruncatedBytes ? { consoleTruncatedBytes: s.consoleTruncatedBytes } : {}),
+            hypervisor: s.hypervisor,
+            hypervisorVersion: s.hypervisorVersion,
+            machine: s.machine,
+            cmdline: s.cmdline,
+            kernel: s.kernel,
+            rootfs: s.rootfs,
+            hostCpus: s.hostCpus,
+            warmup: s.warmup,
+            passes: s.passes,
+            stages: Object.fromEntries(s.stages.map((stage) => [
+                stage.name,
+                {
+                    samples: stage.samples.map(json_round),
+                    start: stage.meanStartT === null ? null : json_round(stage.meanStartT),
+                    median: stage.summary ? json_round(stage.summary.median) : null,
+                    mean: stage.summary ? json_round(stage.summary.mean) : null,
+                    stddev: stage.summary ? json_round(stage.summary.stddev) : null,
+                    min: stage.summary ? json_round(stage.summary.min) : null,
+                    max: stage.summary ? json_round(stage.summary.max) : null,
+                    p90: stage.summary ? json_round(stage.summary.p90) : null,
+                    cov: stage.summary ? Math.round(stage.summary.cov * 10000) / 10000 : null,
+                    budget: stage.budget
+                        ? {
+                            max: stage.budget.max,
+                            level: stage.budget.level,
+                            statistic: stage.budget.statistic,
+                            value: stage.budget.value === null ? null : json_round(stage.budget.value),
+                            line: stage.budget.line,
+                            column: stage.budget.column,
+                        }
+                        : null,
+                    verdict: stage.verdict,
+                    span: stage.span
+                        ? { from: stage.span.from, to: stage.span.to, ms: json_round(stage.span.ms), fromT: json_round(stage.span.fromT), toT: json_round(stage.span.toT), ...(stage.span.kind ? { kind: stage.span.kind } : {}) }
+                        : null,
+                    hints: (stage.hints ?? []).map((h) => ({ id: h.id, ms: json_round(h.ms), share: Math.round(h.share * 10000) / 10000, evidence: h.evidence, advice: h.advice, try: h.try })),
+                    ...(stage.initcalls
+                        ? { initcalls: stage.initcalls.map((c) => ({ name: c.name, mean: json_round(c.summary.mean), stddev: json_round(c.summary.stddev), share: Math.round(c.share * 10000) / 10000, samples: c.samples.map(json_round) })) }
+                        : {}),
+                },
+            ])),
+            ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: json_round(s.alignment.spreadMs) } } : {}),
+            ...(s.systemd ? { systemd: s.systemd } : {}),
+            ...(s.units?.length ? { units: s.units } : {}),
+            verdict: s.verdict,
+            ...(s.error ? { error: s.error } : {}),
+            ...regressionFieldsToJson(s),
+        })),
+    };
+}
+/** Atomic: a run killed while writing leaves the previous file or none, never half a file. */
+async function writeResultsJson(file, results) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    try {
+        await (0,promises_namespaceObject.writeFile)(temp, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+        await (0,promises_namespaceObject.rename)(temp, file);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(temp, { force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/svg.ts
+/**
+ * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
+ * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
+ * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
+ */
+
+
+
+const WIDTH = 960;
+const LABEL_WIDTH = 300;
+const FIGURES_WIDTH = 190;
+const ROW = 22;
+const BAR = 14;
+const CHART_INITCALLS = 5;
+/** Text and attribute values: the five characters XML reserves, and control characters XML 1.0 cannot carry. */
+function escapeXml(text) {
+    return text
+        .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;');
+}
+const truncate = (text, max) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const n = (x) => (Math.round(x * 10) / 10).toString();
+const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
+function rowsOf(result) {
+    const rows = [];
+    for (const stage of result.stages) {
+        if (!stage.summary || stage.meanStartT === null)
+            continue;
+        const over = stage.verdict === 'fail' || stage.verdict === 'warn';
+        rows.push({
+            label: stage.name,
+            startT: stage.meanStartT,
+            ms: stage.summary.mean,
+            stddev: stage.summary.stddev,
+            fill: COLOURS[stage.verdict],
+            indent: false,
+            ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
+            over,
+        });
+        if (stage.name === 'total')
+            continue;
+        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
+            const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
+            rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
+        }
+        for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
+            rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
+        }
+    }
+    return rows;
+}
+function scenarioGroup(result, top) {
+    const rows = rowsOf(result);
+    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean;
+    const end = Math.max(1, ...rows.map((r) => r.startT + r.ms), ...rows.map((r) => r.budgetT ?? 0));
+    const plotX = LABEL_WIDTH;
+    const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
+    const x = (t) => plotX + (t / end) * plotW;
+    const parts = [];
+    const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
+    parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
+    const axisY = top + 28;
+    parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
+    for (let i = 0; i <= 4; i++) {
+        const t = (end * i) / 4;
+        parts.push(`<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`);
+    }
+    rows.forEach((row, i) => {
+        const y = axisY + 6 + i * ROW;
+        const barX = x(row.startT);
+        const barW = Math.max(1, x(row.startT + row.ms) - barX);
+        const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
+        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
+        if (row.budgetT !== undefined) {
+            const bx = x(row.budgetT);
+            parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
+        }
+    });
+    return { svg: parts.join('\n'), height: 28 + 6 + rows.length * ROW + 16 };
+}
+/** The whole run as one SVG document, one block per scenario. */
+function renderSvg(results) {
+    const groups = [];
+    let top = 8;
+    for (const result of results.scenarios) {
+        const group = scenarioGroup(result, top);
+        groups.push(group.svg);
+        top += group.height;
+    }
+    const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
+    const height = Math.ceil(top + 24);
+    return [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        `<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+        `<rect width="${WIDTH}" height="${height}" fill="#fff"/>`,
+        ...groups,
+        legend,
+        '</svg>',
+        '',
+    ].join('\n');
+}
+async function writeSvg(file, results) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(file, renderSvg(results));
+}
+
+;// CONCATENATED MODULE: ./src/report/junit.ts
+/**
+ * JUnit XML in the common (Jenkins / Ant) shape that CI servers read: one <testsuite> per scenario, one <testcase> per
+ * budgeted stage. A stage over its budget is a <failure> (level error) or, for a warn-level budget, passes with the
+ * overrun in <system-out>; the failure's text names the offending span and the hints. A scenario that could not be
+ * measured is one <testcase> with an <error>.
+ */
+
+
+
+
+const seconds = (ms) => (ms / 1000).toFixed(3);
+function explain(stage) {
+    const lines = [];
+    const budget = stage.budget;
+    lines.push(budget.value === null
+        ? `stage ${stage.name} was never seen, so its budget of ${formatMs(budget.max)} cannot be met`
+        : `${budget.statistic} ${formatMs(budget.value)} > budget ${formatMs(budget.max)}`);
+    if (stage.span)
+        lines.push(`offending span: ${formatMs(stage.span.ms)} between "${stage.span.from}" and "${stage.span.to}"`);
+    for (const hint of stage.hints ?? [])
+        lines.push(`hint ${hint.id}: ${hint.evidence}. ${hint.advice} Try: ${hint.try}`);
+    return lines.join('\n');
+}
+function testcase(result, stage) {
+    const budget = stage.budget;
+    const time = budget.value ?? 0;
+    const name = `${stage.name} ${budget.statistic} ≤ ${formatMs(budget.max)}`;
+    const open = `<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="${escapeXml(name)}" file="${escapeXml(result.file)}" line="${budget.line}" time="${seconds(time)}"`;
+    if (stage.verdict === 'fail') {
+        const message = explain(stage).split('\n')[0];
+        return `${open}>\n<failure message="${escapeXml(message)}" type="BudgetExceeded">${escapeXml(explain(stage))}</failure>\n</testcase>`;
+    }
+    if (stage.verdict === 'warn')
+        return `${open}>\n<system-out>${escapeXml(`warning: ${explain(stage)}`)}</system-out>\n</testcase>`;
+    return `${open}/>`;
+}
+function testsuite(result) {
+    const budgeted = result.stages.filter((s) => s.budget);
+    const attrs = (tests, failures, errors, time) => `name="${escapeXml(result.name)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" time="${seconds(time)}"`;
+    const props = [
+        ['accel', result.accel ?? ''],
+        ['hypervisor', `${result.hypervisor} ${result.hypervisorVersion ?? ''}`.trim()],
+        ['machine', result.machine],
+        ['cmdline', result.cmdline ?? ''],
+    ]
+        .map(([name, value]) => `<property name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
+        .join('');
+    if (result.verdict === 'error') {
+        return `<testsuite ${attrs(1, 0, 1, 0)}>\n<properties>${props}</properties>\n<testcase classname="${escapeXml(`boot-budget.${result.name}`)}" name="boot" file="${escapeXml(result.file)}" time="0"><error message="${escapeXml(result.error ?? 'could not be measured')}" type="InfraError">${escapeXml(result.error ?? '')}</error></testcase>\n</testsuite>`;
+    }
+    const failures = budgeted.filter((s) => s.verdict === 'fail').length;
+    const total = result.stages.find((s) => s.name === 'total')?.summary?.mean ?? 0;
+    return `<testsuite ${attrs(budgeted.length, failures, 0, total)}>\n<properties>${props}</properties>\n${budgeted.map((s) => testcase(result, s)).join('\n')}\n</testsuite>`;
+}
+function renderJunit(results) {
+    const suites = results.scenarios.map(testsuite);
+    const count = (key) => suites.reduce((sum, suite) => sum + Number(new RegExp(`^<testsuite [^>]*?${key}="(\\d+)"`).exec(suite)[1]), 0);
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="boot-budget" tests="${count('tests')}" failures="${count('failures')}" errors="${count('errors')}">\n${suites.join('\n')}\n</testsuites>\n`;
+}
+async function writeJunit(file, results) {
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(file, renderJunit(results));
+}
+
 ;// CONCATENATED MODULE: ./src/report/results-file.ts
+
 
 
 
@@ -17884,6 +18542,7 @@ const scenarioSchema = object({
     file: schemas_string(),
     accel: schemas_enum(['kvm', 'tcg']).nullable(),
     accelWarning: schemas_string().optional(),
+    consoleTruncatedBytes: schemas_number().optional(),
     hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor']),
     hypervisorVersion: schemas_string().nullable(),
     machine: schemas_enum(['pc', 'q35', 'microvm']),
@@ -17897,6 +18556,7 @@ const scenarioSchema = object({
     alignment: object({ pairs: schemas_number(), spreadMs: schemas_number() }).optional(),
     verdict: schemas_enum(['pass', 'fail', 'error']),
     error: schemas_string().optional(),
+    ...regressionFieldsSchema,
 });
 const resultsSchema = object({ version: literal(1), scenarios: array(scenarioSchema) });
 function resultsFromJson(data, source) {
@@ -17907,19 +18567,22 @@ function resultsFromJson(data, source) {
     }
     return {
         version: 1,
-        scenarios: parsed.data.scenarios.map((s) => ({
-            ...s,
-            stages: Object.entries(s.stages).map(([name, stage]) => ({
-                name,
-                samples: stage.samples,
-                summary: summarize(stage.samples),
-                meanStartT: stage.start,
-                budget: stage.budget,
-                verdict: stage.verdict,
-                span: stage.span,
-                hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
-            })),
-        })),
+        scenarios: parsed.data.scenarios.map(({ regression, adaptive, baseline, ...s }) => {
+            const result = {
+                ...s,
+                stages: Object.entries(s.stages).map(([name, stage]) => ({
+                    name,
+                    samples: stage.samples,
+                    summary: summarize(stage.samples),
+                    meanStartT: stage.start,
+                    budget: stage.budget,
+                    verdict: stage.verdict,
+                    span: stage.span,
+                    hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
+                })),
+            };
+            return { ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) };
+        }),
     };
 }
 async function readResultsFile(file) {
@@ -17940,7 +18603,109 @@ async function readResultsFile(file) {
     return resultsFromJson(data, file);
 }
 
+;// CONCATENATED MODULE: ./src/report/compare.ts
+
+function formatDelta(s) {
+    const sign = s.deltaMs > 0 ? '+' : s.deltaMs < 0 ? '-' : '±';
+    const pct = Number.isFinite(s.deltaPct) ? `${sign}${Math.abs(s.deltaPct * 100).toFixed(1)}%` : `${sign}∞`;
+    return { ms: `${sign}${formatMs(Math.abs(s.deltaMs))}`, pct };
+}
+function formatP(p) {
+    return p < 0.0001 ? '<0.0001' : p.toFixed(4);
+}
+function verdictCell(s, style) {
+    switch (s.verdict) {
+        case 'regression':
+            return style.red('✗ regression');
+        case 'improvement':
+            return style.green('✓ improvement');
+        case 'no change':
+            return s.withinNoise ? style.yellow('· no change (within noise)') : style.dim('· no change');
+    }
+}
+function table(rows) {
+    const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ''))));
+    return rows.map((row) => row
+        .map((cell, i) => (i === row.length - 1 ? cell : i === 0 ? cell + ' '.repeat(widths[i] - visible(cell)) : ' '.repeat(widths[i] - visible(cell)) + cell))
+        .join('  ')
+        .trimEnd());
+}
+function settingsLine(c) {
+    const min = c.settings.minMs > 0 ? ` and ≥ ${formatMs(c.settings.minMs)}` : '';
+    return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
+}
+/** Base and head side by side, one row per stage. */
+function renderComparisonTable(c, style, labels) {
+    const rows = [['stage', `${labels.base} median`, `${labels.head} median`, 'Δ', 'Δ %', 'p', 'verdict']];
+    for (const s of c.stages) {
+        const delta = formatDelta(s);
+        rows.push([s.stage, `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`, `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`, delta.ms, delta.pct, formatP(s.pValue), verdictCell(s, style)]);
+    }
+    const out = table(rows).map((line) => `  ${line}`);
+    out[0] = style.dim(out[0]);
+    return out.join('\n');
+}
+function comparisonVerdictLine(c, style, against) {
+    const regressed = c.stages.filter((s) => s.verdict === 'regression').map((s) => s.stage);
+    const improved = c.stages.filter((s) => s.verdict === 'improvement').map((s) => s.stage);
+    if (regressed.length)
+        return `  ${style.red('REGRESSION')} ${c.name}: ${regressed.join(', ')} slower than ${against}${improved.length ? `; ${improved.join(', ')} faster` : ''}`;
+    if (improved.length)
+        return `  ${style.green('IMPROVEMENT')} ${c.name}: ${improved.join(', ')} faster than ${against}`;
+    return `  ${style.dim('NO CHANGE')} ${c.name}: no stage differs from ${against} beyond the thresholds`;
+}
+/** How many passes it took and why, when it took more than planned or stopped at max-passes undecided. */
+function renderAdaptive(result, style) {
+    const a = result.adaptive;
+    if (!a || a.reasons.length === 0)
+        return '';
+    const head = a.settled
+        ? `took ${a.passes} passes${result.baseline ? ' per side' : ''} instead of ${a.planned}, because after ${a.planned} these were within noise:`
+        : `stopped at max-passes (${a.maxPasses})${result.baseline ? ' per side' : ''} with these still within noise:`;
+    return [`  ${style.yellow('passes:')} ${head}`, ...a.reasons.map((r) => `    ${r}`)].join('\n');
+}
+/** The A/B section of a scenario's report; empty for a plain run. */
+function renderAbSection(result, style) {
+    const parts = [];
+    const c = result.comparison;
+    if (c && result.baseline) {
+        parts.push(`  ${style.bold('A/B')} in this job, interleaved A B A B …, ${result.passes} passes per side after ${result.warmup} warm-up each`, style.dim(`  A (baseline) kernel ${result.baseline.kernel} · rootfs ${result.baseline.rootfs}`), style.dim(`  B (scenario) kernel ${result.kernel} · rootfs ${result.rootfs}`), renderComparisonTable(c, style, { base: 'A', head: 'B' }), style.dim(`  ${settingsLine(c)}`));
+    }
+    const adaptive = renderAdaptive(result, style);
+    if (adaptive)
+        parts.push(adaptive);
+    if (c && result.baseline)
+        parts.push(comparisonVerdictLine(c, style, 'the baseline (A)'));
+    return parts.join('\n');
+}
+/** The output of `boot-budget compare BASE HEAD`. */
+function renderCompareReport(comparison, style, files) {
+    const out = [`${style.bold('compare')} ${files.base} (base) → ${files.head} (head)`];
+    for (const c of comparison.scenarios) {
+        out.push('', `${style.bold(c.name)}  ${style.dim(`(${c.file})`)}`);
+        for (const forced of c.forced)
+            out.push(`  ${style.yellow('warning:')} compared despite different setups (--force): ${forced}`);
+        out.push(renderComparisonTable(c, style, { base: 'base', head: 'head' }), style.dim(`  ${settingsLine(c)}`), comparisonVerdictLine(c, style, 'base'));
+    }
+    if (comparison.skipped.length)
+        out.push('', ...comparison.skipped.map((s) => `  skipped ${s.name}: ${s.reason}`));
+    if (comparison.onlyInHead.length)
+        out.push(`  only in head (no baseline): ${comparison.onlyInHead.join(', ')}`);
+    if (comparison.onlyInBase.length)
+        out.push(`  only in base (not run now): ${comparison.onlyInBase.join(', ')}`);
+    const regressions = comparison.scenarios.filter((c) => c.verdict === 'regression').length;
+    const improvements = comparison.scenarios.filter((c) => c.verdict === 'improvement').length;
+    out.push('', regressions
+        ? style.red(`${regressions} scenario${regressions > 1 ? 's' : ''} regressed`)
+        : improvements
+            ? style.green(`no regression; ${improvements} scenario${improvements > 1 ? 's' : ''} improved`)
+            : 'no regression');
+    return out.join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/report/terminal.ts
+
 
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
@@ -18012,7 +18777,7 @@ function renderChart(result, style) {
     }
     return lines.join('\n');
 }
-function verdictCell(stage, style) {
+function terminal_verdictCell(stage, style) {
     switch (stage.verdict) {
         case 'pass':
             return style.green('✓ pass');
@@ -18024,7 +18789,7 @@ function verdictCell(stage, style) {
             return style.dim('·');
     }
 }
-function table(rows, widths) {
+function terminal_table(rows, widths) {
     // Width from the visible text: ANSI escapes take no columns.
     const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
     return rows.map((row) => row
@@ -18047,12 +18812,12 @@ function renderBudgetTable(result, style) {
             s ? `${formatMs(s.min)}–${formatMs(s.max)}` : '',
             s ? `${(s.cov * 100).toFixed(1)}%` : '',
             budget,
-            verdictCell(stage, style),
+            terminal_verdictCell(stage, style),
             describeSpan(stage, 40),
         ]);
     }
     const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-    const out = table(rows, widths).map((line) => `  ${line}`);
+    const out = terminal_table(rows, widths).map((line) => `  ${line}`);
     out[0] = style.dim(out[0]);
     return out.join('\n');
 }
@@ -18109,7 +18874,15 @@ function renderScenario(result, style) {
     const parts = [renderChart(result, style), '', renderBudgetTable(result, style), ...(diagnosis ? [diagnosis] : [])];
     if (result.accelWarning)
         parts.push(`  ${style.yellow('warning:')} ${result.accelWarning}`);
+    if (result.consoleTruncatedBytes) {
+        const mib = (result.consoleTruncatedBytes / 1024 / 1024).toFixed(1);
+        parts.push(`  ${style.yellow('note:')} the guest flooded the console; ${mib} MiB of its output in the middle of a pass were not kept (timings come from the lines kept before and after)`);
+    }
     parts.push(renderVerdictLine(result, style));
+    // The A/B table, its verdict and the pass count come after the budget verdict, which stays unchanged.
+    const ab = result.verdict === 'error' ? '' : renderAbSection(result, style);
+    if (ab)
+        parts.push(ab);
     return parts.join('\n');
 }
 
@@ -18159,11 +18932,11 @@ class TerminalReporter {
             case 'pass-stage':
                 if (this.err.isTTY) {
                     const stage = event.type === 'pass-stage' ? event.stage : 'starting';
-                    this.live(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
+                    this.live(`  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
                 }
                 break;
             case 'pass-end':
-                this.line(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`);
+                this.line(`  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`);
                 break;
             case 'scenario-end':
                 this.clearLive();
@@ -18202,7 +18975,7 @@ var dist = __nccwpck_require__(8815);
 var mod = __nccwpck_require__(1916);
 ;// CONCATENATED MODULE: ./src/scenario/artifact-schema.ts
 /**
- * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches (issue #3): kernels from a URL or built
+ * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches: kernels from a URL or built
  * from source, root filesystems from directories, tarballs, layers and disk images. Kept apart from schema.ts so that
  * the artifact sources grow here; schema.ts only lists them in its unions.
  */
@@ -18217,7 +18990,7 @@ const sha256Schema = schemas_string()
 const urlSchema = schemas_string()
     .regex(/^https?:\/\/\S+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an http(s) URL` })
     .describe('An http:// or https:// URL.');
-const sizeSchema = schemas_string()
+const sizeSchema = schemas_string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no unit; write a size such as 64M or 2G` : undefined) })
     .regex(new RegExp(MEMORY_PATTERN), { error: (issue) => `${JSON.stringify(issue.input)} is not a size such as 64M or 2G` });
 const urlKernelSchema = strictObject({ url: urlSchema, sha256: sha256Schema })
     .describe('Download a kernel image, verify its sha256 and cache it.');
@@ -18341,6 +19114,130 @@ function toRootfsSpec(raw, dir) {
         : { kind: 'initramfs', layers, agent: raw.agent, ...limit };
 }
 
+;// CONCATENATED MODULE: ./src/scenario/baseline-spec.ts
+/** The validated `regression:`, `baseline:` and `max-passes:` keys → typed specs. */
+
+
+/** Only keys the file sets appear, so a scenario without them is exactly what it was before these keys existed. */
+function toRegressionExtras(raw, file, positionOf, cmdlineOf) {
+    const out = {};
+    if (raw['max-passes'] !== undefined)
+        out.maxPasses = raw['max-passes'];
+    if (raw.regression) {
+        const r = raw.regression;
+        out.regression = {
+            maxIncrease: Number(r['max-increase'].replace('%', '')) / 100,
+            pValue: r['p-value'],
+            minMs: r['min-ms'],
+            pos: positionOf('regression'),
+        };
+    }
+    if (raw.baseline) {
+        const b = raw.baseline;
+        const dir = external_node_path_default().dirname(file);
+        const spec = { pos: positionOf('baseline') };
+        if (b.kernel)
+            spec.kernel = toKernelSpec(b.kernel, dir);
+        if (b.rootfs)
+            spec.rootfs = toRootfsSpec(b.rootfs, dir);
+        if (b.run)
+            spec.run = b.run;
+        if (b.cmdline !== undefined)
+            spec.cmdline = cmdlineOf(b.cmdline);
+        out.baseline = spec;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/scenario/confine.ts
+/**
+ * Scenarios are untrusted input: a pull request from a fork can add one, and whatever a scenario packs into a guest
+ * can end up on the guest's console and so in public CI logs. A scenario may therefore only name files inside the
+ * workspace, after following symlinks, unless the person running boot-budget says otherwise (`--allow-outside`,
+ * Action input `allow-outside`).
+ */
+
+
+
+/**
+ * The workspace of a run started in `cwd`: the nearest enclosing Git checkout (so a run from a subdirectory still
+ * reaches the repository's other files), else `cwd` itself.
+ */
+function workspaceRoot(cwd) {
+    let dir = external_node_path_default().resolve(cwd);
+    for (;;) {
+        if ((0,external_node_fs_.existsSync)(external_node_path_default().join(dir, '.git')))
+            return dir;
+        const parent = external_node_path_default().dirname(dir);
+        if (parent === dir)
+            return external_node_path_default().resolve(cwd);
+        dir = parent;
+    }
+}
+/**
+ * What one scenario file may reach. A file inside the workspace gets the workspace. A file outside it was named by
+ * whoever runs boot-budget (a PR cannot add files there), so its own directory is trusted as well; a symlinked
+ * scenario inside the workspace is judged by where it sits, not where it points, so a committed link cannot widen
+ * its own reach.
+ */
+async function confinementFor(scenarioFile, workspace) {
+    const ws = await realDir(workspace);
+    const lexicalWs = external_node_path_default().resolve(workspace);
+    const scenario = external_node_path_default().resolve(scenarioFile);
+    if (isInside(scenario, lexicalWs) || isInside(scenario, ws))
+        return { roots: [ws] };
+    return { roots: [ws, await realDir(external_node_path_default().dirname(scenario))] };
+}
+async function realDir(dir) {
+    return (0,promises_namespaceObject.realpath)(dir).catch(() => external_node_path_default().resolve(dir));
+}
+function isInside(child, root) {
+    const rel = external_node_path_default().relative(root, child);
+    return rel === '' || (!rel.startsWith(`..${(external_node_path_default()).sep}`) && rel !== '..' && !external_node_path_default().isAbsolute(rel));
+}
+const MAX_LINK_HOPS = 40;
+/**
+ * Where `p` really leads: every symlink on the way followed, even when the final target does not exist (a dangling
+ * link to `/etc/shadow` on a runner without one must still count as outside, or existence checks would leak what a
+ * host has).
+ */
+async function resolveReal(p, hops = 0) {
+    const absolute = external_node_path_default().resolve(p);
+    try {
+        return await (0,promises_namespaceObject.realpath)(absolute);
+    }
+    catch {
+        // Fall through: follow the path by hand.
+    }
+    const parent = external_node_path_default().dirname(absolute);
+    if (parent === absolute)
+        return absolute;
+    const realParent = await resolveReal(parent, hops);
+    const here = external_node_path_default().join(realParent, external_node_path_default().basename(absolute));
+    try {
+        const st = await (0,promises_namespaceObject.lstat)(here);
+        if (st.isSymbolicLink() && hops < MAX_LINK_HOPS) {
+            return resolveReal(external_node_path_default().resolve(realParent, await (0,promises_namespaceObject.readlink)(here)), hops + 1);
+        }
+    }
+    catch {
+        // Missing: the path leads to where it says.
+    }
+    return here;
+}
+/** Why `p` is out of bounds, or undefined when it is inside one of the roots. */
+async function outsideProblem(p, confinement, what) {
+    const lexical = external_node_path_default().resolve(p);
+    const real = await resolveReal(lexical);
+    const inside = (q) => confinement.roots.some((root) => isInside(q, root));
+    if (inside(lexical) && inside(real))
+        return undefined;
+    const via = inside(lexical) ? ` (a symlink leads to ${real})` : '';
+    return (`the ${what} ${lexical}${via} is outside the workspace ${confinement.roots[0]}; scenarios may only use files ` +
+        'inside it, so that a scenario from a pull request cannot pack host files into a guest whose console ends up in ' +
+        'logs. If you trust this scenario, run with --allow-outside (Action input allow-outside: true)');
+}
+
 ;// CONCATENATED MODULE: ./src/scenario/schema.ts
 /**
  * The scenario file as a user writes it: the single source of truth for what is allowed. Every value here is plain
@@ -18393,7 +19290,13 @@ function problemOf(parse, input) {
 const schema_durationRe = new RegExp(DURATION_PATTERN);
 const schema_memoryRe = new RegExp(MEMORY_PATTERN);
 const durationSchema = schemas_string({ error: (issue) => problemOf(parseDuration, issue.input) })
-    .regex(schema_durationRe, { error: (issue) => problemOf(parseDuration, issue.input) });
+    .regex(schema_durationRe, { error: (issue) => problemOf(parseDuration, issue.input) })
+    // The pattern lets through numbers too large to be a duration (see MAX_DURATION_MS).
+    .superRefine((text, ctx) => {
+    const problem = schema_durationRe.test(text) ? problemOf(parseDuration, text) : undefined;
+    if (problem)
+        ctx.addIssue({ code: 'custom', message: problem });
+});
 // Checks run even after an earlier check failed, so the refinements below only look at what the pattern let through;
 // otherwise one mistake would be reported twice.
 const memorySchema = schemas_string({ error: (issue) => problemOf(parseMemory, issue.input) })
@@ -18504,6 +19407,34 @@ const readySchema = union([
         return 'expected `agent` or a /regex/ matched against console lines, e.g. /login:/';
     },
 });
+/** `5%`, `2.5%`: the largest increase of a stage's median that is not yet a regression. */
+const PERCENT_PATTERN = /^\d+(\.\d+)?%$/;
+const regressionSchema = strictObject({
+    'max-increase': schemas_string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined) })
+        .regex(PERCENT_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a percentage; write e.g. 5%` })
+        .default('5%')
+        .describe('The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.'),
+    'p-value': schemas_number()
+        .gt(0)
+        .lt(1)
+        .default(0.01)
+        .describe('A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).'),
+    'min-ms': schemas_number()
+        .min(0)
+        .default(0)
+        .describe('A change counts only when the medians differ by at least this many milliseconds (default 0).'),
+})
+    .describe('How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.');
+const baselineSchema = strictObject({
+    kernel: kernelSchema.optional(),
+    rootfs: rootfsSchema.optional(),
+    run: array(schemas_string()).optional().describe('The baseline\'s `run:` lines, instead of this scenario\'s.'),
+    cmdline: schemas_string().optional().describe('The baseline\'s kernel command line, instead of this scenario\'s.'),
+})
+    .refine((b) => b.kernel !== undefined || b.rootfs !== undefined || b.run !== undefined || b.cmdline !== undefined, {
+    error: 'name what the baseline changes: `kernel`, `rootfs`, `run` or `cmdline`',
+})
+    .describe('Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B A B …, with the same warm-up, and compare the two.');
 const schema_scenarioSchema = strictObject({
     name: schemas_string()
         .regex(SCENARIO_NAME_PATTERN, {
@@ -18521,6 +19452,10 @@ const schema_scenarioSchema = strictObject({
     machine: schemas_enum(['pc', 'q35', 'microvm'])
         .default('pc')
         .describe('The QEMU machine type. microvm boots fastest; pc and q35 emulate a full PC.'),
+    firmware: schemas_enum(['default', 'qboot'])
+        // The fastest working profile measured by bench/profiles.ts (README, Performance).
+        .default('qboot')
+        .describe('QEMU only: the guest firmware. `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS\'s PCI and option-ROM scan, and falls back to the machine\'s own firmware where the file is missing; `default` is the machine\'s own (SeaBIOS on pc and q35). microvm always uses its built-in qboot.'),
     kvm: schemas_enum(['auto', 'required', 'off'])
         .default('auto')
         .describe('`auto` uses KVM when a probe proves it works, else TCG; `required` fails when KVM is unusable; `off` always uses TCG.'),
@@ -18537,7 +19472,7 @@ const schema_scenarioSchema = strictObject({
     passes: schemas_int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
     warmup: schemas_int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
     timeout: durationSchema
-        .refine((text) => !schema_durationRe.test(text) || parseDuration(text) > 0, {
+        .refine((text) => !schema_durationRe.test(text) || problemOf(parseDuration, text) !== undefined || parseDuration(text) > 0, {
         error: 'a timeout of 0 would abandon every boot; write e.g. 60s',
     })
         .default('60s')
@@ -18551,6 +19486,13 @@ const schema_scenarioSchema = strictObject({
     statistic: statisticSchema
         .default('median')
         .describe('The statistic over the measured passes that budgets are checked against, unless a budget names its own.'),
+    'max-passes': schemas_int()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('When a budget or regression verdict is within noise after `passes`, run more passes, up to this many in all (default 15, never fewer than `passes`).'),
+    regression: regressionSchema.optional(),
+    baseline: baselineSchema.optional(),
     stages: array(schema_stageSchema)
         .superRefine((stages, ctx) => {
         const seen = new Set();
@@ -18599,11 +19541,13 @@ const schema_scenarioSchema = strictObject({
 
 
 
+
+
 const SCENARIO_EXTENSIONS = /\.ya?ml$/;
 const EMPTY_FILE = 'the file is empty; a scenario needs at least `name`, `kernel` and `rootfs`';
 /** Loads one scenario file. Throws its first `ScenarioError`, or a `UsageError` when the file cannot be read. */
-async function loadScenarioFile(file, cwd = process.cwd()) {
-    const check = await checkScenarioFile(file, cwd);
+async function loadScenarioFile(file, cwd = process.cwd(), options = {}) {
+    const check = await checkScenarioFile(file, cwd, options);
     if (!check.ok)
         throw check.errors[0];
     return check.scenario;
@@ -18612,7 +19556,7 @@ async function loadScenarioFile(file, cwd = process.cwd()) {
  * Checks one scenario file and reports all of its problems rather than only the first, so that one run of the CLI
  * shows everything to fix. Throws a `UsageError` only when the file cannot be read at all.
  */
-async function checkScenarioFile(file, cwd = process.cwd()) {
+async function checkScenarioFile(file, cwd = process.cwd(), options = {}) {
     const absolute = external_node_path_default().resolve(cwd, file);
     const displayFile = displayPath(absolute, cwd);
     let text;
@@ -18627,8 +19571,11 @@ async function checkScenarioFile(file, cwd = process.cwd()) {
         return parsed;
     const { scenario, source } = parsed;
     const errors = [];
+    const confinement = options.allowOutside ? undefined : await confinementFor(absolute, options.workspace ?? workspaceRoot(cwd));
     for (const input of localInputs(scenario, source)) {
-        const problem = await localInputProblem(input);
+        // Confinement first: "not found" for a path outside would tell a pull request what exists on the runner.
+        const outside = confinement && (await outsideProblem(input.path, confinement, input.what));
+        const problem = outside || (await localInputProblem(input));
         if (problem)
             errors.push(source.error(input.at, problem, 'value'));
     }
@@ -18662,6 +19609,18 @@ function localInputs(scenario, source) {
     }
     if (rootfs.kind === 'disk')
         inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
+    const baseline = scenario.baseline;
+    if (baseline?.kernel?.kind === 'path')
+        inputs.push({ at: ['baseline', 'kernel', 'path'], path: baseline.kernel.path, what: 'baseline kernel image', must: 'file' });
+    if (baseline?.rootfs?.kind === 'disk')
+        inputs.push({ at: ['baseline', 'rootfs', 'disk', 'image'], path: baseline.rootfs.image, what: 'baseline disk image', must: 'file' });
+    // Baseline layers are confined like the scenario's own: an A/B from a pull request must not pack host files either.
+    if (baseline?.rootfs?.kind === 'initramfs' || baseline?.rootfs?.kind === 'ext4') {
+        baseline.rootfs.layers.forEach((layer) => inputs.push({ at: ['baseline', 'rootfs'], path: layer.path, what: 'baseline rootfs layer', must: 'any' }));
+    }
+    if (baseline?.kernel?.kind === 'build' && (baseline.kernel.build.source.kind === 'dir' || baseline.kernel.build.source.kind === 'tarball')) {
+        inputs.push({ at: ['baseline', 'kernel', 'build', 'source'], path: baseline.kernel.build.source.path, what: 'baseline kernel source', must: 'any' });
+    }
     return inputs;
 }
 async function localInputProblem(input) {
@@ -18683,13 +19642,13 @@ async function localInputProblem(input) {
  * Problems are collected per file so that one bad file does not hide the others. Throws a `UsageError` for a path that
  * does not exist or a directory without scenario files.
  */
-async function loadScenarios(paths, cwd = process.cwd()) {
+async function loadScenarios(paths, cwd = process.cwd(), options = {}) {
     const files = await findScenarioFiles(paths, cwd);
     const scenarios = [];
     const errors = [];
     const byName = new Map();
     for (const file of files) {
-        const check = await checkScenarioFile(file, cwd);
+        const check = await checkScenarioFile(file, cwd, options);
         if (!check.ok) {
             errors.push(...check.errors);
             continue;
@@ -18742,7 +19701,7 @@ function parseScenarioText(text, file, displayFile) {
     const at = (offset) => toSourcePos(lineCounter, offset);
     const fail = (pos, keyPath, detail) => ({
         ok: false,
-        errors: [new ScenarioError(displayFile, pos.line, pos.column, keyPath, detail)],
+        errors: [new ScenarioError(displayFile, pos.line, pos.column, keyPath, shortenQuoted(detail))],
     });
     const [doc, second] = documents;
     if (!doc) {
@@ -18754,9 +19713,9 @@ function parseScenarioText(text, file, displayFile) {
     if (doc.errors.length > 0) {
         return {
             ok: false,
-            errors: doc.errors.map((error) => {
-                const pos = at(error.pos[0]);
-                return new ScenarioError(displayFile, pos.line, pos.column, '', `invalid YAML: ${error.message}`);
+            errors: distinctYamlErrors(doc.errors).map((error) => {
+                const pos = at(unclosedOpener(text, error.pos[0], error.message));
+                return new ScenarioError(displayFile, pos.line, pos.column, '', `invalid YAML: ${yamlProblem(error.message)}`);
             }),
         };
     }
@@ -18778,7 +19737,18 @@ function parseScenarioText(text, file, displayFile) {
         data = doc.toJS({ maxAliasCount: 100 });
     }
     catch (error) {
-        return fail({ line: 1, column: 1 }, '', `invalid YAML: ${error.message}`);
+        // The expansion is what fails, so point at where it starts: the first alias.
+        let firstAlias;
+        (0,dist/* visit */.YR)(doc, {
+            Alias(_, node) {
+                firstAlias = node.range?.[0];
+                return dist/* visit */.YR.BREAK;
+            },
+        });
+        const detail = /alias/i.test(error.message)
+            ? 'too many aliases (`*name`) expand here: the document would grow exponentially ("billion laughs"); a scenario needs at most a handful'
+            : `invalid YAML: ${error.message}`;
+        return fail(firstAlias === undefined ? { line: 1, column: 1 } : at(firstAlias), '', detail);
     }
     const source = new SourceMap(doc, lineCounter, displayFile);
     const result = schema_scenarioSchema.safeParse(data, { error: messageForIssue, reportInput: true });
@@ -18836,6 +19806,7 @@ function toScenario(raw, budgetOrder, file, displayFile, source) {
         hypervisor: raw.hypervisor,
         doorbell: raw.doorbell,
         machine: raw.machine,
+        firmware: raw.firmware,
         kvm: raw.kvm,
         cpus: raw.cpus,
         memoryMiB: parseMemory(raw.memory),
@@ -18849,6 +19820,7 @@ function toScenario(raw, budgetOrder, file, displayFile, source) {
         stages,
         budgets,
         keyPos: source.topLevelKeyPositions(),
+        ...toRegressionExtras(raw, file, (key) => source.keyPos([key]), (cmdline) => (raw.initcalls ? withInitcallDebug(cmdline) : cmdline)),
     };
 }
 function problemsFromIssues(issues, base, data) {
@@ -18858,6 +19830,10 @@ function problemsFromIssues(issues, base, data) {
             case 'unrecognized_keys':
                 return issue.keys.map((key) => unknownKeyProblem(at, key, validKeysAt(at)));
             case 'invalid_union': {
+                if (!hasKey(data, at)) {
+                    const key = String(at[at.length - 1]);
+                    return [{ path: at, detail: `missing required key "${key}"`, anchor: 'parent', missingKey: true }];
+                }
                 const branch = closestBranch(issue.errors);
                 if (branch)
                     return problemsFromIssues(branch, at, data);
@@ -19105,7 +20081,7 @@ class SourceMap {
     }
     error(at, detail, anchor) {
         const pos = anchor === 'key' ? this.keyPos(at) : anchor === 'parent' ? this.valuePos(at.slice(0, -1)) : this.valuePos(at);
-        return new ScenarioError(this.displayFile, pos.line, pos.column, pathKey(at), detail);
+        return new ScenarioError(this.displayFile, pos.line, pos.column, pathKey(at), shortenQuoted(detail));
     }
     topLevelKeyPositions() {
         const positions = {};
@@ -19188,6 +20164,54 @@ function displayPath(absolute, cwd) {
     const relative = external_node_path_default().relative(cwd, absolute);
     const outside = relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative);
     return relative && !outside ? relative : absolute;
+}
+/** A nesting bomb yields one identical error per level; the first says it. */
+function distinctYamlErrors(errors) {
+    const seen = new Set();
+    return errors.filter((error) => {
+        const key = `${error.code} ${error.message.split(' at line')[0]}`;
+        if (seen.has(key))
+            return false;
+        seen.add(key);
+        return true;
+    });
+}
+/** The parser's own words, except where they describe its insides rather than the file. */
+function yamlProblem(message) {
+    if (/call stack/i.test(message))
+        return 'the document is nested too deeply to read; a scenario needs only a few levels';
+    return message;
+}
+/**
+ * The parser notices a missing `"`, `}` or `]` where the file ends or the next key starts, which can be far below the
+ * line that needs the fix. Point at the nearest line above that opens one more than it closes.
+ */
+function unclosedOpener(text, offset, message) {
+    const pair = /quote/i.test(message) ? ['"', '"'] : /flow map/i.test(message) ? ['{', '}'] : /flow seq/i.test(message) ? ['[', ']'] : undefined;
+    if (!pair)
+        return offset;
+    const [open, close] = pair;
+    let end = Math.min(offset, text.length);
+    while (end > 0) {
+        const start = text.lastIndexOf('\n', end - 1) + 1;
+        const line = text.slice(start, end).replace(/\\./g, '').replace(/(^|\s)#.*$/, '');
+        const opens = line.split(open).length - 1;
+        const unbalanced = open === close ? opens % 2 === 1 : opens > line.split(close).length - 1;
+        if (unbalanced)
+            return start + Math.max(0, text.slice(start, end).indexOf(open));
+        end = start - 1;
+    }
+    return offset;
+}
+/**
+ * A message quoting a 100 kB value is unreadable, and raw control characters would garble a terminal: keep the start of
+ * long quoted values, say how long they were, and show control characters as escapes.
+ */
+function shortenQuoted(detail) {
+    return readableControls(detail).replace(/"((?:[^"\\]|\\.){120,})"/g, (_, inner) => `"${inner.slice(0, 60)}…" (${inner.length} characters)`);
+}
+function readableControls(text) {
+    return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 function describeFsError(error) {
     const code = error?.code;
@@ -19297,7 +20321,51 @@ function formatDoctorReport(report) {
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/cli/compare-args.ts
+/** Spelling of the regression flags, used by args.ts so that it stays the one place that parses argv. */
+
+
+
+const COMPARE_USAGE = `  boot-budget compare BASE.json HEAD.json   per scenario and stage: medians, Δ, p-value and a verdict; exit 1 on a regression`;
+const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may grow by up to P (e.g. 5%) before it is a regression (default: the scenario's, else 5%)
+  --p-value P       compare/A/B: a change needs a permutation-test p-value ≤ P (default: the scenario's, else 0.01)
+  --min-ms N        compare/A/B: a change needs the medians to move by at least N ms (default 0)
+  --force           compare results taken under different accelerators, hypervisors or host CPU counts
+  --baseline-kernel PATH|apt:PACKAGE   boot every scenario as an A/B against this kernel, passes interleaved
+  --max-passes N    run more passes, up to N, while a verdict is within noise (default: the scenario's, else 15)`;
+function regressionOverrides(values) {
+    const out = {};
+    if (values['max-increase'] !== undefined) {
+        try {
+            out.maxIncrease = parsePercent(values['max-increase']);
+        }
+        catch (error) {
+            throw new UsageError(`--max-increase: ${error.message}`);
+        }
+    }
+    if (values['p-value'] !== undefined) {
+        const p = Number(values['p-value']);
+        if (!/^\d*\.?\d+$/.test(values['p-value']) || !(p > 0 && p < 1))
+            throw new UsageError(`--p-value takes a number between 0 and 1, such as 0.01, not "${values['p-value']}".`);
+        out.pValue = p;
+    }
+    if (values['min-ms'] !== undefined) {
+        const ms = Number(values['min-ms']);
+        if (!/^\d*\.?\d+$/.test(values['min-ms']))
+            throw new UsageError(`--min-ms takes a number of milliseconds, such as 20, not "${values['min-ms']}".`);
+        out.minMs = ms;
+    }
+    return out;
+}
+/** `apt:linux-image-cloud-amd64` or a kernel image path (relative to the working directory). */
+function baselineKernelSpec(text, cwd) {
+    if (text.startsWith('apt:'))
+        return { kind: 'apt', package: text.slice(4) };
+    return { kind: 'path', path: (0,external_node_path_namespaceObject.resolve)(cwd, text) };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/args.ts
+
 
 
 
@@ -19305,6 +20373,7 @@ const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
   boot-budget validate PATHS…      check scenario files without booting
   boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
+${COMPARE_USAGE}
   boot-budget doctor               list hypervisors, KVM, missing packages and the cache
   boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
 
@@ -19318,10 +20387,12 @@ Options:
   --junit FILE      write JUnit XML: one testcase per scenario and budgeted stage
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
+  --allow-outside   let scenarios use files outside the workspace (the Git checkout, else the current directory)
+${COMPARE_OPTIONS}
   -h, --help        show this help
   --version         print the version
 
-Exit codes: 0 every budget met · 1 a budget exceeded · 2 bad scenario or usage · 3 infrastructure failure`;
+Exit codes: 0 every budget met · 1 a budget exceeded or a regression · 2 bad scenario or usage · 3 infrastructure failure`;
 function count(name, value, min) {
     if (value === undefined)
         return undefined;
@@ -19347,6 +20418,13 @@ function parseCliArgs(argv) {
                 filter: { type: 'string' },
                 'cache-dir': { type: 'string' },
                 'older-than': { type: 'string' },
+                'allow-outside': { type: 'boolean' },
+                'max-increase': { type: 'string' },
+                'p-value': { type: 'string' },
+                'min-ms': { type: 'string' },
+                force: { type: 'boolean' },
+                'baseline-kernel': { type: 'string' },
+                'max-passes': { type: 'string' },
                 help: { type: 'boolean', short: 'h' },
                 version: { type: 'boolean' },
             },
@@ -19388,6 +20466,12 @@ ${USAGE}`);
     if ((command === 'validate' || command === 'merge') && paths.length === 0) {
         throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
     }
+    if (positionals[0] === 'compare') {
+        command = 'compare';
+        paths = positionals.slice(1);
+        if (paths.length !== 2)
+            throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
+    }
     return {
         command,
         paths: paths.length ? paths : ['scenarios/'],
@@ -19398,6 +20482,11 @@ ${USAGE}`);
         junit: values.junit,
         filter: values.filter,
         cacheDir: values['cache-dir'],
+        ...(values['allow-outside'] ? { allowOutside: true } : {}),
+        regression: regressionOverrides(values),
+        ...(values.force ? { force: true } : {}),
+        maxPasses: count('max-passes', values['max-passes'], 1),
+        baselineKernel: values['baseline-kernel'],
     };
 }
 
@@ -19409,10 +20498,18 @@ function exitCodeFor(results) {
         return ExitCode.infra;
     if (results.scenarios.some((s) => s.verdict === 'fail'))
         return ExitCode.budgetExceeded;
+    // A same-job A/B that found a regression fails like a budget does (DESIGN: exit 1 for a budget or a regression).
+    if (results.scenarios.some((s) => s.comparison?.verdict === 'regression'))
+        return ExitCode.budgetExceeded;
     return ExitCode.ok;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/cli.ts
+
+
+
+
+
 
 
 
@@ -19453,6 +20550,16 @@ async function runCli(io) {
             io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
             return ExitCode.ok;
         }
+        if (settings.command === 'compare') {
+            const [baseFile, headFile] = settings.paths;
+            const base = await readResultsFile((0,external_node_path_namespaceObject.resolve)(io.cwd, baseFile));
+            const head = await readResultsFile((0,external_node_path_namespaceObject.resolve)(io.cwd, headFile));
+            const comparison = compareRuns(base, head, { force: settings.force ?? false, overrides: settings.regression ?? {} });
+            io.stdout.write(`${renderCompareReport(comparison, styleFor(io.stdout, io.env), { base: baseFile, head: headFile })}\n`);
+            if (settings.json)
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.resolve)(io.cwd, settings.json), `${JSON.stringify(compareReportToJson(comparison, { base: baseFile, head: headFile }), null, 2)}\n`);
+            return comparison.scenarios.some((c) => c.verdict === 'regression') ? ExitCode.budgetExceeded : ExitCode.ok;
+        }
         if (settings.command === 'merge') {
             const parts = [];
             for (const file of settings.paths)
@@ -19465,7 +20572,7 @@ async function runCli(io) {
                 await writeResultsJson((0,external_node_path_namespaceObject.resolve)(io.cwd, settings.json), merged);
             return exitCodeFor(merged);
         }
-        const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd);
+        const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, { allowOutside: settings.allowOutside ?? false });
         for (const error of errors)
             io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
         if (errors.length) {
@@ -19482,7 +20589,14 @@ async function runCli(io) {
         }
         const reporter = new TerminalReporter(io.stdout, io.stderr, styleFor(io.stdout, io.env));
         const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
-        const results = await runScenarios(scenarios, { cacheDir, passes: settings.passes, warmup: settings.warmup }, { reporter });
+        const results = await runScenarios(scenarios, {
+            cacheDir,
+            passes: settings.passes,
+            warmup: settings.warmup,
+            maxPasses: settings.maxPasses,
+            regression: settings.regression,
+            ...(settings.baselineKernel ? { baselineKernel: baselineKernelSpec(settings.baselineKernel, io.cwd) } : {}),
+        }, { reporter });
         if (settings.json) {
             const file = (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.json);
             await writeResultsJson(file, results);
@@ -19522,7 +20636,7 @@ async function runCli(io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6634);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7352);
 
 
 
@@ -22290,7 +23404,7 @@ __webpack_unused_export__ = publicApi.parse;
 exports.hR = publicApi.parseAllDocuments;
 __webpack_unused_export__ = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
-__webpack_unused_export__ = visit.visit;
+exports.YR = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
 

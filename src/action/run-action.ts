@@ -14,7 +14,10 @@ import { readResultsFile } from '../report/results-file.js';
 import { plainStyle } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { installMissingPackages, openKvmDevice } from './host.js';
+import { NeutralisingWriter, neutraliseWorkflowCommands } from './sanitize.js';
 import type { ActionSettings } from './settings.js';
+import { baselineTransferFile, planBaseline, restoreBaseline, runContext, saveBaseline, type BaselineCacheApi, type BaselinePlan } from './baseline.js';
+import { comparisonOf, regressionAnnotations, type BaselineSummary } from '../report/github/regression.js';
 
 export interface ActionOutcome {
   /** Why the step fails, or null when it passes. */
@@ -39,15 +42,21 @@ function scenarioErrorAnnotation(error: ScenarioError, paths: { cwd: string; wor
 }
 
 /** Results → annotations, summary and outputs, and the step's verdict. */
-async function publish(results: RunResults, settings: ActionSettings, paths: { cwd: string; workspace: string }, resultsFile: string): Promise<ActionOutcome> {
-  const { shown, overflow } = withinLimits(annotationsFor(results, paths));
+async function publish(
+  results: RunResults,
+  settings: ActionSettings,
+  paths: { cwd: string; workspace: string },
+  resultsFile: string,
+  baseline?: BaselineSummary,
+): Promise<ActionOutcome> {
+  const { shown, overflow } = withinLimits([...annotationsFor(results, paths), ...regressionAnnotations(results, baseline, paths)]);
   for (const annotation of shown) annotate(annotation);
   if (results.scenarios.some((s) => s.accel === 'tcg' && s.accelWarning)) {
     core.warning('KVM is unusable on this runner, so boot-budget fell back to TCG: these timings are emulated and several times slower than under KVM.', {
       title: 'boot-budget: emulated timings',
     });
   }
-  await core.summary.addRaw(summaryMarkdown(results, overflow)).write();
+  await core.summary.addRaw(summaryMarkdown(results, overflow, baseline)).write();
 
   const failedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'fail')).length;
   const warnedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'warn')).length;
@@ -56,15 +65,23 @@ async function publish(results: RunResults, settings: ActionSettings, paths: { c
   core.setOutput('results', resultsFile);
   core.setOutput('verdict', verdict);
   core.setOutput('failed', String(failedBudgets));
+  const regressed = results.scenarios.filter((s) => comparisonOf(s, baseline)?.verdict === 'regression').map((s) => s.name);
+  core.setOutput('regressions', String(regressed.length));
 
   if (errors.length) return { failure: `${errors.length} scenario(s) could not be measured: ${errors.map((s) => `${s.name}: ${s.error}`).join('; ')}` };
   if (failedBudgets) return { failure: `${failedBudgets} budget(s) exceeded` };
+  if (regressed.length) return { failure: `regression in ${regressed.join(', ')}` };
   if (settings.failOn === 'warn' && warnedBudgets) return { failure: `${warnedBudgets} warn-level budget(s) exceeded and fail-on is warn` };
   return { failure: null };
 }
 
 /** Inputs → core → annotations, summary and outputs. The only knowledge of GitHub lives here and in main.ts. */
-export async function runAction(settings: ActionSettings, env: NodeJS.ProcessEnv = process.env): Promise<ActionOutcome> {
+export async function runAction(
+  settings: ActionSettings,
+  env: NodeJS.ProcessEnv = process.env,
+  /** The Actions cache for the base-branch baseline; tests inject a fake. */
+  baselineApi?: BaselineCacheApi,
+): Promise<ActionOutcome> {
   const cwd = process.cwd();
   const paths = { cwd, workspace: env.GITHUB_WORKSPACE ? resolve(env.GITHUB_WORKSPACE) : cwd };
   const resultsFile = resolve(cwd, settings.results);
@@ -77,11 +94,15 @@ export async function runAction(settings: ActionSettings, env: NodeJS.ProcessEnv
     return publish(merged, settings, paths, resultsFile);
   }
 
-  const { scenarios: loaded, errors } = await loadScenarios(settings.paths, cwd);
+  const { scenarios: loaded, errors } = await loadScenarios(settings.paths, cwd, {
+    allowOutside: settings.allowOutside ?? false,
+    workspace: paths.workspace,
+  });
   if (errors.length) {
     const { shown, overflow } = withinLimits(errors.map((e) => scenarioErrorAnnotation(e, paths)));
     for (const annotation of shown) annotate(annotation);
-    for (const annotation of overflow) core.info(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`);
+    // core.info does not escape, and a scenario's text (a key, a value) comes from whoever wrote the scenario.
+    for (const annotation of overflow) core.info(neutraliseWorkflowCommands(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`));
     core.setOutput('verdict', 'error');
     return { failure: `${errors.length} scenario error(s); nothing was booted` };
   }
@@ -98,15 +119,30 @@ export async function runAction(settings: ActionSettings, env: NodeJS.ProcessEnv
     if (kvm === 'still-closed') core.warning('/dev/kvm exists but stays closed to the runner user after the udev rule; boots will not use KVM.');
   }
 
-  const reporter = new TerminalReporter(process.stdout, process.stdout, plainStyle);
+  // The report quotes guest console lines (spans, hints); the runner must not obey a workflow command among them.
+  const untrusted = new NeutralisingWriter(process.stdout);
+  const reporter = new TerminalReporter(untrusted, untrusted, plainStyle);
   const cacheDir = defaultCacheDir(env);
   // The transfer directory must be the same path on every runner, because the Actions cache versions entries by it.
   const remoteCache = settings.cache ? new ActionsRemoteCache(join(cacheDir, 'actions-transfer'), (message) => core.warning(message)) : undefined;
   const results = await runScenarios(
     scenarios,
-    { cacheDir, passes: settings.passes, warmup: settings.warmup, kvm: settings.kvm },
+    { cacheDir, passes: settings.passes, warmup: settings.warmup, kvm: settings.kvm, maxPasses: settings.maxPasses },
     { reporter, ...(remoteCache ? { remoteCache } : {}) },
   );
   await writeResultsJson(resultsFile, results);
-  return publish(results, settings, paths, resultsFile);
+
+  // A pull request compares with the newest results saved by its base branch; a push to the default branch
+  // saves this run's. Neither can fail the step: no baseline is a note in the summary.
+  const plan: BaselinePlan = settings.baseline
+    ? planBaseline(await runContext(env), settings.shard ? `${settings.shard.index}of${settings.shard.count}` : undefined)
+    : { kind: 'none', reason: 'the baseline input is false' };
+  const transfer = baselineTransferFile(cacheDir);
+  const baseline: BaselineSummary =
+    plan.kind === 'restore'
+      ? await restoreBaseline(plan, results, transfer, {}, baselineApi)
+      : { note: plan.kind === 'save' ? 'no baseline to compare with: this push to the default branch saves one for pull requests' : `no baseline: ${plan.reason}` };
+  const outcome = await publish(results, settings, paths, resultsFile, baseline);
+  if (plan.kind === 'save') core.info(await saveBaseline(plan, resultsFile, transfer, baselineApi));
+  return outcome;
 }

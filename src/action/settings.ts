@@ -18,6 +18,11 @@ export interface ActionSettings {
   install: boolean;
   /** Results files to merge instead of booting anything (the final job of a sharded matrix). */
   merge: string[];
+  /** Let scenario paths leave the workspace (input `allow-outside`, default false). */
+  allowOutside?: boolean;
+  /** Compare with the base branch on pull requests and save a baseline on pushes (input `baseline`). */
+  baseline: boolean;
+  maxPasses?: number;
 }
 
 function optionalCount(name: string, min: number): number | undefined {
@@ -78,5 +83,8 @@ export async function readActionSettings(platform: NodeJS.Platform = process.pla
     failOn: oneOf('fail-on', ['error', 'warn'] as const, 'error')!,
     install: flag('install', platform === 'linux'),
     merge: await expand(words('merge'), 'files'),
+    allowOutside: flag('allow-outside', false),
+    baseline: flag('baseline', true),
+    maxPasses: optionalCount('max-passes', 1),
   };
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { ConsoleSplitter } from './console.js';
+import { ConsoleSplitter, consoleLimitBytes } from './console.js';
 import { openFifoChannel, type FifoChannel } from './doorbell.js';
 import { advanceLiveStage, PANIC_PATTERN, withoutPrintkTime, type LiveStage } from './live-stage.js';
 import { killProcessGroup, trackProcessGroup } from './processes.js';
@@ -12,6 +12,8 @@ export interface PassOptions {
   readyRegex?: RegExp;
   onStage?: (stage: LiveStage) => void;
   onLine?: (line: ConsoleLine) => void;
+  /** The process.hrtime.bigint() that line times count from; bench/latency.ts compares it with a writer's clock. */
+  onSpawn?: (startNs: bigint) => void;
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -55,6 +57,7 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
       stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
     });
     const untrack = trackProcessGroup(child);
+    options.onSpawn?.(start);
     fifo?.afterSpawn();
 
     const doorbell = command.doorbell;
@@ -84,7 +87,7 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
           timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
         }
       }
-    });
+    }, consoleLimitBytes());
 
     const expire = (afterMs: number) => () => {
       if (outcome === null) outcome = { kind: 'timeout', afterMs };

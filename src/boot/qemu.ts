@@ -1,13 +1,26 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { InfraError } from '../errors.js';
-import type { Accel, Machine } from '../scenario/types.js';
+import type { Accel, Firmware, Machine } from '../scenario/types.js';
 import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
 
 const execFileAsync = promisify(execFile);
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/** Where Debian's qemu-system-data ships qboot; `firmware: qboot` boots pc/q35 with it instead of SeaBIOS. */
+export const QBOOT_ROM = '/usr/share/qemu/qboot.rom';
+
+/**
+ * `-bios` for a scenario's `firmware:`. microvm's own firmware is already qboot (bios-microvm.bin); a host without
+ * qboot.rom boots the machine's own firmware rather than failing, and `qbootMissing` lets the caller say so.
+ */
+export function qemuBios(machine: Machine, firmware: Firmware): { bios?: string; qbootMissing?: true } {
+  if (firmware !== 'qboot' || machine === 'microvm') return {};
+  return existsSync(QBOOT_ROM) ? { bios: QBOOT_ROM } : { qbootMissing: true };
+}
 
 const INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
 
@@ -78,6 +91,7 @@ export const qemuBackend: HypervisorBackend = {
       // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
       '-no-reboot',
       '-machine', request.machine,
+      ...(request.bios ? ['-bios', request.bios] : []),
       '-accel', request.accel,
       '-cpu', request.accel === 'kvm' ? 'host' : 'max',
       '-smp', String(request.cpus),

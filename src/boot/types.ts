@@ -60,6 +60,8 @@ export interface BootRequest {
   memoryMiB: number;
   machine: Machine;
   accel: Accel;
+  /** QEMU only: a firmware image for `-bios` (qboot for `firmware: qboot`); the machine's own firmware otherwise. */
+  bios?: string;
   /** Ask the backend for its guest-to-host doorbell (QEMU isa-debugcon, Firecracker boot timer, CH port 0x80). */
   doorbell?: boolean;
   /** A block device for the guest; read-only unless the scenario says otherwise. */

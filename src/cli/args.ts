@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { parseAge } from '../artifacts/cache/commands.js';
 import { UsageError } from '../errors.js';
+import type { RegressionSettings } from '../judge/regression.js';
+import { COMPARE_OPTIONS, COMPARE_USAGE, regressionOverrides } from './compare-args.js';
 
 export interface CliSettings {
-  command: 'run' | 'validate' | 'merge' | 'doctor' | 'cache' | 'help' | 'version';
+  command: 'run' | 'validate' | 'merge' | 'compare' | 'doctor' | 'cache' | 'help' | 'version';
   paths: string[];
   passes?: number;
   warmup?: number;
@@ -18,12 +20,22 @@ export interface CliSettings {
   cacheAction?: 'list' | 'prune' | 'clear';
   /** `cache prune --older-than 30d`, in ms. */
   olderThanMs?: number;
+  /** Let scenario paths leave the workspace (they are confined to it by default). */
+  allowOutside?: boolean;
+  /** Regression thresholds from flags, over each scenario's `regression:` block. */
+  regression?: Partial<RegressionSettings>;
+  /** `compare --force`: compare across accelerators, hypervisors or host CPU counts. */
+  force?: boolean;
+  maxPasses?: number;
+  /** `--baseline-kernel`: boot every scenario as an A/B against this kernel (`apt:PACKAGE` or a path). */
+  baselineKernel?: string;
 }
 
 export const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
   boot-budget validate PATHS…      check scenario files without booting
   boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
+${COMPARE_USAGE}
   boot-budget doctor               list hypervisors, KVM, missing packages and the cache
   boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
 
@@ -37,10 +49,12 @@ Options:
   --junit FILE      write JUnit XML: one testcase per scenario and budgeted stage
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
+  --allow-outside   let scenarios use files outside the workspace (the Git checkout, else the current directory)
+${COMPARE_OPTIONS}
   -h, --help        show this help
   --version         print the version
 
-Exit codes: 0 every budget met · 1 a budget exceeded · 2 bad scenario or usage · 3 infrastructure failure`;
+Exit codes: 0 every budget met · 1 a budget exceeded or a regression · 2 bad scenario or usage · 3 infrastructure failure`;
 
 function count(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
@@ -67,6 +81,13 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
         filter: { type: 'string' },
         'cache-dir': { type: 'string' },
         'older-than': { type: 'string' },
+        'allow-outside': { type: 'boolean' },
+        'max-increase': { type: 'string' },
+        'p-value': { type: 'string' },
+        'min-ms': { type: 'string' },
+        force: { type: 'boolean' },
+        'baseline-kernel': { type: 'string' },
+        'max-passes': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -105,6 +126,11 @@ ${USAGE}`);
   if ((command === 'validate' || command === 'merge') && paths.length === 0) {
     throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
   }
+  if (positionals[0] === 'compare') {
+    command = 'compare';
+    paths = positionals.slice(1);
+    if (paths.length !== 2) throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
+  }
   return {
     command,
     paths: paths.length ? paths : ['scenarios/'],
@@ -115,5 +141,10 @@ ${USAGE}`);
     junit: values.junit,
     filter: values.filter,
     cacheDir: values['cache-dir'],
+    ...(values['allow-outside'] ? { allowOutside: true } : {}),
+    regression: regressionOverrides(values),
+    ...(values.force ? { force: true } : {}),
+    maxPasses: count('max-passes', values['max-passes'], 1),
+    baselineKernel: values['baseline-kernel'],
   };
 }

@@ -14,6 +14,11 @@ import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
 import { parseCliArgs, USAGE } from './args.js';
+import { baselineKernelSpec } from './compare-args.js';
+import { compareRuns } from '../judge/compare.js';
+import { renderCompareReport } from '../report/compare.js';
+import { compareReportToJson } from '../report/comparison-json.js';
+import { writeFile } from 'node:fs/promises';
 import { ExitCode, exitCodeFor } from './exit-code.js';
 
 export interface CliIo {
@@ -51,6 +56,16 @@ export async function runCli(io: CliIo): Promise<number> {
       return ExitCode.ok;
     }
 
+    if (settings.command === 'compare') {
+      const [baseFile, headFile] = settings.paths as [string, string];
+      const base = await readResultsFile(resolve(io.cwd, baseFile));
+      const head = await readResultsFile(resolve(io.cwd, headFile));
+      const comparison = compareRuns(base, head, { force: settings.force ?? false, overrides: settings.regression ?? {} });
+      io.stdout.write(`${renderCompareReport(comparison, styleFor(io.stdout, io.env), { base: baseFile, head: headFile })}\n`);
+      if (settings.json) await writeFile(resolve(io.cwd, settings.json), `${JSON.stringify(compareReportToJson(comparison, { base: baseFile, head: headFile }), null, 2)}\n`);
+      return comparison.scenarios.some((c) => c.verdict === 'regression') ? ExitCode.budgetExceeded : ExitCode.ok;
+    }
+
     if (settings.command === 'merge') {
       const parts = [];
       for (const file of settings.paths) parts.push({ source: file, results: await readResultsFile(resolve(io.cwd, file)) });
@@ -61,7 +76,7 @@ export async function runCli(io: CliIo): Promise<number> {
       return exitCodeFor(merged);
     }
 
-    const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd);
+    const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, { allowOutside: settings.allowOutside ?? false });
     for (const error of errors) io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
     if (errors.length) {
       io.stderr.write(`${errors.length} scenario error${errors.length > 1 ? 's' : ''}; nothing was booted.\n`);
@@ -77,7 +92,18 @@ export async function runCli(io: CliIo): Promise<number> {
 
     const reporter = new TerminalReporter(io.stdout, io.stderr, styleFor(io.stdout, io.env));
     const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
-    const results = await runScenarios(scenarios, { cacheDir, passes: settings.passes, warmup: settings.warmup }, { reporter });
+    const results = await runScenarios(
+      scenarios,
+      {
+        cacheDir,
+        passes: settings.passes,
+        warmup: settings.warmup,
+        maxPasses: settings.maxPasses,
+        regression: settings.regression,
+        ...(settings.baselineKernel ? { baselineKernel: baselineKernelSpec(settings.baselineKernel, io.cwd) } : {}),
+      },
+      { reporter },
+    );
     if (settings.json) {
       const file = resolve(io.cwd, settings.json);
       await writeResultsJson(file, results);

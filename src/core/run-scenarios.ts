@@ -1,9 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
-import { addKernelParams } from '../artifacts/rootfs/root-device.js';
 import type { ArtifactContext, RemoteCache } from '../artifacts/types.js';
 import { chooseAccel, probeKvm, type KvmProbe } from '../boot/accel.js';
-import { runPass } from '../boot/pass-runner.js';
 import { HYPERVISORS } from '../boot/backends.js';
 import { QEMU_BINARY } from '../boot/qemu.js';
 import type { BootTrace, HypervisorBackend } from '../boot/types.js';
@@ -11,11 +8,13 @@ import { describeError, InfraError } from '../errors.js';
 import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
 import { alignmentSummary } from '../judge/diagnosis.js';
 import type { ScenarioResult } from '../judge/types.js';
-import { measurePass } from '../measure/measure-pass.js';
 import { BUILTIN_STAGES } from '../measure/stages.js';
-import type { PassMeasurement } from '../measure/types.js';
 import type { Reporter } from '../report/reporter.js';
-import type { HypervisorName, KvmMode, Scenario } from '../scenario/types.js';
+import type { HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
+import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
+import { compareScenario } from '../judge/compare.js';
+import { DEFAULT_REGRESSION, type RegressionSettings } from '../judge/regression.js';
+import { baselineScenario, baselineSpecFor, prepareBoot, runSides, type BootSide, type PreparedBoot } from './passes.js';
 
 export interface RunOptions {
   cacheDir: string;
@@ -24,6 +23,12 @@ export interface RunOptions {
   warmup?: number;
   /** Override every scenario's `kvm`, e.g. from the Action's `kvm` input. */
   kvm?: KvmMode;
+  /** Override every scenario's `max-passes`. */
+  maxPasses?: number;
+  /** `--baseline-kernel`: boot every scenario as an A/B against this kernel. */
+  baselineKernel?: KernelSpec;
+  /** Regression thresholds from flags, over each scenario's `regression:` block. */
+  regression?: Partial<RegressionSettings>;
 }
 
 export interface Ports {
@@ -57,10 +62,6 @@ export function describeFailedPass(trace: BootTrace, timeoutMs: number): string 
     case 'exited':
       return `the hypervisor exited (${outcome.signal ? `signal ${outcome.signal}` : `status ${outcome.code}`}) before the ready marker; last stage reached: ${reached}.${stderr}`;
   }
-}
-
-function passReachedReady(trace: BootTrace): boolean {
-  return trace.reached === 'ready' || trace.reached === 'shutdown';
 }
 
 /**
@@ -121,58 +122,58 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
         ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
       };
-      const kernel = await resolveKernel(scenario, ctx);
-      const rootfs = await buildRootfs(scenario, ctx, kernel);
-      result.kernel = kernel.description;
-      result.rootfs = rootfs.description;
-
-      const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, options.cacheDir, ctx.log) : kernel.path;
-      const command = backend.command(binary, {
-        doorbell: scenario.doorbell,
-        kernel: bootKernel,
-        initrd: rootfs.initrd,
-        cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
-        ...(rootfs.drives?.length
-          ? { drives: rootfs.drives, disk: { path: rootfs.drives[0]!.path, readOnly: true } }
-          : {}),
-        cpus: scenario.cpus,
-        memoryMiB: scenario.memoryMiB,
-        machine: scenario.machine,
-        accel: choice.accel,
-      });
+      const prepared = await prepareBoot(scenario, backend, binary, choice.accel, options.cacheDir, ctx);
+      result.kernel = prepared.kernel;
+      result.rootfs = prepared.rootfs;
+      const command = prepared.command;
       releaseCommand = command.release;
       result.cmdline = command.cmdline;
-      const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
 
-      const measured: PassMeasurement[] = [];
-      const total = warmup + passes;
-      for (let i = 0; i < total; i++) {
-        const isWarmup = i < warmup;
-        const pass = isWarmup ? i + 1 : i - warmup + 1;
-        const of = isWarmup ? warmup : passes;
-        ports.reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup });
-        const trace = await runPass(command, {
-          accel: choice.accel,
-          timeoutMs: scenario.timeoutMs,
-          readyRegex,
-          onStage: (stage) => ports.reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage }),
-        });
-        if (!passReachedReady(trace)) {
-          throw new InfraError(`${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
-        }
-        const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: command.cmdline });
-        ports.reporter.progress({
-          type: 'pass-end',
-          scenario,
-          pass,
-          of,
-          warmup: isWarmup,
-          totalMs: measurement.stages.find((s) => s.name === 'total')?.ms ?? null,
-        });
-        if (!isWarmup) measured.push(measurement);
+      // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
+      const regression: RegressionSettings = {
+        ...DEFAULT_REGRESSION,
+        ...(scenario.regression ? { maxIncrease: scenario.regression.maxIncrease, pValue: scenario.regression.pValue, minMs: scenario.regression.minMs } : {}),
+        ...options.regression,
+      };
+      const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
+      result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
+
+      // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
+      const sides: BootSide[] = [{ command, measured: [] }];
+      const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
+      let baseline: PreparedBoot | undefined;
+      if (baselineSpec) {
+        const a = await prepareBoot(baselineScenario(scenario, baselineSpec), backend, binary, choice.accel, options.cacheDir, ctx);
+        baseline = a;
+        const releaseScenario = releaseCommand;
+        releaseCommand = () => {
+          releaseScenario?.();
+          a.command.release?.();
+        };
+        sides.unshift({ label: 'A', command: a.command, measured: [] });
+        sides[1]!.label = 'B';
+      }
+      const stageOrder = BUILTIN_STAGES.map((s) => s.name);
+      const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
+      result.adaptive = await runSides(
+        scenario,
+        sides,
+        { warmup, passes, maxPasses, accel: choice.accel, stageOrder, regression },
+        ports.reporter,
+        describeFailedPass,
+        (trace) => {
+          if (trace.truncatedBytes > 0) result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
+        },
+      );
+      const measured = sides[sides.length - 1]!.measured;
+      result.passes = measured.length;
+      if (baseline) {
+        const stages = judgeStages(sides[0]!.measured, stageOrder, []);
+        result.baseline = { kernel: baseline.kernel, rootfs: baseline.rootfs, cmdline: baseline.command.cmdline, stages };
       }
 
       result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+      if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
       const alignment = alignmentSummary(measured);
       if (alignment) result.alignment = alignment;
       const withSystemd = measured.find((m) => m.systemd);

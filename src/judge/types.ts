@@ -4,6 +4,9 @@ import type { Summary } from './statistics.js';
 import type { Hint } from '../measure/hints.js';
 import type { SystemdStartup, UnitSpan } from '../measure/systemd.js';
 import type { InitcallResult } from './diagnosis.js';
+import type { RegressionSettings } from './regression.js';
+import type { ScenarioComparison } from './compare.js';
+import type { AdaptiveRecord } from './adaptive.js';
 
 export type StageVerdict = 'pass' | 'fail' | 'warn' | 'none';
 export type ScenarioVerdict = 'pass' | 'fail' | 'error';
@@ -31,7 +34,7 @@ export interface StageResult {
   /** That span over the passes where it was the offending span too; absent when no pass had one. */
   spanSummary?: Summary;
   spanMeanStartT?: number;
-  /** Known causes that applied (issue #5), from the pass closest to the median, costliest first. Always set by
+  /** Known causes that applied, from the pass closest to the median, costliest first. Always set by
    *  judgeStages; optional so that results read back from older JSON files still type. */
   hints?: Hint[];
   /** The slowest initcalls inside this stage (with `initcalls: true`), slowest first. */
@@ -43,6 +46,8 @@ export interface ScenarioResult {
   file: string;
   accel: Accel | null;
   accelWarning?: string;
+  /** Console bytes the guest wrote beyond what boot-budget keeps (the most in any pass); timings are unaffected. */
+  consoleTruncatedBytes?: number;
   hypervisor: HypervisorName;
   hypervisorVersion: string | null;
   machine: Machine;
@@ -61,4 +66,12 @@ export interface ScenarioResult {
   units?: UnitSpan[];
   verdict: ScenarioVerdict;
   error?: string;
+  /** The regression settings in force, and where a regression is annotated (`regression:`, else `name:`). */
+  regression?: RegressionSettings & { line: number; column: number };
+  /** Same-job A/B: the baseline side (`baseline:` or --baseline-kernel), booted interleaved with this one. */
+  baseline?: { kernel: string | null; rootfs: string | null; cmdline: string | null; stages: StageResult[] };
+  /** The baseline side against this one; set only for an A/B. */
+  comparison?: ScenarioComparison;
+  /** How many passes it took and why, when more than `passes` could have been needed. */
+  adaptive?: AdaptiveRecord;
 }

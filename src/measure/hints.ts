@@ -4,7 +4,7 @@
  * much of it counts, and what to try. `evaluateHints` is the one interpreter of the table.
  */
 import { Marker } from '../agent/protocol.js';
-import type { Machine } from '../scenario/types.js';
+import type { Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import { initcallLabel, type Initcall } from './initcalls.js';
 import type { UnitSpan } from './systemd.js';
@@ -36,7 +36,7 @@ export interface HintRule {
   /** The least that makes the hint worth showing: time, and share of the stage. */
   threshold: { minMs?: number; minShare?: number };
   /** Only on these machines / only when the kernel command line does not match. */
-  when?: { machines?: Machine[]; cmdlineLacks?: RegExp };
+  when?: { machines?: Machine[]; cmdlineLacks?: RegExp; firmware?: Firmware[] };
   /** Why this costs time. */
   advice: string;
   /** What to change: kernel parameters, scenario keys or image config. */
@@ -135,7 +135,8 @@ export const HINTS: readonly HintRule[] = [
     stage: 'firmware',
     patterns: [{ kind: 'stage' }],
     threshold: { minMs: 150 },
-    when: { machines: ['pc', 'q35'] },
+    // With `firmware: qboot` there is no SeaBIOS to blame; what is left is VMM setup and decompression.
+    when: { machines: ['pc', 'q35'], firmware: ['default'] },
     advice:
       'firmware covers QEMU setup, the firmware and kernel decompression. On pc and q35 the firmware is SeaBIOS, which initialises and scans PCI devices and option ROMs before it loads the kernel; qboot skips that. Under TCG, decompression dominates (an LZ4 kernel decompresses several times faster than a gzip or XZ one).',
     try: 'machine: microvm (qboot firmware), or QEMU -bios /usr/share/qemu/qboot.rom',
@@ -169,6 +170,7 @@ export interface HintContext {
   console: ReadonlyMap<string, ConsoleCost>;
   machine?: Machine;
   cmdline?: string;
+  firmware?: Firmware;
 }
 
 interface Finding {
@@ -265,6 +267,7 @@ export function evaluateHints(ctx: HintContext, rules: readonly HintRule[] = HIN
     const stage = ctx.stages.find((s) => s.name === rule.stage);
     if (!stage || stage.ms <= 0) continue;
     if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine))) continue;
+    if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default')) continue;
     if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline))) continue;
     let best: Finding | null = null;
     for (const pattern of rule.patterns) {

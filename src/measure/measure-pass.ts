@@ -1,6 +1,6 @@
 import type { BootTrace } from '../boot/types.js';
 import { Marker } from '../agent/protocol.js';
-import type { Machine, StageDef } from '../scenario/types.js';
+import type { Firmware, Machine, StageDef } from '../scenario/types.js';
 import { consoleCost, type ConsoleCost } from './console-cost.js';
 import { evaluateHints } from './hints.js';
 import { initcallLabel, parseInitcalls, type Initcall } from './initcalls.js';
@@ -13,9 +13,10 @@ import type { PassMeasurement, StageTiming } from './types.js';
 export interface PassContext {
   machine?: Machine;
   cmdline?: string;
+  firmware?: Firmware;
 }
 
-/** An initcall this large explains its stage better than any gap between two records (issue #5). */
+/** An initcall this large explains its stage better than any gap between two records. */
 const INITCALL_SPAN_SHARE = 0.1;
 
 /** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
@@ -52,6 +53,7 @@ export function measurePass(trace: BootTrace, custom: readonly StageDef[], ready
     console: new Map(Object.entries(console)),
     machine: context.machine,
     cmdline: context.cmdline,
+    firmware: context.firmware,
   });
   return { stages, alignment: timeline.alignment, events: timeline.events, initcalls, systemd, units, console, hints };
 }

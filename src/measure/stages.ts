@@ -37,7 +37,7 @@ export const OPTIONAL_STAGES: readonly BuiltinStage[] = [
 ];
 
 /** Where the kernel hands over to userspace, best first. */
-const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
+export const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
 
 function findKernelEnd(events: readonly BootEvent[], readyT: number | undefined): BootEvent | undefined {
   for (const pattern of KERNEL_END_PATTERNS) {
@@ -75,7 +75,8 @@ export function largestGap(events: readonly BootEvent[], startT: number, endT: n
   const inside = events.filter((e) => e.t >= startT && e.t <= endT);
   const points: Array<{ t: number; text: string }> = [];
   if (inside[0]?.t !== startT) points.push({ t: startT, text: edgeNames[0] });
-  points.push(...inside);
+  // Not push(...inside): a flooded console puts ~10^6 events in one stage, past the engine's argument limit.
+  for (const event of inside) points.push(event);
   if (inside[inside.length - 1]?.t !== endT) points.push({ t: endT, text: edgeNames[1] });
   let best: Span | null = null;
   for (let i = 1; i < points.length; i++) {

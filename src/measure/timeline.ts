@@ -13,13 +13,13 @@ export interface Timeline {
   marks: { init?: number; ready?: number; dumpEnd?: number; exit?: number; doorbell?: number };
 }
 
-interface PrintkRecord {
+export interface PrintkRecord {
   guestT: number;
   text: string;
   origin: 'kernel' | 'user';
 }
 
-function parsePrintk(line: string): PrintkRecord | null {
+export function parsePrintk(line: string): PrintkRecord | null {
   const match = PRINTK_LINE.exec(line);
   if (!match) return null;
   const [, priority, seconds, fraction, text] = match;
@@ -103,7 +103,7 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
   return { events, alignment, marks };
 }
 
-function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): ClockAlignment | null {
+export function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): ClockAlignment | null {
   const differences: number[] = [];
   const firstLogTimeByText = new Map<string, number>();
   for (const record of logRecords) {
@@ -120,7 +120,12 @@ function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): Cl
     if (guestT !== undefined) differences.push(event.t - guestT);
   }
   if (differences.length === 0) return null;
-  const min = Math.min(...differences);
-  const max = Math.max(...differences);
+  // A loop, not Math.min(...): a guest may write as many marker-like lines as its log buffer holds.
+  let min = Infinity;
+  let max = -Infinity;
+  for (const d of differences) {
+    if (d < min) min = d;
+    if (d > max) max = d;
+  }
   return { kernelZeroT: min, pairs: differences.length, spreadMs: max - min };
 }

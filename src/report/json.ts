@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunResults } from '../core/run-scenarios.js';
+import { regressionFieldsToJson } from './comparison-json.js';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -13,6 +14,7 @@ export function resultsToJson(results: RunResults): object {
       file: s.file,
       accel: s.accel,
       ...(s.accelWarning ? { accelWarning: s.accelWarning } : {}),
+      ...(s.consoleTruncatedBytes ? { consoleTruncatedBytes: s.consoleTruncatedBytes } : {}),
       hypervisor: s.hypervisor,
       hypervisorVersion: s.hypervisorVersion,
       machine: s.machine,
@@ -61,6 +63,7 @@ export function resultsToJson(results: RunResults): object {
       ...(s.units?.length ? { units: s.units } : {}),
       verdict: s.verdict,
       ...(s.error ? { error: s.error } : {}),
+      ...regressionFieldsToJson(s),
     })),
   };
 }

@@ -47,12 +47,12 @@ export class TerminalReporter implements Reporter {
       case 'pass-stage':
         if (this.err.isTTY) {
           const stage = event.type === 'pass-stage' ? event.stage : 'starting';
-          this.live(`  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
+          this.live(`  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
         }
         break;
       case 'pass-end':
         this.line(
-          `  ${name}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`,
+          `  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`,
         );
         break;
       case 'scenario-end':

@@ -4,6 +4,7 @@ import type { RunResults } from '../core/run-scenarios.js';
 import { UsageError } from '../errors.js';
 import { summarize } from '../judge/statistics.js';
 import type { ScenarioResult, StageResult } from '../judge/types.js';
+import { regressionFieldsFromJson, regressionFieldsSchema } from './comparison-json.js';
 
 /**
  * Reads results written by `--json` back into the types the reports use, for `merge` and the Action's merge mode.
@@ -36,6 +37,7 @@ const scenarioSchema = z.object({
   file: z.string(),
   accel: z.enum(['kvm', 'tcg']).nullable(),
   accelWarning: z.string().optional(),
+  consoleTruncatedBytes: z.number().optional(),
   hypervisor: z.enum(['qemu', 'firecracker', 'cloud-hypervisor']),
   hypervisorVersion: z.string().nullable(),
   machine: z.enum(['pc', 'q35', 'microvm']),
@@ -49,6 +51,7 @@ const scenarioSchema = z.object({
   alignment: z.object({ pairs: z.number(), spreadMs: z.number() }).optional(),
   verdict: z.enum(['pass', 'fail', 'error']),
   error: z.string().optional(),
+  ...regressionFieldsSchema,
 });
 
 const resultsSchema = z.object({ version: z.literal(1), scenarios: z.array(scenarioSchema) });
@@ -61,8 +64,8 @@ export function resultsFromJson(data: unknown, source: string): RunResults {
   }
   return {
     version: 1,
-    scenarios: parsed.data.scenarios.map(
-      (s): ScenarioResult => ({
+    scenarios: parsed.data.scenarios.map(({ regression, adaptive, baseline, ...s }) => {
+      const result: ScenarioResult = {
         ...s,
         stages: Object.entries(s.stages).map(
           ([name, stage]): StageResult => ({
@@ -76,8 +79,9 @@ export function resultsFromJson(data: unknown, source: string): RunResults {
             hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
           }),
         ),
-      }),
-    ),
+      };
+      return { ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) };
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ScenarioResult, StageResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import type { Style } from './style.js';
+import { renderAbSection } from './compare.js';
 
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
@@ -177,6 +178,15 @@ export function renderScenario(result: ScenarioResult, style: Style): string {
   const diagnosis = result.verdict === 'error' ? '' : renderDiagnosis(result, style);
   const parts = [renderChart(result, style), '', renderBudgetTable(result, style), ...(diagnosis ? [diagnosis] : [])];
   if (result.accelWarning) parts.push(`  ${style.yellow('warning:')} ${result.accelWarning}`);
+  if (result.consoleTruncatedBytes) {
+    const mib = (result.consoleTruncatedBytes / 1024 / 1024).toFixed(1);
+    parts.push(
+      `  ${style.yellow('note:')} the guest flooded the console; ${mib} MiB of its output in the middle of a pass were not kept (timings come from the lines kept before and after)`,
+    );
+  }
   parts.push(renderVerdictLine(result, style));
+  // The A/B table, its verdict and the pass count come after the budget verdict, which stays unchanged.
+  const ab = result.verdict === 'error' ? '' : renderAbSection(result, style);
+  if (ab) parts.push(ab);
   return parts.join('\n');
 }

@@ -1,5 +1,5 @@
 /**
- * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches (issue #3): kernels from a URL or built
+ * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches: kernels from a URL or built
  * from source, root filesystems from directories, tarballs, layers and disk images. Kept apart from schema.ts so that
  * the artifact sources grow here; schema.ts only lists them in its unions.
  */
@@ -21,7 +21,7 @@ const urlSchema = z
   .describe('An http:// or https:// URL.');
 
 const sizeSchema = z
-  .string()
+  .string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no unit; write a size such as 64M or 2G` : undefined) })
   .regex(new RegExp(MEMORY_PATTERN), { error: (issue) => `${JSON.stringify(issue.input)} is not a size such as 64M or 2G` });
 
 export const urlKernelSchema = z

@@ -22,10 +22,20 @@ const bareNumberRe = new RegExp(`^[-+]?(?:${NUMBER})$`);
 const spacedRe = new RegExp(`^[-+]?(?:${NUMBER})\\s+\\S+$`);
 const numberThenUnitRe = new RegExp(`^(?:${NUMBER})([A-Za-zµμ]+)$`);
 
+/**
+ * No boot takes a day. Past ~24.8 days Node's timers overflow and fire after 1 ms, so an absurd `timeout` would abandon
+ * every boot at once instead of never.
+ */
+export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+
 /** Parses `150ms`, `1.5s`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
 export function parseDuration(text: string): number {
   const match = durationRe.exec(text);
-  if (match) return Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
+  if (match) {
+    const ms = Number(match[1]) * DURATION_UNIT_MS[match[2]!]!;
+    if (!(ms <= MAX_DURATION_MS)) throw new Error(`"${text}" is too long; a duration can be at most 24 hours (86400s)`);
+    return ms;
+  }
 
   const trimmed = text.trim();
   if (trimmed === '') throw new Error(`empty duration; ${DURATION_EXAMPLES}`);
@@ -56,6 +66,7 @@ export function formatMs(ms: number): string {
 }
 
 const MEMORY_UNIT_MIB: Record<string, number> = { M: 1, MiB: 1, G: 1024, GiB: 1024 };
+export const MAX_MEMORY_MIB = 16 * 1024 * 1024;
 const memoryRe = new RegExp(MEMORY_PATTERN);
 
 /**
@@ -67,6 +78,8 @@ export function parseMemory(text: string): number {
   if (match) {
     const mib = Number(match[1]) * MEMORY_UNIT_MIB[match[2]!]!;
     if (mib < 1) throw new Error(`"${text}" is less than 1 MiB`);
+    // QEMU's own limit on x86-64 guests is far below this; past it the number is a typo, not a machine.
+    if (!(mib <= MAX_MEMORY_MIB)) throw new Error(`"${text}" is more than ${MAX_MEMORY_MIB / 1024}G; ${MEMORY_EXAMPLES}`);
     if (!Number.isInteger(mib)) throw new Error(`"${text}" is not a whole number of MiB (${mib} MiB)`);
     return mib;
   }

@@ -11,6 +11,7 @@ import {
   isSeq,
   LineCounter,
   parseAllDocuments,
+  visit,
   type Document,
   type Node as YamlNode,
   type Pair,
@@ -19,6 +20,8 @@ import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { ScenarioError, UsageError } from '../errors.js';
 import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
+import { toRegressionExtras } from './baseline-spec.js';
+import { confinementFor, outsideProblem, workspaceRoot } from './confine.js';
 import { parseDuration, parseMemory } from './duration.js';
 import { BUILTIN_STAGES, parseRegexLiteral, scenarioSchema, type RawScenario } from './schema.js';
 import type { Budget, ReadySpec, Scenario, SourcePos, StageDef } from './types.js';
@@ -29,9 +32,17 @@ export type ScenarioCheck = { ok: true; scenario: Scenario } | { ok: false; erro
 const SCENARIO_EXTENSIONS = /\.ya?ml$/;
 const EMPTY_FILE = 'the file is empty; a scenario needs at least `name`, `kernel` and `rootfs`';
 
+/** Where a scenario's local paths may point (see confine.ts). */
+export interface LoadOptions {
+  /** Trust the scenarios: let their paths leave the workspace (`--allow-outside`). */
+  allowOutside?: boolean;
+  /** Default: the Git checkout around `cwd`, else `cwd`. */
+  workspace?: string;
+}
+
 /** Loads one scenario file. Throws its first `ScenarioError`, or a `UsageError` when the file cannot be read. */
-export async function loadScenarioFile(file: string, cwd: string = process.cwd()): Promise<Scenario> {
-  const check = await checkScenarioFile(file, cwd);
+export async function loadScenarioFile(file: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<Scenario> {
+  const check = await checkScenarioFile(file, cwd, options);
   if (!check.ok) throw check.errors[0];
   return check.scenario;
 }
@@ -40,7 +51,7 @@ export async function loadScenarioFile(file: string, cwd: string = process.cwd()
  * Checks one scenario file and reports all of its problems rather than only the first, so that one run of the CLI
  * shows everything to fix. Throws a `UsageError` only when the file cannot be read at all.
  */
-export async function checkScenarioFile(file: string, cwd: string = process.cwd()): Promise<ScenarioCheck> {
+export async function checkScenarioFile(file: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<ScenarioCheck> {
   const absolute = path.resolve(cwd, file);
   const displayFile = displayPath(absolute, cwd);
   let text: string;
@@ -54,8 +65,11 @@ export async function checkScenarioFile(file: string, cwd: string = process.cwd(
 
   const { scenario, source } = parsed;
   const errors: ScenarioError[] = [];
+  const confinement = options.allowOutside ? undefined : await confinementFor(absolute, options.workspace ?? workspaceRoot(cwd));
   for (const input of localInputs(scenario, source)) {
-    const problem = await localInputProblem(input);
+    // Confinement first: "not found" for a path outside would tell a pull request what exists on the runner.
+    const outside = confinement && (await outsideProblem(input.path, confinement, input.what));
+    const problem = outside || (await localInputProblem(input));
     if (problem) errors.push(source.error(input.at, problem, 'value'));
   }
   return errors.length ? { ok: false, errors } : { ok: true, scenario };
@@ -92,6 +106,16 @@ function localInputs(scenario: Scenario, source: SourceMap): LocalInput[] {
     });
   }
   if (rootfs.kind === 'disk') inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
+  const baseline = scenario.baseline;
+  if (baseline?.kernel?.kind === 'path') inputs.push({ at: ['baseline', 'kernel', 'path'], path: baseline.kernel.path, what: 'baseline kernel image', must: 'file' });
+  if (baseline?.rootfs?.kind === 'disk') inputs.push({ at: ['baseline', 'rootfs', 'disk', 'image'], path: baseline.rootfs.image, what: 'baseline disk image', must: 'file' });
+  // Baseline layers are confined like the scenario's own: an A/B from a pull request must not pack host files either.
+  if (baseline?.rootfs?.kind === 'initramfs' || baseline?.rootfs?.kind === 'ext4') {
+    baseline.rootfs.layers.forEach((layer) => inputs.push({ at: ['baseline', 'rootfs'], path: layer.path, what: 'baseline rootfs layer', must: 'any' }));
+  }
+  if (baseline?.kernel?.kind === 'build' && (baseline.kernel.build.source.kind === 'dir' || baseline.kernel.build.source.kind === 'tarball')) {
+    inputs.push({ at: ['baseline', 'kernel', 'build', 'source'], path: baseline.kernel.build.source.path, what: 'baseline kernel source', must: 'any' });
+  }
   return inputs;
 }
 
@@ -116,13 +140,14 @@ async function localInputProblem(input: LocalInput): Promise<string | undefined>
 export async function loadScenarios(
   paths: string[],
   cwd: string = process.cwd(),
+  options: LoadOptions = {},
 ): Promise<{ scenarios: Scenario[]; errors: ScenarioError[] }> {
   const files = await findScenarioFiles(paths, cwd);
   const scenarios: Scenario[] = [];
   const errors: ScenarioError[] = [];
   const byName = new Map<string, Scenario>();
   for (const file of files) {
-    const check = await checkScenarioFile(file, cwd);
+    const check = await checkScenarioFile(file, cwd, options);
     if (!check.ok) {
       errors.push(...check.errors);
       continue;
@@ -186,7 +211,7 @@ function parseScenarioText(text: string, file: string, displayFile: string): Par
   const at = (offset: number): SourcePos => toSourcePos(lineCounter, offset);
   const fail = (pos: SourcePos, keyPath: string, detail: string): Parsed => ({
     ok: false,
-    errors: [new ScenarioError(displayFile, pos.line, pos.column, keyPath, detail)],
+    errors: [new ScenarioError(displayFile, pos.line, pos.column, keyPath, shortenQuoted(detail))],
   });
 
   const [doc, second] = documents;
@@ -198,9 +223,9 @@ function parseScenarioText(text: string, file: string, displayFile: string): Par
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((error) => {
-        const pos = at(error.pos[0]);
-        return new ScenarioError(displayFile, pos.line, pos.column, '', `invalid YAML: ${error.message}`);
+      errors: distinctYamlErrors(doc.errors).map((error) => {
+        const pos = at(unclosedOpener(text, error.pos[0], error.message));
+        return new ScenarioError(displayFile, pos.line, pos.column, '', `invalid YAML: ${yamlProblem(error.message)}`);
       }),
     };
   }
@@ -226,7 +251,18 @@ function parseScenarioText(text: string, file: string, displayFile: string): Par
     // Aliases can expand exponentially ("billion laughs"); a scenario never needs more than a handful.
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    return fail({ line: 1, column: 1 }, '', `invalid YAML: ${(error as Error).message}`);
+    // The expansion is what fails, so point at where it starts: the first alias.
+    let firstAlias: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        firstAlias = node.range?.[0];
+        return visit.BREAK;
+      },
+    });
+    const detail = /alias/i.test((error as Error).message)
+      ? 'too many aliases (`*name`) expand here: the document would grow exponentially ("billion laughs"); a scenario needs at most a handful'
+      : `invalid YAML: ${(error as Error).message}`;
+    return fail(firstAlias === undefined ? { line: 1, column: 1 } : at(firstAlias), '', detail);
   }
 
   const source = new SourceMap(doc, lineCounter, displayFile);
@@ -295,6 +331,7 @@ function toScenario(
     hypervisor: raw.hypervisor,
     doorbell: raw.doorbell,
     machine: raw.machine,
+    firmware: raw.firmware,
     kvm: raw.kvm,
     cpus: raw.cpus,
     memoryMiB: parseMemory(raw.memory),
@@ -308,6 +345,7 @@ function toScenario(
     stages,
     budgets,
     keyPos: source.topLevelKeyPositions(),
+    ...toRegressionExtras(raw, file, (key) => source.keyPos([key]), (cmdline) => (raw.initcalls ? withInitcallDebug(cmdline) : cmdline)),
   };
 }
 
@@ -338,6 +376,10 @@ function problemsFromIssues(issues: readonly z.core.$ZodIssue[], base: Segment[]
       case 'unrecognized_keys':
         return issue.keys.map((key) => unknownKeyProblem(at, key, validKeysAt(at)));
       case 'invalid_union': {
+        if (!hasKey(data, at)) {
+          const key = String(at[at.length - 1]);
+          return [{ path: at, detail: `missing required key "${key}"`, anchor: 'parent', missingKey: true }];
+        }
         const branch = closestBranch(issue.errors);
         if (branch) return problemsFromIssues(branch, at, data);
         const input = valueAt(data, at);
@@ -588,7 +630,7 @@ class SourceMap {
   error(at: Segment[], detail: string, anchor: Anchor): ScenarioError {
     const pos =
       anchor === 'key' ? this.keyPos(at) : anchor === 'parent' ? this.valuePos(at.slice(0, -1)) : this.valuePos(at);
-    return new ScenarioError(this.displayFile, pos.line, pos.column, pathKey(at), detail);
+    return new ScenarioError(this.displayFile, pos.line, pos.column, pathKey(at), shortenQuoted(detail));
   }
 
   topLevelKeyPositions(): Record<string, SourcePos> {
@@ -673,6 +715,55 @@ function displayPath(absolute: string, cwd: string): string {
   const relative = path.relative(cwd, absolute);
   const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
   return relative && !outside ? relative : absolute;
+}
+
+/** A nesting bomb yields one identical error per level; the first says it. */
+function distinctYamlErrors<E extends { code: string; message: string }>(errors: readonly E[]): E[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = `${error.code} ${error.message.split(' at line')[0]}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The parser's own words, except where they describe its insides rather than the file. */
+function yamlProblem(message: string): string {
+  if (/call stack/i.test(message)) return 'the document is nested too deeply to read; a scenario needs only a few levels';
+  return message;
+}
+
+/**
+ * The parser notices a missing `"`, `}` or `]` where the file ends or the next key starts, which can be far below the
+ * line that needs the fix. Point at the nearest line above that opens one more than it closes.
+ */
+function unclosedOpener(text: string, offset: number, message: string): number {
+  const pair = /quote/i.test(message) ? ['"', '"'] : /flow map/i.test(message) ? ['{', '}'] : /flow seq/i.test(message) ? ['[', ']'] : undefined;
+  if (!pair) return offset;
+  const [open, close] = pair as [string, string];
+  let end = Math.min(offset, text.length);
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end).replace(/\\./g, '').replace(/(^|\s)#.*$/, '');
+    const opens = line.split(open).length - 1;
+    const unbalanced = open === close ? opens % 2 === 1 : opens > line.split(close).length - 1;
+    if (unbalanced) return start + Math.max(0, text.slice(start, end).indexOf(open));
+    end = start - 1;
+  }
+  return offset;
+}
+
+/**
+ * A message quoting a 100 kB value is unreadable, and raw control characters would garble a terminal: keep the start of
+ * long quoted values, say how long they were, and show control characters as escapes.
+ */
+export function shortenQuoted(detail: string): string {
+  return readableControls(detail).replace(/"((?:[^"\\]|\\.){120,})"/g, (_, inner: string) => `"${inner.slice(0, 60)}…" (${inner.length} characters)`);
+}
+
+function readableControls(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function describeFsError(error: unknown): string {

@@ -53,7 +53,12 @@ const memoryRe = new RegExp(MEMORY_PATTERN);
 
 const durationSchema = z
   .string({ error: (issue) => problemOf(parseDuration, issue.input) })
-  .regex(durationRe, { error: (issue) => problemOf(parseDuration, issue.input) });
+  .regex(durationRe, { error: (issue) => problemOf(parseDuration, issue.input) })
+  // The pattern lets through numbers too large to be a duration (see MAX_DURATION_MS).
+  .superRefine((text, ctx) => {
+    const problem = durationRe.test(text) ? problemOf(parseDuration, text) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 // Checks run even after an earlier check failed, so the refinements below only look at what the pattern let through;
 // otherwise one mistake would be reported twice.
@@ -199,6 +204,44 @@ const readySchema = z.union(
   },
 );
 
+/** `5%`, `2.5%`: the largest increase of a stage's median that is not yet a regression. */
+export const PERCENT_PATTERN = /^\d+(\.\d+)?%$/;
+
+const regressionSchema = z
+  .strictObject({
+    'max-increase': z
+      .string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined) })
+      .regex(PERCENT_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a percentage; write e.g. 5%` })
+      .default('5%')
+      .describe('The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.'),
+    'p-value': z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.01)
+      .describe('A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).'),
+    'min-ms': z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('A change counts only when the medians differ by at least this many milliseconds (default 0).'),
+  })
+  .describe('How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.');
+
+const baselineSchema = z
+  .strictObject({
+    kernel: kernelSchema.optional(),
+    rootfs: rootfsSchema.optional(),
+    run: z.array(z.string()).optional().describe('The baseline\'s `run:` lines, instead of this scenario\'s.'),
+    cmdline: z.string().optional().describe('The baseline\'s kernel command line, instead of this scenario\'s.'),
+  })
+  .refine((b) => b.kernel !== undefined || b.rootfs !== undefined || b.run !== undefined || b.cmdline !== undefined, {
+    error: 'name what the baseline changes: `kernel`, `rootfs`, `run` or `cmdline`',
+  })
+  .describe(
+    'Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B A B …, with the same warm-up, and compare the two.',
+  );
+
 export const scenarioSchema = z
   .strictObject({
     name: z
@@ -224,6 +267,13 @@ export const scenarioSchema = z
       .enum(['pc', 'q35', 'microvm'])
       .default('pc')
       .describe('The QEMU machine type. microvm boots fastest; pc and q35 emulate a full PC.'),
+    firmware: z
+      .enum(['default', 'qboot'])
+      // The fastest working profile measured by bench/profiles.ts (README, Performance).
+      .default('qboot')
+      .describe(
+        'QEMU only: the guest firmware. `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS\'s PCI and option-ROM scan, and falls back to the machine\'s own firmware where the file is missing; `default` is the machine\'s own (SeaBIOS on pc and q35). microvm always uses its built-in qboot.',
+      ),
     kvm: z
       .enum(['auto', 'required', 'off'])
       .default('auto')
@@ -247,7 +297,7 @@ export const scenarioSchema = z
     passes: z.int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
     warmup: z.int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
     timeout: durationSchema
-      .refine((text) => !durationRe.test(text) || parseDuration(text) > 0, {
+      .refine((text) => !durationRe.test(text) || problemOf(parseDuration, text) !== undefined || parseDuration(text) > 0, {
         error: 'a timeout of 0 would abandon every boot; write e.g. 60s',
       })
       .default('60s')
@@ -262,6 +312,16 @@ export const scenarioSchema = z
     statistic: statisticSchema
       .default('median')
       .describe('The statistic over the measured passes that budgets are checked against, unless a budget names its own.'),
+    'max-passes': z
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'When a budget or regression verdict is within noise after `passes`, run more passes, up to this many in all (default 15, never fewer than `passes`).',
+      ),
+    regression: regressionSchema.optional(),
+    baseline: baselineSchema.optional(),
     stages: z
       .array(stageSchema)
       .superRefine((stages, ctx) => {

@@ -13,6 +13,7 @@ export interface SourcePos {
 export type Accel = 'kvm' | 'tcg';
 export type KvmMode = 'auto' | 'required' | 'off';
 export type Machine = 'pc' | 'q35' | 'microvm';
+export type Firmware = 'default' | 'qboot';
 export type HypervisorName = 'qemu' | 'firecracker' | 'cloud-hypervisor';
 export type Statistic = 'median' | 'mean' | 'p90' | 'max';
 export type BudgetLevel = 'error' | 'warn';
@@ -80,6 +81,8 @@ export interface Scenario {
   /** Have the agent ring the hypervisor's guest-to-host doorbell at init and ready (see src/boot/doorbell.ts). */
   doorbell: boolean;
   machine: Machine;
+  /** `firmware:`; `qboot` maps to QEMU's `-bios` with Debian's qboot.rom (bench/profiles.ts). */
+  firmware: Firmware;
   kvm: KvmMode;
   cpus: number;
   memoryMiB: number;
@@ -96,4 +99,28 @@ export interface Scenario {
   budgets: Budget[];
   /** Positions of top-level keys (e.g. `name`, `kernel`), for errors found after loading. */
   keyPos: Record<string, SourcePos>;
+  /** `max-passes:` when given; the core defaults to 15. */
+  maxPasses?: number;
+  /** `regression:` when given; compare and A/B use the defaults otherwise. */
+  regression?: RegressionSpec;
+  /** `baseline:` when given: the A side of a same-job A/B. */
+  baseline?: BaselineSpec;
+}
+
+export interface RegressionSpec {
+  /** Fraction: 0.05 for `max-increase: 5%`. */
+  maxIncrease: number;
+  pValue: number;
+  minMs: number;
+  /** Position of the `regression:` key; regression annotations point here. */
+  pos: SourcePos;
+}
+
+/** What the baseline side replaces; everything else is the scenario's own. */
+export interface BaselineSpec {
+  kernel?: KernelSpec;
+  rootfs?: RootfsSpec;
+  run?: string[];
+  cmdline?: string;
+  pos: SourcePos;
 }

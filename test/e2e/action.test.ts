@@ -55,7 +55,7 @@ budgets:
     expect(warning).toMatch(/^::warning title=boot-budget%3A slow › kernel,file=odd%2Cdir%3Ax\/slow\.yaml,line=13,col=3::median [\d.]+ s .*> budget 1 ms\./);
     expect(run.commands).toContain('::error::1 budget(s) exceeded');
 
-    expect(run.outputs).toEqual({ results: join(ws.workspace, 'out', 'results.json'), verdict: 'fail', failed: '1' });
+    expect(run.outputs).toEqual({ results: join(ws.workspace, 'out', 'results.json'), verdict: 'fail', failed: '1', regressions: '0' });
     expect(existsSync(run.outputs.results!)).toBe(true);
     expect(JSON.parse(readFileSync(run.outputs.results!, 'utf8')).scenarios[0].stages.userspace.budget.line).toBe(12);
 

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeKvm } from '../../src/boot/accel.js';
@@ -131,7 +130,9 @@ describe('end to end, real QEMU', () => {
 
   it('kills QEMU and leaves nothing behind on SIGTERM mid-boot', async () => {
     const dir = withScenarios({ 'long.yaml': base('interrupted', 'run:\n  - sleep 30\n') });
-    const handle = startCli([dir, ...cacheArgs]);
+    // A TMPDIR of its own, so that other processes' temp dirs cannot be mistaken for this run's leftovers.
+    const tmp = withScenarios({});
+    const handle = startCli([dir, ...cacheArgs], { env: { TMPDIR: tmp } });
     // Wait until a hypervisor is really running.
     const deadline = Date.now() + 30_000;
     while (hypervisorsMentioning(TEST_CACHE_DIR).length === 0 && Date.now() < deadline) {
@@ -142,6 +143,7 @@ describe('end to end, real QEMU', () => {
     const run = await handle.done;
     expect(run.code).toBe(143);
     expect(run.stderr).toMatch(/SIGTERM, stopped/);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('boot-budget-probe-'))).toEqual([]);
+    // tsx keeps its own compile cache in TMPDIR; only boot-budget's entries would be leftovers.
+    expect(readdirSync(tmp).filter((f) => f.startsWith('boot-budget'))).toEqual([]);
   });
 });

@@ -21,12 +21,13 @@ afterEach(async () => {
 
 async function load(kernel: string, rootfs: string) {
   await writeFile(path.join(dir, 's.yaml'), `name: s\nkernel:\n${kernel}\nrootfs:\n${rootfs}\n`);
-  return loadScenarioFile('s.yaml', dir);
+  // The workspace is the temp root: the scenarios name ../src, a sibling of their directory.
+  return loadScenarioFile('s.yaml', dir, { workspace: root });
 }
 
 async function problems(kernel: string, rootfs: string) {
   await writeFile(path.join(dir, 's.yaml'), `name: s\nkernel:\n${kernel}\nrootfs:\n${rootfs}\n`);
-  const check = await checkScenarioFile('s.yaml', dir);
+  const check = await checkScenarioFile('s.yaml', dir, { workspace: root });
   if (check.ok) throw new Error('expected the scenario to be rejected');
   return check.errors.map((e) => `${e.line}:${e.column} ${e.keyPath}: ${e.detail}`);
 }

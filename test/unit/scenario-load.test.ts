@@ -79,6 +79,7 @@ budgets:
       hypervisor: 'qemu',
       doorbell: false,
       machine: 'microvm',
+      firmware: 'qboot',
       kvm: 'required',
       cpus: 2,
       memoryMiB: 1024,
@@ -212,9 +213,9 @@ describe('scenario errors point at the offending node', () => {
   });
 
   it('unknown key without a close match lists the valid keys', async () => {
-    const [error] = await problems(`${HEAD}regression: {}\n`);
-    expect(error).toMatchObject({ line: 4, column: 1, keyPath: 'regression' });
-    expect(error!.detail).toMatch(/^unknown key "regression"; keys here: name, kernel, rootfs, /);
+    const [error] = await problems(`${HEAD}telemetry: {}\n`);
+    expect(error).toMatchObject({ line: 4, column: 1, keyPath: 'telemetry' });
+    expect(error!.detail).toMatch(/^unknown key "telemetry"; keys here: name, kernel, rootfs, /);
   });
 
   it('duration without a unit', async () => {

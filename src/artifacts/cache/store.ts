@@ -137,6 +137,20 @@ export class ArtifactStore {
     key: string,
     description: string,
     build: (dir: string) => Promise<void>,
+    options: { remote?: boolean } = {},
+  ): Promise<StoreEntry> {
+    try {
+      return await this.getEntry(kind, key, description, build, options);
+    } catch (error) {
+      throw cacheWriteError(error, this.options.cacheDir) ?? error;
+    }
+  }
+
+  private async getEntry(
+    kind: string,
+    key: string,
+    description: string,
+    build: (dir: string) => Promise<void>,
     /** `remote: false` keeps an entry out of the remote cache (an unpacked source tree is cheaper to unpack again). */
     options: { remote?: boolean } = {},
   ): Promise<StoreEntry> {
@@ -279,6 +293,30 @@ export class ArtifactStore {
       await rm(trash, { recursive: true, force: true });
     });
   }
+}
+
+const CACHE_WRITE_CODES: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a file is where a directory is expected',
+  EEXIST: 'a file is where a directory is expected',
+};
+
+/**
+ * A full or unwritable cache is the machine's trouble, not a bug: say so, and where. The staging directory has been
+ * removed by then, so no partial entry is left; errors about files outside the cache (a scenario's own inputs) pass.
+ */
+export function cacheWriteError(error: unknown, cacheDir: string): InfraError | undefined {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  const reason = code ? CACHE_WRITE_CODES[code] : undefined;
+  if (!reason || (path !== undefined && !path.startsWith(cacheDir))) return undefined;
+  return new InfraError(
+    `cannot write the artifact cache ${cacheDir}: ${reason} (${code}${path ? ` at ${path}` : ''}); nothing partial was kept.`,
+    'Free some space there, or point boot-budget at another cache with --cache-dir (XDG_CACHE_HOME in the Action).',
+  );
 }
 
 async function treeBytes(dir: string): Promise<number> {

@@ -3,6 +3,9 @@ import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { describeSpan } from '../terminal.js';
 import type { Annotation } from './annotations.js';
+import type { ScenarioComparison } from '../../judge/compare.js';
+import { baselineLine, comparisonOf, deltaCell, type BaselineSummary } from './regression.js';
+import { abNote } from './ab-summary.js';
 
 /** GitHub refuses step summaries over 1 MiB; stay well below it and say when something was left out. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 64 * 1024;
@@ -28,12 +31,14 @@ function scenarioHeading(s: ScenarioResult): string {
   return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}** · ${s.passes} passes after ${s.warmup} warm-up`;
 }
 
-function stageTable(s: ScenarioResult): string {
-  const rows = ['| stage | median | ± σ | budget | verdict | accel |', '|---|---:|---:|---|---|---|'];
+function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string {
+  // A Δ column when the scenario has a baseline (A/B in this job, or the base branch's results).
+  const delta = comparison ? { head: ' Δ vs baseline |', rule: '---:|', cell: (name: string) => ` ${cell(deltaCell(comparison, name))} |` } : undefined;
+  const rows = [`| stage | median | ± σ | budget | verdict | accel |${delta?.head ?? ''}`, `|---|---:|---:|---|---|---|${delta?.rule ?? ''}`];
   for (const stage of s.stages) {
     const summary = stage.summary;
     rows.push(
-      `| ${stage.name} | ${summary ? formatMs(summary.median) : 'not seen'} | ${summary ? formatMs(summary.stddev) : ''} | ${cell(budgetCell(stage))} | ${VERDICT_CELL[stage.verdict]} | ${s.accel ?? ''} |`,
+      `| ${stage.name} | ${summary ? formatMs(summary.median) : 'not seen'} | ${summary ? formatMs(summary.stddev) : ''} | ${cell(budgetCell(stage))} | ${VERDICT_CELL[stage.verdict]} | ${s.accel ?? ''} |${delta?.cell(stage.name) ?? ''}`,
     );
   }
   return rows.join('\n');
@@ -66,7 +71,7 @@ function spanList(s: ScenarioResult): string {
   return `<details><summary>Offending spans and hints</summary>\n\n${items.join('\n')}\n\n</details>`;
 }
 
-export function summaryMarkdown(results: RunResults, overflow: readonly Annotation[] = []): string {
+export function summaryMarkdown(results: RunResults, overflow: readonly Annotation[] = [], baseline?: BaselineSummary): string {
   const failed = results.scenarios.flatMap((s) => s.stages.filter((stage) => stage.verdict === 'fail')).length;
   const errors = results.scenarios.filter((s) => s.verdict === 'error').length;
   const headline = errors
@@ -75,6 +80,10 @@ export function summaryMarkdown(results: RunResults, overflow: readonly Annotati
       ? `❌ ${failed} budget${failed > 1 ? 's' : ''} exceeded`
       : '✅ every budget met';
   const parts = [`## boot-budget: ${headline}`];
+  const regressed = results.scenarios.filter((s) => comparisonOf(s, baseline)?.verdict === 'regression').map((s) => s.name);
+  if (regressed.length) parts.push(`❌ regression in ${regressed.map(code).join(', ')}`);
+  const against = baselineLine(results, baseline);
+  if (against) parts.push(against);
   const accels = [...new Set(results.scenarios.map((s) => s.accel).filter(Boolean))];
   if (accels.includes('tcg')) {
     parts.push('> [!WARNING]\n> Some scenarios ran under TCG (software emulation) because KVM was unusable: their timings are emulated and not comparable with KVM runs.');
@@ -88,7 +97,7 @@ export function summaryMarkdown(results: RunResults, overflow: readonly Annotati
   for (const s of results.scenarios) {
     const section = [scenarioHeading(s)];
     if (s.verdict === 'error') section.push(`Could not be measured: ${code(s.error ?? 'unknown error')}`);
-    else section.push(stageTable(s), gantt(s), spanList(s));
+    else section.push(stageTable(s, comparisonOf(s, baseline)), abNote(s), gantt(s), spanList(s));
     parts.push(section.filter(Boolean).join('\n\n'));
   }
   // Whole sections only, so a cut never leaves a broken table or an unclosed mermaid block.
