@@ -8328,7 +8328,7 @@ function measurePass(trace, custom, readyRegex, context = {}) {
 
 ;// CONCATENATED MODULE: ./src/core/passes.ts
 /**
- * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B A B … on the same
+ * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B, B A, … on the same
  * runner with the same warm-up, so that drift of the machine (thermal, neighbours, caches) lands on both sides alike.
  * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
  */
@@ -8346,6 +8346,10 @@ async function prepareBoot(scenario, backend, binary, accel, cacheDir, ctx) {
     const kernel = await resolveKernel(scenario, ctx);
     const rootfs = await buildRootfs(scenario, ctx, kernel);
     const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
+    const bios = scenario.hypervisor === 'qemu' ? qemuBios(scenario.machine, scenario.firmware) : {};
+    if (bios.qbootMissing)
+        ctx.log(`firmware: qboot was asked for but ${QBOOT_ROM} is missing; booting with the machine's SeaBIOS`);
+    const firmware = scenario.hypervisor !== 'qemu' ? 'none (direct kernel boot)' : scenario.machine === 'microvm' || bios.bios ? 'qboot' : 'seabios';
     const command = backend.command(binary, {
         doorbell: scenario.doorbell,
         kernel: bootKernel,
@@ -8355,10 +8359,10 @@ async function prepareBoot(scenario, backend, binary, accel, cacheDir, ctx) {
         cpus: scenario.cpus,
         memoryMiB: scenario.memoryMiB,
         machine: scenario.machine,
-        ...(qemuBios(scenario.machine, scenario.firmware).bios ? { bios: QBOOT_ROM } : {}),
+        ...(bios.bios ? { bios: bios.bios } : {}),
         accel,
     });
-    return { command, kernel: kernel.description, rootfs: rootfs.description };
+    return { command, kernel: kernel.description, rootfs: rootfs.description, firmware };
 }
 /** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
 function baselineScenario(scenario, spec) {
@@ -8420,11 +8424,14 @@ onTrace) {
         if (!isWarmup)
             side.measured.push(measurement);
     };
+    // Counterbalanced, A B then B A: whatever the second boot of a pair gains or loses from the first one (page cache,
+    // the host's frequency governor) falls on both sides alike instead of on B alone.
+    const inOrder = (pass) => (pass % 2 === 1 ? sides : [...sides].reverse());
     for (let i = 1; i <= plan.warmup; i++)
-        for (const side of sides)
+        for (const side of inOrder(i))
             await boot(side, true, i, plan.warmup);
     for (let i = 1; i <= plan.passes; i++)
-        for (const side of sides)
+        for (const side of inOrder(i))
             await boot(side, false, i, plan.passes);
     const record = { planned: plan.passes, passes: plan.passes, maxPasses: plan.maxPasses, reasons: [], settled: true };
     while (true) {
@@ -8440,7 +8447,7 @@ onTrace) {
             break;
         }
         record.passes++;
-        for (const side of sides)
+        for (const side of inOrder(record.passes))
             await boot(side, false, record.passes, record.passes);
     }
     return record;
@@ -8534,6 +8541,7 @@ async function runScenarios(scenarios, options, ports) {
             const prepared = await prepareBoot(scenario, backend, binary, choice.accel, options.cacheDir, ctx);
             result.kernel = prepared.kernel;
             result.rootfs = prepared.rootfs;
+            result.firmware = prepared.firmware;
             const command = prepared.command;
             releaseCommand = command.release;
             result.cmdline = command.cmdline;
@@ -18273,6 +18281,7 @@ function resultsToJson(results) {
             hypervisor: s.hypervisor,
             hypervisorVersion: s.hypervisorVersion,
             machine: s.machine,
+            ...(s.firmware ? { firmware: s.firmware } : {}),
             cmdline: s.cmdline,
             kernel: s.kernel,
             rootfs: s.rootfs,
@@ -18546,6 +18555,7 @@ const scenarioSchema = object({
     hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor']),
     hypervisorVersion: schemas_string().nullable(),
     machine: schemas_enum(['pc', 'q35', 'microvm']),
+    firmware: schemas_string().optional(),
     cmdline: schemas_string().nullable(),
     kernel: schemas_string().nullable(),
     rootfs: schemas_string().nullable(),
@@ -18670,7 +18680,7 @@ function renderAbSection(result, style) {
     const parts = [];
     const c = result.comparison;
     if (c && result.baseline) {
-        parts.push(`  ${style.bold('A/B')} in this job, interleaved A B A B …, ${result.passes} passes per side after ${result.warmup} warm-up each`, style.dim(`  A (baseline) kernel ${result.baseline.kernel} · rootfs ${result.baseline.rootfs}`), style.dim(`  B (scenario) kernel ${result.kernel} · rootfs ${result.rootfs}`), renderComparisonTable(c, style, { base: 'A', head: 'B' }), style.dim(`  ${settingsLine(c)}`));
+        parts.push(`  ${style.bold('A/B')} in this job, interleaved A B, B A, …, ${result.passes} passes per side after ${result.warmup} warm-up each`, style.dim(`  A (baseline) kernel ${result.baseline.kernel} · rootfs ${result.baseline.rootfs}`), style.dim(`  B (scenario) kernel ${result.kernel} · rootfs ${result.rootfs}`), renderComparisonTable(c, style, { base: 'A', head: 'B' }), style.dim(`  ${settingsLine(c)}`));
     }
     const adaptive = renderAdaptive(result, style);
     if (adaptive)
@@ -18725,7 +18735,7 @@ function describeSpan(stage, max = 60) {
 }
 function terminal_header(result, style) {
     const facts = [
-        `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}`,
+        `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
         result.accel ?? 'no accelerator',
         `${result.passes} passes after ${result.warmup} warm-up`,
     ];
@@ -19434,7 +19444,7 @@ const baselineSchema = strictObject({
     .refine((b) => b.kernel !== undefined || b.rootfs !== undefined || b.run !== undefined || b.cmdline !== undefined, {
     error: 'name what the baseline changes: `kernel`, `rootfs`, `run` or `cmdline`',
 })
-    .describe('Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B A B …, with the same warm-up, and compare the two.');
+    .describe('Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B then B A, with the same warm-up, and compare the two.');
 const schema_scenarioSchema = strictObject({
     name: schemas_string()
         .regex(SCENARIO_NAME_PATTERN, {

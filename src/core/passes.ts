@@ -1,5 +1,5 @@
 /**
- * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B A B … on the same
+ * Booting one scenario's passes: one side, or two sides of a same-job A/B interleaved A B, B A, … on the same
  * runner with the same warm-up, so that drift of the machine (thermal, neighbours, caches) lands on both sides alike.
  * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
  */
@@ -24,6 +24,8 @@ export interface PreparedBoot {
   command: HypervisorCommand;
   kernel: string;
   rootfs: string;
+  /** The firmware that really runs: results taken under SeaBIOS and under qboot are not comparable. */
+  firmware: string;
 }
 
 /** Artifacts → the hypervisor command for one side. */
@@ -38,6 +40,9 @@ export async function prepareBoot(
   const kernel = await resolveKernel(scenario, ctx);
   const rootfs = await buildRootfs(scenario, ctx, kernel);
   const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
+  const bios = scenario.hypervisor === 'qemu' ? qemuBios(scenario.machine, scenario.firmware) : {};
+  if (bios.qbootMissing) ctx.log(`firmware: qboot was asked for but ${QBOOT_ROM} is missing; booting with the machine's SeaBIOS`);
+  const firmware = scenario.hypervisor !== 'qemu' ? 'none (direct kernel boot)' : scenario.machine === 'microvm' || bios.bios ? 'qboot' : 'seabios';
   const command = backend.command(binary, {
     doorbell: scenario.doorbell,
     kernel: bootKernel,
@@ -47,10 +52,10 @@ export async function prepareBoot(
     cpus: scenario.cpus,
     memoryMiB: scenario.memoryMiB,
     machine: scenario.machine,
-    ...(qemuBios(scenario.machine, scenario.firmware).bios ? { bios: QBOOT_ROM } : {}),
+    ...(bios.bios ? { bios: bios.bios } : {}),
     accel,
   });
-  return { command, kernel: kernel.description, rootfs: rootfs.description };
+  return { command, kernel: kernel.description, rootfs: rootfs.description, firmware };
 }
 
 /** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
@@ -139,8 +144,11 @@ export async function runSides(
     if (!isWarmup) side.measured.push(measurement);
   };
 
-  for (let i = 1; i <= plan.warmup; i++) for (const side of sides) await boot(side, true, i, plan.warmup);
-  for (let i = 1; i <= plan.passes; i++) for (const side of sides) await boot(side, false, i, plan.passes);
+  // Counterbalanced, A B then B A: whatever the second boot of a pair gains or loses from the first one (page cache,
+  // the host's frequency governor) falls on both sides alike instead of on B alone.
+  const inOrder = (pass: number) => (pass % 2 === 1 ? sides : [...sides].reverse());
+  for (let i = 1; i <= plan.warmup; i++) for (const side of inOrder(i)) await boot(side, true, i, plan.warmup);
+  for (let i = 1; i <= plan.passes; i++) for (const side of inOrder(i)) await boot(side, false, i, plan.passes);
 
   const record: AdaptiveRecord = { planned: plan.passes, passes: plan.passes, maxPasses: plan.maxPasses, reasons: [], settled: true };
   while (true) {
@@ -154,7 +162,7 @@ export async function runSides(
       break;
     }
     record.passes++;
-    for (const side of sides) await boot(side, false, record.passes, record.passes);
+    for (const side of inOrder(record.passes)) await boot(side, false, record.passes, record.passes);
   }
   return record;
 }

@@ -125,6 +125,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       const prepared = await prepareBoot(scenario, backend, binary, choice.accel, options.cacheDir, ctx);
       result.kernel = prepared.kernel;
       result.rootfs = prepared.rootfs;
+      result.firmware = prepared.firmware;
       const command = prepared.command;
       releaseCommand = command.release;
       result.cmdline = command.cmdline;

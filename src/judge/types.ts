@@ -51,6 +51,8 @@ export interface ScenarioResult {
   hypervisor: HypervisorName;
   hypervisorVersion: string | null;
   machine: Machine;
+  /** seabios, qboot, or none for hypervisors that load the kernel directly. */
+  firmware?: string;
   cmdline: string | null;
   kernel: string | null;
   rootfs: string | null;

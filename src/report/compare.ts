@@ -81,7 +81,7 @@ export function renderAbSection(result: ScenarioResult, style: Style): string {
   const c = result.comparison;
   if (c && result.baseline) {
     parts.push(
-      `  ${style.bold('A/B')} in this job, interleaved A B A B …, ${result.passes} passes per side after ${result.warmup} warm-up each`,
+      `  ${style.bold('A/B')} in this job, interleaved A B, B A, …, ${result.passes} passes per side after ${result.warmup} warm-up each`,
       style.dim(`  A (baseline) kernel ${result.baseline.kernel} · rootfs ${result.baseline.rootfs}`),
       style.dim(`  B (scenario) kernel ${result.kernel} · rootfs ${result.rootfs}`),
       renderComparisonTable(c, style, { base: 'A', head: 'B' }),

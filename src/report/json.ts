@@ -18,6 +18,7 @@ export function resultsToJson(results: RunResults): object {
       hypervisor: s.hypervisor,
       hypervisorVersion: s.hypervisorVersion,
       machine: s.machine,
+      ...(s.firmware ? { firmware: s.firmware } : {}),
       cmdline: s.cmdline,
       kernel: s.kernel,
       rootfs: s.rootfs,

@@ -41,6 +41,7 @@ const scenarioSchema = z.object({
   hypervisor: z.enum(['qemu', 'firecracker', 'cloud-hypervisor']),
   hypervisorVersion: z.string().nullable(),
   machine: z.enum(['pc', 'q35', 'microvm']),
+  firmware: z.string().optional(),
   cmdline: z.string().nullable(),
   kernel: z.string().nullable(),
   rootfs: z.string().nullable(),

@@ -23,7 +23,7 @@ export function describeSpan(stage: StageResult, max = 60): string {
 
 function header(result: ScenarioResult, style: Style): string {
   const facts = [
-    `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}`,
+    `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
     result.accel ?? 'no accelerator',
     `${result.passes} passes after ${result.warmup} warm-up`,
   ];

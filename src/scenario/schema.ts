@@ -239,7 +239,7 @@ const baselineSchema = z
     error: 'name what the baseline changes: `kernel`, `rootfs`, `run` or `cmdline`',
   })
   .describe(
-    'Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B A B …, with the same warm-up, and compare the two.',
+    'Same-job A/B: boot this baseline (the scenario with these keys replaced) interleaved with the scenario, A B then B A, with the same warm-up, and compare the two.',
   );
 
 export const scenarioSchema = z

@@ -62,6 +62,9 @@ describe('end to end, real QEMU', () => {
     expect(results.version).toBe(1);
     expect(scenario.verdict).not.toBe('error');
     expect(['kvm', 'tcg']).toContain(scenario.accel);
+    // The default profile boots pc with qboot (Debian's QEMU ships qboot.rom); results say which firmware ran.
+    expect(scenario.firmware).toBe('qboot');
+    expect(run.stdout).toMatch(/qemu [\d.]+ pc \(qboot\)/);
     expect(Object.keys(scenario.stages)).toEqual(['firmware', 'kernel', 'userspace', 'shutdown', 'total']);
     for (let i = 0; i < 2; i++) {
       const [fw, k, us, total] = ['firmware', 'kernel', 'userspace', 'total'].map((n) => scenario.stages[n].samples[i]);
@@ -97,6 +100,7 @@ describe('end to end, real QEMU', () => {
     expect(run.code).toBe(0);
     const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
     expect(scenario.machine).toBe('microvm');
+    expect(scenario.firmware).toBe('qboot');
     expect(scenario.cmdline).toMatch(/reboot=t/);
     if (scenario.accel === 'tcg') expect(scenario.cmdline).toMatch(/tsc_early_khz=/);
     expect(scenario.stages.shutdown.samples).toHaveLength(1);

@@ -15,7 +15,7 @@ export function abNote(s: ScenarioResult): string {
       rows.push(`| ${st.stage} | ${formatMs(st.base.median)} | ${formatMs(st.head.median)} | ${d.ms} (${d.pct}) | ${formatP(st.pValue)} | ${st.verdict === 'regression' ? '❌ regression' : st.verdict === 'improvement' ? '🟢 improvement' : st.withinNoise ? 'no change (within noise)' : 'no change'} |`);
     }
     out.push(
-      `**A/B in this job**, passes interleaved A B A B …, ${s.passes} per side. A: ${esc(s.baseline.kernel ?? '?')} · ${esc(s.baseline.rootfs ?? '?')}. B: ${esc(s.kernel ?? '?')} · ${esc(s.rootfs ?? '?')}.`,
+      `**A/B in this job**, passes interleaved A B, B A, …, ${s.passes} per side. A: ${esc(s.baseline.kernel ?? '?')} · ${esc(s.baseline.rootfs ?? '?')}. B: ${esc(s.kernel ?? '?')} · ${esc(s.rootfs ?? '?')}.`,
       rows.join('\n'),
       `<sub>${esc(settingsLine(c))}</sub>`,
     );
