@@ -8070,16 +8070,22 @@ function evaluateHints(ctx, rules = HINTS) {
             if (finding && (!best || finding.ms > best.ms))
                 best = finding;
         }
-        if (!best)
-            continue;
-        const share = best.ms / stage.ms;
-        if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs)
-            continue;
-        if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare)
-            continue;
-        hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+        const hint = hintFromFinding(rule, stage, best);
+        if (hint)
+            hints.push(hint);
     }
     return hints.sort((a, b) => b.ms - a.ms);
+}
+/** A rule's costliest finding becomes a hint when it clears the rule's threshold; shared with the streaming path. */
+function hintFromFinding(rule, stage, best) {
+    if (!best)
+        return null;
+    const share = best.ms / stage.ms;
+    if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs)
+        return null;
+    if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare)
+        return null;
+    return { id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try };
 }
 
 ;// CONCATENATED MODULE: ./src/measure/systemd.ts

@@ -173,13 +173,13 @@ export interface HintContext {
   firmware?: Firmware;
 }
 
-interface Finding {
+export interface Finding {
   ms: number;
   evidence: string;
 }
 
-const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+export const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
+export const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
 
 function inStage(stage: StageTiming, t: number): boolean {
   return t >= stage.startT && t <= stage.endT;
@@ -274,11 +274,17 @@ export function evaluateHints(ctx: HintContext, rules: readonly HintRule[] = HIN
       const finding = evaluatePattern(pattern, stage, ctx);
       if (finding && (!best || finding.ms > best.ms)) best = finding;
     }
-    if (!best) continue;
-    const share = best.ms / stage.ms;
-    if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) continue;
-    if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) continue;
-    hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+    const hint = hintFromFinding(rule, stage, best);
+    if (hint) hints.push(hint);
   }
   return hints.sort((a, b) => b.ms - a.ms);
+}
+
+/** A rule's costliest finding becomes a hint when it clears the rule's threshold; shared with the streaming path. */
+export function hintFromFinding(rule: HintRule, stage: StageTiming, best: Finding | null): Hint | null {
+  if (!best) return null;
+  const share = best.ms / stage.ms;
+  if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) return null;
+  if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) return null;
+  return { id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try };
 }

@@ -23,7 +23,7 @@ import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
 import type { ConsoleLine, DoorbellMark, PassOutcome } from '../boot/types.js';
 import type { StageDef } from '../scenario/types.js';
 import { consoleCost, type ConsoleCost } from './console-cost.js';
-import { evaluateHints, HINTS, type Hint, type HintPattern, type HintRule } from './hints.js';
+import { evaluateHints, fmt, hintFromFinding, HINTS, quote, type Hint, type HintPattern, type HintRule } from './hints.js';
 import type { Initcall } from './initcalls.js';
 import { withInitcallSpan, type PassContext } from './measure-pass.js';
 import { BUILTIN_STAGES, computeStages, KERNEL_END_PATTERNS, OPTIONAL_STAGES } from './stages.js';
@@ -374,19 +374,12 @@ export class StreamingMeasure {
         }
         if (finding && (!best || finding.ms > best.ms)) best = finding;
       }
-      if (!best) continue;
-      const share = best.ms / stage.ms;
-      if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) continue;
-      if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) continue;
-      hints.push({ id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try });
+      const hint = hintFromFinding(rule, stage, best);
+      if (hint) hints.push(hint);
     }
     return hints.sort((a, b) => b.ms - a.ms);
   }
 }
-
-// The evidence wording of hints.ts, so that both paths say the same thing.
-const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
 
 /**
  * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
