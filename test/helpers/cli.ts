@@ -49,8 +49,10 @@ export function hypervisorsMentioning(needle: string): string[] {
     return execFileSync('pgrep', ['-a', '-f', 'qemu-system'], { encoding: 'utf8' })
       .split('\n')
       .filter((line) => line.includes(needle) && !line.includes('pgrep'));
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
+  } catch (error) {
+    // pgrep exits 1 when nothing matches; anything else (no pgrep at all) must fail the check, not pass it.
+    if ((error as { status?: number }).status === 1) return [];
+    throw error;
   }
 }
 
