@@ -3017,7 +3017,7 @@ function cleanupNow() {
 
 /***/ }),
 
-/***/ 7352:
+/***/ 1313:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4210,6 +4210,26 @@ async function chooseAccel(mode, probe) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/boot/detect.ts
+
+
+
+/**
+ * Finds a hypervisor binary by asking it for its version: the one way every backend is detected, so a missing
+ * binary always reads the same and always says how to get it.
+ */
+async function detectBinary(binary, parseVersion, installHint) {
+    try {
+        const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(binary, ['--version'], { timeout: 10_000 });
+        return { binary, version: parseVersion(stdout) };
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            throw new InfraError(`${binary} was not found on PATH.`, installHint);
+        throw new InfraError(`${binary} --version failed: ${error.message}`, installHint);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/boot/cmdline.ts
 function hasParam(cmdline, key) {
     return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
@@ -5182,7 +5202,6 @@ async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
 
 
 
-
 const CLOUD_HYPERVISOR_BINARY = 'cloud-hypervisor';
 const INSTALL_HINT = 'Cloud Hypervisor is not packaged in Debian or npm: put a release binary on PATH as `cloud-hypervisor` (see cloud-hypervisor/cloud-hypervisor docs).';
 const CLOUD_HYPERVISOR_QUIRKS = [
@@ -5249,17 +5268,8 @@ function parseCloudHypervisorVersion(stdout) {
 }
 const cloudHypervisorBackend = {
     name: 'cloud-hypervisor',
-    async detect() {
-        try {
-            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(CLOUD_HYPERVISOR_BINARY, ['--version'], { timeout: 10_000 });
-            return { binary: CLOUD_HYPERVISOR_BINARY, version: parseCloudHypervisorVersion(stdout) };
-        }
-        catch (error) {
-            if (error.code === 'ENOENT') {
-                throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} was not found on PATH.`, INSTALL_HINT);
-            }
-            throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} --version failed: ${error.message}`, INSTALL_HINT);
-        }
+    detect() {
+        return detectBinary(CLOUD_HYPERVISOR_BINARY, parseCloudHypervisorVersion, INSTALL_HINT);
     },
     command(binary, request) {
         return {
@@ -5289,8 +5299,6 @@ const cloudHypervisorBackend = {
  * probes the PS/2 AUX port waits for it, the 0.3 s pause in Julia Evans' Firecracker boot. Firecracker users boot with
  * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
  */
-
-
 
 
 
@@ -5356,16 +5364,8 @@ function parseFirecrackerVersion(stdout) {
 }
 const firecrackerBackend = {
     name: 'firecracker',
-    async detect() {
-        try {
-            const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)(FIRECRACKER_BINARY, ['--version'], { timeout: 10_000 });
-            return { binary: FIRECRACKER_BINARY, version: parseFirecrackerVersion(stdout) };
-        }
-        catch (error) {
-            if (error.code === 'ENOENT')
-                throw new InfraError(`${FIRECRACKER_BINARY} was not found on PATH.`, firecracker_INSTALL_HINT);
-            throw new InfraError(`${FIRECRACKER_BINARY} --version failed: ${error.message}`, firecracker_INSTALL_HINT);
-        }
+    detect() {
+        return detectBinary(FIRECRACKER_BINARY, parseFirecrackerVersion, firecracker_INSTALL_HINT);
     },
     command(binary, request) {
         // The config file is written once for all passes of a scenario; release() removes it after the last one.
@@ -5390,9 +5390,6 @@ const firecrackerBackend = {
 
 
 
-
-
-const execFileAsync = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
 const QEMU_BINARY = 'qemu-system-x86_64';
 /** Where Debian's qemu-system-data ships qboot; `firmware: qboot` boots pc/q35 with it instead of SeaBIOS. */
 const QBOOT_ROM = '/usr/share/qemu/qboot.rom';
@@ -5443,18 +5440,8 @@ function qemuDriveArgs(request) {
 }
 const qemuBackend = {
     name: 'qemu',
-    async detect() {
-        try {
-            const { stdout } = await execFileAsync(QEMU_BINARY, ['--version'], { timeout: 10_000 });
-            const version = /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
-            return { binary: QEMU_BINARY, version };
-        }
-        catch (error) {
-            const code = error.code;
-            if (code === 'ENOENT')
-                throw new InfraError(`${QEMU_BINARY} was not found on PATH.`, qemu_INSTALL_HINT);
-            throw new InfraError(`${QEMU_BINARY} --version failed: ${error.message}`, qemu_INSTALL_HINT);
-        }
+    detect() {
+        return detectBinary(QEMU_BINARY, (stdout) => /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown', qemu_INSTALL_HINT);
     },
     command(binary, request) {
         const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
@@ -5986,19 +5973,21 @@ const sum = (xs) => xs.reduce((s, x) => s + x, 0);
 function tolerance(pooled) {
     return 1e-9 * Math.max(1, ...pooled.map(Math.abs));
 }
+function splitOf(base, head) {
+    const pooled = [...base, ...head];
+    const n = pooled.length;
+    const k = head.length;
+    const total = sum(pooled);
+    const diff = (headSum) => headSum / k - (total - headSum) / (n - k);
+    const observed = diff(sum(head));
+    return { pooled, n, k, diff, observed, threshold: Math.abs(observed) - tolerance(pooled) };
+}
 function permutationTest(base, head, options = {}) {
     if (base.length === 0 || head.length === 0)
         return null;
     const resamples = options.resamples ?? DEFAULT_RESAMPLES;
     const random = mulberry32(options.seed ?? DEFAULT_SEED);
-    const pooled = [...base, ...head];
-    const n = pooled.length;
-    const k = head.length;
-    const total = sum(pooled);
-    // mean(head') − mean(base') from the sum of the k values drawn as head'.
-    const diff = (headSum) => headSum / k - (total - headSum) / (n - k);
-    const observed = diff(sum(head));
-    const threshold = Math.abs(observed) - tolerance(pooled);
+    const { pooled, n, k, diff, observed, threshold } = splitOf(base, head);
     const work = [...pooled];
     let extreme = 0;
     for (let r = 0; r < resamples; r++) {
@@ -6020,13 +6009,7 @@ function permutationTest(base, head, options = {}) {
 function exactPermutationTest(base, head) {
     if (base.length === 0 || head.length === 0)
         return null;
-    const pooled = [...base, ...head];
-    const n = pooled.length;
-    const k = head.length;
-    const total = sum(pooled);
-    const diff = (headSum) => headSum / k - (total - headSum) / (n - k);
-    const observed = diff(sum(head));
-    const threshold = Math.abs(observed) - tolerance(pooled);
+    const { pooled, n, k, diff, observed, threshold } = splitOf(base, head);
     let splits = 0;
     let extreme = 0;
     const choose = (start, left, headSum) => {
@@ -20652,7 +20635,7 @@ async function runCli(io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7352);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1313);
 
 
 

@@ -9,10 +9,9 @@
  * Doorbell: port 0x80. Cloud Hypervisor logs every byte written there with its range name and the time since the VM
  * started, on stderr at warn level (debug in older releases): `[Debug I/O port: Userspace code 0x61] 0.123456 seconds`.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { END_ENV } from '../agent/protocol.js';
 import { InfraError } from '../errors.js';
+import { detectBinary } from './detect.js';
 import { withQuirks, type CmdlineQuirk } from './cmdline.js';
 import { doorbellParam, markForCode } from './doorbell.js';
 import { cachedVmlinux } from './vmlinux.js';
@@ -102,16 +101,8 @@ export function parseCloudHypervisorVersion(stdout: string): string {
 export const cloudHypervisorBackend: HypervisorBackend = {
   name: 'cloud-hypervisor',
 
-  async detect() {
-    try {
-      const { stdout } = await promisify(execFile)(CLOUD_HYPERVISOR_BINARY, ['--version'], { timeout: 10_000 });
-      return { binary: CLOUD_HYPERVISOR_BINARY, version: parseCloudHypervisorVersion(stdout) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} was not found on PATH.`, INSTALL_HINT);
-      }
-      throw new InfraError(`${CLOUD_HYPERVISOR_BINARY} --version failed: ${(error as Error).message}`, INSTALL_HINT);
-    }
+  detect() {
+    return detectBinary(CLOUD_HYPERVISOR_BINARY, parseCloudHypervisorVersion, INSTALL_HINT);
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {

@@ -8,12 +8,10 @@
  * probes the PS/2 AUX port waits for it, the 0.3 s pause in Julia Evans' Firecracker boot. Firecracker users boot with
  * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { InfraError } from '../errors.js';
+import { detectBinary } from './detect.js';
 import { withQuirks, type CmdlineQuirk } from './cmdline.js';
 import { doorbellParam, markForCode } from './doorbell.js';
 import { trackTempDir } from './processes.js';
@@ -95,14 +93,8 @@ export function parseFirecrackerVersion(stdout: string): string {
 export const firecrackerBackend: HypervisorBackend = {
   name: 'firecracker',
 
-  async detect() {
-    try {
-      const { stdout } = await promisify(execFile)(FIRECRACKER_BINARY, ['--version'], { timeout: 10_000 });
-      return { binary: FIRECRACKER_BINARY, version: parseFirecrackerVersion(stdout) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InfraError(`${FIRECRACKER_BINARY} was not found on PATH.`, INSTALL_HINT);
-      throw new InfraError(`${FIRECRACKER_BINARY} --version failed: ${(error as Error).message}`, INSTALL_HINT);
-    }
+  detect() {
+    return detectBinary(FIRECRACKER_BINARY, parseFirecrackerVersion, INSTALL_HINT);
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {

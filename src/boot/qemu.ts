@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
-import { InfraError } from '../errors.js';
 import type { Accel, Firmware, Machine } from '../scenario/types.js';
+import { detectBinary } from './detect.js';
 import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
-
-const execFileAsync = promisify(execFile);
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -68,16 +64,8 @@ export function qemuDriveArgs(request: Pick<BootRequest, 'drives' | 'machine'>):
 export const qemuBackend: HypervisorBackend = {
   name: 'qemu',
 
-  async detect() {
-    try {
-      const { stdout } = await execFileAsync(QEMU_BINARY, ['--version'], { timeout: 10_000 });
-      const version = /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown';
-      return { binary: QEMU_BINARY, version };
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new InfraError(`${QEMU_BINARY} was not found on PATH.`, INSTALL_HINT);
-      throw new InfraError(`${QEMU_BINARY} --version failed: ${(error as Error).message}`, INSTALL_HINT);
-    }
+  detect() {
+    return detectBinary(QEMU_BINARY, (stdout) => /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown', INSTALL_HINT);
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {

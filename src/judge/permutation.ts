@@ -31,6 +31,27 @@ function tolerance(pooled: readonly number[]): number {
   return 1e-9 * Math.max(1, ...pooled.map(Math.abs));
 }
 
+interface Split {
+  pooled: number[];
+  n: number;
+  k: number;
+  /** mean(head') − mean(base') from the sum of the k values taken as head'. */
+  diff: (headSum: number) => number;
+  observed: number;
+  /** |diff| at or above this counts as at least as extreme as observed. */
+  threshold: number;
+}
+
+function splitOf(base: readonly number[], head: readonly number[]): Split {
+  const pooled = [...base, ...head];
+  const n = pooled.length;
+  const k = head.length;
+  const total = sum(pooled);
+  const diff = (headSum: number) => headSum / k - (total - headSum) / (n - k);
+  const observed = diff(sum(head));
+  return { pooled, n, k, diff, observed, threshold: Math.abs(observed) - tolerance(pooled) };
+}
+
 export function permutationTest(
   base: readonly number[],
   head: readonly number[],
@@ -39,14 +60,7 @@ export function permutationTest(
   if (base.length === 0 || head.length === 0) return null;
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const random = mulberry32(options.seed ?? DEFAULT_SEED);
-  const pooled = [...base, ...head];
-  const n = pooled.length;
-  const k = head.length;
-  const total = sum(pooled);
-  // mean(head') − mean(base') from the sum of the k values drawn as head'.
-  const diff = (headSum: number) => headSum / k - (total - headSum) / (n - k);
-  const observed = diff(sum(head));
-  const threshold = Math.abs(observed) - tolerance(pooled);
+  const { pooled, n, k, diff, observed, threshold } = splitOf(base, head);
   const work = [...pooled];
   let extreme = 0;
   for (let r = 0; r < resamples; r++) {
@@ -67,13 +81,7 @@ export function permutationTest(
 /** The exact p-value over every split; C(n, k) grows fast, so this is for small samples and for testing the above. */
 export function exactPermutationTest(base: readonly number[], head: readonly number[]): PermutationResult | null {
   if (base.length === 0 || head.length === 0) return null;
-  const pooled = [...base, ...head];
-  const n = pooled.length;
-  const k = head.length;
-  const total = sum(pooled);
-  const diff = (headSum: number) => headSum / k - (total - headSum) / (n - k);
-  const observed = diff(sum(head));
-  const threshold = Math.abs(observed) - tolerance(pooled);
+  const { pooled, n, k, diff, observed, threshold } = splitOf(base, head);
   let splits = 0;
   let extreme = 0;
   const choose = (start: number, left: number, headSum: number): void => {
