@@ -5,24 +5,28 @@
  * so the first boot's stages are unchanged and every figure can be checked against the unreplicated boot.
  *
  * Two paths, each size in a fresh process so that peak RSS (getrusage maxrss) belongs to that run alone:
- * - slurp: the trace as runPass keeps it (every line in memory), then measurePass;
- * - stream: the console bytes in 64 KiB chunks into StreamingMeasure.pushChunk (which splits them into lines as
- *   ConsoleSplitter does, a chunk at a time), nothing kept.
+ * - stream: what a pass does: the console bytes in 64 KiB chunks through ConsoleSplitter (keeping no lines) into
+ *   StreamingMeasure, then finish();
+ * - whole: the first implementation, kept as the tests' oracle (test/helpers/measure-oracle.ts): every line in
+ *   memory, every record an event. It shows what streaming saves.
  * MB/s counts console bytes (text + newline) over the time spent measuring (splitting included for stream).
  *
  *   npx tsx bench/parse.ts [--quick]
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Marker } from '../src/agent/protocol.js';
+import { ConsoleSplitter } from '../src/boot/console.js';
 import type { BootTrace, ConsoleLine } from '../src/boot/types.js';
 import { measurePass } from '../src/measure/measure-pass.js';
 import { StreamingMeasure } from '../src/measure/stream.js';
-import { note, quick, repo, table, writeResult } from './lib.js';
+import { measureWhole } from '../test/helpers/measure-oracle.js';
+import { median, note, quick, repo, table, writeResult } from './lib.js';
 
 const MB = 1e6;
-const SIZES_MB = quick ? [2, 5] : [50, 100, 200];
+const SIZES_MB = process.env.PARSE_SIZES_MB ? process.env.PARSE_SIZES_MB.split(",").map(Number) : quick ? [2, 5] : [50, 100, 200];
 const FIXTURES = ['cloud-initcalls-pc', 'cloud-initcalls-microvm', 'cloud-initcalls-pc-tuned'];
 
 function load(name: string): BootTrace {
@@ -50,42 +54,63 @@ function recordLine(r: Dump['records'][number], offsetMs: number): string {
   return `${r.prefix}[${String(Math.floor(us / 1e6)).padStart(5)}.${String(us % 1e6).padStart(6, '0')}] ${r.text}`;
 }
 
-/** The base boot with copies of real logs appended to its dump until the console holds `targetBytes`. */
-function* synthetic(targetBytes: number): Generator<{ lines: ConsoleLine[] } | { chunk: string; t: number }, BootTrace, void> {
+/** A replicated pass: the lines before the replicas and after them (with their host times), the replicas on disk. */
+interface Replicated {
+  head: ConsoleLine[];
+  /** Console text of the replicated log records, all arriving at the dump's time. */
+  file: string;
+  dumpT: number;
+  tail: ConsoleLine[];
+  end: Pick<BootTrace, 'exitT' | 'outcome' | 'doorbell'>;
+}
+
+/**
+ * The base boot with copies of real logs appended to its dump until the console holds `targetBytes`. The copies go
+ * to a file, so that the measured process reads them as a pass reads its console, without generating them.
+ */
+function replicate(targetBytes: number, dir: string): Replicated {
   const base = load(FIXTURES[0]!);
   const dumps = FIXTURES.map((f) => dumpOf(load(f)));
   const begin = base.lines.findIndex((l) => l.text.startsWith(Marker.dmesgBegin));
   const end = base.lines.findIndex((l) => l.text.startsWith(Marker.dmesgEnd));
-  const baseBytes = base.lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0);
-  const copies: number[] = [];
-  let bytes = baseBytes;
-  let shiftMs = dumps[0]!.spanMs;
-  for (let k = 0; bytes < targetBytes; k++) {
-    const d = (k + 1) % dumps.length;
-    copies.push(d);
-    bytes += dumps[d]!.bytes;
-    shiftMs += dumps[d]!.spanMs;
+  const file = join(dir, `replicas-${targetBytes}.log`);
+  const fd = openSync(file, 'w');
+  let bytes = base.lines.reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0);
+  let offset = dumps[0]!.spanMs;
+  try {
+    for (let k = 0; bytes < targetBytes; k++) {
+      const dump = dumps[(k + 1) % dumps.length]!;
+      const text = `${dump.records.map((r) => recordLine(r, offset)).join('\n')}\n`;
+      writeSync(fd, text);
+      bytes += Buffer.byteLength(text);
+      offset += dump.spanMs;
+    }
+  } finally {
+    closeSync(fd);
   }
   // The dump and everything after it happen once the (longer) log has been written.
+  const shiftMs = offset;
   const moved = (l: ConsoleLine) => ({ t: l.t + shiftMs, text: l.text });
-  yield { lines: base.lines.slice(0, end).map((l, i) => (i >= begin ? moved(l) : l)) };
-  let offset = dumps[0]!.spanMs;
-  const dumpT = base.lines[begin]!.t + shiftMs;
-  for (const d of copies) {
-    const dump = dumps[d]!;
-    yield { chunk: `${dump.records.map((r) => recordLine(r, offset)).join('\n')}\n`, t: dumpT };
-    offset += dump.spanMs;
-  }
-  yield { lines: base.lines.slice(end).map(moved) };
-  return { ...base, lines: [], exitT: (base.exitT ?? 0) + shiftMs };
+  return {
+    head: base.lines.slice(0, end).map((l, i) => (i >= begin ? moved(l) : l)),
+    file,
+    dumpT: base.lines[begin]!.t + shiftMs,
+    tail: base.lines.slice(end).map(moved),
+    end: { exitT: (base.exitT ?? 0) + shiftMs, outcome: base.outcome },
+  };
 }
 
 const context = { machine: 'pc' as const, cmdline: 'console=ttyS0 quiet initcall_debug log_buf_len=4M panic=-1' };
 
 interface ChildResult {
-  mode: 'slurp' | 'stream';
+  mode: 'whole' | 'stream';
   bytes: number;
+  /** Median wall time over the repeats. */
   measureMs: number;
+  allMs: number[];
+  fastestMs: number;
+  /** Median CPU time (user + system) of the process over the repeats: the GC's helper threads included. */
+  cpuMs: number;
   maxRssMiB: number;
   kernelMs: number | undefined;
   totalMs: number | undefined;
@@ -93,50 +118,67 @@ interface ChildResult {
   initcalls: number;
 }
 
-function child(mode: 'slurp' | 'stream', targetMb: number): ChildResult {
-  const gen = synthetic(targetMb * MB);
+const CHUNK_BYTES = 65_536;
+
+/** The replicas in console-sized chunks, read into one reused buffer. */
+function* chunks(file: string): Generator<Buffer> {
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.alloc(CHUNK_BYTES);
+  try {
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) yield buffer.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Stream passes per size: this machine's wall times swing by a third between runs, so the median is reported. */
+const STREAM_REPEATS = quick ? 1 : 3;
+
+function measureOnce(mode: 'whole' | 'stream', replicated: Replicated) {
+  const { head, file, dumpT, tail, end } = replicated;
+  const lineBuffer = (l: ConsoleLine) => Buffer.from(`${l.text}\n`);
   let bytes = 0;
-  let measureNs = 0n;
-  let trace: BootTrace;
   let result;
-  if (mode === 'slurp') {
-    const lines: ConsoleLine[] = [];
-    let step = gen.next();
-    while (!step.done) {
-      const part = step.value;
-      if ('lines' in part) lines.push(...part.lines);
-      else for (const text of part.chunk.slice(0, -1).split('\n')) lines.push({ t: part.t, text });
-      step = gen.next();
-    }
-    trace = { ...step.value, lines };
-    for (const l of lines) bytes += Buffer.byteLength(l.text) + 1;
-    const t0 = process.hrtime.bigint();
-    result = measurePass(trace, [], undefined, context);
-    measureNs = process.hrtime.bigint() - t0;
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  if (mode === 'whole') {
+    // The first implementation's input: every line kept, as the pass runner's splitter keeps them.
+    const splitter = new ConsoleSplitter(undefined, Infinity);
+    for (const l of head) splitter.push(lineBuffer(l), l.t);
+    for (const chunk of chunks(file)) splitter.push(chunk, dumpT);
+    for (const l of tail) splitter.push(lineBuffer(l), l.t);
+    splitter.end();
+    for (const l of splitter.lines) bytes += Buffer.byteLength(l.text) + 1;
+    result = measureWhole({ ...load(FIXTURES[0]!), ...end, lines: splitter.lines }, [], undefined, context);
   } else {
     const measure = new StreamingMeasure([], undefined, context);
-    let step = gen.next();
-    while (!step.done) {
-      const part = step.value;
-      const t0 = process.hrtime.bigint();
-      if ('lines' in part) for (const l of part.lines) measure.pushChunk(Buffer.from(`${l.text}\n`), l.t);
-      else {
-        const buffer = Buffer.from(part.chunk);
-        for (let i = 0; i < buffer.length; i += 65536) measure.pushChunk(buffer.subarray(i, i + 65536), part.t);
-      }
-      measureNs += process.hrtime.bigint() - t0;
-      step = gen.next();
-    }
-    const t0 = process.hrtime.bigint();
-    measure.endChunks();
-    result = measure.finish(step.value);
-    measureNs += process.hrtime.bigint() - t0;
-    bytes = measure.bytes;
+    const splitter = new ConsoleSplitter((line) => measure.push(line), undefined, false);
+    const feed = (chunk: Buffer, t: number) => {
+      splitter.push(chunk, t);
+      bytes += chunk.length;
+    };
+    for (const l of head) feed(lineBuffer(l), l.t);
+    for (const chunk of chunks(file)) feed(chunk, dumpT);
+    for (const l of tail) feed(lineBuffer(l), l.t);
+    splitter.end();
+    result = measure.finish(end);
   }
+  const measureMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  return { bytes, measureMs, cpuMs: (cpu.user + cpu.system) / 1000, result };
+}
+
+function child(mode: 'whole' | 'stream', replicated: Replicated): ChildResult {
+  const runs = Array.from({ length: mode === 'stream' ? STREAM_REPEATS : 1 }, () => measureOnce(mode, replicated));
+  const byTime = [...runs].sort((a, b) => a.measureMs - b.measureMs);
+  const { bytes, result } = runs[0]!;
   return {
     mode,
     bytes,
-    measureMs: Number(measureNs) / 1e6,
+    measureMs: median(runs.map((r) => r.measureMs)),
+    allMs: runs.map((r) => r.measureMs),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    fastestMs: byTime[0]!.measureMs,
     maxRssMiB: process.resourceUsage().maxRSS / 1024,
     kernelMs: result.stages.find((s) => s.name === 'kernel')?.ms,
     totalMs: result.stages.find((s) => s.name === 'total')?.ms,
@@ -147,37 +189,47 @@ function child(mode: 'slurp' | 'stream', targetMb: number): ChildResult {
 
 const childArg = process.argv.indexOf('--child');
 if (childArg > 0) {
-  const mode = process.argv[childArg + 1] as 'slurp' | 'stream';
-  const mb = Number(process.argv[childArg + 2]);
-  process.stdout.write(JSON.stringify(child(mode, mb)));
+  const mode = process.argv[childArg + 1] as 'whole' | 'stream';
+  const replicated = JSON.parse(readFileSync(process.argv[childArg + 2]!, 'utf8')) as Replicated;
+  process.stdout.write(JSON.stringify(child(mode, replicated)));
 } else {
   const base = measurePass(load(FIXTURES[0]!), [], undefined, context);
   const runs: ChildResult[] = [];
-  for (const mb of SIZES_MB) {
-    for (const mode of ['stream', 'slurp'] as const) {
-      note(`parse: ${mode} ${mb} MB`);
-      // The stream path runs with a small heap: V8 grows a large one lazily with garbage, which would measure the
-      // collector's laziness rather than what the path keeps. The slurp path needs the room.
-      const heap = mode === 'stream' ? '--max-old-space-size=128' : '--max-old-space-size=12000';
-      const out = spawnSync(process.execPath, [heap, '--import', 'tsx', join(repo, 'bench', 'parse.ts'), '--child', mode, String(mb)], {
-        cwd: repo,
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      });
-      if (out.status !== 0) throw new Error(`${mode} ${mb} MB failed: ${out.stderr.slice(-2000)}`);
-      runs.push(JSON.parse(out.stdout) as ChildResult);
+  const dir = mkdtempSync(join(tmpdir(), 'boot-budget-bench-parse-'));
+  try {
+    for (const mb of SIZES_MB) {
+      const described = join(dir, `replicated-${mb}.json`);
+      writeFileSync(described, JSON.stringify(replicate(mb * MB, dir)));
+      for (const mode of (process.env.PARSE_MODES ?? 'stream,whole').split(',') as Array<'stream' | 'whole'>) {
+        note(`parse: ${mode} ${mb} MB`);
+        // The stream path runs with a small heap: V8 grows a large one lazily with garbage, which would measure the
+        // collector's laziness rather than what the path keeps. The whole path needs the room.
+        const heap = mode === 'stream' ? '--max-old-space-size=128' : '--max-old-space-size=12000';
+        const out = spawnSync(process.execPath, [heap, ...(process.env.PARSE_NODE_ARGS?.split(' ') ?? []), '--import', 'tsx', join(repo, 'bench', 'parse.ts'), '--child', mode, described], {
+          cwd: repo,
+          encoding: 'utf8',
+          maxBuffer: 1 << 20,
+        });
+        if (out.status !== 0) throw new Error(`${mode} ${mb} MB failed: ${out.stderr.slice(-2000)}`);
+        runs.push(JSON.parse(out.stdout) as ChildResult);
+      }
+      if (!process.env.PARSE_KEEP) rmSync(join(dir, `replicas-${mb * MB}.log`));
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   const baseKernel = base.stages.find((s) => s.name === 'kernel')?.ms;
   console.log(`\nParse throughput: measure step on replicated initcall_debug boots (first boot's kernel stage ${baseKernel?.toFixed(1)} ms)`);
   console.log(
     table(
-      ['path', 'console', 'time', 'MB/s', 'peak RSS', 'events kept', 'kernel stage'],
+      ['path', 'console', 'time (median)', 'runs', 'MB/s (median)', 'MB/s per CPU s', 'peak RSS', 'events kept', 'kernel stage'],
       runs.map((r) => [
         r.mode,
         `${(r.bytes / MB).toFixed(0)} MB`,
         `${(r.measureMs / 1000).toFixed(2)} s`,
+        r.allMs.map((ms) => (ms / 1000).toFixed(2)).join(' '),
         (r.bytes / MB / (r.measureMs / 1000)).toFixed(0),
+        (r.bytes / MB / (r.cpuMs / 1000)).toFixed(0),
         `${r.maxRssMiB.toFixed(0)} MiB`,
         String(r.events),
         r.kernelMs === baseKernel ? 'same' : `${r.kernelMs?.toFixed(1)} ms (≠)`,

@@ -26,31 +26,87 @@ export const CONSOLE_LINE_OVERHEAD_BYTES = 128;
 export const CONSOLE_MAX_LINE_BYTES = 64 * 1024;
 
 /**
+ * Keeps items up to a cost limit and, past it, the newest ones up to a quarter of it: the ready marker and the kernel
+ * log dump come last, and without them a flooded pass could be neither judged ready nor measured. The middle is what
+ * is cut, and counted.
+ */
+export class HeadTail<T> {
+  private headCost = 0;
+  private tail: Array<{ item: T; bytes: number; cost: number }> = [];
+  private tailFirst = 0;
+  private tailCost = 0;
+  /** Bytes of the items cut from the middle. */
+  cutBytes = 0;
+
+  /** `head` receives the first items as they come, so that it can be read before the end. */
+  constructor(
+    private readonly limitBytes: number,
+    readonly head: T[] = [],
+  ) {}
+
+  /** Whether nothing has been sent to the tail yet: items so far are all kept. */
+  get whole(): boolean {
+    return this.tail.length === 0;
+  }
+
+  /** `bytes` is what the item carried (counted when it is cut); `cost` what keeping it costs. */
+  push(item: T, bytes: number, cost: number): void {
+    if (this.headCost < this.limitBytes && this.tail.length === 0) {
+      this.headCost += cost;
+      this.head.push(item);
+      return;
+    }
+    this.tail.push({ item, bytes, cost });
+    this.tailCost += cost;
+    while (this.tailCost > this.limitBytes / 4 && this.tailFirst < this.tail.length) {
+      const dropped = this.tail[this.tailFirst++]!;
+      this.tailCost -= dropped.cost;
+      this.cutBytes += dropped.bytes;
+    }
+    if (this.tailFirst > 4096 && this.tailFirst * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailFirst);
+      this.tailFirst = 0;
+    }
+  }
+
+  /** The kept tail, in order, once no more items will come. */
+  tailItems(): T[] {
+    return this.tail.slice(this.tailFirst).map((entry) => entry.item);
+  }
+}
+
+/**
  * Splits a byte stream into lines, stamping each line with the time its first byte arrived. QEMU writes the serial
  * console one byte per write(), so a line arrives over many chunks; stamping at the newline would skew long lines
  * by however long the guest's UART took to send them.
  */
 export class ConsoleSplitter {
+  /** The kept lines, once end() has run; empty when the splitter was told not to keep any. */
   readonly lines: ConsoleLine[] = [];
-  truncatedBytes = 0;
+  private cutLineBytes = 0;
   // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a
   // guest prints 100 million 2-byte lines; the decoder keeps a UTF-8 character split across chunks whole.
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
   private pendingStart: number | null = null;
-  private keptBytes = 0;
-  /**
-   * Past the limit, the newest lines are still kept, up to a quarter of it: the ready marker and the kernel log dump
-   * come last, and without them a flooded pass could be neither judged ready nor measured. The middle is what is cut.
-   */
-  private tail: Array<{ line: ConsoleLine; bytes: number; cost: number }> = [];
-  private tailFirst = 0;
-  private tailCost = 0;
+  private readonly kept: HeadTail<ConsoleLine> | null;
 
+  /**
+   * `keep: false` when `onLine` consumes every line as it comes (the streaming measure step): the splitter then holds
+   * no lines, and only overlong lines are cut.
+   */
   constructor(
     private readonly onLine: (line: ConsoleLine) => void = () => {},
-    private readonly limitBytes = CONSOLE_LIMIT_BYTES,
-  ) {}
+    limitBytes = CONSOLE_LIMIT_BYTES,
+    keep = true,
+  ) {
+    this.kept = keep ? new HeadTail(limitBytes, this.lines) : null;
+  }
+
+  /** Bytes not kept: the ends of overlong lines, and lines cut from the middle of a flood. */
+  get truncatedBytes(): number {
+    return this.cutLineBytes + (this.kept?.cutBytes ?? 0);
+  }
 
   /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
   push(chunk: Buffer, t: number): void {
@@ -64,7 +120,8 @@ export class ConsoleSplitter {
         this.hold(text.slice(offset));
         return;
       }
-      this.hold(text.slice(offset, newline));
+      if (this.pending === '' && newline - offset <= CONSOLE_MAX_LINE_BYTES) this.pending = text.slice(offset, newline);
+      else this.hold(text.slice(offset, newline));
       this.emit(1);
       offset = newline + 1;
     }
@@ -75,43 +132,28 @@ export class ConsoleSplitter {
     const rest = this.decoder.end();
     if (rest) this.hold(rest);
     if (this.pendingStart !== null) this.emit(0);
-    for (let i = this.tailFirst; i < this.tail.length; i++) this.lines.push(this.tail[i]!.line);
-    this.tail = [];
-    this.tailFirst = 0;
-    this.tailCost = 0;
+    if (!this.kept) return;
+    for (const line of this.kept.tailItems()) this.lines.push(line);
   }
 
   /** Lengths here are UTF-16 units, which equal bytes for the ASCII that consoles carry; close enough for a limit. */
   private hold(part: string): void {
     const room = CONSOLE_MAX_LINE_BYTES - this.pending.length;
-    if (part.length > room) this.truncatedBytes += part.length - Math.max(0, room);
+    if (part.length > room) this.cutLineBytes += part.length - Math.max(0, room);
     if (room <= 0) return;
     this.pending += part.length > room ? part.slice(0, room) : part;
   }
 
   private emit(newlineBytes: number): void {
-    const bytes = this.pending.length + newlineBytes;
-    const text = this.pending.includes('\r') ? this.pending.replace(/\r/g, '') : this.pending;
+    const raw = this.pending;
+    const bytes = raw.length + newlineBytes;
+    // Serial consoles end lines with CR LF; a CR anywhere else is rare, so the common case is one slice.
+    const cr = raw.indexOf('\r');
+    const text = cr === -1 ? raw : cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, '');
     const line = { t: this.pendingStart ?? 0, text };
     this.pending = '';
     this.pendingStart = null;
     this.onLine(line);
-    const cost = bytes + CONSOLE_LINE_OVERHEAD_BYTES;
-    if (this.keptBytes < this.limitBytes && this.tail.length === this.tailFirst) {
-      this.keptBytes += cost;
-      this.lines.push(line);
-      return;
-    }
-    this.tail.push({ line, bytes, cost });
-    this.tailCost += cost;
-    while (this.tailCost > this.limitBytes / 4 && this.tailFirst < this.tail.length) {
-      const dropped = this.tail[this.tailFirst++]!;
-      this.tailCost -= dropped.cost;
-      this.truncatedBytes += dropped.bytes;
-    }
-    if (this.tailFirst > 4096 && this.tailFirst * 2 > this.tail.length) {
-      this.tail = this.tail.slice(this.tailFirst);
-      this.tailFirst = 0;
-    }
+    this.kept?.push(line, bytes, bytes + CONSOLE_LINE_OVERHEAD_BYTES);
   }
 }

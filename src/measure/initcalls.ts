@@ -32,28 +32,78 @@ export function initcallLabel(call: Pick<Initcall, 'name' | 'module'>): string {
 }
 
 /**
- * Pairs `calling` and `returned` records in log order. Several modules may export an initcall of the same name
- * (`init_module`, `init`), and module initcalls can interleave, so each (name, module) keeps a queue of open calls.
+ * Pairs `calling` and `returned` records in log order, one record at a time. Several modules may export an initcall of
+ * the same name (`init_module`, `init`), and module initcalls can interleave, so each symbol keeps a queue of open
+ * calls. Times are on whatever clock the caller feeds (host or guest).
  */
+export class InitcallPairer {
+  /** Open calls by the symbol as printed (`name+0x0/0x7e [module]`), which a call's two records share. */
+  private readonly open = new Map<string, number[]>();
+  /**
+   * The latest `calling`, kept out of the map: built-in initcalls run one at a time, so nearly every `returned` closes
+   * the call just opened, and a string compare is all it takes.
+   */
+  private latest: { key: string; t: number } | null = null;
+
+  /** A finished initcall when `text` is a `returned` record; the caller has checked that the record is the kernel's. */
+  push(text: string, t: number): Initcall | null {
+    // Most records are neither; one character code decides before any search runs.
+    const first = text.charCodeAt(0);
+    if (first === 0x63 /* c */) {
+      if (!CALLING.test(text)) return null;
+      if (this.latest) this.opened(this.latest.key, this.latest.t);
+      this.latest = { key: text.slice(text.charCodeAt(8) === 0x20 ? 9 : 8, text.indexOf(' @ ')), t };
+      return null;
+    }
+    if (first !== 0x69 /* i */) return null;
+    const returned = RETURNED.exec(text);
+    if (returned === null) return null;
+    const name = returned[1]!;
+    const module = returned[2];
+    const ms = Number(returned[4]) / 1000;
+    const startT = this.closed(text.slice(9, text.indexOf(' returned '))) ?? t - ms;
+    const call: Initcall = { name, startT, endT: t, ms, returned: Number(returned[3]) };
+    if (module) call.module = module;
+    return call;
+  }
+
+  private opened(key: string, t: number): void {
+    const queue = this.open.get(key);
+    if (queue) queue.push(t);
+    // Past this many symbols open at once, a log is not a boot's: the oldest open calls are forgotten, and their
+    // returns measured from `after N usecs` alone.
+    else if (this.open.size < MAX_OPEN_SYMBOLS) this.open.set(key, [t]);
+    else this.open.clear();
+  }
+
+  /** The oldest open call of `key`: first in the map, which holds calls opened before the latest one. */
+  private closed(key: string): number | undefined {
+    const queue = this.open.size > 0 ? this.open.get(key) : undefined;
+    if (queue) {
+      const t = queue.shift();
+      if (queue.length === 0) this.open.delete(key);
+      return t;
+    }
+    if (this.latest?.key === key) {
+      const t = this.latest.t;
+      this.latest = null;
+      return t;
+    }
+    return undefined;
+  }
+}
+
+/** Distinct initcall symbols remembered while pairing; see InitcallPairer.opened. */
+const MAX_OPEN_SYMBOLS = 65_536;
+
+/** Every initcall among a pass's events. */
 export function parseInitcalls(events: readonly BootEvent[]): Initcall[] {
-  const open = new Map<string, number[]>();
+  const pairer = new InitcallPairer();
   const calls: Initcall[] = [];
   for (const event of events) {
     if (event.origin !== 'kernel') continue;
-    const calling = CALLING.exec(event.text);
-    if (calling) {
-      const key = `${calling[1]}|${calling[2] ?? ''}`;
-      const queue = open.get(key) ?? [];
-      queue.push(event.t);
-      open.set(key, queue);
-      continue;
-    }
-    const returned = RETURNED.exec(event.text);
-    if (!returned) continue;
-    const [, name, module, status, usecs] = returned as unknown as [string, string, string | undefined, string, string];
-    const ms = Number(usecs) / 1000;
-    const startT = open.get(`${name}|${module ?? ''}`)?.shift() ?? event.t - ms;
-    calls.push({ name, ...(module ? { module } : {}), startT, endT: event.t, ms, returned: Number(status) });
+    const call = pairer.push(event.text, event.t);
+    if (call) calls.push(call);
   }
   return calls;
 }

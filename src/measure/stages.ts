@@ -1,5 +1,6 @@
 import { Marker } from '../agent/protocol.js';
 import type { StageDef } from '../scenario/types.js';
+import { initcallLabel, type Initcall } from './initcalls.js';
 import type { Timeline } from './timeline.js';
 import type { BootEvent, Span, StageTiming } from './types.js';
 
@@ -120,4 +121,23 @@ export function computeStages(timeline: Timeline, custom: readonly StageDef[]): 
     stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
   }
   return stages;
+}
+
+/** An initcall this large explains its stage better than any gap between two records. */
+const INITCALL_SPAN_SHARE = 0.1;
+
+/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
+ *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
+export function withInitcallSpan(stage: StageTiming, initcalls: readonly Initcall[]): StageTiming {
+  let slowest: Initcall | undefined;
+  for (const call of initcalls) {
+    if (call.startT < stage.startT || call.endT > stage.endT) continue;
+    if (!slowest || call.ms > slowest.ms) slowest = call;
+  }
+  if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0)) return stage;
+  const label = initcallLabel(slowest);
+  return {
+    ...stage,
+    span: { from: `calling ${label}`, to: `initcall ${label} returned`, fromT: slowest.endT - slowest.ms, toT: slowest.endT, ms: slowest.ms, kind: 'initcall' },
+  };
 }

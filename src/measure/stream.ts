@@ -1,35 +1,37 @@
 /**
- * The measure step fed one console line at a time, in memory that stays flat however long the kernel log is (issue
- * #9: "stream, don't slurp"). measurePass needs the whole trace and places every log record on the timeline; this
- * keeps only what stages, spans and hints can need:
+ * The measure step, fed one console line at a time as the pass runner splits them off, in memory that stays flat
+ * however long the kernel log is (issue #9: "stream, don't slurp"). Rather than placing every log record on the
+ * timeline, it keeps only what stages, spans and hints can need:
  *
- * - every console line outside the log dump (the console of a `quiet` boot is a few lines; the dump is the bulk);
+ * - the console lines outside the log dump (the console of a `quiet` boot is a few lines; the dump is the bulk);
  * - from the dump, in full, the records something looks for by text: userspace records (agent markers, `run:`
  *   lines), where the kernel hands over to init, custom stage edges, hint `wait-for` texts, records out of time order
- *   and records whose text also appeared on the console;
+ *   and records whose text also appeared on the console. A log is bounded by the guest's log buffer, so these are too;
  * - every other kernel record only as part of a *run*: its first and last record, its largest gap between two
  *   consecutive records, and per hint `gap` pattern the time and worst gap ending at matching records. Gaps between
  *   log records do not depend on where kernel clock zero lands on the host timeline, so a run can be summarised before
  *   the alignment is known (the dump ends with the markers that fix it);
  * - initcalls, parsed as they go by; past INITCALL_CAP only the slowest are kept.
  *
- * The result equals measurePass's on every captured boot in test/fixtures/boots (test/unit/stream-measure.test.ts)
- * except `events` (the kept records, not all of them) and, past the cap, `initcalls`. It can differ when a console
- * line that is not also in the log lands inside a run of kernel records (a verbose console whose log buffer wrapped):
- * the run is then treated as one piece.
+ * Console lines outside the dump are kept up to the console limit, the first ones and the last ones (HeadTail), so a
+ * guest that floods its console costs bounded memory; the dump is never cut, since runs summarise it.
+ *
+ * The result equals the simple whole-trace implementation's (test/helpers/measure-oracle.ts) on every captured boot
+ * in test/fixtures/boots (test/unit/stream-measure.test.ts) except `events` (the kept records, not all of them) and,
+ * past the cap, `initcalls`. It can differ when a console line that is not also in the log lands inside a run of
+ * kernel records (a verbose console whose log buffer wrapped): the run is then treated as one piece.
  */
-import { StringDecoder } from 'node:string_decoder';
 import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
+import { CONSOLE_LINE_OVERHEAD_BYTES, consoleLimitBytes, HeadTail } from '../boot/console.js';
 import type { ConsoleLine, DoorbellMark, PassOutcome } from '../boot/types.js';
 import type { StageDef } from '../scenario/types.js';
 import { consoleCost, type ConsoleCost } from './console-cost.js';
 import { evaluateHints, fmt, hintFromFinding, HINTS, quote, type Hint, type HintPattern, type HintRule } from './hints.js';
-import type { Initcall } from './initcalls.js';
-import { withInitcallSpan, type PassContext } from './measure-pass.js';
-import { BUILTIN_STAGES, computeStages, KERNEL_END_PATTERNS, OPTIONAL_STAGES } from './stages.js';
+import { InitcallPairer, type Initcall } from './initcalls.js';
+import { BUILTIN_STAGES, computeStages, KERNEL_END_PATTERNS, OPTIONAL_STAGES, withInitcallSpan } from './stages.js';
 import { blameFromConsole, parseStartupFinished, type SystemdStartup } from './systemd.js';
-import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from './timeline.js';
-import type { BootEvent, PassMeasurement, Span, StageTiming } from './types.js';
+import { alignClocks, parsePrintk, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
+import type { BootEvent, PassContext, PassMeasurement, Span, StageTiming } from './types.js';
 
 /**
  * A copy of a string that is kept: a line sliced out of a decoded chunk is a view of the whole chunk in V8, so keeping
@@ -39,9 +41,6 @@ const own = (text: string) => (text.length < 13 ? text : Buffer.from(text, 'utf8
 
 /** Initcalls kept in full; past it the list is cut to the slowest half. A cloud-kernel boot has ~575. */
 export const INITCALL_CAP = 20_000;
-
-const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
-const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
 
 type GapPattern = Extract<HintPattern, { kind: 'gap' }>;
 
@@ -63,6 +62,19 @@ interface Run {
 
 type Item = { kind: 'record'; record: PrintkRecord } | { kind: 'run'; run: Run };
 
+/**
+ * One regex matching whatever any of `patterns` matches, so that one test rules out a record that matches none; null
+ * when they cannot be merged (flags, or backreferences that an alternation would renumber) or there are none.
+ */
+function anyOf(patterns: readonly RegExp[]): RegExp | null {
+  if (patterns.length === 0 || patterns.some((p) => p.flags !== '' || /\\\d|\\k</.test(p.source))) return null;
+  try {
+    return new RegExp(patterns.map((p) => `(?:${p.source})`).join('|'));
+  } catch {
+    return null;
+  }
+}
+
 /** A point or a run on the host timeline, once kernel clock zero is known. */
 type Placed =
   | { kind: 'event'; t: number; event: BootEvent }
@@ -74,136 +86,138 @@ export interface StreamEnd {
   doorbell?: DoorbellMark[];
 }
 
+/** A console line outside the log dump, kept with its event (none for a blank line). */
+interface KeptLine {
+  line: ConsoleLine;
+  event: BootEvent | null;
+}
+
 export class StreamingMeasure {
-  private readonly consoleLines: ConsoleLine[] = [];
-  private readonly consoleEvents: BootEvent[] = [];
+  private readonly kept: HeadTail<KeptLine>;
   private readonly marks: Timeline['marks'] = {};
   private inDump = false;
   private dumpStartT = Infinity;
   /** Console texts without a guest time; a log record with one of them is the same line, and the console copy wins. */
   private readonly consoleTexts = new Set<string>();
-  /** `${guestT}|${text}` of console printk lines; those the log also has are dropped once aligned, as measurePass does. */
-  private readonly consolePrintkKeys = new Set<string>();
+  /** Their lengths: most log records are ruled out by length before their text is hashed. */
+  private readonly consoleTextLengths = new Set<number>();
+  /** Console printk lines by guest time; those the log also has are dropped once aligned, as the oracle does. */
+  private readonly consolePrintk = new Map<number, string[]>();
   private readonly loggedKeys = new Set<string>();
   private readonly firstMarkerRecords = new Map<string, PrintkRecord>();
   private readonly items: Item[] = [];
+  private readonly scratch: PrintkRecord = { guestT: 0, text: '', origin: 'kernel' };
   private run: Run | null = null;
   private lastG = -Infinity;
   private systemdFromLog: SystemdStartup | null = null;
-  private readonly open = new Map<string, number[]>();
-  private initcalls: Array<Omit<Initcall, 'startT' | 'endT'> & { startG: number; endG: number }> = [];
+  private readonly pairer = new InitcallPairer();
+  /** Initcalls with guest times in startT/endT, moved to host time once kernel clock zero is known. */
+  private initcalls: Initcall[] = [];
   /** Past INITCALL_CAP, initcalls faster than this are not kept. */
   private initcallFloorMs = -Infinity;
   private readonly gapPatterns: GapPattern[];
-  private readonly waitForTexts: RegExp[];
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  private partialT: number | null = null;
-  bytes = 0;
+  /** Texts a kernel record is kept whole for: where the kernel hands over to init, hint `wait-for`s, custom edges. */
+  private readonly wantedTexts: RegExp[];
+  /** Matches what any gap pattern's edge matches: most records match none, and one test rules them out. */
+  private readonly anyGapEdge: RegExp | null;
 
   constructor(
     private readonly custom: readonly StageDef[],
     private readonly readyRegex?: RegExp,
     private readonly context: PassContext = {},
     private readonly rules: readonly HintRule[] = HINTS,
+    limitBytes = consoleLimitBytes(),
   ) {
+    this.kept = new HeadTail(limitBytes);
     this.gapPatterns = rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap'));
-    this.waitForTexts = rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])));
+    this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
+    const builtin = [...KERNEL_END_PATTERNS, ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])))];
+    const merged = anyOf(builtin);
+    // A user's regex may have flags or backreferences of its own, so custom stage edges are tried one by one.
+    this.wantedTexts = [...(merged ? [merged] : builtin), ...custom.flatMap((s) => [s.from, s.to])];
   }
 
-  /**
-   * Console bytes as they arrive, `t` being the chunk's arrival (ms since spawn). Lines are stamped with the arrival of
-   * their first byte, as ConsoleSplitter does; this splits a whole chunk at once, which is what makes a long log cheap.
-   */
-  pushChunk(chunk: Buffer, t: number): void {
-    const text = this.decoder.write(chunk);
-    let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const piece = text.slice(start, nl);
-      const lineT = this.partialT ?? t;
-      const full = this.partialT === null ? piece : this.partial + piece;
-      this.partial = '';
-      this.partialT = null;
-      this.push({ t: lineT, text: full.includes('\r') ? full.replace(/\r/g, '') : full });
-      start = nl + 1;
-    }
-    if (start < text.length) {
-      if (this.partialT === null) this.partialT = t;
-      this.partial += text.slice(start);
-    }
+  /** Console lines outside the dump that were cut from the middle of a flood, in bytes. */
+  get truncatedBytes(): number {
+    return this.kept.cutBytes;
   }
 
-  /** Flushes a last line without its newline. */
-  endChunks(): void {
-    const rest = this.partial + this.decoder.end();
-    if (this.partialT !== null || rest !== '') this.push({ t: this.partialT ?? 0, text: rest.replace(/\r/g, '') });
-    this.partial = '';
-    this.partialT = null;
-  }
-
+  /** One console line, as ConsoleSplitter emits it. */
   push(line: ConsoleLine): void {
     const text = line.text;
-    this.bytes += Buffer.byteLength(text) + 1;
     if (this.inDump) {
       if (text.startsWith(Marker.dmesgEnd)) {
         this.inDump = false;
         this.marks.dumpEnd = line.t;
-        this.keepConsole(line, { t: line.t, text, source: 'console', origin: 'host' });
+        this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
         return;
       }
-      const record = parsePrintk(text);
-      if (record) this.logRecord(record);
+      // One record object for the whole dump: logRecord copies what it keeps.
+      if (readPrintk(text, this.scratch)) this.logRecord(this.scratch);
       return;
     }
     if (text.startsWith(Marker.dmesgBegin)) {
       this.inDump = true;
       if (this.dumpStartT === Infinity) this.dumpStartT = line.t;
-      this.keepConsole(line, { t: line.t, text, source: 'console', origin: 'host' });
+      // Console lines kept past a cut are known only now; the log's copies of them must still give way.
+      if (!this.kept.whole) for (const k of this.kept.tailItems()) if (k.event?.guestT === undefined && k.event?.origin === 'user') this.addConsoleText(k.event.text);
+      this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
       return;
     }
     const printk = parsePrintk(text);
     if (printk) {
-      this.consolePrintkKeys.add(`${printk.guestT}|${printk.text}`);
-      this.keepConsole(line, { t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+      if (this.kept.whole) {
+        const texts = this.consolePrintk.get(printk.guestT);
+        if (texts) texts.push(printk.text);
+        else this.consolePrintk.set(printk.guestT, [printk.text]);
+      }
+      this.keep(line, { t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
       return;
     }
-    this.consoleLines.push(line);
-    if (text.trim() === '') return;
+    if (text.trim() === '') {
+      this.keep(line, null);
+      return;
+    }
     if (this.marks.init === undefined && text.startsWith(Marker.init)) this.marks.init = line.t;
     if (this.marks.ready === undefined && (this.readyRegex ? this.readyRegex.test(text) : text.startsWith(Marker.ready))) {
       this.marks.ready = line.t;
     }
-    this.consoleTexts.add(text);
-    this.consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
+    if (this.kept.whole) this.addConsoleText(text);
+    this.keep(line, { t: line.t, text, source: 'console', origin: 'user' });
   }
 
-  private keepConsole(line: ConsoleLine, event: BootEvent): void {
-    this.consoleLines.push(line);
-    this.consoleEvents.push(event);
+  private keep(line: ConsoleLine, event: BootEvent | null): void {
+    const bytes = line.text.length + 1;
+    this.kept.push({ line, event }, bytes, bytes + CONSOLE_LINE_OVERHEAD_BYTES);
+  }
+
+  private addConsoleText(text: string): void {
+    this.consoleTexts.add(text);
+    this.consoleTextLengths.add(text.length);
+  }
+
+  private isConsoleText(text: string): boolean {
+    return this.consoleTextLengths.has(text.length) && this.consoleTexts.has(text);
   }
 
   private interesting(record: PrintkRecord): boolean {
     const { text } = record;
-    return (
-      record.origin !== 'kernel' ||
-      record.guestT < this.lastG ||
-      text.startsWith(MARKER_PREFIX) ||
-      this.consoleTexts.has(text) ||
-      KERNEL_END_PATTERNS.some((p) => p.test(text)) ||
-      this.waitForTexts.some((p) => p.test(text)) ||
-      this.custom.some((s) => s.from.test(text) || s.to.test(text))
-    );
+    if (record.origin !== 'kernel' || record.guestT < this.lastG || text.startsWith(MARKER_PREFIX) || this.isConsoleText(text)) return true;
+    for (const pattern of this.wantedTexts) if (pattern.test(text)) return true;
+    return false;
   }
 
   private logRecord(record: PrintkRecord): void {
     const { text, guestT } = record;
-    if (this.consolePrintkKeys.size > 0) {
-      const key = `${guestT}|${text}`;
-      if (this.consolePrintkKeys.has(key)) this.loggedKeys.add(key);
-    }
+    if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text)) this.loggedKeys.add(`${guestT}|${text}`);
     if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) this.firstMarkerRecords.set(own(text), { ...record, text: own(text) });
-    if (this.systemdFromLog === null && text.includes('Startup finished')) this.systemdFromLog = parseStartupFinished(text);
-    if (record.origin === 'kernel' && (text.startsWith('calling ') || text.startsWith('initcall '))) this.initcall(record);
+    if (record.origin === 'kernel') {
+      const call = this.pairer.push(text, guestT);
+      if (call) this.initcall(call);
+    } else if (this.systemdFromLog === null && text.includes('Startup finished')) {
+      // systemd logs it, under its own facility; kernel records need not be searched for it.
+      this.systemdFromLog = parseStartupFinished(text);
+    }
 
     if (this.interesting(record)) {
       this.closeRun();
@@ -223,7 +237,7 @@ export class StreamingMeasure {
     }
     const ms = g - run.lastG;
     if (!run.maxGap || ms > run.maxGap.ms) run.maxGap = { fromG: run.lastG, fromText: run.lastText, toG: g, toText: text, ms };
-    for (let i = 0; i < this.gapPatterns.length; i++) {
+    if (this.anyGapEdge === null || this.anyGapEdge.test(text)) for (let i = 0; i < this.gapPatterns.length; i++) {
       const p = this.gapPatterns[i]!;
       if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText))) continue;
       const agg = run.gaps[i]!;
@@ -248,29 +262,13 @@ export class StreamingMeasure {
     this.run = null;
   }
 
-  private initcall(record: PrintkRecord): void {
-    const calling = record.text.charCodeAt(0) === 0x63 /* c */ ? CALLING.exec(record.text) : null;
-    if (calling) {
-      const key = `${calling[1]}|${calling[2] ?? ''}`;
-      const queue = this.open.get(key) ?? [];
-      queue.push(record.guestT);
-      this.open.set(key, queue);
-      return;
-    }
-    const returned = RETURNED.exec(record.text);
-    if (!returned) return;
-    const [, name, module, status, usecs] = returned as unknown as [string, string, string | undefined, string, string];
-    const ms = Number(usecs) / 1000;
-    const key = `${name}|${module ?? ''}`;
-    const queue = this.open.get(key);
-    const startG = queue?.shift() ?? record.guestT - ms;
-    if (queue?.length === 0) this.open.delete(key);
-    if (ms < this.initcallFloorMs) return;
-    this.initcalls.push({ name: own(name), ...(module ? { module: own(module) } : {}), startG, endG: record.guestT, ms, returned: Number(status) });
+  private initcall(call: Initcall): void {
+    if (call.ms < this.initcallFloorMs) return;
+    this.initcalls.push({ ...call, name: own(call.name), ...(call.module ? { module: own(call.module) } : {}) });
     if (this.initcalls.length > INITCALL_CAP) {
       const kept = this.initcalls.sort((a, b) => b.ms - a.ms).slice(0, INITCALL_CAP / 2);
       this.initcallFloorMs = kept[kept.length - 1]!.ms;
-      this.initcalls = kept.sort((a, b) => a.endG - b.endG);
+      this.initcalls = kept.sort((a, b) => a.endT - b.endT);
     }
   }
 
@@ -278,7 +276,10 @@ export class StreamingMeasure {
     this.closeRun();
     const marks = { ...this.marks };
     if (end.exitT !== null && end.outcome.kind === 'exited') marks.exit = end.exitT;
-    const alignment = alignClocks(this.consoleEvents, [...this.firstMarkerRecords.values()]);
+    const keptLines = [...this.kept.head, ...this.kept.tailItems()];
+    const consoleLines = keptLines.map((k) => k.line);
+    const consoleEvents = keptLines.flatMap((k) => (k.event ? [k.event] : []));
+    const alignment = alignClocks(consoleEvents, [...this.firstMarkerRecords.values()]);
 
     const placed: Placed[] = [{ kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } }];
     if (alignment) {
@@ -290,11 +291,11 @@ export class StreamingMeasure {
           continue;
         }
         const r = item.record;
-        if (this.consoleTexts.has(r.text)) continue;
+        if (this.isConsoleText(r.text)) continue;
         placed.push({ kind: 'event', t: z + r.guestT, event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin } });
       }
     }
-    for (const event of this.consoleEvents) {
+    for (const event of consoleEvents) {
       if (alignment && event.guestT !== undefined && this.loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
       placed.push({ kind: 'event', t: event.t, event });
     }
@@ -316,17 +317,15 @@ export class StreamingMeasure {
     });
 
     const z = alignment?.kernelZeroT ?? 0;
-    const initcalls: Initcall[] = alignment
-      ? this.initcalls.map(({ startG, endG, ...call }) => ({ ...call, startT: z + startG, endT: z + endG }))
-      : [];
+    const initcalls: Initcall[] = alignment ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT })) : [];
     const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
 
     const console: Record<string, ConsoleCost> = {};
-    for (const stage of withSpans) console[stage.name] = consoleCost(this.consoleLines, stage.startT, stage.endT, this.dumpStartT);
+    for (const stage of withSpans) console[stage.name] = consoleCost(consoleLines, stage.startT, stage.endT, this.dumpStartT);
     let systemd: SystemdStartup | null = null;
     for (const event of events) systemd ??= parseStartupFinished(event.text);
     systemd ??= alignment ? this.systemdFromLog : null;
-    const units = blameFromConsole(this.consoleLines);
+    const units = blameFromConsole(consoleLines);
     const ctx = {
       stages: withSpans,
       events,
@@ -462,11 +461,4 @@ function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly:
 function edgeLabel(placed: readonly Placed[], t: number): string {
   for (const p of placed) if (p.kind === 'event' && p.t === t) return p.event.text;
   return t === 0 ? '(hypervisor spawned)' : '(edge)';
-}
-
-/** measurePass over lines that arrive one by one (a file, a pipe, a live boot). */
-export function measureStream(lines: Iterable<ConsoleLine>, end: StreamEnd, custom: readonly StageDef[], readyRegex?: RegExp, context: PassContext = {}): PassMeasurement {
-  const m = new StreamingMeasure(custom, readyRegex, context);
-  for (const line of lines) m.push(line);
-  return m.finish(end);
 }

@@ -1,9 +1,5 @@
-import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
-import type { BootTrace } from '../boot/types.js';
+import { MARKER_PREFIX } from '../agent/protocol.js';
 import type { BootEvent, ClockAlignment } from './types.js';
-
-/** `[    1.234567] text`, as printk writes to the console; `dmesg -r` puts the record's `<priority>` first. */
-const PRINTK_LINE = /^(?:<(\d+)>)?\[\s*(\d+)\.(\d+)\]\s?(.*)$/;
 
 export interface Timeline {
   /** Every event, sorted by host time. */
@@ -19,88 +15,54 @@ export interface PrintkRecord {
   origin: 'kernel' | 'user';
 }
 
-export function parsePrintk(line: string): PrintkRecord | null {
-  const match = PRINTK_LINE.exec(line);
-  if (!match) return null;
-  const [, priority, seconds, fraction, text] = match;
-  // A priority is facility * 8 + level; facility 0 is the kernel. Without one (plain dmesg, the console) assume it.
-  const origin = priority !== undefined && Number(priority) >> 3 !== 0 ? 'user' : 'kernel';
-  // Fractions are microseconds in practice; scale by their own length so any precision parses right.
-  const guestT = Number(seconds) * 1000 + (Number(fraction) / 10 ** (fraction!.length)) * 1000;
-  return { guestT, text: text ?? '', origin };
+/**
+ * `[    1.234567] text`, as printk writes to the console; `dmesg -r` puts the record's `<priority>` first. Only the
+ * head is matched, and the rest checked for line terminators (the `.` of `(.*)$`) without being captured: this is the
+ * hot loop of the measure step (a long kernel log is millions of records; bench/parse.ts), and a regex match with
+ * captures allocates six objects per record.
+ */
+const PRINTK_HEAD = /^(?:<\d+>)?\[\s*\d+\.\d+\]\s?(?=.*$)/y;
+
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const DIGIT_0 = 48;
+
+/** Digits as Number() reads them: exact below 16 digits, which is all printk writes, and Number() itself beyond. */
+function digitsValue(line: string, start: number, end: number): number {
+  if (end - start > 15) return Number(line.slice(start, end));
+  let value = 0;
+  for (let i = start; i < end; i++) value = value * 10 + (line.charCodeAt(i) - DIGIT_0);
+  return value;
 }
 
-/**
- * Builds one host-time timeline from the console and the dumped kernel log. The kernel's own clock starts at zero
- * early in boot; the records seen on both sides pin it to host time (DESIGN §2). The console copy can only be later
- * than the log record, never earlier, so the smallest difference is the tightest estimate.
- */
-export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
-  const consoleEvents: BootEvent[] = [];
-  const logRecords: PrintkRecord[] = [];
-  const marks: Timeline['marks'] = {};
-  let inDump = false;
-
-  for (const line of trace.lines) {
-    const text = line.text;
-    if (!inDump && text.startsWith(Marker.dmesgBegin)) {
-      inDump = true;
-      consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
-      continue;
-    }
-    if (inDump) {
-      if (text.startsWith(Marker.dmesgEnd)) {
-        inDump = false;
-        marks.dumpEnd = line.t;
-        consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
-        continue;
-      }
-      const record = parsePrintk(text);
-      if (record) logRecords.push(record);
-      continue;
-    }
-    const printk = parsePrintk(text);
-    if (printk) {
-      consoleEvents.push({ t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
-      continue;
-    }
-    if (text.trim() === '') continue;
-    if (marks.init === undefined && text.startsWith(Marker.init)) marks.init = line.t;
-    if (marks.ready === undefined && (readyRegex ? readyRegex.test(text) : text.startsWith(Marker.ready))) {
-      marks.ready = line.t;
-    }
-    consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
+/** Reads a console line into `into` when it is a kernel log record; false (and `into` untouched) when not. */
+export function readPrintk(line: string, into: PrintkRecord): boolean {
+  PRINTK_HEAD.lastIndex = 0;
+  if (!PRINTK_HEAD.test(line)) return false;
+  const textStart = PRINTK_HEAD.lastIndex;
+  // The regex has vouched for the shape, so the fields are found by their delimiters.
+  let i = 0;
+  let origin: PrintkRecord['origin'] = 'kernel';
+  if (line.charCodeAt(0) === 60 /* < */) {
+    i = line.indexOf('>');
+    // A priority is facility * 8 + level; facility 0 is the kernel. Without one (plain dmesg, the console) assume it.
+    if (digitsValue(line, 1, i) >> 3 !== 0) origin = 'user';
   }
-  // Only an exit the guest caused ends its shutdown; a kill at the timeout says nothing about the guest.
-  if (trace.exitT !== null && trace.outcome.kind === 'exited') marks.exit = trace.exitT;
+  i = line.indexOf('[', i) + 1;
+  for (let c = line.charCodeAt(i); c < DIGIT_0 || c > DIGIT_0 + 9; c = line.charCodeAt(++i));
+  const dot = line.indexOf('.', i);
+  const close = line.indexOf(']', dot);
+  // Fractions are microseconds in practice; scale by their own length so any precision parses right.
+  const places = close - dot - 1;
+  const fraction = digitsValue(line, dot + 1, close) / (POWERS_OF_TEN[places] ?? 10 ** places);
+  into.guestT = digitsValue(line, i, dot) * 1000 + fraction * 1000;
+  into.text = line.slice(textStart);
+  into.origin = origin;
+  return true;
+}
 
-  const alignment = alignClocks(consoleEvents, logRecords);
-  const events: BootEvent[] = [{ t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' }];
-
-  // A marker line was stamped by the host when it appeared; that copy is the truth, the log copy only a pairing aid.
-  const consoleTexts = new Set(consoleEvents.filter((e) => e.guestT === undefined).map((e) => e.text));
-  // Printk lines that reached the console are in the log too; keep one copy, the aligned one, so order is consistent.
-  const loggedKeys = new Set(logRecords.map((r) => `${r.guestT}|${r.text}`));
-
-  if (alignment) {
-    events.push({ t: alignment.kernelZeroT, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' });
-    for (const record of logRecords) {
-      if (consoleTexts.has(record.text)) continue;
-      events.push({ t: alignment.kernelZeroT + record.guestT, text: record.text, source: 'kmsg', guestT: record.guestT, origin: record.origin });
-    }
-  }
-  for (const event of consoleEvents) {
-    if (alignment && event.guestT !== undefined && loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
-    events.push(event);
-  }
-  if (marks.exit !== undefined) events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
-  for (const ring of trace.doorbell ?? []) {
-    events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
-    if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
-  }
-
-  events.sort((a, b) => a.t - b.t);
-  return { events, alignment, marks };
+export function parsePrintk(line: string): PrintkRecord | null {
+  const record: PrintkRecord = { guestT: 0, text: '', origin: 'kernel' };
+  return readPrintk(line, record) ? record : null;
 }
 
 export function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): ClockAlignment | null {

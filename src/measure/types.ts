@@ -1,3 +1,4 @@
+import type { Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import type { Hint } from './hints.js';
 import type { Initcall } from './initcalls.js';
@@ -61,4 +62,11 @@ export interface PassMeasurement {
   /** Kernel output on the serial console per stage, and its cost. */
   console: Record<string, ConsoleCost>;
   hints: Hint[];
+}
+
+/** What the pass was booted with, for hints that depend on it (machine type, `quiet`, firmware). */
+export interface PassContext {
+  machine?: Machine;
+  cmdline?: string;
+  firmware?: Firmware;
 }

@@ -7,6 +7,7 @@ import { consoleUsPerByte } from '../../src/measure/console-cost.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { hypervisorsMentioning, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { measureWhole } from '../helpers/measure-oracle.js';
 
 // The same kernel booted with and without `quiet`, one pass each, under whatever accelerator works here (TCG on
 // this project's machines). With `quiet` the kernel's breakdown comes from the log dumped after ready; without it,
@@ -22,16 +23,19 @@ async function boot(cmdline: string) {
   const command = qemuBackend.command(binary, { kernel: kernel.path, initrd: rootfs.initrd, cmdline, cpus: 1, memoryMiB: 256, machine: 'pc', accel: 'tcg' });
   const trace = await runPass(command, { accel: 'tcg', timeoutMs: 60_000 });
   expect(trace.reached).toBe('shutdown');
-  return { trace, m: measurePass(trace, [], undefined, { machine: 'pc', cmdline: command.cmdline }) };
+  const context = { machine: 'pc' as const, cmdline: command.cmdline };
+  // The measure step keeps only the records it needs as events; the whole-trace oracle places every one of them.
+  return { trace, m: measurePass(trace, [], undefined, context), all: measureWhole(trace, [], undefined, context) };
 }
 
 /** Kernel records that occur once in both boots, keyed by text, as ms after kernel clock zero. */
-function kernelEventOffsets(m: Awaited<ReturnType<typeof boot>>['m']): Map<string, number> {
-  const kernel = m.stages.find((s) => s.name === 'kernel')!;
+function kernelEventOffsets(b: Awaited<ReturnType<typeof boot>>): Map<string, number> {
+  const kernel = b.m.stages.find((s) => s.name === 'kernel')!;
+  const { events } = b.all;
   const counts = new Map<string, number>();
-  for (const e of m.events) counts.set(e.text, (counts.get(e.text) ?? 0) + 1);
+  for (const e of events) counts.set(e.text, (counts.get(e.text) ?? 0) + 1);
   const offsets = new Map<string, number>();
-  for (const e of m.events) {
+  for (const e of events) {
     if (e.origin === 'kernel' && counts.get(e.text) === 1 && e.t >= kernel.startT && e.t <= kernel.endT) offsets.set(e.text, e.t - kernel.startT);
   }
   return offsets;
@@ -52,7 +56,7 @@ describe('zero-perturbation kernel breakdown, quiet against verbose (real QEMU)'
 
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const medianOffsets = (boots: typeof quietBoots) => {
-      const maps = boots.map((b) => kernelEventOffsets(b.m));
+      const maps = boots.map((b) => kernelEventOffsets(b));
       const texts = [...maps[0]!.keys()].filter((text) => maps.every((m) => m.has(text)));
       return new Map(texts.map((text) => [text, median(maps.map((m) => m.get(text)!))]));
     };

@@ -5,11 +5,12 @@ import { Marker } from '../../src/agent/protocol.js';
 import { agentScript, shellQuote } from '../../src/agent/script.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import { evaluateHints, HINTS, type HintContext } from '../../src/measure/hints.js';
-import { parseInitcalls } from '../../src/measure/initcalls.js';
-import { measurePass, withInitcallSpan, type PassContext } from '../../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../../src/measure/stages.js';
+import { InitcallPairer, parseInitcalls } from '../../src/measure/initcalls.js';
+import { parsePrintk } from '../../src/measure/timeline.js';
+import { measurePass } from '../../src/measure/measure-pass.js';
+import { BUILTIN_STAGES, withInitcallSpan } from '../../src/measure/stages.js';
 import { parseBlameLine, parseStartupFinished, parseSystemdTimespan, reachedTarget } from '../../src/measure/systemd.js';
-import type { BootEvent, StageTiming } from '../../src/measure/types.js';
+import type { BootEvent, PassContext, StageTiming } from '../../src/measure/types.js';
 import { withInitcallDebug } from '../../src/scenario/load.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 
@@ -64,6 +65,20 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     expect(crypto.endT).toBeLessThan(kernel.endT);
     // The host-time difference of the two records agrees with the kernel's own count, within the log's µs rounding.
     expect(Math.abs(crypto.endT - crypto.startT - crypto.ms)).toBeLessThan(0.1);
+  });
+
+  it('starts each initcall at its own `calling` record, not at the end minus the kernel\'s count', () => {
+    // Built-in initcalls are logged `calling  name` (two spaces), module ones `calling name [module]` (one).
+    const records = loadBootFixture('cloud-initcalls-pc').trace.lines.flatMap((l) => parsePrintk(l.text) ?? []);
+    const calling = records.find((r) => r.text.startsWith('calling  crypto_algapi_init+'))!;
+    const pairer = new InitcallPairer();
+    const paired = records.flatMap((r) => pairer.push(r.text, r.guestT) ?? []);
+    const crypto = paired.find((c) => c.name === 'crypto_algapi_init')!;
+    expect(crypto.startT).toBe(calling.guestT);
+    expect(crypto.startT).not.toBe(crypto.endT - crypto.ms);
+    const modulePair = new InitcallPairer();
+    modulePair.push('calling af9033_driver_init+0x0/0x1000 [af9033] @ 512', 10);
+    expect(modulePair.push('initcall af9033_driver_init+0x0/0x1000 [af9033] returned 0 after 47 usecs', 12)).toMatchObject({ startT: 10, endT: 12, module: 'af9033' });
   });
 
   it('parses module initcalls with their [module] suffix', () => {

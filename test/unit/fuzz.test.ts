@@ -10,7 +10,8 @@ import { ScenarioError } from '../../src/errors.js';
 import { parseInitcalls } from '../../src/measure/initcalls.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { parseBlameLine, parseStartupFinished, parseSystemdTimespan } from '../../src/measure/systemd.js';
-import { buildTimeline, parsePrintk } from '../../src/measure/timeline.js';
+import { parsePrintk } from '../../src/measure/timeline.js';
+import { buildTimeline } from '../helpers/measure-oracle.js';
 import { parseDuration, parseMemory } from '../../src/scenario/duration.js';
 import { checkScenarioFile } from '../../src/scenario/load.js';
 

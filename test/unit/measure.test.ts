@@ -3,7 +3,7 @@ import { Marker } from '../../src/agent/protocol.js';
 import { advanceLiveStage, PANIC_PATTERN } from '../../src/boot/live-stage.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { largestGap } from '../../src/measure/stages.js';
-import { buildTimeline } from '../../src/measure/timeline.js';
+import { buildTimeline } from '../helpers/measure-oracle.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 
 const stageOf = (m: ReturnType<typeof measurePass>, name: string) => {

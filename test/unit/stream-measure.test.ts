@@ -2,8 +2,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { measureStream, StreamingMeasure } from '../../src/measure/stream.js';
+import { StreamingMeasure } from '../../src/measure/stream.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
+import { measureWhole } from '../helpers/measure-oracle.js';
 
 const fixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'boots'))
   .filter((f) => f.endsWith('.json'))
@@ -20,11 +21,11 @@ const contextOf = (name: string, argv: string[]) => ({
 });
 
 describe('streaming measure step', () => {
-  it.each(fixtures)('gives measurePass\'s stages, spans, alignment, initcalls and hints on %s', (name) => {
+  it.each(fixtures)('gives the whole-trace oracle\'s stages, spans, alignment, initcalls and hints on %s', (name) => {
     const { trace } = loadBootFixture(name);
     const context = contextOf(name, trace.argv);
-    const slurped = measurePass(trace, [], undefined, context);
-    const streamed = measureStream(trace.lines, trace, [], undefined, context);
+    const slurped = measureWhole(trace, [], undefined, context);
+    const streamed = measurePass(trace, [], undefined, context);
     expect(rounded(streamed.stages)).toEqual(rounded(slurped.stages));
     expect(rounded(streamed.alignment)).toEqual(rounded(slurped.alignment));
     expect(rounded(streamed.hints)).toEqual(rounded(slurped.hints));
@@ -38,9 +39,9 @@ describe('streaming measure step', () => {
     const { trace } = loadBootFixture('cloud-initcalls-pc');
     const custom = [{ name: 'acpi', from: /^ACPI: Core revision/, to: /^ACPI: Interpreter enabled/, pos: { line: 1, column: 1 } }];
     const context = contextOf('cloud-initcalls-pc', trace.argv);
-    const slurped = measurePass(trace, custom, undefined, context);
+    const slurped = measureWhole(trace, custom, undefined, context);
     expect(slurped.stages.some((s) => s.name === 'acpi')).toBe(true);
-    expect(rounded(measureStream(trace.lines, trace, custom, undefined, context).stages)).toEqual(rounded(slurped.stages));
+    expect(rounded(measurePass(trace, custom, undefined, context).stages)).toEqual(rounded(slurped.stages));
   });
 
   it('keeps a small share of the log as events', () => {
@@ -48,6 +49,6 @@ describe('streaming measure step', () => {
     const m = new StreamingMeasure([]);
     for (const line of trace.lines) m.push(line);
     const result = m.finish(trace);
-    expect(result.events.length).toBeLessThan(measurePass(trace, []).events.length / 10);
+    expect(result.events.length).toBeLessThan(measureWhole(trace, []).events.length / 10);
   });
 });

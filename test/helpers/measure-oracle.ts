@@ -1,0 +1,112 @@
+/**
+ * The measure step done the simple way, as the first version of boot-budget did it: every console line and every log
+ * record becomes an event on one timeline, and stages, spans, initcalls and hints are computed over all of them. It
+ * needs the whole trace in memory, so the product streams instead (src/measure/stream.ts); this stays as the oracle
+ * that the streaming step is checked against (test/unit/stream-measure.test.ts) and for tests of the timeline itself.
+ */
+import { Marker } from '../../src/agent/protocol.js';
+import type { BootTrace } from '../../src/boot/types.js';
+import { consoleCost, type ConsoleCost } from '../../src/measure/console-cost.js';
+import { evaluateHints } from '../../src/measure/hints.js';
+import { parseInitcalls } from '../../src/measure/initcalls.js';
+import { computeStages, withInitcallSpan } from '../../src/measure/stages.js';
+import { blameFromConsole, parseStartupFinished } from '../../src/measure/systemd.js';
+import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from '../../src/measure/timeline.js';
+import type { BootEvent, PassContext, PassMeasurement } from '../../src/measure/types.js';
+import type { StageDef } from '../../src/scenario/types.js';
+
+/**
+ * Builds one host-time timeline from the console and the dumped kernel log. The kernel's own clock starts at zero
+ * early in boot; the records seen on both sides pin it to host time (DESIGN §2). The console copy can only be later
+ * than the log record, never earlier, so the smallest difference is the tightest estimate.
+ */
+export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
+  const consoleEvents: BootEvent[] = [];
+  const logRecords: PrintkRecord[] = [];
+  const marks: Timeline['marks'] = {};
+  let inDump = false;
+
+  for (const line of trace.lines) {
+    const text = line.text;
+    if (!inDump && text.startsWith(Marker.dmesgBegin)) {
+      inDump = true;
+      consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
+      continue;
+    }
+    if (inDump) {
+      if (text.startsWith(Marker.dmesgEnd)) {
+        inDump = false;
+        marks.dumpEnd = line.t;
+        consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
+        continue;
+      }
+      const record = parsePrintk(text);
+      if (record) logRecords.push(record);
+      continue;
+    }
+    const printk = parsePrintk(text);
+    if (printk) {
+      consoleEvents.push({ t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+      continue;
+    }
+    if (text.trim() === '') continue;
+    if (marks.init === undefined && text.startsWith(Marker.init)) marks.init = line.t;
+    if (marks.ready === undefined && (readyRegex ? readyRegex.test(text) : text.startsWith(Marker.ready))) {
+      marks.ready = line.t;
+    }
+    consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
+  }
+  // Only an exit the guest caused ends its shutdown; a kill at the timeout says nothing about the guest.
+  if (trace.exitT !== null && trace.outcome.kind === 'exited') marks.exit = trace.exitT;
+
+  const alignment = alignClocks(consoleEvents, logRecords);
+  const events: BootEvent[] = [{ t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' }];
+
+  // A marker line was stamped by the host when it appeared; that copy is the truth, the log copy only a pairing aid.
+  const consoleTexts = new Set(consoleEvents.filter((e) => e.guestT === undefined).map((e) => e.text));
+  // Printk lines that reached the console are in the log too; keep one copy, the aligned one, so order is consistent.
+  const loggedKeys = new Set(logRecords.map((r) => `${r.guestT}|${r.text}`));
+
+  if (alignment) {
+    events.push({ t: alignment.kernelZeroT, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' });
+    for (const record of logRecords) {
+      if (consoleTexts.has(record.text)) continue;
+      events.push({ t: alignment.kernelZeroT + record.guestT, text: record.text, source: 'kmsg', guestT: record.guestT, origin: record.origin });
+    }
+  }
+  for (const event of consoleEvents) {
+    if (alignment && event.guestT !== undefined && loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
+    events.push(event);
+  }
+  if (marks.exit !== undefined) events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
+  for (const ring of trace.doorbell ?? []) {
+    events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
+    if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
+  }
+
+  events.sort((a, b) => a.t - b.t);
+  return { events, alignment, marks };
+}
+
+export function measureWhole(trace: BootTrace, custom: readonly StageDef[], readyRegex?: RegExp, context: PassContext = {}): PassMeasurement {
+  const timeline = buildTimeline(trace, readyRegex);
+  const initcalls = parseInitcalls(timeline.events);
+  const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
+  const dumpStartT = trace.lines.find((l) => l.text.startsWith(Marker.dmesgBegin))?.t ?? Infinity;
+  const console: Record<string, ConsoleCost> = {};
+  for (const stage of stages) console[stage.name] = consoleCost(trace.lines, stage.startT, stage.endT, dumpStartT);
+  let systemd = null;
+  for (const event of timeline.events) systemd ??= parseStartupFinished(event.text);
+  const units = blameFromConsole(trace.lines);
+  const hints = evaluateHints({
+    stages,
+    events: timeline.events,
+    initcalls,
+    units,
+    console: new Map(Object.entries(console)),
+    machine: context.machine,
+    cmdline: context.cmdline,
+    firmware: context.firmware,
+  });
+  return { stages, alignment: timeline.alignment, events: timeline.events, initcalls, systemd, units, console, hints };
+}
