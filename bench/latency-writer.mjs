@@ -1,4 +1,4 @@
-// Child of bench/latency.ts: writes `bench <i> <hrtime ns>` lines on stdout (a pipe, like QEMU's -serial stdio), one
+// Child of bench/latency.ts: writes `bench <i> <hrtime ns>` lines on stdout (runPass's console FIFO, as QEMU's -serial stdio), one
 // byte per write as QEMU's serial backend does, stamping CLOCK_MONOTONIC (process.hrtime) just before the first byte.
 // Plain JS so that no loader runs in the writer. Args: count, interval in ms.
 import { writeSync } from 'node:fs';

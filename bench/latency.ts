@@ -2,7 +2,7 @@
  * Timestamp latency (issue #9, 2): how late boot-budget stamps a console line. A child writes lines on its stdout at
  * instants it records itself (CLOCK_MONOTONIC through process.hrtime, the same clock the parent stamps with on
  * Linux), one byte per write like QEMU's serial backend; the parent is the real runPass, so the bytes go through the
- * same stdio pipe, 'data' handler and ConsoleSplitter as a boot's console. Latency = stamp − write instant, measured
+ * same console FIFO (the child's stdout), 'data' handler and ConsoleSplitter as a boot's console. Latency = stamp − write instant, measured
  * idle and with busy loops on the other core (and on both).
  *
  *   npx tsx bench/latency.ts [--quick]
@@ -55,7 +55,7 @@ const rows = runs.map((r) => {
   };
   return { ...r, ...s };
 });
-console.log(`\nTimestamp latency: stamp − write, stdio pipe → runPass → ConsoleSplitter, ${LINES} lines each`);
+console.log(`\nTimestamp latency: stamp − write, console FIFO → runPass → ConsoleSplitter, ${LINES} lines each`);
 console.log(
   table(
     ['load', 'min', 'p50', 'p90', 'p99', 'max'],

@@ -37,7 +37,7 @@ export function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-export const fmtMs = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
+export const fmtMs = (ms: number) => (Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : Math.abs(ms) >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
 export const fmtUs = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 export const fmtRatio = (r: number) => r.toFixed(3);
 

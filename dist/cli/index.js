@@ -3017,7 +3017,7 @@ function cleanupNow() {
 
 /***/ }),
 
-/***/ 1313:
+/***/ 7312:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3738,129 +3738,6 @@ async function cacheCommand(action, cacheDir, options = {}) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./src/boot/console.ts
-
-/** Console output kept per pass; a guest that floods the console is cut here, and the cut is reported. */
-const CONSOLE_LIMIT_BYTES = 64 * 1024 * 1024;
-/**
- * `BOOT_BUDGET_CONSOLE_LIMIT_MIB` lowers (or raises) the limit: a guest under TCG writes ~0.2-0.5 MB/s to its serial
- * console, so tests flood a small limit rather than wait minutes for 64 MiB.
- */
-function consoleLimitBytes(env = process.env) {
-    const mib = Number(env['BOOT_BUDGET_CONSOLE_LIMIT_MIB']);
-    return Number.isFinite(mib) && mib > 0 ? Math.round(mib * 1024 * 1024) : CONSOLE_LIMIT_BYTES;
-}
-/**
- * What a kept line costs beyond its text (the line object, the string header), counted against the limits: without
- * it, a guest running `yes` (2-byte lines) would need ~30 times the limit in heap.
- */
-const CONSOLE_LINE_OVERHEAD_BYTES = 128;
-/**
- * A line longer than this (a guest printing without newlines) keeps its start only; the rest counts as cut, so one
- * endless line cannot grow without bound.
- */
-const CONSOLE_MAX_LINE_BYTES = 64 * 1024;
-/**
- * Splits a byte stream into lines, stamping each line with the time its first byte arrived. QEMU writes the serial
- * console one byte per write(), so a line arrives over many chunks; stamping at the newline would skew long lines
- * by however long the guest's UART took to send them.
- */
-class ConsoleSplitter {
-    onLine;
-    limitBytes;
-    lines = [];
-    truncatedBytes = 0;
-    // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a
-    // guest prints 100 million 2-byte lines; the decoder keeps a UTF-8 character split across chunks whole.
-    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    pending = '';
-    pendingStart = null;
-    keptBytes = 0;
-    /**
-     * Past the limit, the newest lines are still kept, up to a quarter of it: the ready marker and the kernel log dump
-     * come last, and without them a flooded pass could be neither judged ready nor measured. The middle is what is cut.
-     */
-    tail = [];
-    tailFirst = 0;
-    tailCost = 0;
-    constructor(onLine = () => { }, limitBytes = CONSOLE_LIMIT_BYTES) {
-        this.onLine = onLine;
-        this.limitBytes = limitBytes;
-    }
-    /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
-    push(chunk, t) {
-        const text = this.decoder.write(chunk);
-        if (chunk.length > 0 && this.pendingStart === null)
-            this.pendingStart = t;
-        let offset = 0;
-        while (offset < text.length) {
-            if (this.pendingStart === null)
-                this.pendingStart = t;
-            const newline = text.indexOf('\n', offset);
-            if (newline === -1) {
-                this.hold(text.slice(offset));
-                return;
-            }
-            this.hold(text.slice(offset, newline));
-            this.emit(1);
-            offset = newline + 1;
-        }
-    }
-    /** Flushes a last line that never got its newline (a guest killed mid-line), then the kept tail after the cut. */
-    end() {
-        const rest = this.decoder.end();
-        if (rest)
-            this.hold(rest);
-        if (this.pendingStart !== null)
-            this.emit(0);
-        for (let i = this.tailFirst; i < this.tail.length; i++)
-            this.lines.push(this.tail[i].line);
-        this.tail = [];
-        this.tailFirst = 0;
-        this.tailCost = 0;
-    }
-    /** Lengths here are UTF-16 units, which equal bytes for the ASCII that consoles carry; close enough for a limit. */
-    hold(part) {
-        const room = CONSOLE_MAX_LINE_BYTES - this.pending.length;
-        if (part.length > room)
-            this.truncatedBytes += part.length - Math.max(0, room);
-        if (room <= 0)
-            return;
-        this.pending += part.length > room ? part.slice(0, room) : part;
-    }
-    emit(newlineBytes) {
-        const bytes = this.pending.length + newlineBytes;
-        const text = this.pending.includes('\r') ? this.pending.replace(/\r/g, '') : this.pending;
-        const line = { t: this.pendingStart ?? 0, text };
-        this.pending = '';
-        this.pendingStart = null;
-        this.onLine(line);
-        const cost = bytes + CONSOLE_LINE_OVERHEAD_BYTES;
-        if (this.keptBytes < this.limitBytes && this.tail.length === this.tailFirst) {
-            this.keptBytes += cost;
-            this.lines.push(line);
-            return;
-        }
-        this.tail.push({ line, bytes, cost });
-        this.tailCost += cost;
-        while (this.tailCost > this.limitBytes / 4 && this.tailFirst < this.tail.length) {
-            const dropped = this.tail[this.tailFirst++];
-            this.tailCost -= dropped.cost;
-            this.truncatedBytes += dropped.bytes;
-        }
-        if (this.tailFirst > 4096 && this.tailFirst * 2 > this.tail.length) {
-            this.tail = this.tail.slice(this.tailFirst);
-            this.tailFirst = 0;
-        }
-    }
-}
-
-;// CONCATENATED MODULE: external "node:net"
-const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-;// CONCATENATED MODULE: external "node:util"
-const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 ;// CONCATENATED MODULE: ./src/agent/protocol.ts
 /**
  * The words the agent and the measure step agree on. The agent writes each marker first to /dev/kmsg (at KERN_INFO,
@@ -3899,14 +3776,179 @@ const DOORBELLS = {
 /** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
 const END_ENV = 'BOOT_BUDGET_END';
 
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./src/boot/console.ts
+
+/** Console output kept per pass; a guest that floods the console is cut here, and the cut is reported. */
+const CONSOLE_LIMIT_BYTES = 64 * 1024 * 1024;
+/**
+ * `BOOT_BUDGET_CONSOLE_LIMIT_MIB` lowers (or raises) the limit: a guest under TCG writes ~0.2-0.5 MB/s to its serial
+ * console, so tests flood a small limit rather than wait minutes for 64 MiB.
+ */
+function consoleLimitBytes(env = process.env) {
+    const mib = Number(env['BOOT_BUDGET_CONSOLE_LIMIT_MIB']);
+    return Number.isFinite(mib) && mib > 0 ? Math.round(mib * 1024 * 1024) : CONSOLE_LIMIT_BYTES;
+}
+/**
+ * What a kept line costs beyond its text (the line object, the string header), counted against the limits: without
+ * it, a guest running `yes` (2-byte lines) would need ~30 times the limit in heap.
+ */
+const CONSOLE_LINE_OVERHEAD_BYTES = 128;
+/**
+ * A line longer than this (a guest printing without newlines) keeps its start only; the rest counts as cut, so one
+ * endless line cannot grow without bound.
+ */
+const CONSOLE_MAX_LINE_BYTES = 64 * 1024;
+/**
+ * Keeps items up to a cost limit and, past it, the newest ones up to a quarter of it: the ready marker and the kernel
+ * log dump come last, and without them a flooded pass could be neither judged ready nor measured. The middle is what
+ * is cut, and counted.
+ */
+class HeadTail {
+    limitBytes;
+    head;
+    headCost = 0;
+    tail = [];
+    tailFirst = 0;
+    tailCost = 0;
+    /** Bytes of the items cut from the middle. */
+    cutBytes = 0;
+    /** `head` receives the first items as they come, so that it can be read before the end. */
+    constructor(limitBytes, head = []) {
+        this.limitBytes = limitBytes;
+        this.head = head;
+    }
+    /** Whether nothing has been sent to the tail yet: items so far are all kept. */
+    get whole() {
+        return this.tail.length === 0;
+    }
+    /** `bytes` is what the item carried (counted when it is cut); `cost` what keeping it costs. */
+    push(item, bytes, cost) {
+        if (this.headCost < this.limitBytes && this.tail.length === 0) {
+            this.headCost += cost;
+            this.head.push(item);
+            return;
+        }
+        this.tail.push({ item, bytes, cost });
+        this.tailCost += cost;
+        while (this.tailCost > this.limitBytes / 4 && this.tailFirst < this.tail.length) {
+            const dropped = this.tail[this.tailFirst++];
+            this.tailCost -= dropped.cost;
+            this.cutBytes += dropped.bytes;
+        }
+        if (this.tailFirst > 4096 && this.tailFirst * 2 > this.tail.length) {
+            this.tail = this.tail.slice(this.tailFirst);
+            this.tailFirst = 0;
+        }
+    }
+    /** The kept tail, in order, once no more items will come. */
+    tailItems() {
+        return this.tail.slice(this.tailFirst).map((entry) => entry.item);
+    }
+}
+/**
+ * Splits a byte stream into lines, stamping each line with the time its first byte arrived. QEMU writes the serial
+ * console one byte per write(), so a line arrives over many chunks; stamping at the newline would skew long lines
+ * by however long the guest's UART took to send them.
+ */
+class ConsoleSplitter {
+    onLine;
+    /** The kept lines, once end() has run; empty when the splitter was told not to keep any. */
+    lines = [];
+    cutLineBytes = 0;
+    // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a
+    // guest prints 100 million 2-byte lines; the decoder keeps a UTF-8 character split across chunks whole.
+    decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    pending = '';
+    pendingStart = null;
+    kept;
+    /**
+     * `keep: false` when `onLine` consumes every line as it comes (the streaming measure step): the splitter then holds
+     * no lines, and only overlong lines are cut.
+     */
+    constructor(onLine = () => { }, limitBytes = CONSOLE_LIMIT_BYTES, keep = true) {
+        this.onLine = onLine;
+        this.kept = keep ? new HeadTail(limitBytes, this.lines) : null;
+    }
+    /** Bytes not kept: the ends of overlong lines, and lines cut from the middle of a flood. */
+    get truncatedBytes() {
+        return this.cutLineBytes + (this.kept?.cutBytes ?? 0);
+    }
+    /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
+    push(chunk, t) {
+        const text = this.decoder.write(chunk);
+        if (chunk.length > 0 && this.pendingStart === null)
+            this.pendingStart = t;
+        let offset = 0;
+        while (offset < text.length) {
+            if (this.pendingStart === null)
+                this.pendingStart = t;
+            const newline = text.indexOf('\n', offset);
+            if (newline === -1) {
+                this.hold(text.slice(offset));
+                return;
+            }
+            if (this.pending === '' && newline - offset <= CONSOLE_MAX_LINE_BYTES)
+                this.pending = text.slice(offset, newline);
+            else
+                this.hold(text.slice(offset, newline));
+            this.emit(1);
+            offset = newline + 1;
+        }
+    }
+    /** Flushes a last line that never got its newline (a guest killed mid-line), then the kept tail after the cut. */
+    end() {
+        const rest = this.decoder.end();
+        if (rest)
+            this.hold(rest);
+        if (this.pendingStart !== null)
+            this.emit(0);
+        if (!this.kept)
+            return;
+        for (const line of this.kept.tailItems())
+            this.lines.push(line);
+    }
+    /** Lengths here are UTF-16 units, which equal bytes for the ASCII that consoles carry; close enough for a limit. */
+    hold(part) {
+        const room = CONSOLE_MAX_LINE_BYTES - this.pending.length;
+        if (part.length > room)
+            this.cutLineBytes += part.length - Math.max(0, room);
+        if (room <= 0)
+            return;
+        this.pending += part.length > room ? part.slice(0, room) : part;
+    }
+    emit(newlineBytes) {
+        const raw = this.pending;
+        const bytes = raw.length + newlineBytes;
+        // Serial consoles end lines with CR LF; a CR anywhere else is rare, so the common case is one slice.
+        const cr = raw.indexOf('\r');
+        const text = cr === -1 ? raw : cr === raw.length - 1 ? raw.slice(0, cr) : raw.replace(/\r/g, '');
+        const line = { t: this.pendingStart ?? 0, text };
+        this.pending = '';
+        this.pendingStart = null;
+        this.onLine(line);
+        this.kept?.push(line, bytes, bytes + CONSOLE_LINE_OVERHEAD_BYTES);
+    }
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 // EXTERNAL MODULE: ./src/boot/processes.ts
 var processes = __nccwpck_require__(5253);
-;// CONCATENATED MODULE: ./src/boot/doorbell.ts
+;// CONCATENATED MODULE: ./src/boot/fifo.ts
 /**
- * The host side of the guest-to-host doorbells (the guest side is in src/agent). A doorbell ring reaches the host on
- * a channel of its own, never the serial console: QEMU's isa-debugcon on an extra FIFO, Firecracker's boot-timer log
- * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
- * turn it into marks.
+ * Named FIFOs as the hypervisor's output channels. Node's `pipe` stdio is a socketpair, and two things make that wrong
+ * for a hypervisor's output:
+ * - QEMU cannot reopen a socket through /dev/fd/3 (ENXIO) nor take one through -add-fd (it is O_RDWR, QEMU wants
+ *   O_WRONLY), which the doorbell's isa-debugcon needs;
+ * - QEMU writes the serial console one byte per write(), and a socket accounts every 1-byte send at ~1 KiB of buffer:
+ *   a reader that pauses for a millisecond or two fills it, and the guest's UART stalls. A pipe merges small writes
+ *   into pages and holds 64 KiB of them, so the console can be read in batches while the log is dumped.
+ * A named FIFO is a real pipe: the read end is opened non-blocking before the spawn, the write end is handed to the
+ * child and closed here, so the reader sees end-of-file exactly when the hypervisor is gone and no byte is lost.
  */
 
 
@@ -3917,52 +3959,29 @@ var processes = __nccwpck_require__(5253);
 
 
 
-
-/** The kernel command line word that tells the agent which doorbell to ring. */
-function doorbellParam(kind) {
-    return `${DOORBELL_ENV}=${kind}`;
-}
-/** The agent mark that `code` stands for on a doorbell of this kind, if any. */
-function markForCode(kind, code) {
-    const codes = DOORBELLS[kind].codes;
-    return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
-}
-/** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
-const DEBUGCON_IOBASE = 0x402;
-/**
- * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
- * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
- * chunk's arrival time is the ring's.
- */
-function decodeDebugcon(chunk, t) {
-    const marks = [];
-    for (const byte of chunk) {
-        const mark = markForCode('debugcon', byte);
-        if (mark)
-            marks.push({ t, mark, text: `doorbell: ${mark} (debugcon 0x${byte.toString(16).padStart(2, '0')})` });
-    }
-    return marks;
-}
-async function openFifoChannel() {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-doorbell-'));
+/** `purpose` names the FIFO and its temp dir, and what an error says could not be made ("console", "doorbell"). */
+async function openFifoChannel(purpose) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), `boot-budget-${purpose}-`));
     const release = (0,processes/* trackTempDir */.V2)(dir);
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'doorbell');
+    const path = (0,external_node_path_namespaceObject.join)(dir, purpose);
     try {
         // Node has no mkfifo(); coreutils' is everywhere QEMU is.
         await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('mkfifo', ['-m', '600', path]);
     }
     catch (error) {
         release();
-        throw new InfraError(`could not create the doorbell FIFO: ${error.message}`);
+        throw new InfraError(`could not create the ${purpose} FIFO: ${error.message}`);
     }
     const readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
     // With a reader open, a write-only open does not block.
     const writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
     const reader = new external_node_net_namespaceObject.Socket({ fd: readFd, readable: true, writable: false });
+    const done = new Promise((settle) => reader.once('close', () => settle()));
     let writeOpen = true;
     return {
         writeFd,
         reader,
+        done,
         afterSpawn() {
             if (writeOpen)
                 (0,external_node_fs_.closeSync)(writeFd);
@@ -4010,6 +4029,7 @@ function withoutPrintkTime(text) {
 
 
 
+
 const STDERR_TAIL_BYTES = 4096;
 /**
  * Once the agent has dumped the log, the guest only has to power off. One that does not (a machine type whose reboot
@@ -4017,6 +4037,32 @@ const STDERR_TAIL_BYTES = 4096;
  * without a shutdown stage.
  */
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * While the agent dumps the kernel log, the console is read at most this often. QEMU writes the serial console one
+ * byte per write(), so reading as it comes costs a wakeup per byte: ~24,000 of them for a quiet boot's dump, most of
+ * boot-budget's own CPU per pass. The dump's lines carry the guest's timestamps, so their host times do not matter;
+ * the one that does, the dump's end (where `shutdown` starts), is stamped at most this late.
+ */
+const DUMP_READ_INTERVAL_MS = 2;
+/** How long after the hypervisor's exit its output FIFOs may take to reach end-of-file before the pass ends anyway. */
+const FIFO_DRAIN_MS = 1000;
+/**
+ * Stops reading a pipe for `ms`, so that what the writer sends meanwhile arrives as one read. stream.pause() is no use
+ * here: libuv goes on reading into the stream's buffer, one wakeup per byte, until the buffer is full. This uses the
+ * stream's libuv handle (`_handle`, present on Node 20 and 24); without one, reads simply go on as before.
+ */
+function holdReads(stream, ms) {
+    const handle = stream._handle;
+    if (!handle || typeof handle.readStop !== 'function' || typeof handle.readStart !== 'function')
+        return;
+    if (handle.readStop() !== 0)
+        return;
+    setTimeout(() => {
+        // The handle is gone once the stream is destroyed (the pass ended meanwhile); there is nothing left to read.
+        if (!stream.destroyed && stream._handle === handle)
+            handle.readStart();
+    }, ms);
+}
 function msSince(start) {
     return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -4026,16 +4072,19 @@ function msSince(start) {
  * process is gone.
  */
 async function runPass(command, options) {
-    // A doorbell on its own channel needs that channel open before the spawn, so the child inherits it.
-    const fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel() : undefined;
+    // The console and a doorbell on its own channel need their FIFOs open before the spawn, so the child inherits them.
+    const consoleFifo = await openFifoChannel('console');
+    let fifo;
     try {
-        return await runPassWith(command, options, fifo);
+        fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel('doorbell') : undefined;
+        return await runPassWith(command, options, consoleFifo, fifo);
     }
     finally {
         fifo?.release();
+        consoleFifo.release();
     }
 }
-function runPassWith(command, options, fifo) {
+function runPassWith(command, options, consoleFifo, fifo) {
     return new Promise((resolve) => {
         let stage = 'firmware';
         let outcome = null;
@@ -4044,23 +4093,29 @@ function runPassWith(command, options, fifo) {
         const start = process.hrtime.bigint();
         const child = (0,external_node_child_process_namespaceObject.spawn)(command.file, command.args, {
             detached: true,
-            stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
+            stdio: fifo ? ['ignore', consoleFifo.writeFd, 'pipe', fifo.writeFd] : ['ignore', consoleFifo.writeFd, 'pipe'],
         });
         const untrack = (0,processes/* trackProcessGroup */.uU)(child);
         options.onSpawn?.(start);
+        consoleFifo.afterSpawn();
         fifo?.afterSpawn();
         const doorbell = command.doorbell;
         const rings = [];
         let fifoDone = Promise.resolve();
         if (fifo && doorbell?.channel === 'fd3') {
             fifo.reader.on('data', (chunk) => rings.push(...doorbell.decode(chunk, msSince(start))));
-            fifoDone = new Promise((done) => fifo.reader.once('close', () => done()));
+            fifoDone = fifo.done;
         }
         // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
         const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
+        let inDump = false;
         const splitter = new ConsoleSplitter((line) => {
             if (doorbell?.channel === 'stdout')
                 rings.push(...doorbell.decode(line));
+            if (line.text.startsWith(Marker.dmesgBegin))
+                inDump = true;
+            else if (line.text.startsWith(Marker.dmesgEnd))
+                inDump = false;
             options.onLine?.(line);
             if (outcome === null && PANIC_PATTERN.test(line.text)) {
                 outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
@@ -4076,7 +4131,7 @@ function runPassWith(command, options, fifo) {
                     timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
                 }
             }
-        }, consoleLimitBytes());
+        }, consoleLimitBytes(), options.keepLines ?? true);
         const expire = (afterMs) => () => {
             if (outcome === null)
                 outcome = { kind: 'timeout', afterMs };
@@ -4084,7 +4139,12 @@ function runPassWith(command, options, fifo) {
         };
         let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
         // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
-        child.stdout.on('data', (chunk) => splitter.push(chunk, msSince(start)));
+        const stdout = consoleFifo.reader;
+        stdout.on('data', (chunk) => {
+            splitter.push(chunk, msSince(start));
+            if (inDump)
+                holdReads(stdout, DUMP_READ_INTERVAL_MS);
+        });
         child.stderr.on('data', (chunk) => {
             stderrLines?.push(chunk, msSince(start));
             stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -4096,15 +4156,16 @@ function runPassWith(command, options, fifo) {
         child.on('error', (error) => {
             outcome ??= { kind: 'spawn-failed', message: error.message };
         });
-        // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
+        // 'close' waits for stderr to drain as well as for the exit.
         child.on('close', async (code, signal) => {
             clearTimeout(timer);
             untrack();
+            // The FIFOs' last bytes may still be in flight; their end-of-file comes once the hypervisor's write ends are
+            // closed. Only then is the outcome an exit: a panic line may be among those last bytes.
+            await Promise.race([Promise.all([consoleFifo.done, fifoDone]), new Promise((done) => setTimeout(done, FIFO_DRAIN_MS))]);
             splitter.end();
             stderrLines?.end();
             outcome ??= { kind: 'exited', code, signal };
-            // The FIFO's last bytes may still be in flight; its end-of-file comes once the hypervisor's write end is closed.
-            await Promise.race([fifoDone, new Promise((done) => setTimeout(done, 1000))]);
             resolve({
                 accel: options.accel,
                 argv,
@@ -4238,6 +4299,40 @@ function hasParam(cmdline, key) {
 function withQuirks(cmdline, quirks) {
     const extra = quirks.filter((q) => !hasParam(cmdline, q.key)).map((q) => q.param);
     return [cmdline.trim(), ...extra].filter(Boolean).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/boot/doorbell.ts
+/**
+ * The host side of the guest-to-host doorbells (the guest side is in src/agent). A doorbell ring reaches the host on
+ * a channel of its own, never the serial console: QEMU's isa-debugcon on an extra FIFO, Firecracker's boot-timer log
+ * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
+ * turn it into marks.
+ */
+
+/** The kernel command line word that tells the agent which doorbell to ring. */
+function doorbellParam(kind) {
+    return `${DOORBELL_ENV}=${kind}`;
+}
+/** The agent mark that `code` stands for on a doorbell of this kind, if any. */
+function markForCode(kind, code) {
+    const codes = DOORBELLS[kind].codes;
+    return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
+}
+/** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
+const DEBUGCON_IOBASE = 0x402;
+/**
+ * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
+ * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
+ * chunk's arrival time is the ring's.
+ */
+function decodeDebugcon(chunk, t) {
+    const marks = [];
+    for (const byte of chunk) {
+        const mark = markForCode('debugcon', byte);
+        if (mark)
+            marks.push({ t, mark, text: `doorbell: ${mark} (debugcon 0x${byte.toString(16).padStart(2, '0')})` });
+    }
+    return marks;
 }
 
 ;// CONCATENATED MODULE: external "node:zlib"
@@ -5449,7 +5544,8 @@ const qemuBackend = {
             '-nodefaults',
             '-no-user-config',
             '-display', 'none',
-            // A stdio pipe: measured here, a unix-socket chardev dropped console characters under TCG.
+            // Its stdout, which runPass makes a FIFO: measured here, a unix-socket chardev dropped console characters under
+            // TCG.
             '-serial', 'stdio',
             // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
             '-no-reboot',
@@ -5539,30 +5635,84 @@ function initcallLabel(call) {
     return call.module ? `${call.name} [${call.module}]` : call.name;
 }
 /**
- * Pairs `calling` and `returned` records in log order. Several modules may export an initcall of the same name
- * (`init_module`, `init`), and module initcalls can interleave, so each (name, module) keeps a queue of open calls.
+ * Pairs `calling` and `returned` records in log order, one record at a time. Several modules may export an initcall of
+ * the same name (`init_module`, `init`), and module initcalls can interleave, so each symbol keeps a queue of open
+ * calls. Times are on whatever clock the caller feeds (host or guest).
  */
+class InitcallPairer {
+    /** Open calls by the symbol as printed (`name+0x0/0x7e [module]`), which a call's two records share. */
+    open = new Map();
+    /**
+     * The latest `calling`, kept out of the map: built-in initcalls run one at a time, so nearly every `returned` closes
+     * the call just opened, and a string compare is all it takes.
+     */
+    latest = null;
+    /** A finished initcall when `text` is a `returned` record; the caller has checked that the record is the kernel's. */
+    push(text, t) {
+        // Most records are neither; one character code decides before any search runs.
+        const first = text.charCodeAt(0);
+        if (first === 0x63 /* c */) {
+            if (!CALLING.test(text))
+                return null;
+            if (this.latest)
+                this.opened(this.latest.key, this.latest.t);
+            this.latest = { key: text.slice(text.charCodeAt(8) === 0x20 ? 9 : 8, text.indexOf(' @ ')), t };
+            return null;
+        }
+        if (first !== 0x69 /* i */)
+            return null;
+        const returned = RETURNED.exec(text);
+        if (returned === null)
+            return null;
+        const name = returned[1];
+        const module = returned[2];
+        const ms = Number(returned[4]) / 1000;
+        const startT = this.closed(text.slice(9, text.indexOf(' returned '))) ?? t - ms;
+        const call = { name, startT, endT: t, ms, returned: Number(returned[3]) };
+        if (module)
+            call.module = module;
+        return call;
+    }
+    opened(key, t) {
+        const queue = this.open.get(key);
+        if (queue)
+            queue.push(t);
+        // Past this many symbols open at once, a log is not a boot's: the oldest open calls are forgotten, and their
+        // returns measured from `after N usecs` alone.
+        else if (this.open.size < MAX_OPEN_SYMBOLS)
+            this.open.set(key, [t]);
+        else
+            this.open.clear();
+    }
+    /** The oldest open call of `key`: first in the map, which holds calls opened before the latest one. */
+    closed(key) {
+        const queue = this.open.size > 0 ? this.open.get(key) : undefined;
+        if (queue) {
+            const t = queue.shift();
+            if (queue.length === 0)
+                this.open.delete(key);
+            return t;
+        }
+        if (this.latest?.key === key) {
+            const t = this.latest.t;
+            this.latest = null;
+            return t;
+        }
+        return undefined;
+    }
+}
+/** Distinct initcall symbols remembered while pairing; see InitcallPairer.opened. */
+const MAX_OPEN_SYMBOLS = 65_536;
+/** Every initcall among a pass's events. */
 function parseInitcalls(events) {
-    const open = new Map();
+    const pairer = new InitcallPairer();
     const calls = [];
     for (const event of events) {
         if (event.origin !== 'kernel')
             continue;
-        const calling = CALLING.exec(event.text);
-        if (calling) {
-            const key = `${calling[1]}|${calling[2] ?? ''}`;
-            const queue = open.get(key) ?? [];
-            queue.push(event.t);
-            open.set(key, queue);
-            continue;
-        }
-        const returned = RETURNED.exec(event.text);
-        if (!returned)
-            continue;
-        const [, name, module, status, usecs] = returned;
-        const ms = Number(usecs) / 1000;
-        const startT = open.get(`${name}|${module ?? ''}`)?.shift() ?? event.t - ms;
-        calls.push({ name, ...(module ? { module } : {}), startT, endT: event.t, ms, returned: Number(status) });
+        const call = pairer.push(event.text, event.t);
+        if (call)
+            calls.push(call);
     }
     return calls;
 }
@@ -5723,6 +5873,7 @@ function scenarioVerdict(stages) {
 
 ;// CONCATENATED MODULE: ./src/measure/stages.ts
 
+
 /** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
 const BUILTIN_STAGES = [
     { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
@@ -5822,6 +5973,26 @@ function computeStages(timeline, custom) {
         stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
     }
     return stages;
+}
+/** An initcall this large explains its stage better than any gap between two records. */
+const INITCALL_SPAN_SHARE = 0.1;
+/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
+ *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
+function withInitcallSpan(stage, initcalls) {
+    let slowest;
+    for (const call of initcalls) {
+        if (call.startT < stage.startT || call.endT > stage.endT)
+            continue;
+        if (!slowest || call.ms > slowest.ms)
+            slowest = call;
+    }
+    if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0))
+        return stage;
+    const label = initcallLabel(slowest);
+    return {
+        ...stage,
+        span: { from: `calling ${label}`, to: `initcall ${label} returned`, fromT: slowest.endT - slowest.ms, toT: slowest.endT, ms: slowest.ms, kind: 'initcall' },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/scenario/duration.ts
@@ -8141,93 +8312,55 @@ function blameFromConsole(lines) {
 
 ;// CONCATENATED MODULE: ./src/measure/timeline.ts
 
-/** `[    1.234567] text`, as printk writes to the console; `dmesg -r` puts the record's `<priority>` first. */
-const PRINTK_LINE = /^(?:<(\d+)>)?\[\s*(\d+)\.(\d+)\]\s?(.*)$/;
-function parsePrintk(line) {
-    const match = PRINTK_LINE.exec(line);
-    if (!match)
-        return null;
-    const [, priority, seconds, fraction, text] = match;
-    // A priority is facility * 8 + level; facility 0 is the kernel. Without one (plain dmesg, the console) assume it.
-    const origin = priority !== undefined && Number(priority) >> 3 !== 0 ? 'user' : 'kernel';
-    // Fractions are microseconds in practice; scale by their own length so any precision parses right.
-    const guestT = Number(seconds) * 1000 + (Number(fraction) / 10 ** (fraction.length)) * 1000;
-    return { guestT, text: text ?? '', origin };
-}
 /**
- * Builds one host-time timeline from the console and the dumped kernel log. The kernel's own clock starts at zero
- * early in boot; the records seen on both sides pin it to host time (DESIGN §2). The console copy can only be later
- * than the log record, never earlier, so the smallest difference is the tightest estimate.
+ * `[    1.234567] text`, as printk writes to the console; `dmesg -r` puts the record's `<priority>` first. Only the
+ * head is matched, and the rest checked for line terminators (the `.` of `(.*)$`) without being captured: this is the
+ * hot loop of the measure step (a long kernel log is millions of records; bench/parse.ts), and a regex match with
+ * captures allocates six objects per record.
  */
-function buildTimeline(trace, readyRegex) {
-    const consoleEvents = [];
-    const logRecords = [];
-    const marks = {};
-    let inDump = false;
-    for (const line of trace.lines) {
-        const text = line.text;
-        if (!inDump && text.startsWith(Marker.dmesgBegin)) {
-            inDump = true;
-            consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
-            continue;
-        }
-        if (inDump) {
-            if (text.startsWith(Marker.dmesgEnd)) {
-                inDump = false;
-                marks.dumpEnd = line.t;
-                consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
-                continue;
-            }
-            const record = parsePrintk(text);
-            if (record)
-                logRecords.push(record);
-            continue;
-        }
-        const printk = parsePrintk(text);
-        if (printk) {
-            consoleEvents.push({ t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
-            continue;
-        }
-        if (text.trim() === '')
-            continue;
-        if (marks.init === undefined && text.startsWith(Marker.init))
-            marks.init = line.t;
-        if (marks.ready === undefined && (readyRegex ? readyRegex.test(text) : text.startsWith(Marker.ready))) {
-            marks.ready = line.t;
-        }
-        consoleEvents.push({ t: line.t, text, source: 'console', origin: 'user' });
+const PRINTK_HEAD = /^(?:<\d+>)?\[\s*\d+\.\d+\]\s?(?=.*$)/y;
+const POWERS_OF_TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+const DIGIT_0 = 48;
+/** Digits as Number() reads them: exact below 16 digits, which is all printk writes, and Number() itself beyond. */
+function digitsValue(line, start, end) {
+    if (end - start > 15)
+        return Number(line.slice(start, end));
+    let value = 0;
+    for (let i = start; i < end; i++)
+        value = value * 10 + (line.charCodeAt(i) - DIGIT_0);
+    return value;
+}
+/** Reads a console line into `into` when it is a kernel log record; false (and `into` untouched) when not. */
+function readPrintk(line, into) {
+    PRINTK_HEAD.lastIndex = 0;
+    if (!PRINTK_HEAD.test(line))
+        return false;
+    const textStart = PRINTK_HEAD.lastIndex;
+    // The regex has vouched for the shape, so the fields are found by their delimiters.
+    let i = 0;
+    let origin = 'kernel';
+    if (line.charCodeAt(0) === 60 /* < */) {
+        i = line.indexOf('>');
+        // A priority is facility * 8 + level; facility 0 is the kernel. Without one (plain dmesg, the console) assume it.
+        if (digitsValue(line, 1, i) >> 3 !== 0)
+            origin = 'user';
     }
-    // Only an exit the guest caused ends its shutdown; a kill at the timeout says nothing about the guest.
-    if (trace.exitT !== null && trace.outcome.kind === 'exited')
-        marks.exit = trace.exitT;
-    const alignment = alignClocks(consoleEvents, logRecords);
-    const events = [{ t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' }];
-    // A marker line was stamped by the host when it appeared; that copy is the truth, the log copy only a pairing aid.
-    const consoleTexts = new Set(consoleEvents.filter((e) => e.guestT === undefined).map((e) => e.text));
-    // Printk lines that reached the console are in the log too; keep one copy, the aligned one, so order is consistent.
-    const loggedKeys = new Set(logRecords.map((r) => `${r.guestT}|${r.text}`));
-    if (alignment) {
-        events.push({ t: alignment.kernelZeroT, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' });
-        for (const record of logRecords) {
-            if (consoleTexts.has(record.text))
-                continue;
-            events.push({ t: alignment.kernelZeroT + record.guestT, text: record.text, source: 'kmsg', guestT: record.guestT, origin: record.origin });
-        }
-    }
-    for (const event of consoleEvents) {
-        if (alignment && event.guestT !== undefined && loggedKeys.has(`${event.guestT}|${event.text}`))
-            continue;
-        events.push(event);
-    }
-    if (marks.exit !== undefined)
-        events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
-    for (const ring of trace.doorbell ?? []) {
-        events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
-        if (ring.mark === 'ready' && marks.doorbell === undefined)
-            marks.doorbell = ring.t;
-    }
-    events.sort((a, b) => a.t - b.t);
-    return { events, alignment, marks };
+    i = line.indexOf('[', i) + 1;
+    for (let c = line.charCodeAt(i); c < DIGIT_0 || c > DIGIT_0 + 9; c = line.charCodeAt(++i))
+        ;
+    const dot = line.indexOf('.', i);
+    const close = line.indexOf(']', dot);
+    // Fractions are microseconds in practice; scale by their own length so any precision parses right.
+    const places = close - dot - 1;
+    const fraction = digitsValue(line, dot + 1, close) / (POWERS_OF_TEN[places] ?? 10 ** places);
+    into.guestT = digitsValue(line, i, dot) * 1000 + fraction * 1000;
+    into.text = line.slice(textStart);
+    into.origin = origin;
+    return true;
+}
+function parsePrintk(line) {
+    const record = { guestT: 0, text: '', origin: 'kernel' };
+    return readPrintk(line, record) ? record : null;
 }
 function alignClocks(consoleEvents, logRecords) {
     const differences = [];
@@ -8262,7 +8395,30 @@ function alignClocks(consoleEvents, logRecords) {
     return { kernelZeroT: min, pairs: differences.length, spreadMs: max - min };
 }
 
-;// CONCATENATED MODULE: ./src/measure/measure-pass.ts
+;// CONCATENATED MODULE: ./src/measure/stream.ts
+/**
+ * The measure step, fed one console line at a time as the pass runner splits them off, in memory that stays flat
+ * however long the kernel log is (issue #9: "stream, don't slurp"). Rather than placing every log record on the
+ * timeline, it keeps only what stages, spans and hints can need:
+ *
+ * - the console lines outside the log dump (the console of a `quiet` boot is a few lines; the dump is the bulk);
+ * - from the dump, in full, the records something looks for by text: userspace records (agent markers, `run:`
+ *   lines), where the kernel hands over to init, custom stage edges, hint `wait-for` texts, records out of time order
+ *   and records whose text also appeared on the console. A log is bounded by the guest's log buffer, so these are too;
+ * - every other kernel record only as part of a *run*: its first and last record, its largest gap between two
+ *   consecutive records, and per hint `gap` pattern the time and worst gap ending at matching records. Gaps between
+ *   log records do not depend on where kernel clock zero lands on the host timeline, so a run can be summarised before
+ *   the alignment is known (the dump ends with the markers that fix it);
+ * - initcalls, parsed as they go by; past INITCALL_CAP only the slowest are kept.
+ *
+ * Console lines outside the dump are kept up to the console limit, the first ones and the last ones (HeadTail), so a
+ * guest that floods its console costs bounded memory; the dump is never cut, since runs summarise it.
+ *
+ * The result equals the simple whole-trace implementation's (test/helpers/measure-oracle.ts) on every captured boot
+ * in test/fixtures/boots (test/unit/stream-measure.test.ts) except `events` (the kept records, not all of them) and,
+ * past the cap, `initcalls`. It can differ when a console line that is not also in the log lands inside a run of
+ * kernel records (a verbose console whose log buffer wrapped): the run is then treated as one piece.
+ */
 
 
 
@@ -8270,49 +8426,438 @@ function alignClocks(consoleEvents, logRecords) {
 
 
 
-/** An initcall this large explains its stage better than any gap between two records. */
-const INITCALL_SPAN_SHARE = 0.1;
-/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
- *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
-function withInitcallSpan(stage, initcalls) {
-    let slowest;
-    for (const call of initcalls) {
-        if (call.startT < stage.startT || call.endT > stage.endT)
-            continue;
-        if (!slowest || call.ms > slowest.ms)
-            slowest = call;
+
+/**
+ * A copy of a string that is kept: a line sliced out of a decoded chunk is a view of the whole chunk in V8, so keeping
+ * a few lines would keep every chunk they came from. Shorter strings are never views.
+ */
+const own = (text) => (text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8'));
+/** Initcalls kept in full; past it the list is cut to the slowest half. A cloud-kernel boot has ~575. */
+const INITCALL_CAP = 20_000;
+/**
+ * One regex matching whatever any of `patterns` matches, so that one test rules out a record that matches none; null
+ * when they cannot be merged (flags, or backreferences that an alternation would renumber) or there are none.
+ */
+function anyOf(patterns) {
+    if (patterns.length === 0 || patterns.some((p) => p.flags !== '' || /\\\d|\\k</.test(p.source)))
+        return null;
+    try {
+        return new RegExp(patterns.map((p) => `(?:${p.source})`).join('|'));
     }
-    if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0))
-        return stage;
-    const label = initcallLabel(slowest);
-    return {
-        ...stage,
-        span: { from: `calling ${label}`, to: `initcall ${label} returned`, fromT: slowest.endT - slowest.ms, toT: slowest.endT, ms: slowest.ms, kind: 'initcall' },
-    };
+    catch {
+        return null;
+    }
 }
-function measurePass(trace, custom, readyRegex, context = {}) {
-    const timeline = buildTimeline(trace, readyRegex);
-    const initcalls = parseInitcalls(timeline.events);
-    const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
-    const dumpStartT = trace.lines.find((l) => l.text.startsWith(Marker.dmesgBegin))?.t ?? Infinity;
-    const console = {};
-    for (const stage of stages)
-        console[stage.name] = consoleCost(trace.lines, stage.startT, stage.endT, dumpStartT);
-    let systemd = null;
-    for (const event of timeline.events)
-        systemd ??= parseStartupFinished(event.text);
-    const units = blameFromConsole(trace.lines);
-    const hints = evaluateHints({
-        stages,
-        events: timeline.events,
-        initcalls,
-        units,
-        console: new Map(Object.entries(console)),
-        machine: context.machine,
-        cmdline: context.cmdline,
-        firmware: context.firmware,
-    });
-    return { stages, alignment: timeline.alignment, events: timeline.events, initcalls, systemd, units, console, hints };
+class StreamingMeasure {
+    custom;
+    readyRegex;
+    context;
+    rules;
+    kept;
+    marks = {};
+    inDump = false;
+    dumpStartT = Infinity;
+    /** Console texts without a guest time; a log record with one of them is the same line, and the console copy wins. */
+    consoleTexts = new Set();
+    /** Their lengths: most log records are ruled out by length before their text is hashed. */
+    consoleTextLengths = new Set();
+    /** Console printk lines by guest time; those the log also has are dropped once aligned, as the oracle does. */
+    consolePrintk = new Map();
+    loggedKeys = new Set();
+    firstMarkerRecords = new Map();
+    items = [];
+    scratch = { guestT: 0, text: '', origin: 'kernel' };
+    run = null;
+    lastG = -Infinity;
+    systemdFromLog = null;
+    pairer = new InitcallPairer();
+    /** Initcalls with guest times in startT/endT, moved to host time once kernel clock zero is known. */
+    initcalls = [];
+    /** Past INITCALL_CAP, initcalls faster than this are not kept. */
+    initcallFloorMs = -Infinity;
+    gapPatterns;
+    /** Texts a kernel record is kept whole for: where the kernel hands over to init, hint `wait-for`s, custom edges. */
+    wantedTexts;
+    /** Matches what any gap pattern's edge matches: most records match none, and one test rules them out. */
+    anyGapEdge;
+    constructor(custom, readyRegex, context = {}, rules = HINTS, limitBytes = consoleLimitBytes()) {
+        this.custom = custom;
+        this.readyRegex = readyRegex;
+        this.context = context;
+        this.rules = rules;
+        this.kept = new HeadTail(limitBytes);
+        this.gapPatterns = rules.flatMap((r) => r.patterns.filter((p) => p.kind === 'gap'));
+        this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
+        const builtin = [...KERNEL_END_PATTERNS, ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])))];
+        const merged = anyOf(builtin);
+        // A user's regex may have flags or backreferences of its own, so custom stage edges are tried one by one.
+        this.wantedTexts = [...(merged ? [merged] : builtin), ...custom.flatMap((s) => [s.from, s.to])];
+    }
+    /** Console lines outside the dump that were cut from the middle of a flood, in bytes. */
+    get truncatedBytes() {
+        return this.kept.cutBytes;
+    }
+    /** One console line, as ConsoleSplitter emits it. */
+    push(line) {
+        const text = line.text;
+        if (this.inDump) {
+            if (text.startsWith(Marker.dmesgEnd)) {
+                this.inDump = false;
+                this.marks.dumpEnd = line.t;
+                this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
+                return;
+            }
+            // One record object for the whole dump: logRecord copies what it keeps.
+            if (readPrintk(text, this.scratch))
+                this.logRecord(this.scratch);
+            return;
+        }
+        if (text.startsWith(Marker.dmesgBegin)) {
+            this.inDump = true;
+            if (this.dumpStartT === Infinity)
+                this.dumpStartT = line.t;
+            // Console lines kept past a cut are known only now; the log's copies of them must still give way.
+            if (!this.kept.whole)
+                for (const k of this.kept.tailItems())
+                    if (k.event?.guestT === undefined && k.event?.origin === 'user')
+                        this.addConsoleText(k.event.text);
+            this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
+            return;
+        }
+        const printk = parsePrintk(text);
+        if (printk) {
+            if (this.kept.whole) {
+                const texts = this.consolePrintk.get(printk.guestT);
+                if (texts)
+                    texts.push(printk.text);
+                else
+                    this.consolePrintk.set(printk.guestT, [printk.text]);
+            }
+            this.keep(line, { t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+            return;
+        }
+        if (text.trim() === '') {
+            this.keep(line, null);
+            return;
+        }
+        if (this.marks.init === undefined && text.startsWith(Marker.init))
+            this.marks.init = line.t;
+        if (this.marks.ready === undefined && (this.readyRegex ? this.readyRegex.test(text) : text.startsWith(Marker.ready))) {
+            this.marks.ready = line.t;
+        }
+        if (this.kept.whole)
+            this.addConsoleText(text);
+        this.keep(line, { t: line.t, text, source: 'console', origin: 'user' });
+    }
+    keep(line, event) {
+        const bytes = line.text.length + 1;
+        this.kept.push({ line, event }, bytes, bytes + CONSOLE_LINE_OVERHEAD_BYTES);
+    }
+    addConsoleText(text) {
+        this.consoleTexts.add(text);
+        this.consoleTextLengths.add(text.length);
+    }
+    isConsoleText(text) {
+        return this.consoleTextLengths.has(text.length) && this.consoleTexts.has(text);
+    }
+    interesting(record) {
+        const { text } = record;
+        if (record.origin !== 'kernel' || record.guestT < this.lastG || text.startsWith(MARKER_PREFIX) || this.isConsoleText(text))
+            return true;
+        for (const pattern of this.wantedTexts)
+            if (pattern.test(text))
+                return true;
+        return false;
+    }
+    logRecord(record) {
+        const { text, guestT } = record;
+        if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text))
+            this.loggedKeys.add(`${guestT}|${text}`);
+        if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text))
+            this.firstMarkerRecords.set(own(text), { ...record, text: own(text) });
+        if (record.origin === 'kernel') {
+            const call = this.pairer.push(text, guestT);
+            if (call)
+                this.initcall(call);
+        }
+        else if (this.systemdFromLog === null && text.includes('Startup finished')) {
+            // systemd logs it, under its own facility; kernel records need not be searched for it.
+            this.systemdFromLog = parseStartupFinished(text);
+        }
+        if (this.interesting(record)) {
+            this.closeRun();
+            this.items.push({ kind: 'record', record: { ...record, text: own(text) } });
+        }
+        else {
+            this.extendRun(record);
+        }
+        if (guestT > this.lastG)
+            this.lastG = guestT;
+    }
+    extendRun(record) {
+        const { guestT: g, text } = record;
+        const run = this.run;
+        if (!run) {
+            this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(() => ({ ms: 0, count: 0, worst: null })) };
+            return;
+        }
+        const ms = g - run.lastG;
+        if (!run.maxGap || ms > run.maxGap.ms)
+            run.maxGap = { fromG: run.lastG, fromText: run.lastText, toG: g, toText: text, ms };
+        if (this.anyGapEdge === null || this.anyGapEdge.test(text))
+            for (let i = 0; i < this.gapPatterns.length; i++) {
+                const p = this.gapPatterns[i];
+                if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText)))
+                    continue;
+                const agg = run.gaps[i];
+                agg.ms += ms;
+                agg.count++;
+                if (!agg.worst || ms > agg.worst.ms)
+                    agg.worst = { from: run.lastText, to: text, ms };
+            }
+        run.lastG = g;
+        run.lastText = text;
+        run.count++;
+    }
+    closeRun() {
+        const run = this.run;
+        if (run) {
+            run.firstText = own(run.firstText);
+            run.lastText = own(run.lastText);
+            if (run.maxGap)
+                run.maxGap = { ...run.maxGap, fromText: own(run.maxGap.fromText), toText: own(run.maxGap.toText) };
+            for (const agg of run.gaps)
+                if (agg.worst)
+                    agg.worst = { ...agg.worst, from: own(agg.worst.from), to: own(agg.worst.to) };
+            this.items.push({ kind: 'run', run });
+        }
+        this.run = null;
+    }
+    initcall(call) {
+        if (call.ms < this.initcallFloorMs)
+            return;
+        this.initcalls.push({ ...call, name: own(call.name), ...(call.module ? { module: own(call.module) } : {}) });
+        if (this.initcalls.length > INITCALL_CAP) {
+            const kept = this.initcalls.sort((a, b) => b.ms - a.ms).slice(0, INITCALL_CAP / 2);
+            this.initcallFloorMs = kept[kept.length - 1].ms;
+            this.initcalls = kept.sort((a, b) => a.endT - b.endT);
+        }
+    }
+    finish(end) {
+        this.closeRun();
+        const marks = { ...this.marks };
+        if (end.exitT !== null && end.outcome.kind === 'exited')
+            marks.exit = end.exitT;
+        const keptLines = [...this.kept.head, ...this.kept.tailItems()];
+        const consoleLines = keptLines.map((k) => k.line);
+        const consoleEvents = keptLines.flatMap((k) => (k.event ? [k.event] : []));
+        const alignment = alignClocks(consoleEvents, [...this.firstMarkerRecords.values()]);
+        const placed = [{ kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } }];
+        if (alignment) {
+            const z = alignment.kernelZeroT;
+            placed.push({ kind: 'event', t: z, event: { t: z, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' } });
+            for (const item of this.items) {
+                if (item.kind === 'run') {
+                    placed.push({ kind: 'run', t: z + item.run.firstG, endT: z + item.run.lastG, run: item.run, z });
+                    continue;
+                }
+                const r = item.record;
+                if (this.isConsoleText(r.text))
+                    continue;
+                placed.push({ kind: 'event', t: z + r.guestT, event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin } });
+            }
+        }
+        for (const event of consoleEvents) {
+            if (alignment && event.guestT !== undefined && this.loggedKeys.has(`${event.guestT}|${event.text}`))
+                continue;
+            placed.push({ kind: 'event', t: event.t, event });
+        }
+        if (marks.exit !== undefined)
+            placed.push({ kind: 'event', t: marks.exit, event: { t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' } });
+        for (const ring of end.doorbell ?? []) {
+            placed.push({ kind: 'event', t: ring.t, event: { t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' } });
+            if (ring.mark === 'ready' && marks.doorbell === undefined)
+                marks.doorbell = ring.t;
+        }
+        placed.sort((a, b) => a.t - b.t);
+        const events = placed.flatMap((p) => (p.kind === 'event' ? [p.event] : []));
+        const timeline = { events, alignment, marks };
+        const userspaceStages = new Set([...BUILTIN_STAGES, ...OPTIONAL_STAGES].filter((s) => s.spanEvents === 'userspace').map((s) => s.name));
+        const gapFindings = new Map();
+        const stages = computeStages(timeline, this.custom).map((stage) => {
+            const walked = walkStage(placed, stage, userspaceStages.has(stage.name), this.gapPatterns);
+            gapFindings.set(stage.name, walked.gaps);
+            return { ...stage, span: walked.span };
+        });
+        const z = alignment?.kernelZeroT ?? 0;
+        const initcalls = alignment ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT })) : [];
+        const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
+        const console = {};
+        for (const stage of withSpans)
+            console[stage.name] = consoleCost(consoleLines, stage.startT, stage.endT, this.dumpStartT);
+        let systemd = null;
+        for (const event of events)
+            systemd ??= parseStartupFinished(event.text);
+        systemd ??= alignment ? this.systemdFromLog : null;
+        const units = blameFromConsole(consoleLines);
+        const ctx = {
+            stages: withSpans,
+            events,
+            initcalls,
+            units,
+            console: new Map(Object.entries(console)),
+            machine: this.context.machine,
+            cmdline: this.context.cmdline,
+            firmware: this.context.firmware,
+        };
+        const hints = this.hints(ctx, gapFindings);
+        return { stages: withSpans, alignment, events, initcalls, systemd, units, console, hints };
+    }
+    /** evaluateHints for every rule, with `gap` patterns answered from the runs' summaries rather than from events. */
+    hints(ctx, gapFindings) {
+        const hints = [];
+        let gapIndex = 0;
+        for (const rule of this.rules) {
+            const gapIdx = rule.patterns.flatMap((p) => (p.kind === 'gap' ? [gapIndex++] : []));
+            if (gapIdx.length === 0) {
+                hints.push(...evaluateHints(ctx, [rule]));
+                continue;
+            }
+            const stage = ctx.stages.find((s) => s.name === rule.stage);
+            if (!stage || stage.ms <= 0)
+                continue;
+            if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine)))
+                continue;
+            if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default'))
+                continue;
+            if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline)))
+                continue;
+            // Patterns are tried in order and the costliest wins, ties to the first, as in evaluateHints.
+            let best = null;
+            for (const pattern of rule.patterns) {
+                let finding = null;
+                if (pattern.kind === 'gap') {
+                    const agg = gapFindings.get(rule.stage)?.[gapIdx.shift()];
+                    if (agg?.worst) {
+                        finding = {
+                            ms: agg.ms,
+                            evidence: `${agg.count} record${agg.count > 1 ? 's' : ''} took ${fmt(agg.ms)} in all; the longest wait, ${fmt(agg.worst.ms)}, was between ${quote(agg.worst.from)} and ${quote(agg.worst.to)}`,
+                        };
+                    }
+                }
+                else {
+                    const [hint] = evaluateHints(ctx, [{ ...rule, patterns: [pattern], threshold: {} }]);
+                    if (hint)
+                        finding = { ms: hint.ms, evidence: hint.evidence };
+                }
+                if (finding && (!best || finding.ms > best.ms))
+                    best = finding;
+            }
+            const hint = hintFromFinding(rule, stage, best);
+            if (hint)
+                hints.push(hint);
+        }
+        return hints.sort((a, b) => b.ms - a.ms);
+    }
+}
+/**
+ * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
+ * of equal gaps wins) and, per hint gap pattern, the time of gaps ending at a matching event.
+ */
+function walkStage(placed, stage, userspaceOnly, patterns) {
+    const { startT, endT } = stage;
+    const from = stage.span?.from ?? '';
+    const to = stage.span?.to ?? '';
+    // computeStages labelled the edges; recover them from its span where it starts or ends on an edge.
+    const startLabel = stage.span && stage.span.fromT === startT ? from : edgeLabel(placed, startT);
+    const endLabel = stage.span && stage.span.toT === endT ? to : edgeLabel(placed, endT);
+    const gaps = patterns.map(() => ({ ms: 0, count: 0, worst: null }));
+    let best = null;
+    let prev = null;
+    let prevEvent = null;
+    let first = true;
+    const consider = (a, b) => {
+        const ms = b.t - a.t;
+        if (best === null || ms > best.ms)
+            best = { from: a.text, to: b.text, fromT: a.t, toT: b.t, ms };
+    };
+    const point = (p) => {
+        if (first) {
+            if (p.t !== startT)
+                prev = { t: startT, text: startLabel };
+            first = false;
+        }
+        if (prev)
+            consider(prev, p);
+        prev = p;
+    };
+    const hintPair = (a, b) => {
+        if (!a)
+            return;
+        patterns.forEach((p, i) => {
+            if (!p.edge.test(b.text) || (p.within && !p.edge.test(a.text)))
+                return;
+            const ms = b.t - a.t;
+            const agg = gaps[i];
+            agg.ms += ms;
+            agg.count++;
+            if (!agg.worst || ms > agg.worst.ms)
+                agg.worst = { from: a.text, to: b.text, ms };
+        });
+    };
+    for (const p of placed) {
+        if (p.kind === 'event') {
+            if (p.t < startT || p.t > endT)
+                continue;
+            hintPair(prevEvent, p.event);
+            prevEvent = p.event;
+            if (userspaceOnly && p.event.origin === 'kernel')
+                continue;
+            point(p.event);
+            continue;
+        }
+        // Runs hold kernel records only.
+        if (p.endT < startT || p.t > endT)
+            continue;
+        const { run, z } = p;
+        const firstPoint = { t: p.t, text: run.firstText };
+        const lastPoint = { t: p.endT, text: run.lastText };
+        if (p.t >= startT)
+            hintPair(prevEvent, firstPoint);
+        if (p.t >= startT && p.endT <= endT) {
+            run.gaps.forEach((agg, i) => {
+                const into = gaps[i];
+                into.ms += agg.ms;
+                into.count += agg.count;
+                if (agg.worst && (!into.worst || agg.worst.ms > into.worst.ms))
+                    into.worst = agg.worst;
+            });
+        }
+        prevEvent = p.endT <= endT ? lastPoint : firstPoint;
+        if (userspaceOnly)
+            continue;
+        if (p.t >= startT)
+            point(firstPoint);
+        if (run.maxGap && p.t >= startT && p.endT <= endT) {
+            const g = run.maxGap;
+            consider({ t: z + g.fromG, text: g.fromText }, { t: z + g.toG, text: g.toText });
+        }
+        if (p.endT <= endT && run.count > 1)
+            prev = lastPoint;
+    }
+    if (first)
+        prev = { t: startT, text: startLabel };
+    const last = prev;
+    if (last && last.t !== endT)
+        consider(last, { t: endT, text: endLabel });
+    return { span: best, gaps };
+}
+/** The label computeStages gives an edge at time t: the event there, or the anchor's name. */
+function edgeLabel(placed, t) {
+    for (const p of placed)
+        if (p.kind === 'event' && p.t === t)
+            return p.event.text;
+    return t === 0 ? '(hypervisor spawned)' : '(edge)';
 }
 
 ;// CONCATENATED MODULE: ./src/core/passes.ts
@@ -8389,18 +8934,26 @@ onTrace) {
     const boot = async (side, isWarmup, pass, of) => {
         const label = side.label ? { side: side.label } : {};
         reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup, ...label });
+        // Measured as the console arrives: the pass keeps what the measure step needs, not every line of the log dump.
+        const measure = new StreamingMeasure(scenario.stages, readyRegex, {
+            machine: scenario.machine,
+            cmdline: side.command.cmdline,
+            firmware: side.firmware === 'qboot' ? 'qboot' : 'default',
+        });
         const trace = await runPass(side.command, {
             accel: plan.accel,
             timeoutMs: scenario.timeoutMs,
             readyRegex,
             onStage: (stage) => reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
+            onLine: (line) => measure.push(line),
+            keepLines: false,
         });
-        onTrace?.(trace);
+        onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
         if (!passReachedReady(trace)) {
             const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
             throw new InfraError(`${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
         }
-        const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: side.command.cmdline, firmware: side.command.args.includes('-bios') ? 'qboot' : 'default' });
+        const measurement = measure.finish(trace);
         reporter.progress({
             type: 'pass-end',
             scenario,
@@ -8543,7 +9096,7 @@ async function runScenarios(scenarios, options, ports) {
             const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
             result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
             // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
-            const sides = [{ command, measured: [] }];
+            const sides = [{ command, firmware: prepared.firmware, measured: [] }];
             const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
             let baseline;
             if (baselineSpec) {
@@ -8554,7 +9107,7 @@ async function runScenarios(scenarios, options, ports) {
                     releaseScenario?.();
                     a.command.release?.();
                 };
-                sides.unshift({ label: 'A', command: a.command, measured: [] });
+                sides.unshift({ label: 'A', command: a.command, firmware: a.firmware, measured: [] });
                 sides[1].label = 'B';
             }
             const stageOrder = BUILTIN_STAGES.map((s) => s.name);
@@ -9361,13 +9914,13 @@ function members(proto, table) {
     }
 }
 /** Shadows a prototype member with an own value, so a getter that builds from the instance runs once. */
-function own(inst, key, value, enumerable = true) {
+function util_own(inst, key, value, enumerable = true) {
     Object.defineProperty(inst, key, { configurable: true, writable: true, enumerable, value });
     return value;
 }
 /** Like {@link own}, for a member that was never an own data property and has to stay out of `Object.keys`. */
 function hide(inst, key, value) {
-    return own(inst, key, value, false);
+    return util_own(inst, key, value, false);
 }
 /** Adds members a table derives from the instance: each builds on first read and shadows as own data, and assignment shadows the same way, as when these were own properties. */
 function derived(computes, table) {
@@ -9378,10 +9931,10 @@ function derived(computes, table) {
             configurable: true,
             enumerable: true,
             get() {
-                return own(this, key, compute(this));
+                return util_own(this, key, compute(this));
             },
             set(value) {
-                own(this, key, value);
+                util_own(this, key, value);
             },
         });
     }
@@ -9392,10 +9945,10 @@ function defineBound(proto, key, fn) {
         configurable: true,
         get() {
             // vitest's spyOn calls a prototype getter bare to find the function it wraps, so a nullish receiver answers the raw method
-            return this == null ? fn : own(this, key, fn.bind(this));
+            return this == null ? fn : util_own(this, key, fn.bind(this));
         },
         set(value) {
-            own(this, key, value);
+            util_own(this, key, value);
         },
     });
 }
@@ -10798,7 +11351,7 @@ const $ZodType = /*@__PURE__*/ $constructor("$ZodType", (inst, def) => {
         return hide(this, "~standard", standardProps(this));
     },
     set "~standard"(value) {
-        own(this, "~standard", value);
+        util_own(this, "~standard", value);
     },
 });
 /** The Standard Schema surface for `inst`. Shared so wrappers can extend it without forcing it. */
@@ -16747,7 +17300,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         });
     },
     set "~standard"(value) {
-        own(this, "~standard", value);
+        util_own(this, "~standard", value);
     },
     parse: function _parse(data, params) {
         return classic_parse_parse(this, data, params, { callee: _parse });
@@ -16766,7 +17319,7 @@ const ZodType = /*@__PURE__*/ $constructor("ZodType", (inst, def) => {
         return this?.safeParseAsync;
     },
     set spa(value) {
-        own(this, "spa", value);
+        util_own(this, "spa", value);
     },
     validate(data, params) {
         return validate(this, data, params);
@@ -20635,7 +21188,7 @@ async function runCli(io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1313);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7312);
 
 
 

@@ -4,16 +4,7 @@
  * line, Cloud Hypervisor's port-0x80 log line. The pass runner stamps what arrives with host time; the decoders here
  * turn it into marks.
  */
-import { execFile } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DOORBELL_ENV, DOORBELLS, type DoorbellKind } from '../agent/protocol.js';
-import { InfraError } from '../errors.js';
-import { trackTempDir } from './processes.js';
 import type { DoorbellMark } from './types.js';
 
 /** The kernel command line word that tells the agent which doorbell to ring. */
@@ -44,49 +35,3 @@ export function decodeDebugcon(chunk: Buffer, t: number): DoorbellMark[] {
   return marks;
 }
 
-/**
- * A FIFO for a channel the hypervisor writes as its fd 3. Node's `pipe` stdio is a socketpair, which QEMU cannot
- * reopen through /dev/fd/3 (ENXIO) nor take through -add-fd (it is O_RDWR, QEMU wants O_WRONLY). A named FIFO is a
- * real pipe: the read end is opened non-blocking before the spawn, the write end is handed to the child and closed
- * here, so the reader sees end-of-file exactly when the hypervisor is gone and no byte is lost.
- */
-export interface FifoChannel {
-  /** Pass as the child's fd 3, then call `afterSpawn()`. */
-  writeFd: number;
-  reader: Socket;
-  afterSpawn(): void;
-  /** Removes the FIFO's directory. */
-  release(): void;
-}
-
-export async function openFifoChannel(): Promise<FifoChannel> {
-  const dir = await mkdtemp(join(tmpdir(), 'boot-budget-doorbell-'));
-  const release = trackTempDir(dir);
-  const path = join(dir, 'doorbell');
-  try {
-    // Node has no mkfifo(); coreutils' is everywhere QEMU is.
-    await promisify(execFile)('mkfifo', ['-m', '600', path]);
-  } catch (error) {
-    release();
-    throw new InfraError(`could not create the doorbell FIFO: ${(error as Error).message}`);
-  }
-  const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  // With a reader open, a write-only open does not block.
-  const writeFd = openSync(path, constants.O_WRONLY);
-  const reader = new Socket({ fd: readFd, readable: true, writable: false });
-  let writeOpen = true;
-  return {
-    writeFd,
-    reader,
-    afterSpawn() {
-      if (writeOpen) closeSync(writeFd);
-      writeOpen = false;
-    },
-    release() {
-      if (writeOpen) closeSync(writeFd);
-      writeOpen = false;
-      reader.destroy();
-      release();
-    },
-  };
-}

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { Marker } from '../agent/protocol.js';
 import { ConsoleSplitter, consoleLimitBytes } from './console.js';
-import { openFifoChannel, type FifoChannel } from './doorbell.js';
+import { openFifoChannel, type FifoChannel } from './fifo.js';
 import { advanceLiveStage, PANIC_PATTERN, withoutPrintkTime, type LiveStage } from './live-stage.js';
 import { killProcessGroup, trackProcessGroup } from './processes.js';
 import type { Accel } from '../scenario/types.js';
@@ -11,7 +13,13 @@ export interface PassOptions {
   timeoutMs: number;
   readyRegex?: RegExp;
   onStage?: (stage: LiveStage) => void;
+  /** Every console line as it is split off, with its host time; the streaming measure step is fed from here. */
   onLine?: (line: ConsoleLine) => void;
+  /**
+   * False when `onLine` consumes the console (the core's passes): the trace then carries no lines, and a pass costs
+   * memory for what the measure step keeps, not for every line. Captures and probes keep them (the default).
+   */
+  keepLines?: boolean;
   /** The process.hrtime.bigint() that line times count from; bench/latency.ts compares it with a writer's clock. */
   onSpawn?: (startNs: bigint) => void;
 }
@@ -25,6 +33,37 @@ const STDERR_TAIL_BYTES = 4096;
  */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
+/**
+ * While the agent dumps the kernel log, the console is read at most this often. QEMU writes the serial console one
+ * byte per write(), so reading as it comes costs a wakeup per byte: ~24,000 of them for a quiet boot's dump, most of
+ * boot-budget's own CPU per pass. The dump's lines carry the guest's timestamps, so their host times do not matter;
+ * the one that does, the dump's end (where `shutdown` starts), is stamped at most this late.
+ */
+export const DUMP_READ_INTERVAL_MS = 2;
+
+/** How long after the hypervisor's exit its output FIFOs may take to reach end-of-file before the pass ends anyway. */
+const FIFO_DRAIN_MS = 1000;
+
+interface PipeHandle {
+  readStop(): number;
+  readStart(): number;
+}
+
+/**
+ * Stops reading a pipe for `ms`, so that what the writer sends meanwhile arrives as one read. stream.pause() is no use
+ * here: libuv goes on reading into the stream's buffer, one wakeup per byte, until the buffer is full. This uses the
+ * stream's libuv handle (`_handle`, present on Node 20 and 24); without one, reads simply go on as before.
+ */
+function holdReads(stream: Readable, ms: number): void {
+  const handle = (stream as unknown as { _handle?: Partial<PipeHandle> | null })._handle;
+  if (!handle || typeof handle.readStop !== 'function' || typeof handle.readStart !== 'function') return;
+  if (handle.readStop() !== 0) return;
+  setTimeout(() => {
+    // The handle is gone once the stream is destroyed (the pass ended meanwhile); there is nothing left to read.
+    if (!stream.destroyed && (stream as unknown as { _handle?: unknown })._handle === handle) handle.readStart!();
+  }, ms);
+}
+
 function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -35,16 +74,19 @@ function msSince(start: bigint): number {
  * process is gone.
  */
 export async function runPass(command: HypervisorCommand, options: PassOptions): Promise<BootTrace> {
-  // A doorbell on its own channel needs that channel open before the spawn, so the child inherits it.
-  const fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel() : undefined;
+  // The console and a doorbell on its own channel need their FIFOs open before the spawn, so the child inherits them.
+  const consoleFifo = await openFifoChannel('console');
+  let fifo: FifoChannel | undefined;
   try {
-    return await runPassWith(command, options, fifo);
+    fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel('doorbell') : undefined;
+    return await runPassWith(command, options, consoleFifo, fifo);
   } finally {
     fifo?.release();
+    consoleFifo.release();
   }
 }
 
-function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: FifoChannel | undefined): Promise<BootTrace> {
+function runPassWith(command: HypervisorCommand, options: PassOptions, consoleFifo: FifoChannel, fifo: FifoChannel | undefined): Promise<BootTrace> {
   return new Promise((resolve) => {
     let stage: LiveStage = 'firmware';
     let outcome: PassOutcome | null = null;
@@ -54,10 +96,11 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
     const start = process.hrtime.bigint();
     const child = spawn(command.file, command.args, {
       detached: true,
-      stdio: fifo ? ['ignore', 'pipe', 'pipe', fifo.writeFd] : ['ignore', 'pipe', 'pipe'],
+      stdio: fifo ? ['ignore', consoleFifo.writeFd, 'pipe', fifo.writeFd] : ['ignore', consoleFifo.writeFd, 'pipe'],
     });
     const untrack = trackProcessGroup(child);
     options.onSpawn?.(start);
+    consoleFifo.afterSpawn();
     fifo?.afterSpawn();
 
     const doorbell = command.doorbell;
@@ -65,13 +108,16 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
     let fifoDone: Promise<void> = Promise.resolve();
     if (fifo && doorbell?.channel === 'fd3') {
       fifo.reader.on('data', (chunk: Buffer) => rings.push(...doorbell.decode(chunk, msSince(start))));
-      fifoDone = new Promise((done) => fifo.reader.once('close', () => done()));
+      fifoDone = fifo.done;
     }
     // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
     const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
 
+    let inDump = false;
     const splitter = new ConsoleSplitter((line) => {
       if (doorbell?.channel === 'stdout') rings.push(...doorbell.decode(line));
+      if (line.text.startsWith(Marker.dmesgBegin)) inDump = true;
+      else if (line.text.startsWith(Marker.dmesgEnd)) inDump = false;
       options.onLine?.(line);
       if (outcome === null && PANIC_PATTERN.test(line.text)) {
         outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
@@ -87,7 +133,7 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
           timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
         }
       }
-    }, consoleLimitBytes());
+    }, consoleLimitBytes(), options.keepLines ?? true);
 
     const expire = (afterMs: number) => () => {
       if (outcome === null) outcome = { kind: 'timeout', afterMs };
@@ -96,7 +142,11 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
     let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
 
     // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
-    child.stdout!.on('data', (chunk: Buffer) => splitter.push(chunk, msSince(start)));
+    const stdout = consoleFifo.reader;
+    stdout.on('data', (chunk: Buffer) => {
+      splitter.push(chunk, msSince(start));
+      if (inDump) holdReads(stdout, DUMP_READ_INTERVAL_MS);
+    });
     child.stderr!.on('data', (chunk: Buffer) => {
       stderrLines?.push(chunk, msSince(start));
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
@@ -109,15 +159,16 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, fifo: Fif
     child.on('error', (error) => {
       outcome ??= { kind: 'spawn-failed', message: error.message };
     });
-    // 'close' waits for stdio to drain as well as for the exit, so no console byte is lost.
+    // 'close' waits for stderr to drain as well as for the exit.
     child.on('close', async (code, signal) => {
       clearTimeout(timer);
       untrack();
+      // The FIFOs' last bytes may still be in flight; their end-of-file comes once the hypervisor's write ends are
+      // closed. Only then is the outcome an exit: a panic line may be among those last bytes.
+      await Promise.race([Promise.all([consoleFifo.done, fifoDone]), new Promise((done) => setTimeout(done, FIFO_DRAIN_MS))]);
       splitter.end();
       stderrLines?.end();
       outcome ??= { kind: 'exited', code, signal };
-      // The FIFO's last bytes may still be in flight; its end-of-file comes once the hypervisor's write end is closed.
-      await Promise.race([fifoDone, new Promise((done) => setTimeout(done, 1000))]);
       resolve({
         accel: options.accel,
         argv,

@@ -74,7 +74,8 @@ export const qemuBackend: HypervisorBackend = {
       '-nodefaults',
       '-no-user-config',
       '-display', 'none',
-      // A stdio pipe: measured here, a unix-socket chardev dropped console characters under TCG.
+      // Its stdout, which runPass makes a FIFO: measured here, a unix-socket chardev dropped console characters under
+      // TCG.
       '-serial', 'stdio',
       // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
       '-no-reboot',

@@ -14,7 +14,7 @@ import { budgetNoiseReasons, regressionNoiseReasons, type AdaptiveRecord } from 
 import { judgeStages } from '../judge/budgets.js';
 import { compareStages } from '../judge/compare.js';
 import type { RegressionSettings } from '../judge/regression.js';
-import { measurePass } from '../measure/measure-pass.js';
+import { StreamingMeasure } from '../measure/stream.js';
 import type { PassMeasurement } from '../measure/types.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Accel, BaselineSpec, KernelSpec, Scenario } from '../scenario/types.js';
@@ -79,6 +79,8 @@ export interface BootSide {
   /** A is the baseline, B the scenario; a plain run has one unlabelled side. */
   label?: 'A' | 'B';
   command: HypervisorCommand;
+  /** What prepareBoot found really runs; hints about the firmware depend on it. */
+  firmware: string;
   measured: PassMeasurement[];
 }
 
@@ -120,18 +122,26 @@ export async function runSides(
   const boot = async (side: BootSide, isWarmup: boolean, pass: number, of: number) => {
     const label = side.label ? { side: side.label } : {};
     reporter.progress({ type: 'pass-start', scenario, pass, of, warmup: isWarmup, ...label });
+    // Measured as the console arrives: the pass keeps what the measure step needs, not every line of the log dump.
+    const measure = new StreamingMeasure(scenario.stages, readyRegex, {
+      machine: scenario.machine,
+      cmdline: side.command.cmdline,
+      firmware: side.firmware === 'qboot' ? 'qboot' : 'default',
+    });
     const trace = await runPass(side.command, {
       accel: plan.accel,
       timeoutMs: scenario.timeoutMs,
       readyRegex,
       onStage: (stage) => reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
+      onLine: (line) => measure.push(line),
+      keepLines: false,
     });
-    onTrace?.(trace);
+    onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
     if (!passReachedReady(trace)) {
       const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
       throw new InfraError(`${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
     }
-    const measurement = measurePass(trace, scenario.stages, readyRegex, { machine: scenario.machine, cmdline: side.command.cmdline, firmware: side.command.args.includes('-bios') ? 'qboot' : 'default' });
+    const measurement = measure.finish(trace);
     reporter.progress({
       type: 'pass-end',
       scenario,

@@ -140,7 +140,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
 
       // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
-      const sides: BootSide[] = [{ command, measured: [] }];
+      const sides: BootSide[] = [{ command, firmware: prepared.firmware, measured: [] }];
       const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
       let baseline: PreparedBoot | undefined;
       if (baselineSpec) {
@@ -151,7 +151,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
           releaseScenario?.();
           a.command.release?.();
         };
-        sides.unshift({ label: 'A', command: a.command, measured: [] });
+        sides.unshift({ label: 'A', command: a.command, firmware: a.firmware, measured: [] });
         sides[1]!.label = 'B';
       }
       const stageOrder = BUILTIN_STAGES.map((s) => s.name);
