@@ -1,5 +1,6 @@
 /**
- * Harness overhead (issue #9, 1): one pass through boot-budget (runPass + measurePass, as the core runs them) against
+ * Harness overhead (issue #9, 1): one pass through boot-budget (runPass streaming into StreamingMeasure, as the core's
+ * passes run them) against
  * QEMU run directly with the identical argv and initramfs, its console going to /dev/null: the physical limit on
  * this machine. Interleaved A B, B A so that drift in machine load hits both sides alike; the figure is the ratio of
  * median wall times, with the median of the per-round ratios and its 95% bootstrap interval: single TCG boots here
@@ -12,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { runPass } from '../src/boot/pass-runner.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
-import { measurePass } from '../src/measure/measure-pass.js';
+import { StreamingMeasure } from '../src/measure/stream.js';
 import { bootstrapInterval } from '../src/judge/bootstrap.js';
 import { bundledCommand, fmtMs, fmtRatio, median, note, quick, table, writeResult } from './lib.js';
 
@@ -22,7 +23,7 @@ interface Sample {
   wallMs: number;
   /** This process's CPU (user + system) during the pass, ms. */
   cpuMs: number;
-  /** Of which in measurePass. */
+  /** Of which in the measure step (its per-line pushes and its finish). */
   measureCpuMs: number;
 }
 
@@ -31,11 +32,22 @@ const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 async function viaBootBudget(command: HypervisorCommand, scenarioTimeoutMs: number): Promise<Sample> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const trace = await runPass(command, { accel: 'tcg', timeoutMs: scenarioTimeoutMs });
+  const measure = new StreamingMeasure([], undefined, { machine: 'pc', cmdline: command.cmdline, firmware: 'qboot' });
+  let lineCpuMs = 0;
+  const trace = await runPass(command, {
+    accel: 'tcg',
+    timeoutMs: scenarioTimeoutMs,
+    keepLines: false,
+    onLine: (line) => {
+      const before = process.cpuUsage();
+      measure.push(line);
+      lineCpuMs += cpuMs(process.cpuUsage(before));
+    },
+  });
   const cpu1 = process.cpuUsage();
-  const m = measurePass(trace, [], undefined, { machine: 'pc', cmdline: command.cmdline });
+  const m = measure.finish(trace);
   const t1 = process.hrtime.bigint();
-  const measureCpu = cpuMs(process.cpuUsage(cpu1));
+  const measureCpu = cpuMs(process.cpuUsage(cpu1)) + lineCpuMs;
   if (trace.reached !== 'shutdown' && trace.reached !== 'ready') throw new Error(`boot-budget pass failed: ${JSON.stringify(trace.outcome)}`);
   if (!m.stages.some((s) => s.name === 'total')) throw new Error('the pass has no total stage');
   return { wallMs: Number(t1 - t0) / 1e6, cpuMs: cpuMs(process.cpuUsage(cpu0)), measureCpuMs: measureCpu };
@@ -105,7 +117,7 @@ console.log(
   table(
     ['', 'median wall', 'min', 'max', 'own CPU/pass (median)', 'of which measure'],
     [
-      ['boot-budget (runPass + measurePass)', fmtMs(median(figures.bootBudget.wallMs)), fmtMs(Math.min(...figures.bootBudget.wallMs)), fmtMs(Math.max(...figures.bootBudget.wallMs)), fmtMs(figures.medianCpuMsPerPass), fmtMs(figures.medianMeasureCpuMsPerPass)],
+      ['boot-budget (runPass → StreamingMeasure)', fmtMs(median(figures.bootBudget.wallMs)), fmtMs(Math.min(...figures.bootBudget.wallMs)), fmtMs(Math.max(...figures.bootBudget.wallMs)), fmtMs(figures.medianCpuMsPerPass), fmtMs(figures.medianMeasureCpuMsPerPass)],
       ['QEMU direct (console → /dev/null)', fmtMs(median(figures.direct.wallMs)), fmtMs(Math.min(...figures.direct.wallMs)), fmtMs(Math.max(...figures.direct.wallMs)), fmtMs(median(figures.direct.cpuMs)), '-'],
     ],
   ),
