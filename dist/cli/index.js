@@ -3854,7 +3854,7 @@ class HeadTail {
  */
 class ConsoleSplitter {
     onLine;
-    /** The kept lines, once end() has run; empty when the splitter was told not to keep any. */
+    /** The kept lines: the first ones as they come, those kept past a cut once end() has run; none with `keep: false`. */
     lines = [];
     cutLineBytes = 0;
     // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a
@@ -4138,13 +4138,13 @@ function runPassWith(command, options, consoleFifo, fifo) {
             (0,processes/* killProcessGroup */.$X)(child);
         };
         let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
-        // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
         const stdout = consoleFifo.reader;
         stdout.on('data', (chunk) => {
             splitter.push(chunk, msSince(start));
             if (inDump)
                 holdReads(stdout, DUMP_READ_INTERVAL_MS);
         });
+        // stderr is 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
         child.stderr.on('data', (chunk) => {
             stderrLines?.push(chunk, msSince(start));
             stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);

@@ -81,7 +81,7 @@ export class HeadTail<T> {
  * by however long the guest's UART took to send them.
  */
 export class ConsoleSplitter {
-  /** The kept lines, once end() has run; empty when the splitter was told not to keep any. */
+  /** The kept lines: the first ones as they come, those kept past a cut once end() has run; none with `keep: false`. */
   readonly lines: ConsoleLine[] = [];
   private cutLineBytes = 0;
   // Decoding each chunk once and splitting the string is ~15 times faster than a Buffer per line, which matters when a

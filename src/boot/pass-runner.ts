@@ -141,12 +141,12 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, consoleFi
     };
     let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
 
-    // Both are 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
     const stdout = consoleFifo.reader;
     stdout.on('data', (chunk: Buffer) => {
       splitter.push(chunk, msSince(start));
       if (inDump) holdReads(stdout, DUMP_READ_INTERVAL_MS);
     });
+    // stderr is 'pipe' above; the stdio array's type just cannot say so once fd 3 is optional.
     child.stderr!.on('data', (chunk: Buffer) => {
       stderrLines?.push(chunk, msSince(start));
       stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
