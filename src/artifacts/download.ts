@@ -10,8 +10,6 @@ import { storeFor } from './cache/context.js';
 import { formatBytes } from './tree/tree-writer.js';
 import type { ArtifactContext } from './types.js';
 
-export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
-
 /** The path of the downloaded file inside its store entry. */
 export async function downloadVerified(url: string, sha256: string, ctx: ArtifactContext): Promise<string> {
   const expected = sha256.toLowerCase();

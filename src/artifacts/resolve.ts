@@ -1,5 +1,6 @@
 import { InfraError } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
+import { cacheWriteError } from './cache/store.js';
 import { aptKernel } from './kernel/apt.js';
 import { buildKernel } from './kernel/build.js';
 import { pathKernel } from './kernel/path.js';
@@ -11,13 +12,16 @@ import type { ArtifactContext, KernelArtifact, RootfsArtifact } from './types.js
 
 /**
  * File-system failures (a missing tarball, a full disk) and the cpio writer's complaints are about the user's inputs or
- * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run.
+ * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run. Every
+ * store entry is built under here, so this is also where a full or unwritable cache gets its own words.
  */
-async function asInfra<T>(what: string, work: () => Promise<T>): Promise<T> {
+async function asInfra<T>(what: string, ctx: ArtifactContext, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     if (error instanceof InfraError) throw error;
+    const cacheProblem = cacheWriteError(error, ctx.cacheDir);
+    if (cacheProblem) throw cacheProblem;
     const err = error as NodeJS.ErrnoException;
     if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? '')) throw new InfraError(`${what}: ${err.message}`);
     throw error;
@@ -25,7 +29,7 @@ async function asInfra<T>(what: string, work: () => Promise<T>): Promise<T> {
 }
 
 export async function resolveKernel(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
-  return asInfra('kernel', () => resolveKernelSpec(scenario, ctx));
+  return asInfra('kernel', ctx, () => resolveKernelSpec(scenario, ctx));
 }
 
 async function resolveKernelSpec(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
@@ -44,7 +48,7 @@ async function resolveKernelSpec(scenario: Scenario, ctx: ArtifactContext): Prom
 
 /** `kernel` tells a disk rootfs which root device the kernel can reach without modules. */
 export async function buildRootfs(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {
-  return asInfra('rootfs', () => buildRootfsSpec(scenario, ctx, kernel));
+  return asInfra('rootfs', ctx, () => buildRootfsSpec(scenario, ctx, kernel));
 }
 
 async function buildRootfsSpec(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {

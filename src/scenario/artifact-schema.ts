@@ -4,9 +4,8 @@
  * the artifact sources grow here; schema.ts only lists them in its unions.
  */
 import { z } from 'zod';
-import { MEMORY_PATTERN } from './duration.js';
+import { aptPackageSchema, sizeSchema } from './value-schemas.js';
 
-export const APT_SOURCE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 export const KERNEL_CONFIG_TARGETS = ['defconfig', 'tinyconfig', 'allnoconfig'] as const;
 
@@ -20,9 +19,7 @@ const urlSchema = z
   .regex(/^https?:\/\/\S+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an http(s) URL` })
   .describe('An http:// or https:// URL.');
 
-const sizeSchema = z
-  .string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no unit; write a size such as 64M or 2G` : undefined) })
-  .regex(new RegExp(MEMORY_PATTERN), { error: (issue) => `${JSON.stringify(issue.input)} is not a size such as 64M or 2G` });
+const imageSizeSchema = sizeSchema((input) => `${input} has no unit; write a size such as 64M or 2G`);
 
 export const urlKernelSchema = z
   .strictObject({ url: urlSchema, sha256: sha256Schema })
@@ -38,10 +35,7 @@ export const buildKernelSchema = z
             z.strictObject({ url: urlSchema, sha256: sha256Schema }).describe('A source tarball to download.'),
             z
               .strictObject({
-                apt: z
-                  .string()
-                  .regex(APT_SOURCE_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a Debian package name` })
-                  .describe('A Debian linux-source package, e.g. linux-source-6.1.'),
+                apt: aptPackageSchema.describe('A Debian linux-source package, e.g. linux-source-6.1.'),
               })
               .describe('The source tarball a Debian linux-source package ships in /usr/src.'),
           ])
@@ -67,7 +61,7 @@ const treeOptions = {
     .boolean()
     .default(true)
     .describe("Add boot-budget's agent (and a static busybox when the tree has none). `false` boots the tree as it is."),
-  'extract-limit': sizeSchema
+  'extract-limit': imageSizeSchema
     .optional()
     .describe('The most a tarball may unpack to, e.g. 2G (default 8G); larger archives are rejected as decompression bombs.'),
 };
@@ -82,7 +76,7 @@ export const rootfsVariantSchemas = [
   z
     .strictObject({
       tarball: z.string().min(1).describe('A tarball (relative to this file) written into an ext4 disk image.'),
-      size: sizeSchema.optional().describe('Image size such as 256M; default: content plus headroom.'),
+      size: imageSizeSchema.optional().describe('Image size such as 256M; default: content plus headroom.'),
       ...treeOptions,
     })
     .describe('An ext4 disk image built from a tarball without root (mke2fs -d), attached as the root disk.'),
@@ -93,7 +87,7 @@ export const rootfsVariantSchemas = [
         .min(1)
         .describe('Directories and tarballs merged in order, later layers winning.'),
       into: z.enum(['initramfs', 'ext4']).default('initramfs').describe('What the merged tree becomes.'),
-      size: sizeSchema.optional().describe('Image size for `into: ext4`.'),
+      size: imageSizeSchema.optional().describe('Image size for `into: ext4`.'),
       ...treeOptions,
     })
     .describe('Layers merged into one initramfs or ext4 image.'),

@@ -1,15 +1,14 @@
 /** The validated `kernel:` and `rootfs:` mappings → typed specs with absolute paths (relative to the scenario file). */
 import path from 'node:path';
+import { isTarball } from '../artifacts/tree/extract.js';
 import { parseMemory } from './duration.js';
 import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
 import type { RawScenario } from './schema.js';
 import type { KernelBuildSpec, KernelSpec, RootfsSpec, TreeSourceSpec } from './types.js';
 
-const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
-
 function treeSource(dir: string, given: string): TreeSourceSpec {
   const absolute = path.resolve(dir, given);
-  return { kind: TARBALL.test(given) ? 'tarball' : 'dir', path: absolute };
+  return { kind: isTarball(given) ? 'tarball' : 'dir', path: absolute };
 }
 
 export function toKernelSpec(raw: RawScenario['kernel'], dir: string): KernelSpec {

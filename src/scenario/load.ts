@@ -18,13 +18,14 @@ import {
 } from 'yaml';
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
+import { addKernelParams } from '../artifacts/rootfs/root-device.js';
 import { ScenarioError, UsageError } from '../errors.js';
 import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
 import { toRegressionExtras } from './baseline-spec.js';
 import { confinementFor, outsideProblem, workspaceRoot } from './confine.js';
 import { parseDuration, parseMemory } from './duration.js';
 import { BUILTIN_STAGES, parseRegexLiteral, scenarioSchema, type RawScenario } from './schema.js';
-import type { Budget, ReadySpec, Scenario, SourcePos, StageDef } from './types.js';
+import type { Budget, KernelSpec, ReadySpec, RootfsSpec, Scenario, SourcePos, StageDef } from './types.js';
 
 /** The outcome of checking one scenario file: the scenario, or every problem found in it, sorted by position. */
 export type ScenarioCheck = { ok: true; scenario: Scenario } | { ok: false; errors: ScenarioError[] };
@@ -88,34 +89,37 @@ interface LocalInput {
  * is a scenario error at its line (exit 2) rather than a failure halfway through a run.
  */
 function localInputs(scenario: Scenario, source: SourceMap): LocalInput[] {
+  const { baseline } = scenario;
+  return [
+    ...specInputs(scenario.kernel, scenario.rootfs, [], source),
+    // A baseline is confined and checked like the scenario's own: an A/B from a pull request must not pack host files
+    // either, and a missing baseline input found halfway through the interleaved passes would waste all of them.
+    ...(baseline ? specInputs(baseline.kernel, baseline.rootfs, ['baseline'], source) : []),
+  ];
+}
+
+/** The local inputs of one kernel and rootfs, at their keys under `prefix` (the top level, or `baseline`). */
+function specInputs(kernel: KernelSpec | undefined, rootfs: RootfsSpec | undefined, prefix: Segment[], source: SourceMap): LocalInput[] {
   const inputs: LocalInput[] = [];
-  const { kernel, rootfs } = scenario;
-  if (kernel.kind === 'path') inputs.push({ at: ['kernel', 'path'], path: kernel.path, what: 'kernel image', must: 'file' });
-  if (kernel.kind === 'build') {
+  const add = (at: Segment[], path: string, what: string, must: LocalInput['must']) =>
+    inputs.push({ at: [...prefix, ...at], path, what: [...prefix, what].join(' '), must });
+  if (kernel?.kind === 'path') add(['kernel', 'path'], kernel.path, 'kernel image', 'file');
+  if (kernel?.kind === 'build') {
     const { source: src, config, fragments } = kernel.build;
-    if (src.kind === 'dir' || src.kind === 'tarball') inputs.push({ at: ['kernel', 'build', 'source'], path: src.path, what: 'kernel source', must: 'any' });
-    if (config.kind === 'file') inputs.push({ at: ['kernel', 'build', 'config'], path: config.path, what: 'kernel config', must: 'file' });
+    if (src.kind === 'dir' || src.kind === 'tarball') add(['kernel', 'build', 'source'], src.path, 'kernel source', 'any');
+    if (config.kind === 'file') add(['kernel', 'build', 'config'], config.path, 'kernel config', 'file');
     fragments.forEach((fragment, i) => {
-      if (fragment.kind === 'file') inputs.push({ at: ['kernel', 'build', 'fragments', i], path: fragment.path, what: 'config fragment', must: 'file' });
+      if (fragment.kind === 'file') add(['kernel', 'build', 'fragments', i], fragment.path, 'config fragment', 'file');
     });
   }
-  if (rootfs.kind === 'initramfs' || rootfs.kind === 'ext4') {
-    const single = (['initramfs', 'tarball'] as const).find((key) => source.has(['rootfs', key]));
-    rootfs.layers.forEach((layer, i) => {
-      inputs.push({ at: single ? ['rootfs', single] : ['rootfs', 'layers', i], path: layer.path, what: 'rootfs layer', must: 'any' });
-    });
+  if (rootfs?.kind === 'initramfs' || rootfs?.kind === 'ext4') {
+    const single = (['initramfs', 'tarball'] as const).find((key) => source.has([...prefix, 'rootfs', key]));
+    // A baseline's one-tree rootfs has always been reported at its `rootfs:` key (regression-scenario.test.ts pins
+    // that position); `layers:` items get their index either way.
+    const singleAt: Segment[] = single && prefix.length === 0 ? ['rootfs', single] : ['rootfs'];
+    rootfs.layers.forEach((layer, i) => add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any'));
   }
-  if (rootfs.kind === 'disk') inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
-  const baseline = scenario.baseline;
-  if (baseline?.kernel?.kind === 'path') inputs.push({ at: ['baseline', 'kernel', 'path'], path: baseline.kernel.path, what: 'baseline kernel image', must: 'file' });
-  if (baseline?.rootfs?.kind === 'disk') inputs.push({ at: ['baseline', 'rootfs', 'disk', 'image'], path: baseline.rootfs.image, what: 'baseline disk image', must: 'file' });
-  // Baseline layers are confined like the scenario's own: an A/B from a pull request must not pack host files either.
-  if (baseline?.rootfs?.kind === 'initramfs' || baseline?.rootfs?.kind === 'ext4') {
-    baseline.rootfs.layers.forEach((layer) => inputs.push({ at: ['baseline', 'rootfs'], path: layer.path, what: 'baseline rootfs layer', must: 'any' }));
-  }
-  if (baseline?.kernel?.kind === 'build' && (baseline.kernel.build.source.kind === 'dir' || baseline.kernel.build.source.kind === 'tarball')) {
-    inputs.push({ at: ['baseline', 'kernel', 'build', 'source'], path: baseline.kernel.build.source.path, what: 'baseline kernel source', must: 'any' });
-  }
+  if (rootfs?.kind === 'disk') add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
   return inputs;
 }
 
@@ -279,18 +283,12 @@ function parseScenarioText(text: string, file: string, displayFile: string): Par
   return { ok: true, scenario: toScenario(result.data, budgetOrder, file, displayFile, source), source };
 }
 
-
-/** Kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold ~1,150
- *  extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump. */
-const INITCALL_PARAMS: ReadonlyArray<[key: string, param: string]> = [
-  ['initcall_debug', 'initcall_debug'],
-  ['log_buf_len', 'log_buf_len=4M'],
-];
-
+/**
+ * The kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold
+ * ~1,150 extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump.
+ */
 export function withInitcallDebug(cmdline: string): string {
-  const words = cmdline.trim().split(/\s+/).filter(Boolean);
-  const extra = INITCALL_PARAMS.filter(([key]) => !words.some((w) => w === key || w.startsWith(`${key}=`))).map(([, p]) => p);
-  return [...words, ...extra].join(' ');
+  return addKernelParams(cmdline, ['initcall_debug', 'log_buf_len=4M']);
 }
 
 function toScenario(

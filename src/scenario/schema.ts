@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
-import { DURATION_PATTERN, MEMORY_PATTERN, parseDuration, parseMemory } from './duration.js';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { aptPackageSchema, memorySchema, problemOf } from './value-schemas.js';
 
 export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'] as const;
 export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
@@ -16,8 +17,6 @@ export const STATISTICS = ['median', 'mean', 'p90', 'max'] as const;
 export const SCENARIO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // No dots: stage names become keys under `budgets:` and appear in dotted key paths such as `budgets.network`.
 export const STAGE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
-// Debian policy: lower case letters, digits, `+`, `-` and `.`, at least two characters, starting alphanumerically.
-export const APT_PACKAGE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
 // `g` and `y` are left out on purpose: they make RegExp.test stateful through lastIndex, which would make a stage
 // marker match only every other boot.
 export const REGEX_LITERAL_PATTERN = /^\/(.+)\/([imsu]*)$/s;
@@ -36,20 +35,7 @@ export function parseRegexLiteral(text: string): RegExp {
   }
 }
 
-/** The parser's own complaint about a scalar, so the schema and the conversion in load.ts speak with one voice. */
-function problemOf(parse: (text: string) => unknown, input: unknown): string | undefined {
-  // Missing keys, mappings and lists get the generic "expected …, got …" message instead.
-  if (input === undefined || (typeof input === 'object' && input !== null)) return undefined;
-  try {
-    parse(input === null ? '' : String(input));
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
 const durationRe = new RegExp(DURATION_PATTERN);
-const memoryRe = new RegExp(MEMORY_PATTERN);
 
 const durationSchema = z
   .string({ error: (issue) => problemOf(parseDuration, issue.input) })
@@ -57,16 +43,6 @@ const durationSchema = z
   // The pattern lets through numbers too large to be a duration (see MAX_DURATION_MS).
   .superRefine((text, ctx) => {
     const problem = durationRe.test(text) ? problemOf(parseDuration, text) : undefined;
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
-
-// Checks run even after an earlier check failed, so the refinements below only look at what the pattern let through;
-// otherwise one mistake would be reported twice.
-const memorySchema = z
-  .string({ error: (issue) => problemOf(parseMemory, issue.input) })
-  .regex(memoryRe, { error: (issue) => problemOf(parseMemory, issue.input) })
-  .superRefine((text, ctx) => {
-    const problem = memoryRe.test(text) ? problemOf(parseMemory, text) : undefined;
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
@@ -151,12 +127,7 @@ const kernelSchema = z
         .describe('Boot a kernel image file.'),
       z
         .strictObject({
-          apt: z
-            .string()
-            .regex(APT_PACKAGE_PATTERN, {
-              error: (issue) => `"${String(issue.input)}" is not a Debian package name`,
-            })
-            .describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
+          apt: aptPackageSchema.describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
         })
         .describe('Download the kernel from a Debian package.'),
       urlKernelSchema,

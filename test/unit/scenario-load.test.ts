@@ -408,3 +408,47 @@ describe('scenario errors point at the offending node', () => {
     await expect(loadScenarioFile('bad.yaml', dir)).rejects.toThrow('bad.yaml:4:10: machine: "pcc" is not allowed');
   });
 });
+
+describe('values the schema passes are ones the conversion accepts', () => {
+  it('an extract-limit or image size below 1 MiB is a located scenario error, not an internal one', async () => {
+    await write('tree/.keep', '');
+    await write('limit.yaml', 'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  initramfs: ./tree\n  extract-limit: 0.5M\n');
+    const error = await loadScenarioFile('limit.yaml', dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScenarioError);
+    expect(error).toMatchObject({ file: 'limit.yaml', line: 5, column: 18, keyPath: 'rootfs.extract-limit', detail: '"0.5M" is less than 1 MiB' });
+    await write('r.tar', '');
+    await write('size.yaml', 'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  tarball: ./r.tar\n  size: 0.5M\n');
+    await expect(loadScenarioFile('size.yaml', dir)).rejects.toMatchObject({ line: 5, column: 9, keyPath: 'rootfs.size' });
+  });
+});
+
+describe('a baseline’s local inputs are checked like the scenario’s own', () => {
+  const build = (indent: string) =>
+    [
+      'kernel:',
+      '  build:',
+      '    source: { apt: linux-source-6.1 }',
+      '    config: ../outside.config',
+      '    fragments: [CONFIG_EXT4_FS=y, ./missing.config]',
+    ]
+      .map((line) => `${indent}${line}\n`)
+      .join('');
+  const own = `name: demo\n${build('')}rootfs: {busybox: {}}\n`;
+  const baseline = `name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs: {busybox: {}}\nbaseline:\n${build('  ')}`;
+
+  it('a build config outside the workspace and a missing fragment, at the same keys with the same words', async () => {
+    const mine = await problems(own);
+    expect(mine).toMatchObject([
+      { line: 5, column: 13, keyPath: 'kernel.build.config', detail: expect.stringMatching(/^the kernel config .*outside\.config is outside the workspace/) },
+      { line: 6, column: 35, keyPath: 'kernel.build.fragments.1', detail: expect.stringMatching(/^config fragment not found: .*missing\.config/) },
+    ]);
+    const theirs = await problems(baseline);
+    expect(theirs.map((p) => ({ ...p, keyPath: p.keyPath.replace(/^baseline\./, ''), detail: p.detail.replace('baseline ', '') }))).toEqual(
+      mine.map((p) => ({ ...p, line: p.line + 3, column: p.column + 2 })),
+    );
+    expect(theirs.map((p) => p.detail)).toEqual([
+      expect.stringMatching(/^the baseline kernel config /),
+      expect.stringMatching(/^baseline config fragment not found/),
+    ]);
+  });
+});

@@ -2,7 +2,9 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '../tree/tree-writer.js';
-import { ArtifactStore } from './store.js';
+import { ArtifactStore, dirBytes } from './store.js';
+
+export { dirBytes };
 
 const AGE = /^(\d+)(d|h|m)$/;
 
@@ -22,16 +24,6 @@ function age(ms: number): string {
 
 /** Directories beside the store that boot-budget also owns: kernel build trees, logs, pre-store caches, vmlinux extracts. */
 const OWNED = ['work', 'logs', 'kernels', 'rootfs', 'vmlinux'];
-
-async function dirBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await dirBytes(path);
-    else if (entry.isFile()) total += (await stat(path)).size;
-  }
-  return total;
-}
 
 export async function cacheCommand(
   action: 'list' | 'prune' | 'clear',

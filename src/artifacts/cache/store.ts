@@ -64,57 +64,74 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Every file, link and directory under `root`, without following links, in a stable order. */
-export async function describeTree(root: string): Promise<Record<string, string>> {
-  const files: Record<string, string> = {};
-  const toHash: string[] = [];
+interface TreeNode {
+  /** Relative to the walked root. */
+  rel: string;
+  kind: 'dir' | 'symlink' | 'file';
+  /** lstat's mode. */
+  mode: number;
+  /** A symlink's target. */
+  target?: string;
+}
+
+/** Every directory, symlink and regular file under `root` without following links, depth first in name order. */
+async function walkTree(root: string, skip: (rel: string) => boolean = () => false): Promise<TreeNode[]> {
+  const nodes: TreeNode[] = [];
   const walk = async (dir: string): Promise<void> => {
-    const names = (await readdir(dir)).sort();
-    for (const name of names) {
+    for (const name of (await readdir(dir)).sort()) {
       const path = join(dir, name);
       const rel = relative(root, path);
-      if (rel === MANIFEST) continue;
+      if (skip(rel)) continue;
       const st = await lstat(path);
       if (st.isDirectory()) {
-        files[rel] = 'dir';
+        nodes.push({ rel, kind: 'dir', mode: st.mode });
         await walk(path);
-      } else if (st.isSymbolicLink()) files[rel] = `symlink:${await readlink(path)}`;
-      else if (st.isFile()) {
-        files[rel] = '';
-        toHash.push(rel);
-      }
+      } else if (st.isSymbolicLink()) nodes.push({ rel, kind: 'symlink', mode: st.mode, target: await readlink(path) });
+      else if (st.isFile()) nodes.push({ rel, kind: 'file', mode: st.mode });
     }
   };
   await walk(root);
+  return nodes;
+}
+
+/** The sha256 of every file among `nodes`, by relative path. */
+async function hashFiles(root: string, nodes: readonly TreeNode[]): Promise<Map<string, string>> {
+  const files = nodes.filter((n) => n.kind === 'file');
+  const hashes = new Map<string, string>();
   // An unpacked kernel tree is ~84,000 files; hashing them one at a time is bound by per-file latency, not by bytes.
   let next = 0;
   const worker = async () => {
-    while (next < toHash.length) {
-      const rel = toHash[next++]!;
-      files[rel] = `sha256:${await sha256File(join(root, rel))}`;
+    while (next < files.length) {
+      const { rel } = files[next++]!;
+      hashes.set(rel, await sha256File(join(root, rel)));
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
-  return files;
+  return hashes;
+}
+
+/** Every file, link and directory under `root`, without following links, in a stable order. */
+export async function describeTree(root: string): Promise<Record<string, string>> {
+  const nodes = await walkTree(root, (rel) => rel === MANIFEST);
+  const hashes = await hashFiles(root, nodes);
+  return Object.fromEntries(
+    nodes.map((n) => [n.rel, n.kind === 'dir' ? 'dir' : n.kind === 'symlink' ? `symlink:${n.target}` : `sha256:${hashes.get(n.rel)}`]),
+  );
 }
 
 /** A content hash of a directory tree: names, kinds, executable bits, file bytes and link targets. */
 export async function hashTree(root: string): Promise<string> {
-  const parts: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const name of (await readdir(dir)).sort()) {
-      const path = join(dir, name);
-      const st = await lstat(path);
-      const rel = relative(root, path);
-      if (st.isDirectory()) {
-        parts.push(`d ${rel}`);
-        await walk(path);
-      } else if (st.isSymbolicLink()) parts.push(`l ${rel} ${await readlink(path)}`);
-      else if (st.isFile()) parts.push(`f ${rel} ${(st.mode & 0o111) !== 0 ? 'x' : '-'} ${await sha256File(path)}`);
-    }
-  };
-  await walk(root);
-  return hashParts(parts);
+  const nodes = await walkTree(root);
+  const hashes = await hashFiles(root, nodes);
+  return hashParts(
+    nodes.map((n) =>
+      n.kind === 'dir'
+        ? `d ${n.rel}`
+        : n.kind === 'symlink'
+          ? `l ${n.rel} ${n.target}`
+          : `f ${n.rel} ${(n.mode & 0o111) !== 0 ? 'x' : '-'} ${hashes.get(n.rel)}`,
+    ),
+  );
 }
 
 export class ArtifactStore {
@@ -130,23 +147,10 @@ export class ArtifactStore {
 
   /**
    * The entry for (kind, key), building it with `build(dir)` when it is missing or corrupt. `build` writes the
-   * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds.
+   * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds. A full or
+   * unwritable cache surfaces as the file-system error; `cacheWriteError` words it for people (resolve.ts does).
    */
   async get(
-    kind: string,
-    key: string,
-    description: string,
-    build: (dir: string) => Promise<void>,
-    options: { remote?: boolean } = {},
-  ): Promise<StoreEntry> {
-    try {
-      return await this.getEntry(kind, key, description, build, options);
-    } catch (error) {
-      throw cacheWriteError(error, this.options.cacheDir) ?? error;
-    }
-  }
-
-  private async getEntry(
     kind: string,
     key: string,
     description: string,
@@ -222,11 +226,7 @@ export class ArtifactStore {
       return manifest;
     }
     this.options.warn(`cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`);
-    await this.withLock(dir, async () => {
-      const trash = `${dir}.corrupt-${process.pid}-${randomBytes(4).toString('hex')}`;
-      await rename(dir, trash).catch(() => undefined);
-      await rm(trash, { recursive: true, force: true });
-    });
+    await this.remove(kind, key);
     return undefined;
   }
 
@@ -278,7 +278,7 @@ export class ArtifactStore {
           continue;
         }
         const st = await stat(dir);
-        out.push({ kind, key, dir, bytes: await treeBytes(dir), lastUsed: st.mtime, description: manifest.description });
+        out.push({ kind, key, dir, bytes: await dirBytes(dir), lastUsed: st.mtime, description: manifest.description });
       }
     }
     return out;
@@ -319,12 +319,16 @@ export function cacheWriteError(error: unknown, cacheDir: string): InfraError | 
   );
 }
 
-async function treeBytes(dir: string): Promise<number> {
+/**
+ * The bytes of the regular files under `dir`, store manifests left out (they are bookkeeping, not artifact). A
+ * directory that is missing or goes away meanwhile (another process pruning) counts as empty.
+ */
+export async function dirBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await treeBytes(path);
-    else if (entry.isFile() && entry.name !== MANIFEST) total += (await lstat(path)).size;
+    if (entry.isDirectory()) total += await dirBytes(path);
+    else if (entry.isFile() && entry.name !== MANIFEST) total += (await lstat(path).catch(() => undefined))?.size ?? 0;
   }
   return total;
 }

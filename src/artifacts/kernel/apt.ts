@@ -29,7 +29,8 @@ export function parseAptShow(text: string): AptPackage | null {
   return { name, version, depends };
 }
 
-async function aptShow(name: string): Promise<AptPackage> {
+/** The candidate version of package `name`, as `apt-cache show` describes it. */
+export async function aptShow(name: string): Promise<AptPackage> {
   let stdout: string;
   try {
     ({ stdout } = await run('apt-cache', ['show', '--no-all-versions', name], { maxBuffer: 16 * 1024 * 1024 }));
@@ -44,6 +45,34 @@ async function aptShow(name: string): Promise<AptPackage> {
   const parsed = parseAptShow(stdout);
   if (!parsed) throw new InfraError(`apt-cache show ${name} printed no Package/Version fields.`);
   return parsed;
+}
+
+/**
+ * Unpacks package `name` at `version` into `root` with `apt-get download` and `dpkg-deb -x`: no root needed, and the
+ * host's installed packages are left alone. The .deb is not kept: beside its unpacked files, the store would hold
+ * every byte twice.
+ */
+export async function fetchDeb(name: string, version: string, root: string): Promise<void> {
+  const download = `${root}.download`;
+  await mkdir(download, { recursive: true });
+  try {
+    try {
+      await run('apt-get', ['download', `${name}=${version}`], { cwd: download, maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const err = error as { stderr?: string; message: string };
+      throw new InfraError(`apt-get download ${name}=${version} failed: ${(err.stderr ?? err.message).trim()}`);
+    }
+    const deb = (await readdir(download)).find((f) => f.endsWith('.deb'));
+    if (!deb) throw new InfraError(`apt-get download ${name} produced no .deb file.`);
+    try {
+      await run('dpkg-deb', ['-x', join(download, deb), root]);
+    } catch (error) {
+      const err = error as { stderr?: string; message: string };
+      throw new InfraError(`dpkg-deb -x ${deb} failed: ${(err.stderr ?? err.message).trim()}`);
+    }
+  } finally {
+    await rm(download, { recursive: true, force: true });
+  }
 }
 
 /** A metapackage such as linux-image-cloud-amd64 ships no kernel; it depends on the versioned package that does. */
@@ -89,16 +118,8 @@ export const aptKernel: KernelSource<{ kind: 'apt'; package: string }> = {
       const work = join(staged, '.work');
       await mkdir(work);
       try {
-        try {
-          await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
-        } catch (error) {
-          const err = error as { stderr?: string; message: string };
-          throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
-        }
-        const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
-        if (!deb) throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
         const unpacked = join(work, 'root');
-        await run('dpkg-deb', ['-x', join(work, deb), unpacked]);
+        await fetchDeb(pkg.name, pkg.version, unpacked);
         const vmlinuz = await findVmlinuz(unpacked);
         if (!vmlinuz) throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
         await rename(vmlinuz, join(staged, 'vmlinuz'));

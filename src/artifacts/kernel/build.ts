@@ -18,6 +18,7 @@ import { downloadVerified } from '../download.js';
 import { extractTarball } from '../tree/extract.js';
 import { TreeWriter } from '../tree/tree-writer.js';
 import type { ArtifactContext, KernelSource } from '../types.js';
+import { aptShow, fetchDeb } from './apt.js';
 import { droppedOptions, mergeFragments } from './kconfig.js';
 
 const run = promisify(execFile);
@@ -46,17 +47,23 @@ async function findTreeRoot(dir: string): Promise<string> {
 }
 
 function tarballSource(tarball: string, identity: string, description: string, ctx: ArtifactContext): SourceInfo {
+  // Reading a store entry re-hashes it, and the unpacked tree is ~84,000 files: a cold build needs the tree for both
+  // the config and the build step, and should pay for that once.
+  let tree: Promise<string> | undefined;
   return {
     identity,
     description,
-    async tree() {
-      const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
-        ctx.log(`unpacking ${tarball} into the cache (once)`);
-        const started = Date.now();
-        const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
-        ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
-      }, { remote: false });
-      return findTreeRoot(entry.dir);
+    tree() {
+      tree ??= (async () => {
+        const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
+          ctx.log(`unpacking ${tarball} into the cache (once)`);
+          const started = Date.now();
+          const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
+          ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
+        }, { remote: false });
+        return findTreeRoot(entry.dir);
+      })();
+      return tree;
     },
   };
 }
@@ -71,17 +78,10 @@ async function aptSourceTarball(pkg: string, ctx: ArtifactContext): Promise<{ ta
   } catch {
     // not installed: fetch the package without root, as the apt kernel source does
   }
-  const { stdout } = await run('apt-cache', ['show', '--no-all-versions', pkg]).catch(() => {
-    throw new InfraError(`apt has no package "${pkg}".`, 'If the name is right, refresh the package lists first: sudo apt-get update');
-  });
-  const version = /^Version: (.*)$/m.exec(stdout)?.[1]?.trim();
-  if (!version) throw new InfraError(`apt-cache show ${pkg} printed no Version.`);
+  const { version } = await aptShow(pkg);
   const entry = await storeFor(ctx).get('apt-source', hashParts(['apt-source/1', pkg, version]), `${pkg} ${version}`, async (dir) => {
     ctx.log(`downloading ${pkg} ${version} with apt-get download`);
-    await run('apt-get', ['download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
-    const deb = (await readdir(dir)).find((f) => f.endsWith('.deb'));
-    if (!deb) throw new InfraError(`apt-get download ${pkg} produced no .deb file.`);
-    await run('dpkg-deb', ['-x', join(dir, deb), join(dir, 'root')]);
+    await fetchDeb(pkg, version, join(dir, 'root'));
   });
   const tarball = join(entry.dir, 'root', 'usr', 'src', `${pkg}.tar.xz`);
   if (!existsSync(tarball)) throw new InfraError(`${pkg} ${version} has no /usr/src/${pkg}.tar.xz; is it a linux-source package?`);

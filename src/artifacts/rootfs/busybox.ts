@@ -3,7 +3,6 @@
  * archive entries, so it needs neither root nor a cpio binary, and cached by content so passes and reruns reuse it.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +10,7 @@ import { ringFiles } from '../../agent/ring.js';
 import { agentScript } from '../../agent/script.js';
 import { InfraError } from '../../errors.js';
 import { storeFor } from '../cache/context.js';
+import { hashParts } from '../cache/store.js';
 import type { RootfsSource } from '../types.js';
 import { type CpioEntry, gzipCpio, writeCpio } from './cpio.js';
 
@@ -84,6 +84,16 @@ export function busyboxVersion(busyboxBytes: Buffer): string {
 }
 
 /**
+ * The device nodes the agent needs before (or without) devtmpfs. A build without root cannot mknod them in a tree, so
+ * every rootfs builder writes them into its archive or image itself.
+ */
+export const DEVICE_NODES: ReadonlyArray<Extract<CpioEntry, { major: number }>> = [
+  { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
+  { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
+  { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
+];
+
+/**
  * The gzipped initramfs: the usual top-level directories, the device nodes the agent needs before (or without)
  * devtmpfs, busybox with a symlink per applet so `run:` lines see an ordinary busybox system, and the agent as /init.
  */
@@ -92,9 +102,7 @@ export function buildBusyboxInitramfs(busyboxBytes: Buffer, applets: string[], r
     ...['bin', 'dev', 'etc', 'proc', 'sys'].map((path): CpioEntry => ({ path, type: 'dir', mode: 0o755 })),
     { path: 'root', type: 'dir', mode: 0o700 },
     { path: 'tmp', type: 'dir', mode: 0o1777 },
-    { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
-    { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
-    { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
+    ...DEVICE_NODES,
     { path: 'bin/busybox', type: 'file', mode: 0o755, data: busyboxBytes },
     { path: 'init', type: 'file', mode: 0o755, data: Buffer.from(agentScript(run), 'utf8') },
     // The doorbells' one-byte I/O-port writers (src/agent/ring.ts).
@@ -107,14 +115,7 @@ export function buildBusyboxInitramfs(busyboxBytes: Buffer, applets: string[], r
 
 /** Everything the archive's bytes depend on; the applet list is a function of the binary, so it is covered. */
 function cacheKey(busyboxBytes: Buffer, script: string): string {
-  const hash = createHash('sha256');
-  for (const part of [Buffer.from(FORMAT_VERSION), busyboxBytes, Buffer.from(script, 'utf8')]) {
-    // Length prefixes keep one split of the bytes into parts from hashing like another.
-    const length = Buffer.alloc(8);
-    length.writeBigUInt64BE(BigInt(part.length));
-    hash.update(length).update(part);
-  }
-  return hash.digest('hex');
+  return hashParts([FORMAT_VERSION, busyboxBytes, script]);
 }
 
 async function sizeIfPresent(path: string): Promise<number | undefined> {

@@ -17,9 +17,9 @@ import { hashParts, hashTree, sha256File } from '../cache/store.js';
 import { copyDirectory, extractTarball } from '../tree/extract.js';
 import { DEFAULT_EXTRACT_LIMIT, formatBytes, resolveLinkInRoot, TreeWriter } from '../tree/tree-writer.js';
 import type { ArtifactContext, RootfsSource } from '../types.js';
-import { busyboxVersion, findStaticBusybox, inspectElf, listApplets } from './busybox.js';
+import { busyboxVersion, DEVICE_NODES, findStaticBusybox, inspectElf, listApplets } from './busybox.js';
 import { type CpioEntry, gzipCpio, writeCpio } from './cpio.js';
-import { addKernelParams, chooseRootDevice } from './root-device.js';
+import { chooseRootDevice } from './root-device.js';
 
 const run = promisify(execFile);
 
@@ -115,14 +115,7 @@ async function cpioEntries(root: string): Promise<CpioEntry[]> {
   };
   await walk(root);
   const have = new Set(entries.map((e) => e.path));
-  if (have.has('dev')) {
-    const nodes: CpioEntry[] = [
-      { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
-      { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
-      { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
-    ];
-    entries.push(...nodes.filter((n) => !have.has(n.path)));
-  }
+  if (have.has('dev')) entries.push(...DEVICE_NODES.filter((n) => !have.has(n.path)));
   return entries;
 }
 
@@ -213,7 +206,8 @@ export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeS
           // Kernels without DEVTMPFS_MOUNT open /dev/console before init runs; it must exist on the disk.
           if (!(await lstatOrNull(join(root, 'dev', 'console')))) {
             const commands = join(dir, '..', `${key.slice(0, 8)}.debugfs`);
-            await writeFile(commands, 'cd /dev\nmknod console c 5 1\nmknod null c 1 3\nmknod kmsg c 1 11\n');
+            const mknods = DEVICE_NODES.map((n) => `mknod ${n.path.slice('dev/'.length)} c ${n.major} ${n.minor}\n`);
+            await writeFile(commands, `cd /dev\n${mknods.join('')}`);
             try {
               await run('debugfs', ['-w', '-f', commands, image]);
             } finally {
@@ -242,5 +236,3 @@ export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeS
     };
   },
 };
-
-export { addKernelParams };

@@ -14,8 +14,9 @@ import { Parser, type ReadEntry } from 'tar';
 import { InfraError } from '../../errors.js';
 import { type TreeWriter, UnsafeArchiveError } from './tree-writer.js';
 
-export const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
 
+/** Whether a scenario path names a tarball (by its extension, as `tarBytes` reads it) rather than a directory. */
 export function isTarball(path: string): boolean {
   return TARBALL_PATTERN.test(path);
 }
@@ -167,10 +168,8 @@ export async function copyDirectory(dir: string, writer: TreeWriter): Promise<{ 
         writer.dir(rel, st.mode);
         await walk(path);
       } else if (st.isSymbolicLink()) writer.symlink(rel, await readlink(path));
-      else if (st.isFile()) {
-        writer.reserve(rel, 0);
-        writer.file(rel, st.mode, await readFile(path));
-      } else continue;
+      else if (st.isFile()) writer.file(rel, st.mode, await readFile(path));
+      else continue;
       members++;
     }
   };
