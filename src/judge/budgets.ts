@@ -1,7 +1,7 @@
 import type { Budget, Statistic } from '../scenario/types.js';
-import type { PassMeasurement, Span } from '../measure/types.js';
+import type { PassMeasurement } from '../measure/types.js';
 import { summarize, type Summary } from './statistics.js';
-import { slowestInitcalls, spanSummary, stageHints } from './diagnosis.js';
+import { representativePass, slowestInitcalls, spanSummary } from './diagnosis.js';
 import type { BudgetResult, ScenarioVerdict, StageResult, StageVerdict } from './types.js';
 
 export function statisticOf(summary: Summary, statistic: Statistic): number {
@@ -21,17 +21,6 @@ function verdictFor(budget: Budget, value: number | null): StageVerdict {
   // A budgeted stage that never appeared cannot be shown to be within budget.
   if (value === null || value > budget.maxMs) return budget.level === 'error' ? 'fail' : 'warn';
   return 'pass';
-}
-
-function representativeSpan(passes: readonly PassMeasurement[], stage: string, median: number): Span | null {
-  let best: { distance: number; span: Span | null } | null = null;
-  for (const pass of passes) {
-    const timing = pass.stages.find((s) => s.name === stage);
-    if (!timing) continue;
-    const distance = Math.abs(timing.ms - median);
-    if (best === null || distance < best.distance) best = { distance, span: timing.span };
-  }
-  return best?.span ?? null;
 }
 
 /** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
@@ -59,7 +48,9 @@ export function judgeStages(passes: readonly PassMeasurement[], stageOrder: read
       };
       verdict = verdictFor(budget, value);
     }
-    const span = summary ? representativeSpan(passes, name, summary.median) : null;
+    // One pass for both, so that the span and the hints describe the same boot.
+    const typical = summary ? representativePass(passes, name, summary.median) : undefined;
+    const span = typical?.stages.find((s) => s.name === name)?.span ?? null;
     const spanStats = spanSummary(passes, name, span);
     // total spans every stage, so its initcalls would only repeat kernel's.
     const initcalls = summary && name !== 'total' ? slowestInitcalls(passes, name, summary.mean) : [];
@@ -72,7 +63,7 @@ export function judgeStages(passes: readonly PassMeasurement[], stageOrder: read
       verdict,
       span,
       ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
-      hints: summary ? stageHints(passes, name, summary.median) : [],
+      hints: typical?.hints.filter((h) => h.stage === name) ?? [],
       ...(initcalls.length ? { initcalls } : {}),
     };
   });

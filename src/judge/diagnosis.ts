@@ -3,7 +3,6 @@
  * measured passes. Like the offending span, hints come from the pass closest to the median, so they explain a
  * typical boot rather than an outlier.
  */
-import type { Hint } from '../measure/hints.js';
 import { initcallLabel } from '../measure/initcalls.js';
 import type { PassMeasurement, Span } from '../measure/types.js';
 import { summarize, type Summary } from './statistics.js';
@@ -31,10 +30,6 @@ export function representativePass(passes: readonly PassMeasurement[], stage: st
     if (!best || distance < best.distance) best = { distance, pass };
   }
   return best?.pass;
-}
-
-export function stageHints(passes: readonly PassMeasurement[], stage: string, median: number): Hint[] {
-  return representativePass(passes, stage, median)?.hints.filter((h) => h.stage === stage) ?? [];
 }
 
 /** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */

@@ -29,7 +29,10 @@ const wireBytes = (line: ConsoleLine) => Buffer.byteLength(line.text) + 2;
  * minimum keeps one burst of batched arrivals from passing for an impossibly fast UART.
  */
 export function consoleUsPerByte(lines: readonly ConsoleLine[]): number | null {
-  const printk = lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text));
+  return usPerByteOf(lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text)));
+}
+
+function usPerByteOf(printk: readonly ConsoleLine[]): number | null {
   const rates: number[] = [];
   for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {
     let bytes = 0;
@@ -41,10 +44,23 @@ export function consoleUsPerByte(lines: readonly ConsoleLine[]): number | null {
   return rates[Math.floor(rates.length * 0.1)]!;
 }
 
-/** Kernel console output between two host times (a stage), and what it cost. Log-dump lines are not counted. */
-export function consoleCost(lines: readonly ConsoleLine[], startT: number, endT: number, dumpStartT = Infinity): ConsoleCost {
-  const inStage = lines.filter((l) => l.t >= startT && l.t < endT && l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
-  const bytes = inStage.reduce((sum, l) => sum + wireBytes(l), 0);
-  const usPerByte = consoleUsPerByte(lines.filter((l) => l.t < dumpStartT));
-  return { lines: inStage.length, bytes, usPerByte, ms: usPerByte === null ? 0 : (bytes * usPerByte) / 1000 };
+/**
+ * Kernel console output during each stage (between its host times), and what it cost, by stage name. Log-dump lines
+ * are not counted. The cost per byte is the whole console's, before the dump, so it is measured once for all stages.
+ */
+export function consoleCosts(lines: readonly ConsoleLine[], stages: ReadonlyArray<{ name: string; startT: number; endT: number }>, dumpStartT = Infinity): Record<string, ConsoleCost> {
+  const printk = lines.filter((l) => l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
+  const usPerByte = usPerByteOf(printk);
+  const costs: Record<string, ConsoleCost> = {};
+  for (const { name, startT, endT } of stages) {
+    let count = 0;
+    let bytes = 0;
+    for (const line of printk) {
+      if (line.t < startT || line.t >= endT) continue;
+      count++;
+      bytes += wireBytes(line);
+    }
+    costs[name] = { lines: count, bytes, usPerByte, ms: usPerByte === null ? 0 : (bytes * usPerByte) / 1000 };
+  }
+  return costs;
 }

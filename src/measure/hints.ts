@@ -171,6 +171,29 @@ export interface HintContext {
   machine?: Machine;
   cmdline?: string;
   firmware?: Firmware;
+  /**
+   * `gap` pattern totals per stage name, for a caller whose `events` are not every record (the streaming step keeps
+   * runs of kernel records only as summaries). When given, `gap` patterns are answered from it alone.
+   */
+  gaps?: ReadonlyMap<string, ReadonlyMap<GapPattern, GapAgg>>;
+}
+
+export type GapPattern = Extract<HintPattern, { kind: 'gap' }>;
+
+/** What a `gap` pattern found in one stage: its matching gaps' total and the longest of them. */
+export interface GapAgg {
+  ms: number;
+  count: number;
+  worst: { from: string; to: string; ms: number } | null;
+}
+
+export const emptyGapAgg = (): GapAgg => ({ ms: 0, count: 0, worst: null });
+
+/** Counts one matching gap, of `ms`, from the record `from` to the record `to`; of equal gaps the first stays worst. */
+export function addGap(agg: GapAgg, from: string, to: string, ms: number): void {
+  agg.ms += ms;
+  agg.count++;
+  if (!agg.worst || ms > agg.worst.ms) agg.worst = { from, to, ms };
 }
 
 export interface Finding {
@@ -178,8 +201,8 @@ export interface Finding {
   evidence: string;
 }
 
-export const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
-export const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+const quote = (text: string) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
 
 function inStage(stage: StageTiming, t: number): boolean {
   return t >= stage.startT && t <= stage.endT;
@@ -209,23 +232,19 @@ function evaluatePattern(pattern: HintPattern, stage: StageTiming, ctx: HintCont
       return { ms, evidence: `initcall${calls.length > 1 ? 's' : ''} ${names} took ${fmt(ms)}` };
     }
     case 'gap': {
-      const events = ctx.events.filter((e) => inStage(stage, e.t));
-      let ms = 0;
-      let count = 0;
-      let worst: { from: string; to: string; ms: number } | null = null;
-      for (let i = 1; i < events.length; i++) {
-        const to = events[i]!;
-        if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(events[i - 1]!.text))) continue;
-        const gap = to.t - events[i - 1]!.t;
-        ms += gap;
-        count++;
-        if (!worst || gap > worst.ms) worst = { from: events[i - 1]!.text, to: to.text, ms: gap };
+      if (ctx.gaps) {
+        const agg = ctx.gaps.get(stage.name)?.get(pattern);
+        return agg ? gapFinding(agg) : null;
       }
-      if (!worst) return null;
-      return {
-        ms,
-        evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
-      };
+      const events = ctx.events.filter((e) => inStage(stage, e.t));
+      const agg = emptyGapAgg();
+      for (let i = 1; i < events.length; i++) {
+        const from = events[i - 1]!;
+        const to = events[i]!;
+        if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(from.text))) continue;
+        addGap(agg, from.text, to.text, to.t - from.t);
+      }
+      return gapFinding(agg);
     }
     case 'wait-for': {
       const i = ctx.events.findIndex((e) => inStage(stage, e.t) && pattern.text.test(e.text));
@@ -280,8 +299,18 @@ export function evaluateHints(ctx: HintContext, rules: readonly HintRule[] = HIN
   return hints.sort((a, b) => b.ms - a.ms);
 }
 
-/** A rule's costliest finding becomes a hint when it clears the rule's threshold; shared with the streaming path. */
-export function hintFromFinding(rule: HintRule, stage: StageTiming, best: Finding | null): Hint | null {
+/** A `gap` pattern's finding, null when no gap matched; the same words whether the gaps were summed here or streamed. */
+export function gapFinding(agg: GapAgg): Finding | null {
+  const { ms, count, worst } = agg;
+  if (!worst) return null;
+  return {
+    ms,
+    evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
+  };
+}
+
+/** A rule's costliest finding becomes a hint when it clears the rule's threshold. */
+function hintFromFinding(rule: HintRule, stage: StageTiming, best: Finding | null): Hint | null {
   if (!best) return null;
   const share = best.ms / stage.ms;
   if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) return null;

@@ -107,11 +107,3 @@ export function parseInitcalls(events: readonly BootEvent[]): Initcall[] {
   }
   return calls;
 }
-
-/** The slowest `n` initcalls that ran inside [startT, endT], slowest first. */
-export function slowestInitcalls(calls: readonly Initcall[], n: number, startT = -Infinity, endT = Infinity): Initcall[] {
-  return calls
-    .filter((c) => c.endT >= startT && c.endT <= endT)
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, n);
-}

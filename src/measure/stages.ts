@@ -50,7 +50,7 @@ function findKernelEnd(events: readonly BootEvent[], readyT: number | undefined)
   return undefined;
 }
 
-interface AnchorPoint {
+export interface AnchorPoint {
   t: number;
   /** What happened there, as the edge of a span: the log line itself where there is one. */
   label: string;
@@ -89,36 +89,55 @@ export function largestGap(events: readonly BootEvent[], startT: number, endT: n
   return best;
 }
 
-function stageTiming(name: string, start: AnchorPoint, end: AnchorPoint, events: readonly BootEvent[]): StageTiming {
-  return {
-    name,
-    startT: start.t,
-    endT: end.t,
-    ms: end.t - start.t,
-    span: largestGap(events, start.t, end.t, [start.label, end.label]),
+/** A stage's edges, before its span is known. */
+export interface StageBounds {
+  name: string;
+  start: AnchorPoint;
+  end: AnchorPoint;
+  /** Which events may split its span; a custom stage's, all. */
+  spanEvents: BuiltinStage['spanEvents'];
+}
+
+/** The offending span of a stage, given its edges. */
+export type SpanOf = (stage: StageBounds) => Span | null;
+
+/** largestGap over the timeline's events, without the kernel's where the stage says so. */
+function largestGapOf(timeline: Timeline): SpanOf {
+  let userspaceEvents: BootEvent[] | undefined;
+  return (stage) => {
+    const events = stage.spanEvents === 'userspace' ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel')) : timeline.events;
+    return largestGap(events, stage.start.t, stage.end.t, [stage.start.label, stage.end.label]);
   };
 }
 
 /**
  * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
- * not power itself off) is left out rather than guessed.
+ * not power itself off) is left out rather than guessed. Spans are the largest gap between the timeline's events
+ * unless `spanOf` says otherwise: the streaming step keeps only summaries of most records, and walks those instead.
  */
-export function computeStages(timeline: Timeline, custom: readonly StageDef[]): StageTiming[] {
+export function computeStages(timeline: Timeline, custom: readonly StageDef[], spanOf?: SpanOf): StageTiming[] {
+  const span = spanOf ?? largestGapOf(timeline);
+  const timing = (bounds: StageBounds): StageTiming => ({
+    name: bounds.name,
+    startT: bounds.start.t,
+    endT: bounds.end.t,
+    ms: bounds.end.t - bounds.start.t,
+    span: span(bounds),
+  });
   const anchors = resolveAnchors(timeline);
   const stages: StageTiming[] = [];
   for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
     const start = anchors[stage.from];
     const end = anchors[stage.to];
     if (start === undefined || end === undefined || end.t < start.t) continue;
-    const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
-    stages.push(stageTiming(stage.name, start, end, events));
+    stages.push(timing({ name: stage.name, start, end, spanEvents: stage.spanEvents }));
   }
   for (const def of custom) {
     const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
     if (!from) continue;
     const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
     if (!to) continue;
-    stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
+    stages.push(timing({ name: def.name, start: { t: from.t, label: from.text }, end: { t: to.t, label: to.text }, spanEvents: 'all' }));
   }
   return stages;
 }

@@ -25,13 +25,13 @@ import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
 import { CONSOLE_LINE_OVERHEAD_BYTES, consoleLimitBytes, HeadTail } from '../boot/console.js';
 import type { ConsoleLine, DoorbellMark, PassOutcome } from '../boot/types.js';
 import type { StageDef } from '../scenario/types.js';
-import { consoleCost, type ConsoleCost } from './console-cost.js';
-import { evaluateHints, fmt, hintFromFinding, HINTS, quote, type Hint, type HintPattern, type HintRule } from './hints.js';
+import { consoleCosts } from './console-cost.js';
+import { addGap, emptyGapAgg, evaluateHints, HINTS, type GapAgg, type GapPattern, type HintRule } from './hints.js';
 import { InitcallPairer, type Initcall } from './initcalls.js';
-import { BUILTIN_STAGES, computeStages, KERNEL_END_PATTERNS, OPTIONAL_STAGES, withInitcallSpan } from './stages.js';
+import { computeStages, KERNEL_END_PATTERNS, withInitcallSpan, type StageBounds } from './stages.js';
 import { blameFromConsole, parseStartupFinished, type SystemdStartup } from './systemd.js';
-import { alignClocks, parsePrintk, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
-import type { BootEvent, PassContext, PassMeasurement, Span, StageTiming } from './types.js';
+import { alignClocks, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
+import type { BootEvent, PassContext, PassMeasurement, Span } from './types.js';
 
 /**
  * A copy of a string that is kept: a line sliced out of a decoded chunk is a view of the whole chunk in V8, so keeping
@@ -42,14 +42,6 @@ const own = (text: string) => (text.length < 13 ? text : Buffer.from(text, 'utf8
 /** Initcalls kept in full; past it the list is cut to the slowest half. A cloud-kernel boot has ~575. */
 export const INITCALL_CAP = 20_000;
 
-type GapPattern = Extract<HintPattern, { kind: 'gap' }>;
-
-interface GapAgg {
-  ms: number;
-  count: number;
-  worst: { from: string; to: string; ms: number } | null;
-}
-
 interface Run {
   firstG: number;
   firstText: string;
@@ -57,6 +49,7 @@ interface Run {
   lastText: string;
   count: number;
   maxGap: { fromG: number; fromText: string; toG: number; toText: string; ms: number } | null;
+  /** One per StreamingMeasure.gapPatterns, in its order. */
   gaps: GapAgg[];
 }
 
@@ -115,6 +108,7 @@ export class StreamingMeasure {
   private initcalls: Initcall[] = [];
   /** Past INITCALL_CAP, initcalls faster than this are not kept. */
   private initcallFloorMs = -Infinity;
+  /** Each `gap` pattern of the rules once, however many rules share it. */
   private readonly gapPatterns: GapPattern[];
   /** Texts a kernel record is kept whole for: where the kernel hands over to init, hint `wait-for`s, custom edges. */
   private readonly wantedTexts: RegExp[];
@@ -129,7 +123,7 @@ export class StreamingMeasure {
     limitBytes = consoleLimitBytes(),
   ) {
     this.kept = new HeadTail(limitBytes);
-    this.gapPatterns = rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap'));
+    this.gapPatterns = [...new Set(rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap')))];
     this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
     const builtin = [...KERNEL_END_PATTERNS, ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])))];
     const merged = anyOf(builtin);
@@ -164,8 +158,9 @@ export class StreamingMeasure {
       this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
       return;
     }
-    const printk = parsePrintk(text);
-    if (printk) {
+    // The scratch record is shared with the dump; only its fields are kept.
+    const printk = this.scratch;
+    if (readPrintk(text, printk)) {
       if (this.kept.whole) {
         const texts = this.consolePrintk.get(printk.guestT);
         if (texts) texts.push(printk.text);
@@ -210,7 +205,12 @@ export class StreamingMeasure {
   private logRecord(record: PrintkRecord): void {
     const { text, guestT } = record;
     if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text)) this.loggedKeys.add(`${guestT}|${text}`);
-    if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) this.firstMarkerRecords.set(own(text), { ...record, text: own(text) });
+    // The first copy of a marker is also kept as an item (markers are always interesting), so the two share it.
+    let copy: PrintkRecord | null = null;
+    if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) {
+      copy = { ...record, text: own(text) };
+      this.firstMarkerRecords.set(copy.text, copy);
+    }
     if (record.origin === 'kernel') {
       const call = this.pairer.push(text, guestT);
       if (call) this.initcall(call);
@@ -221,7 +221,7 @@ export class StreamingMeasure {
 
     if (this.interesting(record)) {
       this.closeRun();
-      this.items.push({ kind: 'record', record: { ...record, text: own(text) } });
+      this.items.push({ kind: 'record', record: copy ?? { ...record, text: own(text) } });
     } else {
       this.extendRun(record);
     }
@@ -232,7 +232,7 @@ export class StreamingMeasure {
     const { guestT: g, text } = record;
     const run = this.run;
     if (!run) {
-      this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(() => ({ ms: 0, count: 0, worst: null })) };
+      this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(emptyGapAgg) };
       return;
     }
     const ms = g - run.lastG;
@@ -240,10 +240,7 @@ export class StreamingMeasure {
     if (this.anyGapEdge === null || this.anyGapEdge.test(text)) for (let i = 0; i < this.gapPatterns.length; i++) {
       const p = this.gapPatterns[i]!;
       if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText))) continue;
-      const agg = run.gaps[i]!;
-      agg.ms += ms;
-      agg.count++;
-      if (!agg.worst || ms > agg.worst.ms) agg.worst = { from: run.lastText, to: text, ms };
+      addGap(run.gaps[i]!, run.lastText, text, ms);
     }
     run.lastG = g;
     run.lastText = text;
@@ -308,75 +305,38 @@ export class StreamingMeasure {
 
     const events = placed.flatMap((p) => (p.kind === 'event' ? [p.event] : []));
     const timeline: Timeline = { events, alignment, marks };
-    const userspaceStages = new Set([...BUILTIN_STAGES, ...OPTIONAL_STAGES].filter((s) => s.spanEvents === 'userspace').map((s) => s.name));
-    const gapFindings = new Map<string, GapAgg[]>();
-    const stages = computeStages(timeline, this.custom).map((stage) => {
-      const walked = walkStage(placed, stage, userspaceStages.has(stage.name), this.gapPatterns);
-      gapFindings.set(stage.name, walked.gaps);
-      return { ...stage, span: walked.span };
+    const gaps = new Map<string, Map<GapPattern, GapAgg>>();
+    const stages = computeStages(timeline, this.custom, (stage) => {
+      const walked = walkStage(placed, stage, this.gapPatterns);
+      gaps.set(stage.name, walked.gaps);
+      return walked.span;
     });
 
     const z = alignment?.kernelZeroT ?? 0;
     const initcalls: Initcall[] = alignment ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT })) : [];
     const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
 
-    const console: Record<string, ConsoleCost> = {};
-    for (const stage of withSpans) console[stage.name] = consoleCost(consoleLines, stage.startT, stage.endT, this.dumpStartT);
+    const console = consoleCosts(consoleLines, withSpans, this.dumpStartT);
     let systemd: SystemdStartup | null = null;
     for (const event of events) systemd ??= parseStartupFinished(event.text);
     systemd ??= alignment ? this.systemdFromLog : null;
     const units = blameFromConsole(consoleLines);
-    const ctx = {
-      stages: withSpans,
-      events,
-      initcalls,
-      units,
-      console: new Map(Object.entries(console)),
-      machine: this.context.machine,
-      cmdline: this.context.cmdline,
-      firmware: this.context.firmware,
-    };
-    const hints = this.hints(ctx, gapFindings);
+    const hints = evaluateHints(
+      {
+        stages: withSpans,
+        events,
+        initcalls,
+        units,
+        console: new Map(Object.entries(console)),
+        machine: this.context.machine,
+        cmdline: this.context.cmdline,
+        firmware: this.context.firmware,
+        // Most kernel records are only in runs' summaries, so `gap` patterns cannot be evaluated over `events`.
+        gaps,
+      },
+      this.rules,
+    );
     return { stages: withSpans, alignment, events, initcalls, systemd, units, console, hints };
-  }
-
-  /** evaluateHints for every rule, with `gap` patterns answered from the runs' summaries rather than from events. */
-  private hints(ctx: Parameters<typeof evaluateHints>[0], gapFindings: Map<string, GapAgg[]>): Hint[] {
-    const hints: Hint[] = [];
-    let gapIndex = 0;
-    for (const rule of this.rules) {
-      const gapIdx = rule.patterns.flatMap((p) => (p.kind === 'gap' ? [gapIndex++] : []));
-      if (gapIdx.length === 0) {
-        hints.push(...evaluateHints(ctx, [rule]));
-        continue;
-      }
-      const stage = ctx.stages.find((s) => s.name === rule.stage);
-      if (!stage || stage.ms <= 0) continue;
-      if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine))) continue;
-      if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default')) continue;
-      if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline))) continue;
-      // Patterns are tried in order and the costliest wins, ties to the first, as in evaluateHints.
-      let best: { ms: number; evidence: string } | null = null;
-      for (const pattern of rule.patterns) {
-        let finding: { ms: number; evidence: string } | null = null;
-        if (pattern.kind === 'gap') {
-          const agg = gapFindings.get(rule.stage)?.[gapIdx.shift()!];
-          if (agg?.worst) {
-            finding = {
-              ms: agg.ms,
-              evidence: `${agg.count} record${agg.count > 1 ? 's' : ''} took ${fmt(agg.ms)} in all; the longest wait, ${fmt(agg.worst.ms)}, was between ${quote(agg.worst.from)} and ${quote(agg.worst.to)}`,
-            };
-          }
-        } else {
-          const [hint] = evaluateHints(ctx, [{ ...rule, patterns: [pattern], threshold: {} }]);
-          if (hint) finding = { ms: hint.ms, evidence: hint.evidence };
-        }
-        if (finding && (!best || finding.ms > best.ms)) best = finding;
-      }
-      const hint = hintFromFinding(rule, stage, best);
-      if (hint) hints.push(hint);
-    }
-    return hints.sort((a, b) => b.ms - a.ms);
   }
 }
 
@@ -384,14 +344,11 @@ export class StreamingMeasure {
  * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
  * of equal gaps wins) and, per hint gap pattern, the time of gaps ending at a matching event.
  */
-function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly: boolean, patterns: readonly GapPattern[]): { span: Span | null; gaps: GapAgg[] } {
-  const { startT, endT } = stage;
-  const from = stage.span?.from ?? '';
-  const to = stage.span?.to ?? '';
-  // computeStages labelled the edges; recover them from its span where it starts or ends on an edge.
-  const startLabel = stage.span && stage.span.fromT === startT ? from : edgeLabel(placed, startT);
-  const endLabel = stage.span && stage.span.toT === endT ? to : edgeLabel(placed, endT);
-  const gaps: GapAgg[] = patterns.map(() => ({ ms: 0, count: 0, worst: null }));
+function walkStage(placed: readonly Placed[], stage: StageBounds, patterns: readonly GapPattern[]): { span: Span | null; gaps: Map<GapPattern, GapAgg> } {
+  const startT = stage.start.t;
+  const endT = stage.end.t;
+  const userspaceOnly = stage.spanEvents === 'userspace';
+  const gaps = patterns.map(emptyGapAgg);
   let best: Span | null = null;
   let prev: { t: number; text: string } | null = null;
   let prevEvent: { t: number; text: string } | null = null;
@@ -402,7 +359,7 @@ function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly:
   };
   const point = (p: { t: number; text: string }) => {
     if (first) {
-      if (p.t !== startT) prev = { t: startT, text: startLabel };
+      if (p.t !== startT) prev = { t: startT, text: stage.start.label };
       first = false;
     }
     if (prev) consider(prev, p);
@@ -412,11 +369,7 @@ function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly:
     if (!a) return;
     patterns.forEach((p, i) => {
       if (!p.edge.test(b.text) || (p.within && !p.edge.test(a.text))) return;
-      const ms = b.t - a.t;
-      const agg = gaps[i]!;
-      agg.ms += ms;
-      agg.count++;
-      if (!agg.worst || ms > agg.worst.ms) agg.worst = { from: a.text, to: b.text, ms };
+      addGap(gaps[i]!, a.text, b.text, b.t - a.t);
     });
   };
   for (const p of placed) {
@@ -451,14 +404,8 @@ function walkStage(placed: readonly Placed[], stage: StageTiming, userspaceOnly:
     }
     if (p.endT <= endT && run.count > 1) prev = lastPoint;
   }
-  if (first) prev = { t: startT, text: startLabel };
+  if (first) prev = { t: startT, text: stage.start.label };
   const last = prev as { t: number; text: string } | null;
-  if (last && last.t !== endT) consider(last, { t: endT, text: endLabel });
-  return { span: best, gaps };
-}
-
-/** The label computeStages gives an edge at time t: the event there, or the anchor's name. */
-function edgeLabel(placed: readonly Placed[], t: number): string {
-  for (const p of placed) if (p.kind === 'event' && p.t === t) return p.event.text;
-  return t === 0 ? '(hypervisor spawned)' : '(edge)';
+  if (last && last.t !== endT) consider(last, { t: endT, text: stage.end.label });
+  return { span: best, gaps: new Map(patterns.map((p, i) => [p, gaps[i]!])) };
 }

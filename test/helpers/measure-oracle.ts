@@ -6,7 +6,7 @@
  */
 import { Marker } from '../../src/agent/protocol.js';
 import type { BootTrace } from '../../src/boot/types.js';
-import { consoleCost, type ConsoleCost } from '../../src/measure/console-cost.js';
+import { consoleCosts } from '../../src/measure/console-cost.js';
 import { evaluateHints } from '../../src/measure/hints.js';
 import { parseInitcalls } from '../../src/measure/initcalls.js';
 import { computeStages, withInitcallSpan } from '../../src/measure/stages.js';
@@ -93,8 +93,7 @@ export function measureWhole(trace: BootTrace, custom: readonly StageDef[], read
   const initcalls = parseInitcalls(timeline.events);
   const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
   const dumpStartT = trace.lines.find((l) => l.text.startsWith(Marker.dmesgBegin))?.t ?? Infinity;
-  const console: Record<string, ConsoleCost> = {};
-  for (const stage of stages) console[stage.name] = consoleCost(trace.lines, stage.startT, stage.endT, dumpStartT);
+  const console = consoleCosts(trace.lines, stages, dumpStartT);
   let systemd = null;
   for (const event of timeline.events) systemd ??= parseStartupFinished(event.text);
   const units = blameFromConsole(trace.lines);
