@@ -58,7 +58,7 @@ export type BaselinePlan =
 const KEY_ROOT = 'boot-budget-results';
 
 /** Keys carry the OS, branch and shard, so a restore never picks up results from another setup or shard. */
-export function keyPrefix(os: string, branch: string, shard?: string): string {
+function keyPrefix(os: string, branch: string, shard?: string): string {
   const clean = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_');
   return `${KEY_ROOT}-${clean(os)}-${clean(branch)}-${shard ? `shard${clean(shard)}-` : ''}`;
 }

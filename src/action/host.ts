@@ -2,9 +2,7 @@ import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-
-/** Debian/Ubuntu packages a run needs on the runner; apt names, not binaries. */
-export const REQUIRED_PACKAGES = ['qemu-system-x86', 'busybox-static'] as const;
+import { HOST_PACKAGES, packageInstalled } from '../boot/doctor.js';
 
 const asRoot = (argv: string[]): [string, string[]] =>
   process.getuid?.() === 0 ? [argv[0]!, argv.slice(1)] : ['sudo', ['-n', ...argv]];
@@ -14,16 +12,11 @@ async function run(argv: string[], input?: string): Promise<number> {
   return exec.exec(file, args, { ignoreReturnCode: true, silent: false, ...(input === undefined ? {} : { input: Buffer.from(input) }) });
 }
 
-async function isInstalled(pkg: string): Promise<boolean> {
-  const status = await exec.exec('dpkg-query', ['-W', '-f=${Status}', pkg], { ignoreReturnCode: true, silent: true });
-  return status === 0;
-}
-
 /** Installs what is missing with apt; on a runner without apt it only warns, and the run reports what is absent. */
 export async function installMissingPackages(): Promise<void> {
   const missing: string[] = [];
   try {
-    for (const pkg of REQUIRED_PACKAGES) if (!(await isInstalled(pkg))) missing.push(pkg);
+    for (const { name } of HOST_PACKAGES) if (!(await packageInstalled(name))) missing.push(name);
   } catch {
     core.warning('install: dpkg-query is not available on this runner; install QEMU and a static busybox yourself.');
     return;

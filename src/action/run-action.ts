@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { join, resolve } from 'node:path';
 import { ActionsRemoteCache } from '../artifacts/cache/actions-cache.js';
 import { defaultCacheDir } from '../artifacts/cache-dir.js';
-import { mergeResults } from '../core/merge.js';
+import { mergeResultFiles } from '../core/merge.js';
 import { runScenarios, type RunResults } from '../core/run-scenarios.js';
 import { selectShard } from '../core/shard.js';
 import type { ScenarioError } from '../errors.js';
@@ -10,7 +10,6 @@ import { annotationsFor, withinLimits, workspacePath, type Annotation } from '..
 import { summaryMarkdown } from '../report/github/summary.js';
 import { writeResultsJson } from '../report/json.js';
 import { TerminalReporter } from '../report/progress.js';
-import { readResultsFile } from '../report/results-file.js';
 import { plainStyle } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { installMissingPackages, openKvmDevice } from './host.js';
@@ -87,9 +86,7 @@ export async function runAction(
   const resultsFile = resolve(cwd, settings.results);
 
   if (settings.merge.length) {
-    const parts = [];
-    for (const file of settings.merge) parts.push({ source: file, results: await readResultsFile(resolve(cwd, file)) });
-    const merged = mergeResults(parts);
+    const merged = await mergeResultFiles(settings.merge, cwd);
     await writeResultsJson(resultsFile, merged);
     return publish(merged, settings, paths, resultsFile);
   }

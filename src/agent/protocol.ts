@@ -19,8 +19,6 @@ export const Marker = {
   runFailed: `${MARKER_PREFIX}run-failed`,
 } as const;
 
-export type MarkerName = keyof typeof Marker;
-
 /**
  * Guest-to-host doorbells: the agent rings one at init and at ready through a channel that is not the serial console,
  * so the marks cost no console bytes and survive `quiet`. The host puts `<DOORBELL_ENV>=<kind>` on the kernel command
@@ -31,11 +29,18 @@ export const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
 
 export type DoorbellKind = 'debugcon' | 'port80' | 'boot-timer';
 
-export const DOORBELLS: Record<DoorbellKind, { codes: Partial<Record<'init' | 'ready', number>> }> = {
-  // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
-  debugcon: { codes: { init: 0x01, ready: 0x02 } },
-  // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
-  port80: { codes: { init: 0x60, ready: 0x61 } },
+export interface Doorbell {
+  /** The x86 I/O port the guest writes its code to; none for a doorbell rung another way. */
+  port?: number;
+  codes: Partial<Record<'init' | 'ready', number>>;
+}
+
+export const DOORBELLS: { debugcon: Doorbell & { port: number }; port80: Doorbell & { port: number }; 'boot-timer': Doorbell } = {
+  // QEMU isa-debugcon, at the port SeaBIOS and OVMF already print to. SeaBIOS's debug log shares it, so the codes are
+  // control bytes it never writes.
+  debugcon: { port: 0x402, codes: { init: 0x01, ready: 0x02 } },
+  // Cloud Hypervisor's debug port; 0x60–0x7f is its "Userspace" range.
+  port80: { port: 0x80, codes: { init: 0x60, ready: 0x61 } },
   // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
   'boot-timer': { codes: { ready: 123 } },
 };

@@ -12,6 +12,7 @@
  * Running as PID 1's child (root, CAP_SYS_RAWIO) it needs nothing else; if ioperm fails the `out` faults and the
  * agent carries on without the ring, which then simply never arrives.
  */
+import { DOORBELLS, type Doorbell } from './protocol.js';
 
 const BASE = 0x400000;
 const HEADER_SIZE = 64 + 56;
@@ -68,7 +69,9 @@ export function ringPath(port: number): string {
 }
 
 /** The I/O ports the agent's doorbells use: QEMU's isa-debugcon and Cloud Hypervisor's debug port. */
-export const RING_PORTS: readonly number[] = [0x402, 0x80];
+export const RING_PORTS: readonly number[] = Object.values(DOORBELLS).flatMap((doorbell: Doorbell) =>
+  doorbell.port === undefined ? [] : [doorbell.port],
+);
 
 /** The files the initramfs carries for the doorbells, as (path without leading slash, bytes). */
 export function ringFiles(): Array<{ path: string; data: Buffer }> {

@@ -19,11 +19,13 @@ function marker(text: string): string[] {
   return [`echo ${shellQuote(`<6>${text}`)} > /dev/kmsg`, `echo ${shellQuote(text)} > /dev/console`];
 }
 
+const ringPort = (port: number) => (code: number) => `${ringPath(port)} ${shellQuote(String.fromCharCode(code))}`;
+
 /** How the guest rings each doorbell kind with one byte: I/O ports through the initramfs's ring programs (ring.ts;
  *  Debian's kernels have no /dev/port), Firecracker's boot timer through an 8-bit MMIO write at 0xc0000000. */
 const RING: Record<DoorbellKind, (code: number) => string> = {
-  debugcon: (code) => `${ringPath(0x402)} ${shellQuote(String.fromCharCode(code))}`,
-  port80: (code) => `${ringPath(0x80)} ${shellQuote(String.fromCharCode(code))}`,
+  debugcon: ringPort(DOORBELLS.debugcon.port),
+  port80: ringPort(DOORBELLS.port80.port),
   'boot-timer': (code) => `${BUSYBOX} devmem 0xc0000000 8 ${code}`,
 };
 

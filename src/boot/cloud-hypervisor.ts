@@ -33,11 +33,12 @@ export function cloudHypervisorCmdline(request: Pick<BootRequest, 'cmdline' | 'd
   return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
 }
 
-export function cloudHypervisorArgs(request: BootRequest): string[] {
+/** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
+export function cloudHypervisorArgs(request: BootRequest, cmdline = cloudHypervisorCmdline(request)): string[] {
   return [
     '--kernel', request.kernel,
     ...(request.initrd ? ['--initramfs', request.initrd] : []),
-    '--cmdline', cloudHypervisorCmdline(request),
+    '--cmdline', cmdline,
     '--cpus', `boot=${request.cpus}`,
     '--memory', `size=${request.memoryMiB}M`,
     '--serial', 'tty',
@@ -106,10 +107,11 @@ export const cloudHypervisorBackend: HypervisorBackend = {
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {
+    const cmdline = cloudHypervisorCmdline(request);
     return {
       file: binary,
-      args: cloudHypervisorArgs(request),
-      cmdline: cloudHypervisorCmdline(request),
+      args: cloudHypervisorArgs(request, cmdline),
+      cmdline,
       ...(request.doorbell ? { doorbell: { channel: 'stderr' as const, decode: decodeDebugPortLine } } : {}),
     };
   },

@@ -3,16 +3,17 @@
  * printing so tests can check the facts without parsing text.
  */
 import { execFile } from 'node:child_process';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { dirBytes } from '../artifacts/cache/commands.js';
+import { formatBytes } from '../artifacts/tree/tree-writer.js';
 import { describeError } from '../errors.js';
 import type { HypervisorName } from '../scenario/types.js';
 import { probeKvm, type KvmProbe } from './accel.js';
 import { HYPERVISORS } from './backends.js';
 import { QEMU_BINARY } from './qemu.js';
 
-/** Debian packages boot-budget uses, and what for. */
+/** Debian packages boot-budget uses, and what for: doctor checks them, and the Action installs the missing ones. */
 export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof' },
   { name: 'busybox-static', why: 'the busybox initramfs and its agent' },
@@ -26,27 +27,20 @@ export interface DoctorReport {
   cache: { dir: string; bytes: number; exists: boolean };
 }
 
-export async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) total += await dirSize(path);
-    else total += (await lstat(path).catch(() => null))?.size ?? 0;
-  }
-  return total;
-}
+/** Doctor's name for the cache-size walk, kept for the callers that import it from here. */
+export { dirBytes as dirSize };
 
-async function packageInstalled(name: string): Promise<boolean> {
+/**
+ * Whether dpkg has `name` fully installed: a package removed with its configuration left behind is still known to
+ * dpkg-query, so its exit status alone does not tell. Throws when dpkg-query itself cannot be run, which callers
+ * report differently from a missing package.
+ */
+export async function packageInstalled(name: string): Promise<boolean> {
   try {
     const { stdout } = await promisify(execFile)('dpkg-query', ['-W', '-f', '${Status}', name]);
     return stdout.includes('install ok installed');
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw error;
     return false;
   }
 }
@@ -64,22 +58,16 @@ export async function gatherDoctorReport(cacheDir: string, probe: (qemu: string)
   const qemu = hypervisors.find((h) => h.name === 'qemu');
   const kvm = qemu?.found ? await probe(QEMU_BINARY) : { usable: false as const, reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing', skipped: true as const };
   const missingPackages: string[] = [];
-  for (const pkg of HOST_PACKAGES) if (!(await packageInstalled(pkg.name))) missingPackages.push(pkg.name);
+  // Without dpkg-query nothing can be confirmed, so every package is listed with the command that would install it.
+  for (const pkg of HOST_PACKAGES) if (!(await packageInstalled(pkg.name).catch(() => false))) missingPackages.push(pkg.name);
   const exists = await lstat(cacheDir).then((s) => s.isDirectory(), () => false);
   return {
     hypervisors,
     kvm,
     missingPackages,
     installCommand: missingPackages.length ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}` : null,
-    cache: { dir: cacheDir, bytes: exists ? await dirSize(cacheDir) : 0, exists },
+    cache: { dir: cacheDir, bytes: exists ? await dirBytes(cacheDir) : 0, exists },
   };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 export function formatDoctorReport(report: DoctorReport): string {

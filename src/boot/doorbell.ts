@@ -19,7 +19,7 @@ export function markForCode(kind: DoorbellKind, code: number): 'init' | 'ready' 
 }
 
 /** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
-export const DEBUGCON_IOBASE = 0x402;
+export const DEBUGCON_IOBASE = DOORBELLS.debugcon.port;
 
 /**
  * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's

@@ -44,11 +44,12 @@ export function firecrackerCmdline(request: Pick<BootRequest, 'cmdline' | 'doorb
   return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
 }
 
-export function firecrackerConfig(request: BootRequest): FirecrackerConfig {
+/** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
+export function firecrackerConfig(request: BootRequest, cmdline = firecrackerCmdline(request)): FirecrackerConfig {
   return {
     'boot-source': {
       kernel_image_path: request.kernel,
-      boot_args: firecrackerCmdline(request),
+      boot_args: cmdline,
       ...(request.initrd ? { initrd_path: request.initrd } : {}),
     },
     drives: request.disk
@@ -102,11 +103,12 @@ export const firecrackerBackend: HypervisorBackend = {
     const dir = mkdtempSync(join(tmpdir(), 'boot-budget-firecracker-'));
     const release = trackTempDir(dir);
     const configFile = join(dir, 'config.json');
-    writeFileSync(configFile, `${JSON.stringify(firecrackerConfig(request), null, 2)}\n`);
+    const cmdline = firecrackerCmdline(request);
+    writeFileSync(configFile, `${JSON.stringify(firecrackerConfig(request, cmdline), null, 2)}\n`);
     return {
       file: binary,
       args: firecrackerArgs(configFile, request.doorbell === true),
-      cmdline: firecrackerCmdline(request),
+      cmdline,
       ...(request.doorbell ? { doorbell: { channel: 'stdout' as const, decode: decodeBootTimerLine } } : {}),
       release,
     };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Accel, Firmware, Machine } from '../scenario/types.js';
+import { withQuirks, type CmdlineQuirk } from './cmdline.js';
 import { detectBinary } from './detect.js';
 import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
@@ -20,36 +21,35 @@ export function qemuBios(machine: Machine, firmware: Firmware): { bios?: string;
 
 const INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
 
-/**
- * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
- * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
- * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
- *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
- */
-const MACHINE_QUIRKS: ReadonlyArray<{ machine: Machine; accel?: Accel; param: string; key: string }> = [
-  { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
-  { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
+/** Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters; both were measured here. */
+const MACHINE_QUIRKS: ReadonlyArray<CmdlineQuirk & { machine: Machine; accel?: Accel }> = [
+  {
+    machine: 'microvm',
+    accel: 'tcg',
+    key: 'tsc_early_khz',
+    param: 'tsc_early_khz=2000000',
+    why: 'microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given',
+  },
+  {
+    machine: 'microvm',
+    key: 'reboot',
+    param: 'reboot=t',
+    why: 'microvm does not end on the default reboot methods (QEMU ran until the timeout); a triple-fault reset does, as -no-reboot turns it into an exit',
+  },
 ];
 
-/** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
-const SAFETY_PARAMS: ReadonlyArray<{ key: string; param: string }> = [{ key: 'panic', param: 'panic=-1' }];
+/** Added on every machine, after its own quirks. */
+const SAFETY_PARAMS: readonly CmdlineQuirk[] = [
+  { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
 
-function hasParam(cmdline: string, key: string): boolean {
-  return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
-}
-
-export function effectiveCmdline(request: Pick<BootRequest, 'cmdline' | 'machine' | 'accel'>): string {
-  const extra = [
-    ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
-    ...SAFETY_PARAMS,
-  ]
-    .filter((p) => !hasParam(request.cmdline, p.key))
-    .map((p) => p.param);
-  return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
+function effectiveCmdline(request: Pick<BootRequest, 'cmdline' | 'machine' | 'accel'>): string {
+  const machine = MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel));
+  return withQuirks(request.cmdline, [...machine, ...SAFETY_PARAMS]);
 }
 
 /** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
-export function qemuDriveArgs(request: Pick<BootRequest, 'drives' | 'machine'>): string[] {
+function qemuDriveArgs(request: Pick<BootRequest, 'drives' | 'machine'>): string[] {
   return (request.drives ?? []).flatMap((drive, i) => {
     const id = `bbdisk${i}`;
     const file = drive.path.replace(/,/g, ',,');

@@ -6,7 +6,7 @@
  * with a message rather than half-supported: no well-kept pure-JS decoder for them runs in an ncc bundle on Node 20.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -165,9 +165,38 @@ export function extractVmlinux(image: Buffer): { elf: Buffer; compression: Compr
   throw new InfraError('no compressed vmlinux found in this kernel image (neither a bzImage nor an ELF).');
 }
 
+/** What a cached vmlinux's info.json holds: enough to boot it without reading the ELF or the bzImage's payload again. */
+interface CachedInfo {
+  entry: string;
+  machine: number;
+  pvh: boolean;
+  compression: Compression | 'none';
+}
+
+async function readCachedInfo(file: string): Promise<{ info: VmlinuxInfo; compression: Compression | 'none' } | undefined> {
+  try {
+    const data = JSON.parse(await readFile(file, 'utf8')) as Partial<CachedInfo>;
+    const known = data.compression === 'none' || COMPRESSIONS.some((c) => c.name === data.compression);
+    if (typeof data.entry !== 'string' || !/^0x[0-9a-f]+$/.test(data.entry) || typeof data.machine !== 'number' || typeof data.pvh !== 'boolean' || !known) {
+      return undefined;
+    }
+    return { info: { entry: BigInt(data.entry), machine: data.machine, pvh: data.pvh }, compression: data.compression! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write then rename, so a concurrent run never reads a half-written file. */
+async function writeAtomically(path: string, data: Buffer | string): Promise<void> {
+  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
+  await writeFile(partial, data);
+  await rename(partial, path);
+}
+
 /**
  * The vmlinux for `kernelPath`, extracted once and cached under `<cacheDir>/vmlinux/<sha256 of the image>/`. Keyed by
- * content, not path, so a rebuilt kernel at the same path is never served stale.
+ * content, not path, so a rebuilt kernel at the same path is never served stale. Its info.json is written after it, so
+ * a cache hit is one with both, and reads only the small one.
  */
 export async function cachedVmlinux(
   kernelPath: string,
@@ -180,19 +209,19 @@ export async function cachedVmlinux(
   const sha = createHash('sha256').update(image).digest('hex');
   const dir = join(cacheDir, 'vmlinux', sha);
   const path = join(dir, 'vmlinux');
-  const cached = await stat(path).then((s) => s.isFile(), () => false);
-  if (cached) {
-    const elf = await readFile(path);
-    const info = inspectVmlinux(elf);
-    if (info) return { path, info, compression: detectCompression(bzImagePayload(image) ?? Buffer.alloc(0)) ?? 'none' };
-    await rm(path, { force: true }); // Corrupt: extract again.
+  const infoPath = join(dir, 'info.json');
+  if (await stat(path).then((s) => s.isFile(), () => false)) {
+    const cached = await readCachedInfo(infoPath);
+    if (cached) return { path, ...cached };
   }
+  // Not cached, or without a readable info.json (cached before it existed, or cut short): the renames below replace
+  // whatever is there in one step, so a concurrent run booting the old file is never left without one.
   log(`extracting vmlinux from ${kernelPath}`);
   const { elf, compression } = extractVmlinux(image);
+  const info = inspectVmlinux(elf)!;
   await mkdir(dir, { recursive: true });
-  // Write then rename, so a concurrent run never boots a half-written file.
-  const partial = `${path}.${randomBytes(6).toString('hex')}.partial`;
-  await writeFile(partial, elf);
-  await rename(partial, path);
-  return { path, info: inspectVmlinux(elf)!, compression };
+  await writeAtomically(path, elf);
+  const saved: CachedInfo = { entry: `0x${info.entry.toString(16)}`, machine: info.machine, pvh: info.pvh, compression };
+  await writeAtomically(infoPath, `${JSON.stringify(saved)}\n`);
+  return { path, info, compression };
 }

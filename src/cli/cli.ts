@@ -3,7 +3,7 @@ import { defaultCacheDir } from '../artifacts/cache-dir.js';
 import { cacheCommand } from '../artifacts/cache/commands.js';
 import { runScenarios } from '../core/run-scenarios.js';
 import { describeError, InfraError, ScenarioError, UsageError } from '../errors.js';
-import { mergeResults } from '../core/merge.js';
+import { mergeResultFiles } from '../core/merge.js';
 import { writeResultsJson } from '../report/json.js';
 import { writeJunit } from '../report/junit.js';
 import { writeSvg } from '../report/svg.js';
@@ -44,14 +44,13 @@ export async function runCli(io: CliIo): Promise<number> {
       return ExitCode.ok;
     }
 
+    const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
     if (settings.command === 'cache') {
-      const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
       io.stdout.write(await cacheCommand(settings.cacheAction!, cacheDir, { olderThanMs: settings.olderThanMs }));
       return ExitCode.ok;
     }
 
     if (settings.command === 'doctor') {
-      const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
       io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
       return ExitCode.ok;
     }
@@ -67,9 +66,7 @@ export async function runCli(io: CliIo): Promise<number> {
     }
 
     if (settings.command === 'merge') {
-      const parts = [];
-      for (const file of settings.paths) parts.push({ source: file, results: await readResultsFile(resolve(io.cwd, file)) });
-      const merged = mergeResults(parts);
+      const merged = await mergeResultFiles(settings.paths, io.cwd);
       const style = styleFor(io.stdout, io.env);
       for (const scenario of merged.scenarios) io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
       if (settings.json) await writeResultsJson(resolve(io.cwd, settings.json), merged);
@@ -91,7 +88,6 @@ export async function runCli(io: CliIo): Promise<number> {
     }
 
     const reporter = new TerminalReporter(io.stdout, io.stderr, styleFor(io.stdout, io.env));
-    const cacheDir = settings.cacheDir ? resolve(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
     const results = await runScenarios(
       scenarios,
       {

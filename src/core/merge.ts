@@ -1,5 +1,7 @@
-import type { RunResults } from './run-scenarios.js';
+import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { readResultsFile } from '../report/results-file.js';
+import type { RunResults } from './run-scenarios.js';
 
 /** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
 export function mergeResults(parts: ReadonlyArray<{ source: string; results: RunResults }>): RunResults {
@@ -15,4 +17,11 @@ export function mergeResults(parts: ReadonlyArray<{ source: string; results: Run
   }
   scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { version: 1, scenarios };
+}
+
+/** `mergeResults` over results files, read in order; each is named as given, paths relative to `cwd`. */
+export async function mergeResultFiles(files: readonly string[], cwd: string): Promise<RunResults> {
+  const parts = [];
+  for (const file of files) parts.push({ source: file, results: await readResultsFile(resolve(cwd, file)) });
+  return mergeResults(parts);
 }

@@ -99,7 +99,7 @@ function passReachedReady(trace: BootTrace): boolean {
 }
 
 /** Verdicts within noise, each as a reason for people; empty when every verdict is clear. */
-export function noiseReasons(scenario: Scenario, sides: readonly BootSide[], plan: PassPlan): string[] {
+function noiseReasons(scenario: Scenario, sides: readonly BootSide[], plan: PassPlan): string[] {
   const head = judgeStages(sides[sides.length - 1]!.measured, plan.stageOrder, scenario.budgets);
   const reasons = budgetNoiseReasons(head);
   if (sides.length === 2) {

@@ -71,8 +71,9 @@ export function describeFailedPass(trace: BootTrace, timeoutMs: number): string 
 export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions, ports: Ports): Promise<RunResults> {
   const backends = { ...DEFAULT_BACKENDS, ...ports.backends };
   const results: ScenarioResult[] = [];
-  // One probe per hypervisor binary per run: the answer does not change between scenarios.
+  // One probe per hypervisor binary and one detection per hypervisor per run: neither answer changes between scenarios.
   const kvmProbes = new Map<string, Promise<KvmProbe>>();
+  const detected = new Map<HypervisorName, ReturnType<HypervisorBackend['detect']>>();
 
   for (const [index, scenario] of scenarios.entries()) {
     ports.reporter.progress({ type: 'scenario-start', scenario, index, count: scenarios.length });
@@ -99,14 +100,20 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
     try {
       const backend = backends[scenario.hypervisor];
       if (!backend) throw new InfraError(`hypervisor "${scenario.hypervisor}" has no backend in this build.`);
-      const { binary, version } = await backend.detect();
+      let detection = detected.get(scenario.hypervisor);
+      if (!detection) detected.set(scenario.hypervisor, (detection = backend.detect()));
+      const { binary, version } = await detection;
       result.hypervisorVersion = version;
 
       // Settle the accelerator before any download or build, so `kvm: required` fails fast.
       // The KVM proof is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same /dev/kvm.
       const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
-      if (!kvmProbes.has(prober)) kvmProbes.set(prober, probeKvm(prober));
-      const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => kvmProbes.get(prober)!);
+      // Started only when chooseAccel asks for it, and so awaited: `kvm: off` boots no probe guest.
+      const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => {
+        let probe = kvmProbes.get(prober);
+        if (!probe) kvmProbes.set(prober, (probe = probeKvm(prober)));
+        return probe;
+      });
       if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
         throw new InfraError(
           `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`,
@@ -173,7 +180,7 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         result.baseline = { kernel: baseline.kernel, rootfs: baseline.rootfs, cmdline: baseline.command.cmdline, stages };
       }
 
-      result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+      result.stages = judgeStages(measured, stageOrder, scenario.budgets);
       if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
       const alignment = alignmentSummary(measured);
       if (alignment) result.alignment = alignment;

@@ -21,7 +21,7 @@ export function parseShard(text: string): Shard {
  * Which shard a scenario belongs to, from a hash of its name alone: adding or removing a scenario never moves the
  * others to another shard, so a matrix job's history stays comparable.
  */
-export function shardOf(name: string, count: number): number {
+function shardOf(name: string, count: number): number {
   const digest = createHash('sha256').update(name, 'utf8').digest();
   return (digest.readUInt32BE(0) % count) + 1;
 }
