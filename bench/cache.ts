@@ -9,37 +9,25 @@
  *
  *   npx tsx bench/cache.ts [--quick] [--keep]     (--keep leaves the temp cache dirs for inspection)
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArtifactStore, hashParts } from '../src/artifacts/cache/store.js';
+import { startCli } from '../test/helpers/cli.js';
 import { fmtMs, median, note, quick, repo, table, writeResult } from './lib.js';
 
 const keep = process.argv.includes('--keep');
 const MIB = 2 ** 20;
 const SIZES_MIB = quick ? [1, 16] : [1, 16, 64, 256];
 
-function runCli(cacheDir: string, label: string): Promise<number> {
-  const started = process.hrtime.bigint();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repo, 'src/cli/main.ts'), 'run', join(repo, 'bench/tiny-built.yaml'), '--cache-dir', cacheDir],
-    { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    process.stderr.write(`[${label}] ${d.toString().replace(/\n(?=.)/g, `\n[${label}] `)}`);
-  });
-  return new Promise((resolvePromise, reject) => {
-    child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${label} run exited with ${code}:\n${stderr.split('\n').slice(-10).join('\n')}`));
-      else resolvePromise(ms);
-    });
-  });
+/** Wall time of one run of the CLI from source, its progress echoed with `label`. */
+async function runCli(cacheDir: string, label: string): Promise<number> {
+  const { child, done } = startCli(['run', join(repo, 'bench/tiny-built.yaml'), '--cache-dir', cacheDir]);
+  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d.toString().replace(/\n(?=.)/g, `\n[${label}] `)}`));
+  const run = await done;
+  if (run.code !== 0) throw new Error(`${label} run exited with ${run.code}:\n${run.stderr.split('\n').slice(-10).join('\n')}`);
+  return run.ms;
 }
 
 async function coldWarm(): Promise<{ coldMs: number; warmMs: number; ratio: number }> {

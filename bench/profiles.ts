@@ -12,7 +12,7 @@ import { QBOOT_ROM } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { measurePass } from '../src/measure/measure-pass.js';
 import type { Scenario } from '../src/scenario/types.js';
-import { bundledCommand, fmtMs, fmtRatio, median, note, quick, table, writeResult, type Profile } from './lib.js';
+import { benchAccel, bundledCommand, fmtMs, fmtRatio, median, note, quick, table, writeResult, type Profile } from './lib.js';
 
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : quick ? 1 : 8;
@@ -42,7 +42,7 @@ for (const profile of PROFILES) {
   const { scenario, command } = await bundledCommand(profile);
   arms.push({ profile, scenario, command, stages: [], failures: [] });
 }
-const { accel } = await bundledCommand();
+const { accel } = await benchAccel();
 
 async function boot(arm: Arm, record: boolean): Promise<void> {
   const trace = await runPass(arm.command, { accel, timeoutMs: arm.scenario.timeoutMs });

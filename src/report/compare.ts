@@ -6,6 +6,7 @@ import type { Comparison, ScenarioComparison } from '../judge/compare.js';
 import type { StageComparison } from '../judge/regression.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
+import { table } from './layout.js';
 import type { Style } from './style.js';
 
 export function formatDelta(s: Pick<StageComparison, 'deltaMs' | 'deltaPct'>): { ms: string; pct: string } {
@@ -29,17 +30,6 @@ function verdictCell(s: StageComparison, style: Style): string {
   }
 }
 
-function table(rows: string[][]): string[] {
-  const visible = (cell: string) => cell.replace(/\u001b\[\d+m/g, '').length;
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ''))));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : i === 0 ? cell + ' '.repeat(widths[i]! - visible(cell)) : ' '.repeat(widths[i]! - visible(cell)) + cell))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
 export function settingsLine(c: ScenarioComparison): string {
   const min = c.settings.minMs > 0 ? ` and ≥ ${formatMs(c.settings.minMs)}` : '';
   return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
@@ -52,7 +42,8 @@ export function renderComparisonTable(c: ScenarioComparison, style: Style, label
     const delta = formatDelta(s);
     rows.push([s.stage, `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`, `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`, delta.ms, delta.pct, formatP(s.pValue), verdictCell(s, style)]);
   }
-  const out = table(rows).map((line) => `  ${line}`);
+  // Stage names read left to right; figures line up on their last digit.
+  const out = table(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']).map((line) => `  ${line}`);
   out[0] = style.dim(out[0]!);
   return out.join('\n');
 }

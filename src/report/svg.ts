@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import type { RunResults } from '../core/run-scenarios.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
+import { clip, nestedRows } from './layout.js';
 
 const WIDTH = 960;
 const LABEL_WIDTH = 300;
@@ -27,7 +28,6 @@ export function escapeXml(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-const truncate = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const n = (x: number) => (Math.round(x * 10) / 10).toString();
 
 const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
@@ -58,13 +58,16 @@ function rowsOf(result: ScenarioResult): Row[] {
       ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
       over,
     });
-    if (stage.name === 'total') continue;
-    if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
-      const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
-      rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
-    }
-    for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
-      rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
+    for (const nested of nestedRows(stage, CHART_INITCALLS)) {
+      const fromSpan = nested.kind === 'span' || nested.isSpan;
+      rows.push({
+        label: nested.kind === 'span' ? `span "${clip(nested.from, 18)}" → "${clip(nested.to, 18)}"` : `initcall ${nested.name}`,
+        startT: nested.startT,
+        ms: nested.mean,
+        stddev: nested.stddev,
+        fill: fromSpan ? COLOURS.span : COLOURS.initcall,
+        indent: true,
+      });
     }
   }
   return rows;
@@ -93,7 +96,7 @@ function scenarioGroup(result: ScenarioResult, top: number): { svg: string; heig
     const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
     parts.push(
       `<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`,
-      `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`,
+      `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, row.indent ? 44 : 40))}</text>`,
       `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`,
       `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`,
     );

@@ -2,17 +2,17 @@ import type { ScenarioResult, StageResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import type { Style } from './style.js';
 import { renderAbSection } from './compare.js';
+import { clip, nestedRows, table } from './layout.js';
 
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
 const CHART_INITCALLS = 3;
 /** Initcalls listed per stage under "slowest initcalls". */
 const TABLE_INITCALLS = 10;
-const ELLIPSIS = '…';
 
+/** Console lines can carry the guest's indentation, which only takes room in a quote. */
 export function truncate(text: string, max: number): string {
-  const clean = text.trim();
-  return clean.length <= max ? clean : `${clean.slice(0, max - 1)}${ELLIPSIS}`;
+  return clip(text.trim(), max);
 }
 
 export function describeSpan(stage: StageResult, max = 60): string {
@@ -60,17 +60,12 @@ export function renderChart(result: ScenarioResult, style: Style): string {
     const over = stage.verdict === 'fail' ? `  ${style.red('✗ over budget')}` : stage.verdict === 'warn' ? `  ${style.yellow('! over budget (warn)')}` : '';
     lines.push(row(stage.name, stage.meanStartT!, summary.mean, summary.stddev, '█', over));
     // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
-    if (stage.name === 'total') continue;
-    const nested: Array<{ startT: number; mean: number; stddev: number; label: string }> = [];
-    // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
-    if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * summary.mean) {
-      const what = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `"${truncate(stage.span.from, 28)}" → "${truncate(stage.span.to, 28)}"`;
-      nested.push({ startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, label: `span ${what}` });
-    }
-    for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
-      nested.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, label: `initcall ${call.name}` });
-    }
-    nested.forEach((n, i) => lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${n.label}`)));
+    const nested = nestedRows(stage, CHART_INITCALLS);
+    nested.forEach((n, i) => {
+      const label =
+        n.kind === 'span' ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"` : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
+      lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
+    });
   }
   return lines.join('\n');
 }
@@ -86,17 +81,6 @@ function verdictCell(stage: StageResult, style: Style): string {
     case 'none':
       return style.dim('·');
   }
-}
-
-function table(rows: string[][], widths: number[]): string[] {
-  // Width from the visible text: ANSI escapes take no columns.
-  const visible = (cell: string) => cell.replace(/\u001b\[\d+m/g, '').length;
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(cell)))))
-      .join('  ')
-      .trimEnd(),
-  );
 }
 
 /** Every stage with its statistics, its budget and verdict, and the offending span that explains it. */
@@ -117,8 +101,7 @@ export function renderBudgetTable(result: ScenarioResult, style: Style): string 
       describeSpan(stage, 40),
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-  const out = table(rows, widths).map((line) => `  ${line}`);
+  const out = table(rows, 'left').map((line) => `  ${line}`);
   out[0] = style.dim(out[0]!);
   return out.join('\n');
 }

@@ -2,25 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentScript } from '../../src/agent/script.js';
 import { tarball } from '../helpers/tarball.js';
-import { hypervisorsMentioning, REPO, runCli, scenarioDir, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { CACHE_ARGS, REPO, runCli } from '../helpers/cli.js';
+import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // Real builds and boots under QEMU (TCG here). The kernel build takes ~6 minutes on 2 cores the first time; it is
 // cached in TEST_CACHE_DIR, so reruns (and the other tests here) reuse it.
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
-});
-
-function workdir(files: Record<string, string> = {}): string {
-  const { dir, cleanup } = scenarioDir(files);
-  cleanups.push(cleanup);
-  return dir;
-}
+expectNoHypervisorsAfterEach();
 
 const FRAGMENT = join(REPO, 'test', 'fixtures', 'kernel', 'tiny-virtio.config');
 const TINY_KERNEL = `kernel:
@@ -41,7 +32,7 @@ interface Results {
 
 async function boot(dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ results: Results; stderr: string; code: number | null }> {
   const json = join(dir, 'results.json');
-  const run = await runCli(['run', dir, '--json', json, '--cache-dir', TEST_CACHE_DIR], { env });
+  const run = await runCli(['run', dir, '--json', json, ...CACHE_ARGS], { env });
   expect(run.stderr).not.toMatch(/internal error/);
   const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
   for (const s of results.scenarios) expect(s.error, `${s.name}: ${s.error}\n${run.stderr}`).toBeUndefined();
@@ -52,13 +43,13 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 
 describe('artifact sources, end to end', () => {
   it('builds a tiny kernel from linux-source-6.1, boots it, and a rerun reuses the build without running make', { timeout: 30 * 60_000 }, async () => {
-    const dir = workdir({ 'tiny.yaml': `name: tiny-built\n${TINY_KERNEL}\nrootfs:\n  busybox: {}\ncmdline: console=ttyS0 quiet i8042.noaux=1\n${COMMON}` });
+    const dir = testDir({ 'tiny.yaml': `name: tiny-built\n${TINY_KERNEL}\nrootfs:\n  busybox: {}\ncmdline: console=ttyS0 quiet i8042.noaux=1\n${COMMON}` });
     const first = await boot(dir);
     expect(first.code).toBe(0);
     expect(first.results.scenarios[0]!.kernel).toMatch(/^linux 6\.1\.\d+ tinyconfig\+1 fragment\(s\) bzImage \(\d+ KiB\) from linux-source-6\.1/);
 
     // A `make` that records being called: the rerun must not call it at all.
-    const bin = workdir();
+    const bin = testDir();
     const marker = join(bin, 'make-was-called');
     writeFileSync(join(bin, 'make'), `#!/bin/sh\necho "$@" >> ${marker}\nexit 1\n`);
     chmodSync(join(bin, 'make'), 0o755);
@@ -70,7 +61,7 @@ describe('artifact sources, end to end', () => {
   });
 
   it('boots an ext4 image made from a tarball (cloud kernel: root on its built-in NVMe)', async () => {
-    const dir = workdir();
+    const dir = testDir();
     // No busybox in the tarball: boot-budget adds the host's static one and says so.
     writeFileSync(join(dir, 'rootfs.tar'), tarball([
       { path: 'etc/', type: 'Directory' },
@@ -86,7 +77,7 @@ describe('artifact sources, end to end', () => {
   });
 
   it('boots layers merged into an ext4 image on the tiny kernel (virtio-blk): the top layer reaches the guest', { timeout: 30 * 60_000 }, async () => {
-    const dir = workdir();
+    const dir = testDir();
     writeFileSync(join(dir, 'base.tar.gz'), execFileSync('gzip', ['-c'], { input: tarball([
       { path: 'layer-file', data: 'from the base layer\n' },
       { path: 'etc/base-only', data: 'base\n' },
@@ -102,7 +93,7 @@ describe('artifact sources, end to end', () => {
   });
 
   it('boots an initramfs from layers, the top layer winning', async () => {
-    const dir = workdir();
+    const dir = testDir();
     mkdirSync(join(dir, 'base', 'etc'), { recursive: true });
     writeFileSync(join(dir, 'base', 'layer-file'), 'from the base layer\n');
     writeFileSync(join(dir, 'top.tar'), tarball([{ path: 'layer-file', data: 'top-initramfs-layer\n' }]));
@@ -114,7 +105,7 @@ describe('artifact sources, end to end', () => {
   });
 
   it('boots a raw disk image that the guest writes to, and the image stays byte-identical', async () => {
-    const dir = workdir();
+    const dir = testDir();
     const tree = join(dir, 'tree');
     for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp']) mkdirSync(join(tree, d), { recursive: true });
     copyFileSync('/bin/busybox', join(tree, 'bin', 'busybox'));
@@ -129,7 +120,7 @@ describe('artifact sources, end to end', () => {
     expect(sha256(image)).toBe(before);
     // A failing run (the guest cannot find its init) must not touch the image either.
     writeFileSync(join(dir, 'disk.yaml'), `name: raw-disk\n${CLOUD_KERNEL}\nrootfs:\n  disk: { image: disk.img, format: raw }\ncmdline: console=ttyS0 quiet rw init=/missing\n${COMMON}`);
-    const failed = await runCli(['run', dir, '--cache-dir', TEST_CACHE_DIR]);
+    const failed = await runCli(['run', dir, ...CACHE_ARGS]);
     expect(failed.code).toBe(3);
     expect(sha256(image)).toBe(before);
   });

@@ -1,19 +1,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { probeKvm } from '../../src/boot/accel.js';
 import { QEMU_BINARY } from '../../src/boot/qemu.js';
-import { hypervisorsMentioning, runCli, scenarioDir, startCli, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { cloudKernel } from '../helpers/debian-kernel.js';
+import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // Real boots of Debian's cloud kernel under QEMU (TCG here). Passes are kept low to save CI time; the kernel and
 // initramfs are cached in TEST_CACHE_DIR after the first test.
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  // No test may leave a hypervisor behind.
-  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
-});
+// No test may leave a hypervisor behind.
+expectNoHypervisorsAfterEach();
 
 const base = (name: string, extra: string) => `name: ${name}
 kernel:
@@ -27,30 +25,16 @@ warmup: 0
 timeout: 60s
 ${extra}`;
 
-function withScenarios(files: Record<string, string>): string {
-  const { dir, cleanup } = scenarioDir(files);
-  cleanups.push(cleanup);
-  return dir;
-}
-
-const cacheArgs = ['--cache-dir', TEST_CACHE_DIR];
-
 describe('end to end, real QEMU', () => {
   beforeAll(async () => {
     // Fetch the kernel once, outside any single test's time limit.
-    const dir = scenarioDir({ 'warm.yaml': base('warm-cache', '') });
-    try {
-      await runCli(['validate', dir.dir]);
-    } finally {
-      dir.cleanup();
-    }
-  });
+    await cloudKernel();
+  }, 600_000);
 
   it('boots the bundled scenario; its stages come in order and add up to total', async () => {
-    const { dir: out, cleanup } = scenarioDir({});
-    cleanups.push(cleanup);
+    const out = testDir();
     const json = join(out, 'results.json');
-    const run = await runCli(['scenarios/', '--passes', '2', '--warmup', '0', '--json', json, ...cacheArgs]);
+    const run = await runCli(['scenarios/', '--passes', '2', '--warmup', '0', '--json', json, ...CACHE_ARGS]);
     expect(run.stderr).not.toMatch(/internal error/);
     expect([0, 1]).toContain(run.code);
     expect(run.stdout).toMatch(/debian-cloud-busybox/);
@@ -78,11 +62,11 @@ describe('end to end, real QEMU', () => {
   });
 
   it('fails a userspace budget that a 1 s workload exceeds, and names the workload as the span', async () => {
-    const dir = withScenarios({
+    const dir = testDir({
       'slow.yaml': base('slow-userspace', `run:\n  - sleep 1\nbudgets:\n  userspace: 500ms\n`),
     });
     const json = join(dir, 'results.json');
-    const run = await runCli([dir, '--json', json, ...cacheArgs]);
+    const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/FAIL slow-userspace/);
     const userspace = JSON.parse(readFileSync(json, 'utf8')).scenarios[0].stages.userspace;
@@ -94,9 +78,9 @@ describe('end to end, real QEMU', () => {
   });
 
   it('boots microvm, which ends the pass by itself so its shutdown is measured', async () => {
-    const dir = withScenarios({ 'microvm.yaml': base('microvm', '').replace('machine: pc', 'machine: microvm') });
+    const dir = testDir({ 'microvm.yaml': base('microvm', '').replace('machine: pc', 'machine: microvm') });
     const json = join(dir, 'results.json');
-    const run = await runCli([dir, '--json', json, ...cacheArgs]);
+    const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.code).toBe(0);
     const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
     expect(scenario.machine).toBe('microvm');
@@ -109,8 +93,8 @@ describe('end to end, real QEMU', () => {
 
   it('exits 3 at once when kvm: required meets an unusable KVM', async () => {
     const probe = await probeKvm(QEMU_BINARY);
-    const dir = withScenarios({ 'kvm.yaml': base('needs-kvm', '').replace('kvm: auto', 'kvm: required') });
-    const run = await runCli([dir, ...cacheArgs]);
+    const dir = testDir({ 'kvm.yaml': base('needs-kvm', '').replace('kvm: auto', 'kvm: required') });
+    const run = await runCli([dir, ...CACHE_ARGS]);
     if (probe.usable) {
       // On a host with working KVM the scenario simply runs.
       expect([0, 1]).toContain(run.code);
@@ -123,20 +107,20 @@ describe('end to end, real QEMU', () => {
   });
 
   it('reports a kernel panic long before the timeout, with the panic line', async () => {
-    const dir = withScenarios({
+    const dir = testDir({
       'panic.yaml': base('panics', 'cmdline: console=ttyS0 quiet rdinit=/nonexistent\n').replace('timeout: 60s', 'timeout: 90s'),
     });
-    const run = await runCli([dir, ...cacheArgs]);
+    const run = await runCli([dir, ...CACHE_ARGS]);
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/kernel panic during kernel: Kernel panic - not syncing/);
     expect(run.ms).toBeLessThan(30_000);
   });
 
   it('kills QEMU and leaves nothing behind on SIGTERM mid-boot', async () => {
-    const dir = withScenarios({ 'long.yaml': base('interrupted', 'run:\n  - sleep 30\n') });
+    const dir = testDir({ 'long.yaml': base('interrupted', 'run:\n  - sleep 30\n') });
     // A TMPDIR of its own, so that other processes' temp dirs cannot be mistaken for this run's leftovers.
-    const tmp = withScenarios({});
-    const handle = startCli([dir, ...cacheArgs], { env: { TMPDIR: tmp } });
+    const tmp = testDir({});
+    const handle = startCli([dir, ...CACHE_ARGS], { env: { TMPDIR: tmp } });
     // Wait until a hypervisor is really running.
     const deadline = Date.now() + 30_000;
     while (hypervisorsMentioning(TEST_CACHE_DIR).length === 0 && Date.now() < deadline) {

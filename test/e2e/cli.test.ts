@@ -1,19 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { hypervisorsMentioning, runCli, scenarioDir, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CACHE_ARGS, runCli } from '../helpers/cli.js';
+import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
-});
-
-function dirWith(files: Record<string, string>): string {
-  const { dir, cleanup } = scenarioDir(files);
-  cleanups.push(cleanup);
-  return dir;
-}
+expectNoHypervisorsAfterEach();
 
 const valid = (name: string) => `name: ${name}
 kernel:
@@ -30,12 +21,12 @@ describe('CLI without booting', () => {
   });
 
   it('reports every bad scenario with file:line:column and key, exits 2 and boots nothing', async () => {
-    const dir = dirWith({
+    const dir = testDir({
       'a.yaml': `${valid('a')}cmdlin: quiet\n`,
       'b.yaml': `${valid('b')}budgets:\n  kernel: 400\n`,
     });
     for (const command of [['validate', dir], [dir]]) {
-      const run = await runCli([...command, '--cache-dir', TEST_CACHE_DIR]);
+      const run = await runCli([...command, ...CACHE_ARGS]);
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`a.yaml:6:1: cmdlin: unknown key "cmdlin"; did you mean "cmdline"?`);
       expect(run.stderr).toMatch(/b\.yaml:7:11: budgets\.kernel: "400" has no unit/);
@@ -64,7 +55,7 @@ describe('CLI without booting', () => {
 
 describe('CLI with a hypervisor that fails', () => {
   it('reports a non-zero QEMU exit with what QEMU said, as exit 3', async () => {
-    const dir = dirWith({});
+    const dir = testDir();
     // Not a kernel: QEMU refuses to load it and exits with status 1.
     writeFileSync(join(dir, 'not-a-kernel'), 'this is not a bzImage\n');
     writeFileSync(
@@ -72,7 +63,7 @@ describe('CLI with a hypervisor that fails', () => {
       `name: bad-kernel\nkernel:\n  path: not-a-kernel\nrootfs:\n  busybox: {}\nkvm: off\npasses: 1\nwarmup: 0\n`,
     );
     const json = join(dir, 'results.json');
-    const run = await runCli([dir, '--json', json, '--cache-dir', TEST_CACHE_DIR]);
+    const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/the hypervisor exited \(status 1\) before the ready marker; last stage reached: firmware/);
     expect(run.stdout).toMatch(/Hypervisor said: .*kernel/i);

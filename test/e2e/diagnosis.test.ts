@@ -1,5 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { aptKernel } from '../../src/artifacts/kernel/apt.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { busyboxRootfs } from '../../src/artifacts/rootfs/busybox.js';
 import { runPass } from '../../src/boot/pass-runner.js';
 import { qemuBackend } from '../../src/boot/qemu.js';
@@ -7,6 +6,7 @@ import { consoleUsPerByte } from '../../src/measure/console-cost.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import { hypervisorsMentioning, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { cloudKernel } from '../helpers/debian-kernel.js';
 import { measureWhole } from '../helpers/measure-oracle.js';
 
 // The same kernel booted with and without `quiet`, one pass each, under whatever accelerator works here (TCG on
@@ -14,13 +14,19 @@ import { measureWhole } from '../helpers/measure-oracle.js';
 // from the console too. Either way the kernel stage's own events must land at the same times, apart from what the
 // console itself cost, which the verbose report names.
 
-const ctx = { cacheDir: TEST_CACHE_DIR, log: () => {} };
+/** The same kernel, initramfs and QEMU for every boot: only the command line differs. */
+let artifacts: { kernel: string; initrd: string | undefined; binary: string };
+
+beforeAll(async () => {
+  const kernel = await cloudKernel();
+  const rootfs = await busyboxRootfs.build({ kind: 'busybox' }, { run: [] } as unknown as Scenario, { cacheDir: TEST_CACHE_DIR, log: () => {} });
+  const { binary } = await qemuBackend.detect();
+  artifacts = { kernel: kernel.path, initrd: rootfs.initrd, binary };
+}, 600_000);
 
 async function boot(cmdline: string) {
-  const kernel = await aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, ctx);
-  const rootfs = await busyboxRootfs.build({ kind: 'busybox' }, { run: [] } as unknown as Scenario, ctx);
-  const { binary } = await qemuBackend.detect();
-  const command = qemuBackend.command(binary, { kernel: kernel.path, initrd: rootfs.initrd, cmdline, cpus: 1, memoryMiB: 256, machine: 'pc', accel: 'tcg' });
+  const { kernel, initrd, binary } = artifacts;
+  const command = qemuBackend.command(binary, { kernel, initrd, cmdline, cpus: 1, memoryMiB: 256, machine: 'pc', accel: 'tcg' });
   const trace = await runPass(command, { accel: 'tcg', timeoutMs: 60_000 });
   expect(trace.reached).toBe('shutdown');
   const context = { machine: 'pc' as const, cmdline: command.cmdline };

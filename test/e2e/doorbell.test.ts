@@ -1,20 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { hypervisorsMentioning, runCli, scenarioDir, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CACHE_ARGS, runCli } from '../helpers/cli.js';
+import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // The QEMU doorbell end to end under TCG: isa-debugcon at 0x402, rung by the agent through /dev/port, read by the
 // host from a FIFO passed as QEMU's fd 3, and stamped apart from the serial console.
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
-});
+expectNoHypervisorsAfterEach();
 
 describe('QEMU doorbell, real boot', () => {
   it('rings at init and ready; the doorbell stage ends just before the console ready marker', async () => {
-    const { dir, cleanup } = scenarioDir({
+    const dir = testDir({
       'doorbell.yaml': `name: qemu-doorbell
 kernel:
   apt: linux-image-cloud-amd64
@@ -29,9 +26,8 @@ budgets:
   doorbell: 60s
 `,
     });
-    cleanups.push(cleanup);
     const json = join(dir, 'results.json');
-    const run = await runCli([dir, '--json', json, '--cache-dir', TEST_CACHE_DIR]);
+    const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.code).toBe(0);
     const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];

@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { actionWorkspace } from '../helpers/action.js';
-import { hypervisorsMentioning } from '../helpers/cli.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { actionScenario, actionWorkspace } from '../helpers/action.js';
+import { expectNoHypervisorsAfterEach } from '../helpers/vitest-dirs.js';
 
 // A guest is untrusted: whatever it prints may be quoted in the report the Action prints to stdout, where the runner
 // reads workflow commands. This boots a guest that tries to inject some and runs the BUILT bundle
 // (dist/action/index.js), as GitHub's runner does.
 
 const TOKEN = `bbinject${process.pid}`;
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  expect(hypervisorsMentioning(TOKEN)).toEqual([]);
-});
+expectNoHypervisorsAfterEach(TOKEN);
 
 /**
  * What actions/runner would obey (ActionCommandManager, ActionCommand.cs): a line is tried as `::cmd …::data` (at its
@@ -37,22 +33,17 @@ const ATTACK = [
 describe('the Action bundle and an untrusted guest', () => {
   it('prints the guest’s workflow commands as text: no annotation, output or mask comes from the guest', async () => {
     const ws = actionWorkspace({
-      'scn/inject.yaml': `name: inject
-kernel:
-  apt: linux-image-cloud-amd64
-rootfs:
-  busybox: {}
-kvm: off
-passes: 1
-warmup: 0
-cmdline: console=ttyS0 quiet bbtoken=${TOKEN}
+      'scn/inject.yaml': actionScenario(
+        'inject',
+        `cmdline: console=ttyS0 quiet bbtoken=${TOKEN}
 run:
   - ${JSON.stringify(ATTACK)}
 budgets:
   userspace: 100ms
 `,
+      ),
     });
-    cleanups.push(ws.cleanup);
+    onTestFinished(ws.cleanup);
     const run = await ws.run({ scenarios: 'scn/', results: 'results.json' });
 
     // The budget really failed, and the guest could not say otherwise.

@@ -4,7 +4,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hypervisorsMentioning, runCli, startCli, TEST_CACHE_DIR, type CliRun } from '../helpers/cli.js';
+import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli, type CliRun } from '../helpers/cli.js';
+import { cloudKernel } from '../helpers/debian-kernel.js';
 
 // Faults under real QEMU (TCG): each test boots Debian's cloud kernel (cached in TEST_CACHE_DIR by the other e2e
 // tests, or fetched once in beforeAll) and breaks something. Every test puts a token of its own on the kernel command
@@ -55,15 +56,6 @@ timeout: 90s
 cmdline: console=ttyS0 quiet bbtoken=${token}
 ${extra}`;
 
-const cacheArgs = ['--cache-dir', TEST_CACHE_DIR];
-
-/** The cloud kernel the other tests cached, as a plain file, for runs against a cache of their own. */
-function cachedKernel(): string {
-  const root = join(TEST_CACHE_DIR, 'store', 'kernel-apt');
-  for (const key of readdirSync(root)) if (existsSync(join(root, key, 'vmlinuz'))) return join(root, key, 'vmlinuz');
-  throw new Error('no cached cloud kernel');
-}
-
 async function until(what: string, condition: () => boolean, ms = 60_000): Promise<number> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -96,7 +88,7 @@ describe('faults, end to end under QEMU', () => {
   beforeAll(async () => {
     // Fetch the kernel and build the initramfs once, outside any single test's time limit.
     const warm = fault((token) => ({ 'warm.yaml': scenario('warm', token) }));
-    await runCli([warm.dir, ...cacheArgs], { env: warm.env });
+    await runCli([warm.dir, ...CACHE_ARGS], { env: warm.env });
     cleanups.splice(0).forEach((c) => c());
     checks.splice(0);
   }, 600_000);
@@ -105,7 +97,7 @@ describe('faults, end to end under QEMU', () => {
     const f = fault((token) => ({ 's.yaml': scenario('no-qemu', token) }));
     const emptyBin = mkdtempSync(join(tmpdir(), 'boot-budget-faults-bin-'));
     cleanups.push(() => rmSync(emptyBin, { recursive: true, force: true }));
-    const run = await runCli([f.dir, ...cacheArgs], { env: { ...f.env, PATH: emptyBin } });
+    const run = await runCli([f.dir, ...CACHE_ARGS], { env: { ...f.env, PATH: emptyBin } });
     expect(run.code).toBe(3);
     expect(said(run)).toMatch(/qemu-system-x86_64 was not found on PATH/);
     expect(said(run)).toMatch(/sudo apt-get install qemu-system-x86/);
@@ -114,7 +106,7 @@ describe('faults, end to end under QEMU', () => {
 
   it('the kernel file is missing: exit 2 at its line, before anything is started', async () => {
     const f = fault((token) => ({ 's.yaml': scenario('no-kernel', token, '', '  path: ./bzImage') }));
-    const run = await runCli(['run', f.dir, ...cacheArgs], { env: f.env });
+    const run = await runCli(['run', f.dir, ...CACHE_ARGS], { env: f.env });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/s\.yaml:3:9: kernel\.path: kernel image not found: .*bzImage; paths are relative to the scenario file/);
   });
@@ -122,7 +114,7 @@ describe('faults, end to end under QEMU', () => {
   it('the kernel file is corrupt: exit 3, with what the hypervisor said, long before the timeout', async () => {
     const f = fault((token) => ({ 's.yaml': scenario('bad-kernel', token, '', '  path: ./bzImage') }));
     writeFileSync(join(f.dir, 'bzImage'), randomBytes(1 << 20));
-    const run = await runCli([f.dir, ...cacheArgs], { env: f.env });
+    const run = await runCli([f.dir, ...CACHE_ARGS], { env: f.env });
     expect(run.code).toBe(3);
     expect(said(run)).toMatch(/the hypervisor exited \(status \d+\) before the ready marker; last stage reached: firmware\. Hypervisor said: \S/);
     expect(run.ms).toBeLessThan(30_000);
@@ -130,7 +122,7 @@ describe('faults, end to end under QEMU', () => {
 
   it('the guest hangs: the pass is abandoned at its timeout, within 1 s, exit 3', async () => {
     const f = fault((token) => ({ 's.yaml': scenario('hangs', token, 'run:\n  - sleep 600\n').replace('timeout: 90s', 'timeout: 8s') }));
-    const handle = startCli([f.dir, ...cacheArgs], { env: f.env });
+    const handle = startCli([f.dir, ...CACHE_ARGS], { env: f.env });
     const spawned = await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
     const gone = await until('QEMU to be killed', () => hypervisorsMentioning(f.token).length === 0, 30_000);
     const run = await handle.done;
@@ -147,7 +139,7 @@ describe('faults, end to end under QEMU', () => {
       's.yaml': scenario('floods', token, 'run:\n  - "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde | head -c 4000000"\n').replace('timeout: 90s', 'timeout: 240s'),
     }));
     const json = join(f.dir, 'results.json');
-    const handle = startCli([f.dir, '--json', json, ...cacheArgs], { env: { ...f.env, BOOT_BUDGET_CONSOLE_LIMIT_MIB: '1' } });
+    const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], { env: { ...f.env, BOOT_BUDGET_CONSOLE_LIMIT_MIB: '1' } });
     const peak = watchPeakRss(handle.child.pid!);
     const run = await handle.done;
     const peakMiB = peak();
@@ -164,7 +156,7 @@ describe('faults, end to end under QEMU', () => {
 
   it('QEMU is killed from outside mid-pass: a clear error, exit 3', async () => {
     const f = fault((token) => ({ 's.yaml': scenario('killed', token, 'run:\n  - sleep 600\n') }));
-    const handle = startCli([f.dir, ...cacheArgs], { env: f.env });
+    const handle = startCli([f.dir, ...CACHE_ARGS], { env: f.env });
     await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
     // Let the guest get going, then kill exactly this test's QEMU.
     await new Promise((r) => setTimeout(r, 1500));
@@ -178,7 +170,9 @@ describe('faults, end to end under QEMU', () => {
 
   // Mounting a small tmpfs needs root (CI here runs as root; elsewhere the case is reported as skipped).
   it.skipIf(process.getuid?.() !== 0)('the cache directory is full: a clear error, exit 3, no partial entry', async () => {
-    const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', `  path: ${cachedKernel()}`) }));
+    // The cached cloud kernel as a plain file, for a run against a cache of its own.
+    const { path: kernel } = await cloudKernel();
+    const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', `  path: ${kernel}`) }));
     const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
     // 1 MiB: less than the busybox initramfs (~1 MiB compressed, more while it is written).
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', cache]);
@@ -196,7 +190,8 @@ describe('faults, end to end under QEMU', () => {
   });
 
   it('the cache directory is not writable (a file where it should be): a clear error, exit 3', async () => {
-    const f = fault((token) => ({ 's.yaml': scenario('cache-file', token, '', `  path: ${cachedKernel()}`) }));
+    const { path: kernel } = await cloudKernel();
+    const f = fault((token) => ({ 's.yaml': scenario('cache-file', token, '', `  path: ${kernel}`) }));
     const notADir = join(f.dir, 'cache');
     writeFileSync(notADir, 'not a directory');
     chmodSync(notADir, 0o444);
@@ -214,7 +209,7 @@ describe('faults, end to end under QEMU', () => {
     const json = join(f.dir, 'results.json');
     const previous = '{"version":1,"scenarios":[]}\n';
     writeFileSync(json, previous);
-    const handle = startCli([f.dir, '--json', json, ...cacheArgs], { env: f.env });
+    const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], { env: f.env });
     await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
     handle.child.kill(signal);
     const run = await handle.done;
@@ -225,7 +220,8 @@ describe('faults, end to end under QEMU', () => {
   });
 
   it('two runs at once share one cache without corrupting it', { timeout: 300_000 }, async () => {
-    const f = fault((token) => ({ 's.yaml': scenario('concurrent', token, '', `  path: ${cachedKernel()}`) }));
+    const { path: kernel } = await cloudKernel();
+    const f = fault((token) => ({ 's.yaml': scenario('concurrent', token, '', `  path: ${kernel}`) }));
     const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
     cleanups.push(() => rmSync(cache, { recursive: true, force: true }));
     const [a, b] = await Promise.all([runCli([f.dir, '--cache-dir', cache], { env: f.env }), runCli([f.dir, '--cache-dir', cache], { env: f.env })]);

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { hypervisorsMentioning, runCli, scenarioDir, TEST_CACHE_DIR } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { CACHE_ARGS, runCli } from '../helpers/cli.js';
+import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // Real boots under Firecracker and Cloud Hypervisor. Neither is packaged in Debian or npm, so on machines without the
 // binary these are reported as skipped, with the reason in the test name, never as passed. Both need working KVM.
@@ -16,11 +17,7 @@ function onPath(binary: string): boolean {
   }
 }
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  expect(hypervisorsMentioning(TEST_CACHE_DIR)).toEqual([]);
-});
+expectNoHypervisorsAfterEach();
 
 const scenario = (hypervisor: string) => `name: ${hypervisor}-boot
 kernel:
@@ -39,10 +36,9 @@ for (const hypervisor of ['firecracker', 'cloud-hypervisor']) {
   const has = onPath(hypervisor);
   describe(hypervisor, () => {
     it.skipIf(!has)(`boots under ${hypervisor}${has ? '' : ` (skipped: ${hypervisor} not on PATH)`}, with its doorbell`, async () => {
-      const { dir, cleanup } = scenarioDir({ 'boot.yaml': scenario(hypervisor) });
-      cleanups.push(cleanup);
+      const dir = testDir({ 'boot.yaml': scenario(hypervisor) });
       const json = join(dir, 'results.json');
-      const run = await runCli([dir, '--json', json, '--cache-dir', TEST_CACHE_DIR]);
+      const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
       expect(result.hypervisor).toBe(hypervisor);

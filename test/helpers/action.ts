@@ -15,11 +15,27 @@ export interface ActionRun {
 }
 
 /** `name<<delimiter\nvalue\ndelimiter` blocks, as @actions/core writes them to GITHUB_OUTPUT. */
-export function parseOutputs(text: string): Record<string, string> {
+function parseOutputs(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const block = /^([^<\n]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
   for (const match of text.matchAll(block)) outputs[match[1]!] = match[3]!;
   return outputs;
+}
+
+/**
+ * A one-pass scenario of the cloud kernel and a busybox initramfs under TCG. `extra` starts on line 9, so the lines
+ * that tests expect in annotations are 8 plus the line within `extra`.
+ */
+export function actionScenario(name: string, extra = ''): string {
+  return `name: ${name}
+kernel:
+  apt: linux-image-cloud-amd64
+rootfs:
+  busybox: {}
+kvm: off
+passes: 1
+warmup: 0
+${extra}`;
 }
 
 /**

@@ -8,6 +8,9 @@ export const REPO = resolve(import.meta.dirname, '..', '..');
 /** Kernels and initramfs images are reused across test runs; the cache is part of the product, not a leftover. */
 export const TEST_CACHE_DIR = join(REPO, 'node_modules', '.cache', 'boot-budget-tests');
 
+/** CLI arguments that point a run at TEST_CACHE_DIR. */
+export const CACHE_ARGS: readonly string[] = ['--cache-dir', TEST_CACHE_DIR];
+
 export interface CliRun {
   code: number | null;
   signal: NodeJS.Signals | null;

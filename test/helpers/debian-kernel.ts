@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, ren
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptKernel } from '../../src/artifacts/kernel/apt.js';
+import type { KernelArtifact } from '../../src/artifacts/types.js';
 import { TEST_CACHE_DIR } from './cli.js';
 
 /** Streams one member of a .deb's data archive to `out` without unpacking the rest (the -dbg package is 1.7 GB). */
@@ -18,13 +19,29 @@ function extractMember(deb: string, member: string, out: string): Promise<void> 
   });
 }
 
+let cloud: Promise<KernelArtifact> | undefined;
+
+/**
+ * Debian's cloud kernel through boot-budget's own apt source, in TEST_CACHE_DIR: downloaded when the cache lacks it,
+ * resolved once per test file. Suites call it in beforeAll, so that a cold download is not charged to one test's
+ * time limit.
+ */
+export function cloudKernel(): Promise<KernelArtifact> {
+  cloud ??= aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} }).catch((error: unknown) => {
+    // A failed download (a network hiccup) is retried by the next caller rather than failing every later test.
+    cloud = undefined;
+    throw error;
+  });
+  return cloud;
+}
+
 /**
  * Debian's cloud kernel (a real bzImage) and its System.map. The kernel comes through boot-budget's own apt source.
  * The System.map in linux-image-* is a one-line placeholder ("The real System.map is in the linux-image-<version>-dbg
  * package"), so the real one is streamed out of the -dbg package (283 MB download) once and cached.
  */
-export async function debianCloudKernel(): Promise<{ bzImage: string; systemMap: string; pkg: string }> {
-  const kernel = await aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} });
+export async function debianCloudKernel(): Promise<{ bzImage: string; systemMap: string }> {
+  const kernel = await cloudKernel();
   // "linux-image-6.1.0-56-cloud-amd64 6.1.192-2 (apt …)": the versioned package and its version.
   const [pkg, version] = kernel.description.split(' ') as [string, string];
   const mapDir = join(TEST_CACHE_DIR, 'system-map', `${pkg}_${version}`);
@@ -41,5 +58,5 @@ export async function debianCloudKernel(): Promise<{ bzImage: string; systemMap:
       rmSync(work, { recursive: true, force: true });
     }
   }
-  return { bzImage: kernel.path, systemMap, pkg };
+  return { bzImage: kernel.path, systemMap };
 }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootTrace } from '../../src/boot/types.js';
+import { scenarioVerdict } from '../../src/judge/budgets.js';
+import type { ScenarioResult, StageResult } from '../../src/judge/types.js';
 
 export interface BootFixture {
   captured: { how: string; tool: string; qemu: string; date: string };
@@ -10,4 +12,28 @@ export interface BootFixture {
 /** Boots captured with scripts/capture-trace.ts; each file says in `captured.how` how it was made. */
 export function loadBootFixture(name: string): BootFixture {
   return JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boots', `${name}.json`), 'utf8')) as BootFixture;
+}
+
+/**
+ * A scenario's result around judged `stages`, as the bundled scenario gives it on this machine's QEMU under TCG
+ * (the fixtures' setup); the verdict follows from the stages unless `overrides` sets it.
+ */
+export function scenarioResult(name: string, stages: StageResult[], overrides: Partial<ScenarioResult> = {}): ScenarioResult {
+  return {
+    name,
+    file: `scenarios/${name}.yaml`,
+    accel: 'tcg',
+    hypervisor: 'qemu',
+    hypervisorVersion: '7.2.22',
+    machine: 'pc',
+    cmdline: 'console=ttyS0 quiet panic=-1',
+    kernel: 'linux-image-6.1.0-56-cloud-amd64',
+    rootfs: 'busybox initramfs',
+    hostCpus: 2,
+    warmup: 1,
+    passes: 1,
+    stages,
+    verdict: scenarioVerdict(stages),
+    ...overrides,
+  };
 }

@@ -1,18 +1,8 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ActionsCacheApi, ActionsRemoteCache } from '../../src/artifacts/cache/actions-cache.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'boot-budget-gha-'));
-  dirs.push(d);
-  return d;
-}
+import { testDir } from '../helpers/vitest-dirs.js';
 
 const KEY = `boot-budget-kernel-build-${'c'.repeat(64)}`;
 
@@ -36,7 +26,7 @@ function fakeApi(options: { available?: boolean; failSave?: boolean; failRestore
     async saveCache(paths, key) {
       calls.push({ fn: 'saveCache', paths, key });
       if (options.failSave) throw new Error('Unable to reserve cache with key, another job may be creating this cache.');
-      const copy = join(temp(), 'copy');
+      const copy = join(testDir(), 'copy');
       cpSync(paths[0]!, copy, { recursive: true });
       stored.set(key, { paths, copy });
       return 1;
@@ -47,19 +37,19 @@ function fakeApi(options: { available?: boolean; failSave?: boolean; failRestore
 
 describe('ActionsRemoteCache (the @actions/cache adapter)', () => {
   it('saves on a miss and restores with the identical paths list', async () => {
-    const transfer = temp();
+    const transfer = testDir();
     const { api, calls } = fakeApi();
     const warnings: string[] = [];
-    const entry = join(temp(), 'entry');
+    const entry = join(testDir(), 'entry');
     mkdirSync(entry);
     writeFileSync(join(entry, 'bzImage'), 'kernel');
 
     const cache = new ActionsRemoteCache(transfer, (m) => warnings.push(m), api);
-    expect(await cache.restore(KEY, join(temp(), 'staged'))).toBe(false);
+    expect(await cache.restore(KEY, join(testDir(), 'staged'))).toBe(false);
     await cache.save(KEY, entry);
 
     const other = new ActionsRemoteCache(transfer, (m) => warnings.push(m), api);
-    const staged = join(temp(), 'staged');
+    const staged = join(testDir(), 'staged');
     expect(await other.restore(KEY, staged)).toBe(true);
     expect(readFileSync(join(staged, 'bzImage'), 'utf8')).toBe('kernel');
     // Restored keys are never saved again: keys are immutable.
@@ -74,18 +64,18 @@ describe('ActionsRemoteCache (the @actions/cache adapter)', () => {
 
   it('does nothing when the feature is unavailable', async () => {
     const { api, calls } = fakeApi({ available: false });
-    const cache = new ActionsRemoteCache(temp(), () => undefined, api);
-    expect(await cache.restore(KEY, join(temp(), 'x'))).toBe(false);
-    await cache.save(KEY, temp());
+    const cache = new ActionsRemoteCache(testDir(), () => undefined, api);
+    expect(await cache.restore(KEY, join(testDir(), 'x'))).toBe(false);
+    await cache.save(KEY, testDir());
     expect(calls.map((c) => c.fn)).toEqual(['isFeatureAvailable', 'isFeatureAvailable']);
   });
 
   it('turns failed saves and restores into warnings, never errors', async () => {
     const warnings: string[] = [];
     const { api } = fakeApi({ failSave: true, failRestore: true });
-    const cache = new ActionsRemoteCache(temp(), (m) => warnings.push(m), api);
-    expect(await cache.restore(KEY, join(temp(), 'x'))).toBe(false);
-    await expect(cache.save(KEY, temp())).resolves.toBeUndefined();
+    const cache = new ActionsRemoteCache(testDir(), (m) => warnings.push(m), api);
+    expect(await cache.restore(KEY, join(testDir(), 'x'))).toBe(false);
+    await expect(cache.save(KEY, testDir())).resolves.toBeUndefined();
     expect(warnings).toEqual([
       expect.stringMatching(/^Actions cache: restoring boot-budget-kernel-build-c+ failed \(network down\)/),
       expect.stringMatching(/^Actions cache: saving boot-budget-kernel-build-c+ failed \(Unable to reserve/),
@@ -94,8 +84,8 @@ describe('ActionsRemoteCache (the @actions/cache adapter)', () => {
 
   it('ignores keys that are not boot-budget keys', async () => {
     const { api, calls } = fakeApi();
-    const cache = new ActionsRemoteCache(temp(), () => undefined, api);
-    expect(await cache.restore('something-else', temp())).toBe(false);
+    const cache = new ActionsRemoteCache(testDir(), () => undefined, api);
+    expect(await cache.restore('something-else', testDir())).toBe(false);
     expect(calls).toEqual([]);
   });
 });

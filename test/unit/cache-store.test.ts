@@ -1,29 +1,18 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ArtifactStore, hashParts } from '../../src/artifacts/cache/store.js';
 import type { RemoteCache } from '../../src/artifacts/types.js';
 import { REPO } from '../helpers/cli.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function cacheDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'boot-budget-store-'));
-  dirs.push(dir);
-  return dir;
-}
+import { testDir } from '../helpers/vitest-dirs.js';
 
 const KEY = hashParts(['test']);
 
 describe('ArtifactStore', () => {
   it('builds once, then reads the verified entry without building', async () => {
     const warnings: string[] = [];
-    const store = new ArtifactStore({ cacheDir: cacheDir(), warn: (m) => warnings.push(m) });
+    const store = new ArtifactStore({ cacheDir: testDir(), warn: (m) => warnings.push(m) });
     let builds = 0;
     const build = async (dir: string) => {
       builds++;
@@ -41,7 +30,7 @@ describe('ArtifactStore', () => {
 
   it('rebuilds a corrupt entry with a warning', async () => {
     const warnings: string[] = [];
-    const store = new ArtifactStore({ cacheDir: cacheDir(), warn: (m) => warnings.push(m) });
+    const store = new ArtifactStore({ cacheDir: testDir(), warn: (m) => warnings.push(m) });
     const build = async (dir: string) => writeFileSync(join(dir, 'a'), 'alpha');
     const first = await store.get('test', KEY, 'test entry', build);
     writeFileSync(join(first.dir, 'a'), 'tampered');
@@ -52,7 +41,7 @@ describe('ArtifactStore', () => {
   });
 
   it('leaves no entry when the build fails', async () => {
-    const store = new ArtifactStore({ cacheDir: cacheDir(), warn: () => undefined });
+    const store = new ArtifactStore({ cacheDir: testDir(), warn: () => undefined });
     await expect(
       store.get('test', KEY, 'x', async (dir) => {
         writeFileSync(join(dir, 'half'), 'x');
@@ -74,19 +63,19 @@ describe('ArtifactStore', () => {
         return true;
       },
       async save(key, dir) {
-        const copy = join(cacheDir(), 'saved');
+        const copy = join(testDir(), 'saved');
         const { cpSync } = await import('node:fs');
         cpSync(dir, copy, { recursive: true });
         saved.set(key, copy);
       },
     };
     const build = async (dir: string) => writeFileSync(join(dir, 'a'), 'alpha');
-    const one = new ArtifactStore({ cacheDir: cacheDir(), warn: () => undefined, remote });
+    const one = new ArtifactStore({ cacheDir: testDir(), warn: () => undefined, remote });
     expect((await one.get('test', KEY, 'x', build)).hit).toBe(false);
     expect([...saved.keys()]).toEqual([`boot-budget-test-${KEY}`]);
 
     let built = false;
-    const two = new ArtifactStore({ cacheDir: cacheDir(), warn: () => undefined, remote });
+    const two = new ArtifactStore({ cacheDir: testDir(), warn: () => undefined, remote });
     const restored = await two.get('test', KEY, 'x', async () => {
       built = true;
     });
@@ -95,7 +84,7 @@ describe('ArtifactStore', () => {
   });
 
   it('two processes building one entry at once: one builds, the other waits and reuses it', { timeout: 60_000 }, async () => {
-    const dir = cacheDir();
+    const dir = testDir();
     const counter = join(dir, 'builds.txt');
     const script = join(REPO, 'test', 'fixtures', 'cache', 'build-entry.ts');
     const runOne = () =>

@@ -6,7 +6,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/cli/args.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
-import { judgeStages, scenarioVerdict } from '../../src/judge/budgets.js';
+import { judgeStages } from '../../src/judge/budgets.js';
 import { alignmentSummary } from '../../src/judge/diagnosis.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
@@ -17,7 +17,7 @@ import { plainStyle } from '../../src/report/style.js';
 import { escapeXml, renderSvg } from '../../src/report/svg.js';
 import { renderScenario } from '../../src/report/terminal.js';
 import type { Budget } from '../../src/scenario/types.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
 const budget = (stage: string, maxMs: number, line: number): Budget => ({ stage, maxMs, level: 'error', statistic: 'median', pos: { line, column: 3 } });
 
@@ -29,23 +29,7 @@ function resultFrom(fixture: string, name: string, budgets: Budget[]): ScenarioR
   const machine = argv[argv.indexOf('-machine') + 1] as ScenarioResult['machine'];
   const pass = measurePass(trace, [], undefined, { machine, cmdline });
   const stages = judgeStages([pass], BUILTIN_STAGES.map((s) => s.name), budgets);
-  return {
-    name,
-    file: `scenarios/${name}.yaml`,
-    accel: 'tcg',
-    hypervisor: 'qemu',
-    hypervisorVersion: '7.2.22',
-    machine,
-    cmdline,
-    kernel: 'linux-image-6.1.0-56-cloud-amd64',
-    rootfs: 'busybox initramfs',
-    hostCpus: 2,
-    warmup: 0,
-    passes: 1,
-    stages,
-    alignment: alignmentSummary([pass])!,
-    verdict: scenarioVerdict(stages),
-  };
+  return scenarioResult(name, stages, { machine, cmdline, warmup: 0, alignment: alignmentSummary([pass])! });
 }
 
 const results: RunResults = {

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { annotationsFor, ANNOTATION_LIMIT, withinLimits, workspacePath, type Annotation } from '../../src/report/github/annotations.js';
 import { summaryMarkdown, SUMMARY_LIMIT_BYTES } from '../../src/report/github/summary.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
-import { judgeStages, scenarioVerdict } from '../../src/judge/budgets.js';
+import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { BUILTIN_STAGES } from '../../src/measure/stages.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
 function result(name: string, userspaceBudgetMs: number): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
@@ -14,10 +14,7 @@ function result(name: string, userspaceBudgetMs: number): ScenarioResult {
     { stage: 'userspace', maxMs: userspaceBudgetMs, level: 'error', statistic: 'median', pos: { line: 12, column: 3 } },
     { stage: 'kernel', maxMs: 1, level: 'warn', statistic: 'median', pos: { line: 13, column: 3 } },
   ]);
-  return {
-    name, file: `scenarios/${name}.yaml`, accel: 'kvm', hypervisor: 'qemu', hypervisorVersion: '7.2.22', machine: 'pc',
-    cmdline: 'console=ttyS0 quiet', kernel: 'k', rootfs: 'r', hostCpus: 2, warmup: 1, passes: 1, stages, verdict: scenarioVerdict(stages),
-  };
+  return scenarioResult(name, stages, { accel: 'kvm', cmdline: 'console=ttyS0 quiet', kernel: 'k', rootfs: 'r' });
 }
 
 const paths = { cwd: '/ws', workspace: '/ws' };

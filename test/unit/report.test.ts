@@ -3,7 +3,7 @@ import { exitCodeFor } from '../../src/cli/exit-code.js';
 import { parseCliArgs } from '../../src/cli/args.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
 import { UsageError } from '../../src/errors.js';
-import { judgeStages, scenarioVerdict } from '../../src/judge/budgets.js';
+import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { BUILTIN_STAGES } from '../../src/measure/stages.js';
@@ -11,7 +11,7 @@ import { resultsToJson } from '../../src/report/json.js';
 import { colorStyle, plainStyle, styleFor } from '../../src/report/style.js';
 import { renderScenario } from '../../src/report/terminal.js';
 import type { Budget } from '../../src/scenario/types.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
 const budget = (stage: string, maxMs: number, line: number, level: Budget['level'] = 'error'): Budget => ({
   stage,
@@ -25,22 +25,7 @@ const budget = (stage: string, maxMs: number, line: number, level: Budget['level
 function resultFrom(budgets: Budget[]): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
   const stages = judgeStages([pass, pass], BUILTIN_STAGES.map((s) => s.name), budgets);
-  return {
-    name: 'sleepy',
-    file: 'scenarios/sleepy.yaml',
-    accel: 'tcg',
-    hypervisor: 'qemu',
-    hypervisorVersion: '7.2.22',
-    machine: 'pc',
-    cmdline: 'console=ttyS0 quiet panic=-1',
-    kernel: 'linux-image-6.1.0-56-cloud-amd64',
-    rootfs: 'busybox initramfs',
-    hostCpus: 2,
-    warmup: 1,
-    passes: 2,
-    stages,
-    verdict: scenarioVerdict(stages),
-  };
+  return scenarioResult('sleepy', stages, { passes: 2 });
 }
 
 describe('verdicts', () => {
