@@ -3017,7 +3017,7 @@ function cleanupNow() {
 
 /***/ }),
 
-/***/ 7312:
+/***/ 4676:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -3347,62 +3347,59 @@ async function sha256File(path) {
         hash.update(chunk);
     return hash.digest('hex');
 }
-/** Every file, link and directory under `root`, without following links, in a stable order. */
-async function describeTree(root) {
-    const files = {};
-    const toHash = [];
-    const walk = async (dir) => {
-        const names = (await (0,promises_namespaceObject.readdir)(dir)).sort();
-        for (const name of names) {
-            const path = (0,external_node_path_namespaceObject.join)(dir, name);
-            const rel = (0,external_node_path_namespaceObject.relative)(root, path);
-            if (rel === MANIFEST)
-                continue;
-            const st = await (0,promises_namespaceObject.lstat)(path);
-            if (st.isDirectory()) {
-                files[rel] = 'dir';
-                await walk(path);
-            }
-            else if (st.isSymbolicLink())
-                files[rel] = `symlink:${await (0,promises_namespaceObject.readlink)(path)}`;
-            else if (st.isFile()) {
-                files[rel] = '';
-                toHash.push(rel);
-            }
-        }
-    };
-    await walk(root);
-    // An unpacked kernel tree is ~84,000 files; hashing them one at a time is bound by per-file latency, not by bytes.
-    let next = 0;
-    const worker = async () => {
-        while (next < toHash.length) {
-            const rel = toHash[next++];
-            files[rel] = `sha256:${await sha256File((0,external_node_path_namespaceObject.join)(root, rel))}`;
-        }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    return files;
-}
-/** A content hash of a directory tree: names, kinds, executable bits, file bytes and link targets. */
-async function hashTree(root) {
-    const parts = [];
+/** Every directory, symlink and regular file under `root` without following links, depth first in name order. */
+async function walkTree(root, skip = () => false) {
+    const nodes = [];
     const walk = async (dir) => {
         for (const name of (await (0,promises_namespaceObject.readdir)(dir)).sort()) {
             const path = (0,external_node_path_namespaceObject.join)(dir, name);
-            const st = await (0,promises_namespaceObject.lstat)(path);
             const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+            if (skip(rel))
+                continue;
+            const st = await (0,promises_namespaceObject.lstat)(path);
             if (st.isDirectory()) {
-                parts.push(`d ${rel}`);
+                nodes.push({ rel, kind: 'dir', mode: st.mode });
                 await walk(path);
             }
             else if (st.isSymbolicLink())
-                parts.push(`l ${rel} ${await (0,promises_namespaceObject.readlink)(path)}`);
+                nodes.push({ rel, kind: 'symlink', mode: st.mode, target: await (0,promises_namespaceObject.readlink)(path) });
             else if (st.isFile())
-                parts.push(`f ${rel} ${(st.mode & 0o111) !== 0 ? 'x' : '-'} ${await sha256File(path)}`);
+                nodes.push({ rel, kind: 'file', mode: st.mode });
         }
     };
     await walk(root);
-    return hashParts(parts);
+    return nodes;
+}
+/** The sha256 of every file among `nodes`, by relative path. */
+async function hashFiles(root, nodes) {
+    const files = nodes.filter((n) => n.kind === 'file');
+    const hashes = new Map();
+    // An unpacked kernel tree is ~84,000 files; hashing them one at a time is bound by per-file latency, not by bytes.
+    let next = 0;
+    const worker = async () => {
+        while (next < files.length) {
+            const { rel } = files[next++];
+            hashes.set(rel, await sha256File((0,external_node_path_namespaceObject.join)(root, rel)));
+        }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    return hashes;
+}
+/** Every file, link and directory under `root`, without following links, in a stable order. */
+async function describeTree(root) {
+    const nodes = await walkTree(root, (rel) => rel === MANIFEST);
+    const hashes = await hashFiles(root, nodes);
+    return Object.fromEntries(nodes.map((n) => [n.rel, n.kind === 'dir' ? 'dir' : n.kind === 'symlink' ? `symlink:${n.target}` : `sha256:${hashes.get(n.rel)}`]));
+}
+/** A content hash of a directory tree: names, kinds, executable bits, file bytes and link targets. */
+async function hashTree(root) {
+    const nodes = await walkTree(root);
+    const hashes = await hashFiles(root, nodes);
+    return hashParts(nodes.map((n) => n.kind === 'dir'
+        ? `d ${n.rel}`
+        : n.kind === 'symlink'
+            ? `l ${n.rel} ${n.target}`
+            : `f ${n.rel} ${(n.mode & 0o111) !== 0 ? 'x' : '-'} ${hashes.get(n.rel)}`));
 }
 class ArtifactStore {
     options;
@@ -3417,17 +3414,10 @@ class ArtifactStore {
     }
     /**
      * The entry for (kind, key), building it with `build(dir)` when it is missing or corrupt. `build` writes the
-     * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds.
+     * artifact's files into `dir`, a fresh directory that becomes the entry only if `build` succeeds. A full or
+     * unwritable cache surfaces as the file-system error; `cacheWriteError` words it for people (resolve.ts does).
      */
-    async get(kind, key, description, build, options = {}) {
-        try {
-            return await this.getEntry(kind, key, description, build, options);
-        }
-        catch (error) {
-            throw cacheWriteError(error, this.options.cacheDir) ?? error;
-        }
-    }
-    async getEntry(kind, key, description, build, 
+    async get(kind, key, description, build, 
     /** `remote: false` keeps an entry out of the remote cache (an unpacked source tree is cheaper to unpack again). */
     options = {}) {
         if (!KIND_PATTERN.test(kind) || !/^[0-9a-f]{16,64}$/.test(key))
@@ -3501,11 +3491,7 @@ class ArtifactStore {
             return manifest;
         }
         this.options.warn(`cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`);
-        await this.withLock(dir, async () => {
-            const trash = `${dir}.corrupt-${process.pid}-${(0,external_node_crypto_namespaceObject.randomBytes)(4).toString('hex')}`;
-            await (0,promises_namespaceObject.rename)(dir, trash).catch(() => undefined);
-            await (0,promises_namespaceObject.rm)(trash, { recursive: true, force: true });
-        });
+        await this.remove(kind, key);
         return undefined;
     }
     async verify(dir, kind, key) {
@@ -3561,7 +3547,7 @@ class ArtifactStore {
                     continue;
                 }
                 const st = await (0,promises_namespaceObject.stat)(dir);
-                out.push({ kind, key, dir, bytes: await treeBytes(dir), lastUsed: st.mtime, description: manifest.description });
+                out.push({ kind, key, dir, bytes: await dirBytes(dir), lastUsed: st.mtime, description: manifest.description });
             }
         }
         return out;
@@ -3596,14 +3582,18 @@ function cacheWriteError(error, cacheDir) {
         return undefined;
     return new InfraError(`cannot write the artifact cache ${cacheDir}: ${reason} (${code}${path ? ` at ${path}` : ''}); nothing partial was kept.`, 'Free some space there, or point boot-budget at another cache with --cache-dir (XDG_CACHE_HOME in the Action).');
 }
-async function treeBytes(dir) {
+/**
+ * The bytes of the regular files under `dir`, store manifests left out (they are bookkeeping, not artifact). A
+ * directory that is missing or goes away meanwhile (another process pruning) counts as empty.
+ */
+async function dirBytes(dir) {
     let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => [])) {
         const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
         if (entry.isDirectory())
-            total += await treeBytes(path);
+            total += await dirBytes(path);
         else if (entry.isFile() && entry.name !== MANIFEST)
-            total += (await (0,promises_namespaceObject.lstat)(path)).size;
+            total += (await (0,promises_namespaceObject.lstat)(path).catch(() => undefined))?.size ?? 0;
     }
     return total;
 }
@@ -3646,6 +3636,7 @@ async function withFileLock(path, fn, waitMs = 60 * 60 * 1000, warn = () => unde
 
 
 
+
 const AGE = /^(\d+)(d|h|m)$/;
 /** "30d", "12h", "45m" → ms; undefined when it is not one of those. */
 function parseAge(text) {
@@ -3664,17 +3655,6 @@ function age(ms) {
 }
 /** Directories beside the store that boot-budget also owns: kernel build trees, logs, pre-store caches, vmlinux extracts. */
 const OWNED = ['work', 'logs', 'kernels', 'rootfs', 'vmlinux'];
-async function dirBytes(dir) {
-    let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => [])) {
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
-        if (entry.isDirectory())
-            total += await dirBytes(path);
-        else if (entry.isFile())
-            total += (await (0,promises_namespaceObject.stat)(path)).size;
-    }
-    return total;
-}
 async function cacheCommand(action, cacheDir, options = {}) {
     const lines = [];
     const store = new ArtifactStore({ cacheDir, warn: (m) => lines.push(`warning: ${m}`) });
@@ -3766,10 +3746,11 @@ const Marker = {
  */
 const DOORBELL_ENV = 'BOOT_BUDGET_DOORBELL';
 const DOORBELLS = {
-    // QEMU isa-debugcon at 0x402. SeaBIOS prints its debug log there too, so the codes are control bytes it never writes.
-    debugcon: { codes: { init: 0x01, ready: 0x02 } },
-    // Cloud Hypervisor's port 0x80; 0x60–0x7f is its "Userspace" range.
-    port80: { codes: { init: 0x60, ready: 0x61 } },
+    // QEMU isa-debugcon, at the port SeaBIOS and OVMF already print to. SeaBIOS's debug log shares it, so the codes are
+    // control bytes it never writes.
+    debugcon: { port: 0x402, codes: { init: 0x01, ready: 0x02 } },
+    // Cloud Hypervisor's debug port; 0x60–0x7f is its "Userspace" range.
+    port80: { port: 0x80, codes: { init: 0x60, ready: 0x61 } },
     // Firecracker's boot timer takes one magic value (123) and logs the time once; it marks ready only.
     'boot-timer': { codes: { ready: 123 } },
 };
@@ -3949,6 +3930,11 @@ var processes = __nccwpck_require__(5253);
  *   into pages and holds 64 KiB of them, so the console can be read in batches while the log is dumped.
  * A named FIFO is a real pipe: the read end is opened non-blocking before the spawn, the write end is handed to the
  * child and closed here, so the reader sees end-of-file exactly when the hypervisor is gone and no byte is lost.
+ *
+ * Making a FIFO costs a temp dir and an `mkfifo` process, so the paths live for the whole process in one temp dir and
+ * every pass opens its own ends on one of them. A pipe's buffer lives only while some end is open, so a path whose
+ * reader saw end-of-file starts the next pass empty. One whose reader did not (the pass gave up waiting) may still be
+ * held by a stray writer, which could write into the next pass: it is unlinked and a new one is made.
  */
 
 
@@ -3959,25 +3945,67 @@ var processes = __nccwpck_require__(5253);
 
 
 
-/** `purpose` names the FIFO and its temp dir, and what an error says could not be made ("console", "doorbell"). */
-async function openFifoChannel(purpose) {
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), `boot-budget-${purpose}-`));
-    const release = (0,processes/* trackTempDir */.V2)(dir);
-    const path = (0,external_node_path_namespaceObject.join)(dir, purpose);
+let fifoDir;
+/** FIFOs no pass has open, by purpose. */
+const idle = new Map();
+let made = 0;
+function fifoDirectory() {
+    fifoDir ??= (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-fifos-')).then((dir) => {
+        const release = (0,processes/* trackTempDir */.V2)(dir);
+        // A signal's cleanupNow() removes it too; this covers a run that simply ends.
+        process.once('exit', release);
+        return dir;
+    }, (error) => {
+        fifoDir = undefined;
+        throw error;
+    });
+    return fifoDir;
+}
+async function fifoPath(purpose) {
+    let dir = await fifoDirectory();
+    // cleanupNow() may have removed it while this process went on.
+    if (!(0,external_node_fs_.existsSync)(dir)) {
+        fifoDir = undefined;
+        idle.clear();
+        dir = await fifoDirectory();
+    }
+    const reused = idle.get(purpose)?.pop();
+    if (reused)
+        return reused;
+    const path = (0,external_node_path_namespaceObject.join)(dir, `${purpose}-${++made}`);
     try {
         // Node has no mkfifo(); coreutils' is everywhere QEMU is.
         await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('mkfifo', ['-m', '600', path]);
     }
     catch (error) {
-        release();
         throw new InfraError(`could not create the ${purpose} FIFO: ${error.message}`);
     }
-    const readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
-    // With a reader open, a write-only open does not block.
-    const writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
+    return path;
+}
+/** `purpose` names the FIFO, and what an error says could not be made ("console", "doorbell"). */
+async function openFifoChannel(purpose) {
+    const path = await fifoPath(purpose);
+    let readFd;
+    let writeFd;
+    try {
+        readFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+        // With a reader open, a write-only open does not block.
+        writeFd = (0,external_node_fs_.openSync)(path, external_node_fs_.constants.O_WRONLY);
+    }
+    catch (error) {
+        if (readFd !== undefined)
+            (0,external_node_fs_.closeSync)(readFd);
+        (0,external_node_fs_.rmSync)(path, { force: true });
+        throw error;
+    }
     const reader = new external_node_net_namespaceObject.Socket({ fd: readFd, readable: true, writable: false });
+    let sawEnd = false;
+    reader.once('end', () => {
+        sawEnd = true;
+    });
     const done = new Promise((settle) => reader.once('close', () => settle()));
     let writeOpen = true;
+    let released = false;
     return {
         writeFd,
         reader,
@@ -3991,8 +4019,19 @@ async function openFifoChannel(purpose) {
             if (writeOpen)
                 (0,external_node_fs_.closeSync)(writeFd);
             writeOpen = false;
+            // Closes the read end at once, so the next pass on this path is its only reader.
             reader.destroy();
-            release();
+            if (released)
+                return;
+            released = true;
+            if (sawEnd) {
+                const paths = idle.get(purpose) ?? [];
+                paths.push(path);
+                idle.set(purpose, paths);
+            }
+            else {
+                (0,external_node_fs_.rmSync)(path, { force: true });
+            }
         },
     };
 }
@@ -4319,7 +4358,7 @@ function markForCode(kind, code) {
     return codes.init === code ? 'init' : codes.ready === code ? 'ready' : undefined;
 }
 /** QEMU isa-debugcon port that the doorbell uses: the one SeaBIOS and OVMF already print to, so no new device address. */
-const DEBUGCON_IOBASE = 0x402;
+const DEBUGCON_IOBASE = DOORBELLS.debugcon.port;
 /**
  * Decodes one chunk of the debugcon channel. Only the agent's codes become marks: the same port carries SeaBIOS's
  * debug log, which is text and never contains them. QEMU writes each byte the guest outputs as it happens, so the
@@ -5249,9 +5288,29 @@ function extractVmlinux(image) {
         throw unsupported(firstUnsupported);
     throw new InfraError('no compressed vmlinux found in this kernel image (neither a bzImage nor an ELF).');
 }
+async function readCachedInfo(file) {
+    try {
+        const data = JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+        const known = data.compression === 'none' || COMPRESSIONS.some((c) => c.name === data.compression);
+        if (typeof data.entry !== 'string' || !/^0x[0-9a-f]+$/.test(data.entry) || typeof data.machine !== 'number' || typeof data.pvh !== 'boolean' || !known) {
+            return undefined;
+        }
+        return { info: { entry: BigInt(data.entry), machine: data.machine, pvh: data.pvh }, compression: data.compression };
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Write then rename, so a concurrent run never reads a half-written file. */
+async function writeAtomically(path, data) {
+    const partial = `${path}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.partial`;
+    await (0,promises_namespaceObject.writeFile)(partial, data);
+    await (0,promises_namespaceObject.rename)(partial, path);
+}
 /**
  * The vmlinux for `kernelPath`, extracted once and cached under `<cacheDir>/vmlinux/<sha256 of the image>/`. Keyed by
- * content, not path, so a rebuilt kernel at the same path is never served stale.
+ * content, not path, so a rebuilt kernel at the same path is never served stale. Its info.json is written after it, so
+ * a cache hit is one with both, and reads only the small one.
  */
 async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
     const image = await (0,promises_namespaceObject.readFile)(kernelPath);
@@ -5261,22 +5320,22 @@ async function cachedVmlinux(kernelPath, cacheDir, log = () => { }) {
     const sha = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(image).digest('hex');
     const dir = (0,external_node_path_namespaceObject.join)(cacheDir, 'vmlinux', sha);
     const path = (0,external_node_path_namespaceObject.join)(dir, 'vmlinux');
-    const cached = await (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false);
-    if (cached) {
-        const elf = await (0,promises_namespaceObject.readFile)(path);
-        const info = inspectVmlinux(elf);
-        if (info)
-            return { path, info, compression: detectCompression(bzImagePayload(image) ?? Buffer.alloc(0)) ?? 'none' };
-        await (0,promises_namespaceObject.rm)(path, { force: true }); // Corrupt: extract again.
+    const infoPath = (0,external_node_path_namespaceObject.join)(dir, 'info.json');
+    if (await (0,promises_namespaceObject.stat)(path).then((s) => s.isFile(), () => false)) {
+        const cached = await readCachedInfo(infoPath);
+        if (cached)
+            return { path, ...cached };
     }
+    // Not cached, or without a readable info.json (cached before it existed, or cut short): the renames below replace
+    // whatever is there in one step, so a concurrent run booting the old file is never left without one.
     log(`extracting vmlinux from ${kernelPath}`);
     const { elf, compression } = extractVmlinux(image);
+    const info = inspectVmlinux(elf);
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    // Write then rename, so a concurrent run never boots a half-written file.
-    const partial = `${path}.${(0,external_node_crypto_namespaceObject.randomBytes)(6).toString('hex')}.partial`;
-    await (0,promises_namespaceObject.writeFile)(partial, elf);
-    await (0,promises_namespaceObject.rename)(partial, path);
-    return { path, info: inspectVmlinux(elf), compression };
+    await writeAtomically(path, elf);
+    const saved = { entry: `0x${info.entry.toString(16)}`, machine: info.machine, pvh: info.pvh, compression };
+    await writeAtomically(infoPath, `${JSON.stringify(saved)}\n`);
+    return { path, info, compression };
 }
 
 ;// CONCATENATED MODULE: ./src/boot/cloud-hypervisor.ts
@@ -5308,11 +5367,12 @@ const CLOUD_HYPERVISOR_QUIRKS = [
 function cloudHypervisorCmdline(request) {
     return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
 }
-function cloudHypervisorArgs(request) {
+/** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
+function cloudHypervisorArgs(request, cmdline = cloudHypervisorCmdline(request)) {
     return [
         '--kernel', request.kernel,
         ...(request.initrd ? ['--initramfs', request.initrd] : []),
-        '--cmdline', cloudHypervisorCmdline(request),
+        '--cmdline', cmdline,
         '--cpus', `boot=${request.cpus}`,
         '--memory', `size=${request.memoryMiB}M`,
         '--serial', 'tty',
@@ -5367,10 +5427,11 @@ const cloudHypervisorBackend = {
         return detectBinary(CLOUD_HYPERVISOR_BINARY, parseCloudHypervisorVersion, INSTALL_HINT);
     },
     command(binary, request) {
+        const cmdline = cloudHypervisorCmdline(request);
         return {
             file: binary,
-            args: cloudHypervisorArgs(request),
-            cmdline: cloudHypervisorCmdline(request),
+            args: cloudHypervisorArgs(request, cmdline),
+            cmdline,
             ...(request.doorbell ? { doorbell: { channel: 'stderr', decode: decodeDebugPortLine } } : {}),
         };
     },
@@ -5416,11 +5477,12 @@ function firecrackerCmdline(request) {
     // The boot timer needs no agent parameter to exist, but the agent must know to ring it.
     return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
 }
-function firecrackerConfig(request) {
+/** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
+function firecrackerConfig(request, cmdline = firecrackerCmdline(request)) {
     return {
         'boot-source': {
             kernel_image_path: request.kernel,
-            boot_args: firecrackerCmdline(request),
+            boot_args: cmdline,
             ...(request.initrd ? { initrd_path: request.initrd } : {}),
         },
         drives: request.disk
@@ -5467,11 +5529,12 @@ const firecrackerBackend = {
         const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'boot-budget-firecracker-'));
         const release = (0,processes/* trackTempDir */.V2)(dir);
         const configFile = (0,external_node_path_namespaceObject.join)(dir, 'config.json');
-        (0,external_node_fs_.writeFileSync)(configFile, `${JSON.stringify(firecrackerConfig(request), null, 2)}\n`);
+        const cmdline = firecrackerCmdline(request);
+        (0,external_node_fs_.writeFileSync)(configFile, `${JSON.stringify(firecrackerConfig(request, cmdline), null, 2)}\n`);
         return {
             file: binary,
             args: firecrackerArgs(configFile, request.doorbell === true),
-            cmdline: firecrackerCmdline(request),
+            cmdline,
             ...(request.doorbell ? { doorbell: { channel: 'stdout', decode: decodeBootTimerLine } } : {}),
             release,
         };
@@ -5482,6 +5545,7 @@ const firecrackerBackend = {
 };
 
 ;// CONCATENATED MODULE: ./src/boot/qemu.ts
+
 
 
 
@@ -5498,29 +5562,29 @@ function qemuBios(machine, firmware) {
     return (0,external_node_fs_.existsSync)(QBOOT_ROM) ? { bios: QBOOT_ROM } : { qbootMissing: true };
 }
 const qemu_INSTALL_HINT = 'Install it with: sudo apt-get install qemu-system-x86';
-/**
- * Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters. Measured here:
- * - microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given;
- * - microvm does not end on the kernel's default reboot methods (QEMU ran until the timeout after "reboot: Restarting
- *   system"); a triple-fault reset does, because -no-reboot turns any reset into an exit.
- */
+/** Kernel parameters a machine needs to boot and end a pass, per accelerator where it matters; both were measured here. */
 const MACHINE_QUIRKS = [
-    { machine: 'microvm', accel: 'tcg', key: 'tsc_early_khz', param: 'tsc_early_khz=2000000' },
-    { machine: 'microvm', key: 'reboot', param: 'reboot=t' },
+    {
+        machine: 'microvm',
+        accel: 'tcg',
+        key: 'tsc_early_khz',
+        param: 'tsc_early_khz=2000000',
+        why: 'microvm under TCG hangs after "tsc: Marking TSC unstable" unless the early TSC frequency is given',
+    },
+    {
+        machine: 'microvm',
+        key: 'reboot',
+        param: 'reboot=t',
+        why: 'microvm does not end on the default reboot methods (QEMU ran until the timeout); a triple-fault reset does, as -no-reboot turns it into an exit',
+    },
 ];
-/** Appended unless the user set them: a panic must end the VM at once rather than hang until the timeout. */
-const SAFETY_PARAMS = [{ key: 'panic', param: 'panic=-1' }];
-function qemu_hasParam(cmdline, key) {
-    return cmdline.split(/\s+/).some((word) => word === key || word.startsWith(`${key}=`));
-}
+/** Added on every machine, after its own quirks. */
+const SAFETY_PARAMS = [
+    { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
+];
 function effectiveCmdline(request) {
-    const extra = [
-        ...MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel)),
-        ...SAFETY_PARAMS,
-    ]
-        .filter((p) => !qemu_hasParam(request.cmdline, p.key))
-        .map((p) => p.param);
-    return [request.cmdline.trim(), ...extra].filter(Boolean).join(' ');
+    const machine = MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel));
+    return withQuirks(request.cmdline, [...machine, ...SAFETY_PARAMS]);
 }
 /** `-drive`/`-device` pairs for the request's drives; a comma in a path is doubled, as QEMU's option syntax wants. */
 function qemuDriveArgs(request) {
@@ -5716,15 +5780,13 @@ function parseInitcalls(events) {
     }
     return calls;
 }
-/** The slowest `n` initcalls that ran inside [startT, endT], slowest first. */
-function slowestInitcalls(calls, n, startT = -Infinity, endT = Infinity) {
-    return calls
-        .filter((c) => c.endT >= startT && c.endT <= endT)
-        .sort((a, b) => b.ms - a.ms)
-        .slice(0, n);
-}
 
 ;// CONCATENATED MODULE: ./src/judge/diagnosis.ts
+/**
+ * The "why" next to each verdict: hints, the slowest initcalls and how the offending span varied, gathered over the
+ * measured passes. Like the offending span, hints come from the pass closest to the median, so they explain a
+ * typical boot rather than an outlier.
+ */
 
 
 /** How many initcalls a stage reports. */
@@ -5741,9 +5803,6 @@ function representativePass(passes, stage, median) {
     }
     return best?.pass;
 }
-function stageHints(passes, stage, median) {
-    return representativePass(passes, stage, median)?.hints.filter((h) => h.stage === stage) ?? [];
-}
 /** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */
 function spanSummary(passes, stage, span) {
     if (!span)
@@ -5755,7 +5814,7 @@ function spanSummary(passes, stage, span) {
     return summary ? { summary, meanStartT: same.reduce((sum, s) => sum + s.fromT, 0) / same.length } : null;
 }
 /** The initcalls that ran inside `stage`, matched by name across passes, slowest (by mean) first. */
-function diagnosis_slowestInitcalls(passes, stage, stageMean, n = SLOWEST_INITCALLS) {
+function slowestInitcalls(passes, stage, stageMean, n = SLOWEST_INITCALLS) {
     const byName = new Map();
     for (const pass of passes) {
         const timing = pass.stages.find((s) => s.name === stage);
@@ -5810,18 +5869,6 @@ function verdictFor(budget, value) {
         return budget.level === 'error' ? 'fail' : 'warn';
     return 'pass';
 }
-function representativeSpan(passes, stage, median) {
-    let best = null;
-    for (const pass of passes) {
-        const timing = pass.stages.find((s) => s.name === stage);
-        if (!timing)
-            continue;
-        const distance = Math.abs(timing.ms - median);
-        if (best === null || distance < best.distance)
-            best = { distance, span: timing.span };
-    }
-    return best?.span ?? null;
-}
 /** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
 function judgeStages(passes, stageOrder, budgets) {
     const names = [...stageOrder];
@@ -5849,10 +5896,12 @@ function judgeStages(passes, stageOrder, budgets) {
             };
             verdict = verdictFor(budget, value);
         }
-        const span = summary ? representativeSpan(passes, name, summary.median) : null;
+        // One pass for both, so that the span and the hints describe the same boot.
+        const typical = summary ? representativePass(passes, name, summary.median) : undefined;
+        const span = typical?.stages.find((s) => s.name === name)?.span ?? null;
         const spanStats = spanSummary(passes, name, span);
         // total spans every stage, so its initcalls would only repeat kernel's.
-        const initcalls = summary && name !== 'total' ? diagnosis_slowestInitcalls(passes, name, summary.mean) : [];
+        const initcalls = summary && name !== 'total' ? slowestInitcalls(passes, name, summary.mean) : [];
         return {
             name,
             samples,
@@ -5862,7 +5911,7 @@ function judgeStages(passes, stageOrder, budgets) {
             verdict,
             span,
             ...(spanStats ? { spanSummary: spanStats.summary, spanMeanStartT: spanStats.meanStartT } : {}),
-            hints: summary ? stageHints(passes, name, summary.median) : [],
+            hints: typical?.hints.filter((h) => h.stage === name) ?? [],
             ...(initcalls.length ? { initcalls } : {}),
         };
     });
@@ -5939,20 +5988,28 @@ function largestGap(events, startT, endT, edgeNames) {
     }
     return best;
 }
-function stageTiming(name, start, end, events) {
-    return {
-        name,
-        startT: start.t,
-        endT: end.t,
-        ms: end.t - start.t,
-        span: largestGap(events, start.t, end.t, [start.label, end.label]),
+/** largestGap over the timeline's events, without the kernel's where the stage says so. */
+function largestGapOf(timeline) {
+    let userspaceEvents;
+    return (stage) => {
+        const events = stage.spanEvents === 'userspace' ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel')) : timeline.events;
+        return largestGap(events, stage.start.t, stage.end.t, [stage.start.label, stage.end.label]);
     };
 }
 /**
  * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
- * not power itself off) is left out rather than guessed.
+ * not power itself off) is left out rather than guessed. Spans are the largest gap between the timeline's events
+ * unless `spanOf` says otherwise: the streaming step keeps only summaries of most records, and walks those instead.
  */
-function computeStages(timeline, custom) {
+function computeStages(timeline, custom, spanOf) {
+    const span = spanOf ?? largestGapOf(timeline);
+    const timing = (bounds) => ({
+        name: bounds.name,
+        startT: bounds.start.t,
+        endT: bounds.end.t,
+        ms: bounds.end.t - bounds.start.t,
+        span: span(bounds),
+    });
     const anchors = resolveAnchors(timeline);
     const stages = [];
     for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
@@ -5960,8 +6017,7 @@ function computeStages(timeline, custom) {
         const end = anchors[stage.to];
         if (start === undefined || end === undefined || end.t < start.t)
             continue;
-        const events = stage.spanEvents === 'userspace' ? timeline.events.filter((e) => e.origin !== 'kernel') : timeline.events;
-        stages.push(stageTiming(stage.name, start, end, events));
+        stages.push(timing({ name: stage.name, start, end, spanEvents: stage.spanEvents }));
     }
     for (const def of custom) {
         const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
@@ -5970,7 +6026,7 @@ function computeStages(timeline, custom) {
         const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
         if (!to)
             continue;
-        stages.push(stageTiming(def.name, { t: from.t, label: from.text }, { t: to.t, label: to.text }, timeline.events));
+        stages.push(timing({ name: def.name, start: { t: from.t, label: from.text }, end: { t: to.t, label: to.text }, spanEvents: 'all' }));
     }
     return stages;
 }
@@ -6440,6 +6496,7 @@ function parseAptShow(text) {
         .filter(Boolean);
     return { name, version, depends };
 }
+/** The candidate version of package `name`, as `apt-cache show` describes it. */
 async function aptShow(name) {
     let stdout;
     try {
@@ -6455,6 +6512,37 @@ async function aptShow(name) {
     if (!parsed)
         throw new InfraError(`apt-cache show ${name} printed no Package/Version fields.`);
     return parsed;
+}
+/**
+ * Unpacks package `name` at `version` into `root` with `apt-get download` and `dpkg-deb -x`: no root needed, and the
+ * host's installed packages are left alone. The .deb is not kept: beside its unpacked files, the store would hold
+ * every byte twice.
+ */
+async function fetchDeb(name, version, root) {
+    const download = `${root}.download`;
+    await (0,promises_namespaceObject.mkdir)(download, { recursive: true });
+    try {
+        try {
+            await run('apt-get', ['download', `${name}=${version}`], { cwd: download, maxBuffer: 16 * 1024 * 1024 });
+        }
+        catch (error) {
+            const err = error;
+            throw new InfraError(`apt-get download ${name}=${version} failed: ${(err.stderr ?? err.message).trim()}`);
+        }
+        const deb = (await (0,promises_namespaceObject.readdir)(download)).find((f) => f.endsWith('.deb'));
+        if (!deb)
+            throw new InfraError(`apt-get download ${name} produced no .deb file.`);
+        try {
+            await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(download, deb), root]);
+        }
+        catch (error) {
+            const err = error;
+            throw new InfraError(`dpkg-deb -x ${deb} failed: ${(err.stderr ?? err.message).trim()}`);
+        }
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(download, { recursive: true, force: true });
+    }
 }
 /** A metapackage such as linux-image-cloud-amd64 ships no kernel; it depends on the versioned package that does. */
 async function resolveVersioned(name) {
@@ -6500,18 +6588,8 @@ const aptKernel = {
             const work = (0,external_node_path_namespaceObject.join)(staged, '.work');
             await (0,promises_namespaceObject.mkdir)(work);
             try {
-                try {
-                    await run('apt-get', ['download', `${pkg.name}=${pkg.version}`], { cwd: work, maxBuffer: 16 * 1024 * 1024 });
-                }
-                catch (error) {
-                    const err = error;
-                    throw new InfraError(`apt-get download ${pkg.name}=${pkg.version} failed: ${(err.stderr ?? err.message).trim()}`);
-                }
-                const deb = (await (0,promises_namespaceObject.readdir)(work)).find((f) => f.endsWith('.deb'));
-                if (!deb)
-                    throw new InfraError(`apt-get download ${pkg.name} produced no .deb file.`);
                 const unpacked = (0,external_node_path_namespaceObject.join)(work, 'root');
-                await run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(work, deb), unpacked]);
+                await fetchDeb(pkg.name, pkg.version, unpacked);
                 const vmlinuz = await findVmlinuz(unpacked);
                 if (!vmlinuz)
                     throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
@@ -6539,7 +6617,6 @@ const aptKernel = {
 
 
 
-const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 /** The path of the downloaded file inside its store entry. */
 async function downloadVerified(url, sha256, ctx) {
     const expected = sha256.toLowerCase();
@@ -6638,6 +6715,7 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 
 
 const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+/** Whether a scenario path names a tarball (by its extension, as `tarBytes` reads it) rather than a directory. */
 function isTarball(path) {
     return TARBALL_PATTERN.test(path);
 }
@@ -6801,10 +6879,8 @@ async function copyDirectory(dir, writer) {
             }
             else if (st.isSymbolicLink())
                 writer.symlink(rel, await (0,promises_namespaceObject.readlink)(path));
-            else if (st.isFile()) {
-                writer.reserve(rel, 0);
+            else if (st.isFile())
                 writer.file(rel, st.mode, await (0,promises_namespaceObject.readFile)(path));
-            }
             else
                 continue;
             members++;
@@ -6903,6 +6979,7 @@ function droppedOptions(requested, finalConfig) {
 
 
 
+
 const build_run = (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile);
 const TOOLCHAIN_HINT = 'Install the kernel build tools: sudo apt-get install build-essential bc flex bison libelf-dev libssl-dev';
 /** The unpacked kernel tree is ~1.4 GB; anything far larger is not a kernel tarball. */
@@ -6920,17 +6997,23 @@ async function findTreeRoot(dir) {
     throw new InfraError(`${dir} holds no kernel source tree (no top-level Makefile and Kconfig).`);
 }
 function tarballSource(tarball, identity, description, ctx) {
+    // Reading a store entry re-hashes it, and the unpacked tree is ~84,000 files: a cold build needs the tree for both
+    // the config and the build step, and should pay for that once.
+    let tree;
     return {
         identity,
         description,
-        async tree() {
-            const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
-                ctx.log(`unpacking ${tarball} into the cache (once)`);
-                const started = Date.now();
-                const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
-                ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
-            }, { remote: false });
-            return findTreeRoot(entry.dir);
+        tree() {
+            tree ??= (async () => {
+                const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
+                    ctx.log(`unpacking ${tarball} into the cache (once)`);
+                    const started = Date.now();
+                    const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
+                    ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
+                }, { remote: false });
+                return findTreeRoot(entry.dir);
+            })();
+            return tree;
         },
     };
 }
@@ -6946,19 +7029,10 @@ async function aptSourceTarball(pkg, ctx) {
     catch {
         // not installed: fetch the package without root, as the apt kernel source does
     }
-    const { stdout } = await build_run('apt-cache', ['show', '--no-all-versions', pkg]).catch(() => {
-        throw new InfraError(`apt has no package "${pkg}".`, 'If the name is right, refresh the package lists first: sudo apt-get update');
-    });
-    const version = /^Version: (.*)$/m.exec(stdout)?.[1]?.trim();
-    if (!version)
-        throw new InfraError(`apt-cache show ${pkg} printed no Version.`);
+    const { version } = await aptShow(pkg);
     const entry = await storeFor(ctx).get('apt-source', hashParts(['apt-source/1', pkg, version]), `${pkg} ${version}`, async (dir) => {
         ctx.log(`downloading ${pkg} ${version} with apt-get download`);
-        await build_run('apt-get', ['download', `${pkg}=${version}`], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
-        const deb = (await (0,promises_namespaceObject.readdir)(dir)).find((f) => f.endsWith('.deb'));
-        if (!deb)
-            throw new InfraError(`apt-get download ${pkg} produced no .deb file.`);
-        await build_run('dpkg-deb', ['-x', (0,external_node_path_namespaceObject.join)(dir, deb), (0,external_node_path_namespaceObject.join)(dir, 'root')]);
+        await fetchDeb(pkg, version, (0,external_node_path_namespaceObject.join)(dir, 'root'));
     });
     const tarball = (0,external_node_path_namespaceObject.join)(entry.dir, 'root', 'usr', 'src', `${pkg}.tar.xz`);
     if (!(0,external_node_fs_.existsSync)(tarball))
@@ -7198,6 +7272,7 @@ const urlKernel = {
  * Running as PID 1's child (root, CAP_SYS_RAWIO) it needs nothing else; if ioperm fails the `out` faults and the
  * agent carries on without the ring, which then simply never arrives.
  */
+
 const BASE = 0x400000;
 const HEADER_SIZE = 64 + 56;
 function code(port) {
@@ -7249,7 +7324,7 @@ function ringPath(port) {
     return `/bin/boot-budget-ring-${port.toString(16)}`;
 }
 /** The I/O ports the agent's doorbells use: QEMU's isa-debugcon and Cloud Hypervisor's debug port. */
-const RING_PORTS = [0x402, 0x80];
+const RING_PORTS = Object.values(DOORBELLS).flatMap((doorbell) => doorbell.port === undefined ? [] : [doorbell.port]);
 /** The files the initramfs carries for the doorbells, as (path without leading slash, bytes). */
 function ringFiles() {
     return RING_PORTS.map((port) => ({ path: ringPath(port).slice(1), data: ringProgram(port) }));
@@ -7274,11 +7349,12 @@ function shellQuote(s) {
 function marker(text) {
     return [`echo ${shellQuote(`<6>${text}`)} > /dev/kmsg`, `echo ${shellQuote(text)} > /dev/console`];
 }
+const ringPort = (port) => (code) => `${ringPath(port)} ${shellQuote(String.fromCharCode(code))}`;
 /** How the guest rings each doorbell kind with one byte: I/O ports through the initramfs's ring programs (ring.ts;
  *  Debian's kernels have no /dev/port), Firecracker's boot timer through an 8-bit MMIO write at 0xc0000000. */
 const RING = {
-    debugcon: (code) => `${ringPath(0x402)} ${shellQuote(String.fromCharCode(code))}`,
-    port80: (code) => `${ringPath(0x80)} ${shellQuote(String.fromCharCode(code))}`,
+    debugcon: ringPort(DOORBELLS.debugcon.port),
+    port80: ringPort(DOORBELLS.port80.port),
     'boot-timer': (code) => `${BUSYBOX} devmem 0xc0000000 8 ${code}`,
 };
 /** One shell line that rings `mark` on whichever doorbell the host named; without one it costs only a builtin `case`. */
@@ -7530,6 +7606,15 @@ function busyboxVersion(busyboxBytes) {
     return /BusyBox v(\d[\w.+~-]*)/.exec(busyboxBytes.toString('latin1'))?.[1] ?? 'unknown';
 }
 /**
+ * The device nodes the agent needs before (or without) devtmpfs. A build without root cannot mknod them in a tree, so
+ * every rootfs builder writes them into its archive or image itself.
+ */
+const DEVICE_NODES = [
+    { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
+    { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
+    { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
+];
+/**
  * The gzipped initramfs: the usual top-level directories, the device nodes the agent needs before (or without)
  * devtmpfs, busybox with a symlink per applet so `run:` lines see an ordinary busybox system, and the agent as /init.
  */
@@ -7538,9 +7623,7 @@ function buildBusyboxInitramfs(busyboxBytes, applets, run) {
         ...['bin', 'dev', 'etc', 'proc', 'sys'].map((path) => ({ path, type: 'dir', mode: 0o755 })),
         { path: 'root', type: 'dir', mode: 0o700 },
         { path: 'tmp', type: 'dir', mode: 0o1777 },
-        { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
-        { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
-        { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
+        ...DEVICE_NODES,
         { path: 'bin/busybox', type: 'file', mode: 0o755, data: busyboxBytes },
         { path: 'init', type: 'file', mode: 0o755, data: Buffer.from(agentScript(run), 'utf8') },
         // The doorbells' one-byte I/O-port writers (src/agent/ring.ts).
@@ -7553,14 +7636,7 @@ function buildBusyboxInitramfs(busyboxBytes, applets, run) {
 }
 /** Everything the archive's bytes depend on; the applet list is a function of the binary, so it is covered. */
 function cacheKey(busyboxBytes, script) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for (const part of [Buffer.from(FORMAT_VERSION), busyboxBytes, Buffer.from(script, 'utf8')]) {
-        // Length prefixes keep one split of the bytes into parts from hashing like another.
-        const length = Buffer.alloc(8);
-        length.writeBigUInt64BE(BigInt(part.length));
-        hash.update(length).update(part);
-    }
-    return hash.digest('hex');
+    return hashParts([FORMAT_VERSION, busyboxBytes, script]);
 }
 async function sizeIfPresent(path) {
     try {
@@ -7789,24 +7865,18 @@ async function cpioEntries(root) {
     };
     await walk(root);
     const have = new Set(entries.map((e) => e.path));
-    if (have.has('dev')) {
-        const nodes = [
-            { path: 'dev/console', type: 'chardev', mode: 0o600, major: 5, minor: 1 },
-            { path: 'dev/null', type: 'chardev', mode: 0o666, major: 1, minor: 3 },
-            { path: 'dev/kmsg', type: 'chardev', mode: 0o644, major: 1, minor: 11 },
-        ];
-        entries.push(...nodes.filter((n) => !have.has(n.path)));
-    }
+    if (have.has('dev'))
+        entries.push(...DEVICE_NODES.filter((n) => !have.has(n.path)));
     return entries;
 }
-async function tree_rootfs_treeBytes(dir) {
+async function treeBytes(dir) {
     let bytes = 0;
     let nodes = 0;
     for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true })) {
         nodes++;
         const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
         if (entry.isDirectory()) {
-            const sub = await tree_rootfs_treeBytes(path);
+            const sub = await treeBytes(path);
             bytes += sub.bytes;
             nodes += sub.nodes;
         }
@@ -7870,7 +7940,7 @@ const ext4Rootfs = {
             if (spec.agent)
                 await addAgent(root, scenario, DISK_AGENT_PATH, info);
             await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(root, 'dev'), { recursive: true }).catch(() => undefined);
-            const content = await tree_rootfs_treeBytes(root);
+            const content = await treeBytes(root);
             // Content plus a quarter, 256 bytes of inode per node, and 16 MiB for the journal and metadata.
             const autoMiB = Math.ceil((content.bytes * 1.25 + content.nodes * 256) / 1024 ** 2) + 16;
             const sizeMiB = spec.sizeMiB ?? autoMiB;
@@ -7883,7 +7953,8 @@ const ext4Rootfs = {
                 // Kernels without DEVTMPFS_MOUNT open /dev/console before init runs; it must exist on the disk.
                 if (!(await lstatOrNull((0,external_node_path_namespaceObject.join)(root, 'dev', 'console')))) {
                     const commands = (0,external_node_path_namespaceObject.join)(dir, '..', `${key.slice(0, 8)}.debugfs`);
-                    await (0,promises_namespaceObject.writeFile)(commands, 'cd /dev\nmknod console c 5 1\nmknod null c 1 3\nmknod kmsg c 1 11\n');
+                    const mknods = DEVICE_NODES.map((n) => `mknod ${n.path.slice('dev/'.length)} c ${n.major} ${n.minor}\n`);
+                    await (0,promises_namespaceObject.writeFile)(commands, `cd /dev\n${mknods.join('')}`);
                     try {
                         await tree_rootfs_run('debugfs', ['-w', '-f', commands, image]);
                     }
@@ -7916,8 +7987,8 @@ const ext4Rootfs = {
     },
 };
 
-
 ;// CONCATENATED MODULE: ./src/artifacts/resolve.ts
+
 
 
 
@@ -7928,15 +7999,19 @@ const ext4Rootfs = {
 
 /**
  * File-system failures (a missing tarball, a full disk) and the cpio writer's complaints are about the user's inputs or
- * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run.
+ * the machine, not bugs: they become InfraErrors, which fail the scenario with the message instead of the run. Every
+ * store entry is built under here, so this is also where a full or unwritable cache gets its own words.
  */
-async function asInfra(what, work) {
+async function asInfra(what, ctx, work) {
     try {
         return await work();
     }
     catch (error) {
         if (error instanceof InfraError)
             throw error;
+        const cacheProblem = cacheWriteError(error, ctx.cacheDir);
+        if (cacheProblem)
+            throw cacheProblem;
         const err = error;
         if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? ''))
             throw new InfraError(`${what}: ${err.message}`);
@@ -7944,7 +8019,7 @@ async function asInfra(what, work) {
     }
 }
 async function resolveKernel(scenario, ctx) {
-    return asInfra('kernel', () => resolveKernelSpec(scenario, ctx));
+    return asInfra('kernel', ctx, () => resolveKernelSpec(scenario, ctx));
 }
 async function resolveKernelSpec(scenario, ctx) {
     const spec = scenario.kernel;
@@ -7961,7 +8036,7 @@ async function resolveKernelSpec(scenario, ctx) {
 }
 /** `kernel` tells a disk rootfs which root device the kernel can reach without modules. */
 async function buildRootfs(scenario, ctx, kernel) {
-    return asInfra('rootfs', () => buildRootfsSpec(scenario, ctx, kernel));
+    return asInfra('rootfs', ctx, () => buildRootfsSpec(scenario, ctx, kernel));
 }
 async function buildRootfsSpec(scenario, ctx, kernel) {
     const spec = scenario.rootfs;
@@ -7989,7 +8064,9 @@ const wireBytes = (line) => Buffer.byteLength(line.text) + 2;
  * minimum keeps one burst of batched arrivals from passing for an impossibly fast UART.
  */
 function consoleUsPerByte(lines) {
-    const printk = lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text));
+    return usPerByteOf(lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text)));
+}
+function usPerByteOf(printk) {
     const rates = [];
     for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {
         let bytes = 0;
@@ -8002,12 +8079,26 @@ function consoleUsPerByte(lines) {
     rates.sort((a, b) => a - b);
     return rates[Math.floor(rates.length * 0.1)];
 }
-/** Kernel console output between two host times (a stage), and what it cost. Log-dump lines are not counted. */
-function consoleCost(lines, startT, endT, dumpStartT = Infinity) {
-    const inStage = lines.filter((l) => l.t >= startT && l.t < endT && l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
-    const bytes = inStage.reduce((sum, l) => sum + wireBytes(l), 0);
-    const usPerByte = consoleUsPerByte(lines.filter((l) => l.t < dumpStartT));
-    return { lines: inStage.length, bytes, usPerByte, ms: usPerByte === null ? 0 : (bytes * usPerByte) / 1000 };
+/**
+ * Kernel console output during each stage (between its host times), and what it cost, by stage name. Log-dump lines
+ * are not counted. The cost per byte is the whole console's, before the dump, so it is measured once for all stages.
+ */
+function consoleCosts(lines, stages, dumpStartT = Infinity) {
+    const printk = lines.filter((l) => l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
+    const usPerByte = usPerByteOf(printk);
+    const costs = {};
+    for (const { name, startT, endT } of stages) {
+        let count = 0;
+        let bytes = 0;
+        for (const line of printk) {
+            if (line.t < startT || line.t >= endT)
+                continue;
+            count++;
+            bytes += wireBytes(line);
+        }
+        costs[name] = { lines: count, bytes, usPerByte, ms: usPerByte === null ? 0 : (bytes * usPerByte) / 1000 };
+    }
+    return costs;
 }
 
 ;// CONCATENATED MODULE: ./src/measure/hints.ts
@@ -8117,6 +8208,14 @@ const HINTS = [
         try: 'initcall_blacklist=<name> if the guest does not need it, or build the kernel without its CONFIG option',
     },
 ];
+const emptyGapAgg = () => ({ ms: 0, count: 0, worst: null });
+/** Counts one matching gap, of `ms`, from the record `from` to the record `to`; of equal gaps the first stays worst. */
+function addGap(agg, from, to, ms) {
+    agg.ms += ms;
+    agg.count++;
+    if (!agg.worst || ms > agg.worst.ms)
+        agg.worst = { from, to, ms };
+}
 const quote = (text) => `"${text.length > 70 ? `${text.slice(0, 69)}…` : text}"`;
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
 function inStage(stage, t) {
@@ -8148,26 +8247,20 @@ function evaluatePattern(pattern, stage, ctx) {
             return { ms, evidence: `initcall${calls.length > 1 ? 's' : ''} ${names} took ${fmt(ms)}` };
         }
         case 'gap': {
-            const events = ctx.events.filter((e) => inStage(stage, e.t));
-            let ms = 0;
-            let count = 0;
-            let worst = null;
-            for (let i = 1; i < events.length; i++) {
-                const to = events[i];
-                if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(events[i - 1].text)))
-                    continue;
-                const gap = to.t - events[i - 1].t;
-                ms += gap;
-                count++;
-                if (!worst || gap > worst.ms)
-                    worst = { from: events[i - 1].text, to: to.text, ms: gap };
+            if (ctx.gaps) {
+                const agg = ctx.gaps.get(stage.name)?.get(pattern);
+                return agg ? gapFinding(agg) : null;
             }
-            if (!worst)
-                return null;
-            return {
-                ms,
-                evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
-            };
+            const events = ctx.events.filter((e) => inStage(stage, e.t));
+            const agg = emptyGapAgg();
+            for (let i = 1; i < events.length; i++) {
+                const from = events[i - 1];
+                const to = events[i];
+                if (!pattern.edge.test(to.text) || (pattern.within && !pattern.edge.test(from.text)))
+                    continue;
+                addGap(agg, from.text, to.text, to.t - from.t);
+            }
+            return gapFinding(agg);
         }
         case 'wait-for': {
             const i = ctx.events.findIndex((e) => inStage(stage, e.t) && pattern.text.test(e.text));
@@ -8230,7 +8323,17 @@ function evaluateHints(ctx, rules = HINTS) {
     }
     return hints.sort((a, b) => b.ms - a.ms);
 }
-/** A rule's costliest finding becomes a hint when it clears the rule's threshold; shared with the streaming path. */
+/** A `gap` pattern's finding, null when no gap matched; the same words whether the gaps were summed here or streamed. */
+function gapFinding(agg) {
+    const { ms, count, worst } = agg;
+    if (!worst)
+        return null;
+    return {
+        ms,
+        evidence: `${count} record${count > 1 ? 's' : ''} took ${fmt(ms)} in all; the longest wait, ${fmt(worst.ms)}, was between ${quote(worst.from)} and ${quote(worst.to)}`,
+    };
+}
+/** A rule's costliest finding becomes a hint when it clears the rule's threshold. */
 function hintFromFinding(rule, stage, best) {
     if (!best)
         return null;
@@ -8475,6 +8578,7 @@ class StreamingMeasure {
     initcalls = [];
     /** Past INITCALL_CAP, initcalls faster than this are not kept. */
     initcallFloorMs = -Infinity;
+    /** Each `gap` pattern of the rules once, however many rules share it. */
     gapPatterns;
     /** Texts a kernel record is kept whole for: where the kernel hands over to init, hint `wait-for`s, custom edges. */
     wantedTexts;
@@ -8486,7 +8590,7 @@ class StreamingMeasure {
         this.context = context;
         this.rules = rules;
         this.kept = new HeadTail(limitBytes);
-        this.gapPatterns = rules.flatMap((r) => r.patterns.filter((p) => p.kind === 'gap'));
+        this.gapPatterns = [...new Set(rules.flatMap((r) => r.patterns.filter((p) => p.kind === 'gap')))];
         this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
         const builtin = [...KERNEL_END_PATTERNS, ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])))];
         const merged = anyOf(builtin);
@@ -8524,8 +8628,9 @@ class StreamingMeasure {
             this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
             return;
         }
-        const printk = parsePrintk(text);
-        if (printk) {
+        // The scratch record is shared with the dump; only its fields are kept.
+        const printk = this.scratch;
+        if (readPrintk(text, printk)) {
             if (this.kept.whole) {
                 const texts = this.consolePrintk.get(printk.guestT);
                 if (texts)
@@ -8573,8 +8678,12 @@ class StreamingMeasure {
         const { text, guestT } = record;
         if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text))
             this.loggedKeys.add(`${guestT}|${text}`);
-        if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text))
-            this.firstMarkerRecords.set(own(text), { ...record, text: own(text) });
+        // The first copy of a marker is also kept as an item (markers are always interesting), so the two share it.
+        let copy = null;
+        if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) {
+            copy = { ...record, text: own(text) };
+            this.firstMarkerRecords.set(copy.text, copy);
+        }
         if (record.origin === 'kernel') {
             const call = this.pairer.push(text, guestT);
             if (call)
@@ -8586,7 +8695,7 @@ class StreamingMeasure {
         }
         if (this.interesting(record)) {
             this.closeRun();
-            this.items.push({ kind: 'record', record: { ...record, text: own(text) } });
+            this.items.push({ kind: 'record', record: copy ?? { ...record, text: own(text) } });
         }
         else {
             this.extendRun(record);
@@ -8598,7 +8707,7 @@ class StreamingMeasure {
         const { guestT: g, text } = record;
         const run = this.run;
         if (!run) {
-            this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(() => ({ ms: 0, count: 0, worst: null })) };
+            this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(emptyGapAgg) };
             return;
         }
         const ms = g - run.lastG;
@@ -8609,11 +8718,7 @@ class StreamingMeasure {
                 const p = this.gapPatterns[i];
                 if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText)))
                     continue;
-                const agg = run.gaps[i];
-                agg.ms += ms;
-                agg.count++;
-                if (!agg.worst || ms > agg.worst.ms)
-                    agg.worst = { from: run.lastText, to: text, ms };
+                addGap(run.gaps[i], run.lastText, text, ms);
             }
         run.lastG = g;
         run.lastText = text;
@@ -8682,25 +8787,22 @@ class StreamingMeasure {
         placed.sort((a, b) => a.t - b.t);
         const events = placed.flatMap((p) => (p.kind === 'event' ? [p.event] : []));
         const timeline = { events, alignment, marks };
-        const userspaceStages = new Set([...BUILTIN_STAGES, ...OPTIONAL_STAGES].filter((s) => s.spanEvents === 'userspace').map((s) => s.name));
-        const gapFindings = new Map();
-        const stages = computeStages(timeline, this.custom).map((stage) => {
-            const walked = walkStage(placed, stage, userspaceStages.has(stage.name), this.gapPatterns);
-            gapFindings.set(stage.name, walked.gaps);
-            return { ...stage, span: walked.span };
+        const gaps = new Map();
+        const stages = computeStages(timeline, this.custom, (stage) => {
+            const walked = walkStage(placed, stage, this.gapPatterns);
+            gaps.set(stage.name, walked.gaps);
+            return walked.span;
         });
         const z = alignment?.kernelZeroT ?? 0;
         const initcalls = alignment ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT })) : [];
         const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
-        const console = {};
-        for (const stage of withSpans)
-            console[stage.name] = consoleCost(consoleLines, stage.startT, stage.endT, this.dumpStartT);
+        const console = consoleCosts(consoleLines, withSpans, this.dumpStartT);
         let systemd = null;
         for (const event of events)
             systemd ??= parseStartupFinished(event.text);
         systemd ??= alignment ? this.systemdFromLog : null;
         const units = blameFromConsole(consoleLines);
-        const ctx = {
+        const hints = evaluateHints({
             stages: withSpans,
             events,
             initcalls,
@@ -8709,69 +8811,21 @@ class StreamingMeasure {
             machine: this.context.machine,
             cmdline: this.context.cmdline,
             firmware: this.context.firmware,
-        };
-        const hints = this.hints(ctx, gapFindings);
+            // Most kernel records are only in runs' summaries, so `gap` patterns cannot be evaluated over `events`.
+            gaps,
+        }, this.rules);
         return { stages: withSpans, alignment, events, initcalls, systemd, units, console, hints };
-    }
-    /** evaluateHints for every rule, with `gap` patterns answered from the runs' summaries rather than from events. */
-    hints(ctx, gapFindings) {
-        const hints = [];
-        let gapIndex = 0;
-        for (const rule of this.rules) {
-            const gapIdx = rule.patterns.flatMap((p) => (p.kind === 'gap' ? [gapIndex++] : []));
-            if (gapIdx.length === 0) {
-                hints.push(...evaluateHints(ctx, [rule]));
-                continue;
-            }
-            const stage = ctx.stages.find((s) => s.name === rule.stage);
-            if (!stage || stage.ms <= 0)
-                continue;
-            if (rule.when?.machines && (!ctx.machine || !rule.when.machines.includes(ctx.machine)))
-                continue;
-            if (rule.when?.firmware && !rule.when.firmware.includes(ctx.firmware ?? 'default'))
-                continue;
-            if (rule.when?.cmdlineLacks && (ctx.cmdline === undefined || rule.when.cmdlineLacks.test(ctx.cmdline)))
-                continue;
-            // Patterns are tried in order and the costliest wins, ties to the first, as in evaluateHints.
-            let best = null;
-            for (const pattern of rule.patterns) {
-                let finding = null;
-                if (pattern.kind === 'gap') {
-                    const agg = gapFindings.get(rule.stage)?.[gapIdx.shift()];
-                    if (agg?.worst) {
-                        finding = {
-                            ms: agg.ms,
-                            evidence: `${agg.count} record${agg.count > 1 ? 's' : ''} took ${fmt(agg.ms)} in all; the longest wait, ${fmt(agg.worst.ms)}, was between ${quote(agg.worst.from)} and ${quote(agg.worst.to)}`,
-                        };
-                    }
-                }
-                else {
-                    const [hint] = evaluateHints(ctx, [{ ...rule, patterns: [pattern], threshold: {} }]);
-                    if (hint)
-                        finding = { ms: hint.ms, evidence: hint.evidence };
-                }
-                if (finding && (!best || finding.ms > best.ms))
-                    best = finding;
-            }
-            const hint = hintFromFinding(rule, stage, best);
-            if (hint)
-                hints.push(hint);
-        }
-        return hints.sort((a, b) => b.ms - a.ms);
     }
 }
 /**
  * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
  * of equal gaps wins) and, per hint gap pattern, the time of gaps ending at a matching event.
  */
-function walkStage(placed, stage, userspaceOnly, patterns) {
-    const { startT, endT } = stage;
-    const from = stage.span?.from ?? '';
-    const to = stage.span?.to ?? '';
-    // computeStages labelled the edges; recover them from its span where it starts or ends on an edge.
-    const startLabel = stage.span && stage.span.fromT === startT ? from : edgeLabel(placed, startT);
-    const endLabel = stage.span && stage.span.toT === endT ? to : edgeLabel(placed, endT);
-    const gaps = patterns.map(() => ({ ms: 0, count: 0, worst: null }));
+function walkStage(placed, stage, patterns) {
+    const startT = stage.start.t;
+    const endT = stage.end.t;
+    const userspaceOnly = stage.spanEvents === 'userspace';
+    const gaps = patterns.map(emptyGapAgg);
     let best = null;
     let prev = null;
     let prevEvent = null;
@@ -8784,7 +8838,7 @@ function walkStage(placed, stage, userspaceOnly, patterns) {
     const point = (p) => {
         if (first) {
             if (p.t !== startT)
-                prev = { t: startT, text: startLabel };
+                prev = { t: startT, text: stage.start.label };
             first = false;
         }
         if (prev)
@@ -8797,12 +8851,7 @@ function walkStage(placed, stage, userspaceOnly, patterns) {
         patterns.forEach((p, i) => {
             if (!p.edge.test(b.text) || (p.within && !p.edge.test(a.text)))
                 return;
-            const ms = b.t - a.t;
-            const agg = gaps[i];
-            agg.ms += ms;
-            agg.count++;
-            if (!agg.worst || ms > agg.worst.ms)
-                agg.worst = { from: a.text, to: b.text, ms };
+            addGap(gaps[i], a.text, b.text, b.t - a.t);
         });
     };
     for (const p of placed) {
@@ -8846,18 +8895,11 @@ function walkStage(placed, stage, userspaceOnly, patterns) {
             prev = lastPoint;
     }
     if (first)
-        prev = { t: startT, text: startLabel };
+        prev = { t: startT, text: stage.start.label };
     const last = prev;
     if (last && last.t !== endT)
-        consider(last, { t: endT, text: endLabel });
-    return { span: best, gaps };
-}
-/** The label computeStages gives an edge at time t: the event there, or the anchor's name. */
-function edgeLabel(placed, t) {
-    for (const p of placed)
-        if (p.kind === 'event' && p.t === t)
-            return p.event.text;
-    return t === 0 ? '(hypervisor spawned)' : '(edge)';
+        consider(last, { t: endT, text: stage.end.label });
+    return { span: best, gaps: new Map(patterns.map((p, i) => [p, gaps[i]])) };
 }
 
 ;// CONCATENATED MODULE: ./src/core/passes.ts
@@ -9031,8 +9073,9 @@ function describeFailedPass(trace, timeoutMs) {
 async function runScenarios(scenarios, options, ports) {
     const backends = { ...DEFAULT_BACKENDS, ...ports.backends };
     const results = [];
-    // One probe per hypervisor binary per run: the answer does not change between scenarios.
+    // One probe per hypervisor binary and one detection per hypervisor per run: neither answer changes between scenarios.
     const kvmProbes = new Map();
+    const detected = new Map();
     for (const [index, scenario] of scenarios.entries()) {
         ports.reporter.progress({ type: 'scenario-start', scenario, index, count: scenarios.length });
         const passes = options.passes ?? scenario.passes;
@@ -9059,14 +9102,21 @@ async function runScenarios(scenarios, options, ports) {
             const backend = backends[scenario.hypervisor];
             if (!backend)
                 throw new InfraError(`hypervisor "${scenario.hypervisor}" has no backend in this build.`);
-            const { binary, version } = await backend.detect();
+            let detection = detected.get(scenario.hypervisor);
+            if (!detection)
+                detected.set(scenario.hypervisor, (detection = backend.detect()));
+            const { binary, version } = await detection;
             result.hypervisorVersion = version;
             // Settle the accelerator before any download or build, so `kvm: required` fails fast.
             // The KVM proof is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same /dev/kvm.
             const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
-            if (!kvmProbes.has(prober))
-                kvmProbes.set(prober, probeKvm(prober));
-            const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => kvmProbes.get(prober));
+            // Started only when chooseAccel asks for it, and so awaited: `kvm: off` boots no probe guest.
+            const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => {
+                let probe = kvmProbes.get(prober);
+                if (!probe)
+                    kvmProbes.set(prober, (probe = probeKvm(prober)));
+                return probe;
+            });
             if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
                 throw new InfraError(`${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`);
             }
@@ -9122,7 +9172,7 @@ async function runScenarios(scenarios, options, ports) {
                 const stages = judgeStages(sides[0].measured, stageOrder, []);
                 result.baseline = { kernel: baseline.kernel, rootfs: baseline.rootfs, cmdline: baseline.command.cmdline, stages };
             }
-            result.stages = judgeStages(measured, BUILTIN_STAGES.map((s) => s.name), scenario.budgets);
+            result.stages = judgeStages(measured, stageOrder, scenario.budgets);
             if (result.baseline)
                 result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
             const alignment = alignmentSummary(measured);
@@ -9149,25 +9199,6 @@ async function runScenarios(scenarios, options, ports) {
         results.push(result);
     }
     return { version: 1, scenarios: results };
-}
-
-;// CONCATENATED MODULE: ./src/core/merge.ts
-
-/** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
-function mergeResults(parts) {
-    const seen = new Map();
-    const scenarios = [];
-    for (const { source, results } of parts) {
-        for (const scenario of results.scenarios) {
-            const earlier = seen.get(scenario.name);
-            if (earlier)
-                throw new UsageError(`scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`);
-            seen.set(scenario.name, source);
-            scenarios.push(scenario);
-        }
-    }
-    scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { version: 1, scenarios };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -18805,6 +18836,129 @@ function compareReportToJson(comparison, files) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/report/results-file.ts
+
+
+
+
+
+/**
+ * Reads results written by `--json` back into the types the reports use, for `merge` and the Action's merge mode.
+ * Statistics are recomputed from the samples, so a file cannot carry figures its samples do not support.
+ */
+const spanSchema = object({ from: schemas_string(), to: schemas_string(), ms: schemas_number(), fromT: schemas_number(), toT: schemas_number() });
+const stageSchema = object({
+    samples: array(schemas_number()),
+    start: schemas_number().nullable(),
+    budget: object({
+        max: schemas_number(),
+        level: schemas_enum(['error', 'warn']),
+        statistic: schemas_enum(['median', 'mean', 'p90', 'max']),
+        value: schemas_number().nullable(),
+        line: schemas_number().int(),
+        column: schemas_number().int(),
+    })
+        .nullable(),
+    verdict: schemas_enum(['pass', 'fail', 'warn', 'none']),
+    span: spanSchema.nullable(),
+    hints: array(object({ id: schemas_string(), ms: schemas_number(), share: schemas_number(), evidence: schemas_string(), advice: schemas_string(), try: schemas_string() }))
+        .optional(),
+});
+const scenarioSchema = object({
+    name: schemas_string(),
+    file: schemas_string(),
+    accel: schemas_enum(['kvm', 'tcg']).nullable(),
+    accelWarning: schemas_string().optional(),
+    consoleTruncatedBytes: schemas_number().optional(),
+    hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor']),
+    hypervisorVersion: schemas_string().nullable(),
+    machine: schemas_enum(['pc', 'q35', 'microvm']),
+    firmware: schemas_string().optional(),
+    cmdline: schemas_string().nullable(),
+    kernel: schemas_string().nullable(),
+    rootfs: schemas_string().nullable(),
+    hostCpus: schemas_number().int(),
+    warmup: schemas_number().int(),
+    passes: schemas_number().int(),
+    stages: record(schemas_string(), stageSchema),
+    alignment: object({ pairs: schemas_number(), spreadMs: schemas_number() }).optional(),
+    verdict: schemas_enum(['pass', 'fail', 'error']),
+    error: schemas_string().optional(),
+    ...regressionFieldsSchema,
+});
+const resultsSchema = object({ version: literal(1), scenarios: array(scenarioSchema) });
+function resultsFromJson(data, source) {
+    const parsed = resultsSchema.safeParse(data);
+    if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(`${source}: not a boot-budget results file (version 1): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    }
+    return {
+        version: 1,
+        scenarios: parsed.data.scenarios.map(({ regression, adaptive, baseline, ...s }) => {
+            const result = {
+                ...s,
+                stages: Object.entries(s.stages).map(([name, stage]) => ({
+                    name,
+                    samples: stage.samples,
+                    summary: summarize(stage.samples),
+                    meanStartT: stage.start,
+                    budget: stage.budget,
+                    verdict: stage.verdict,
+                    span: stage.span,
+                    hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
+                })),
+            };
+            return { ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) };
+        }),
+    };
+}
+async function readResultsFile(file) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        throw new UsageError(`${file}: cannot read results: ${error.code ?? error.message}`);
+    }
+    let data;
+    try {
+        data = JSON.parse(text);
+    }
+    catch (error) {
+        throw new UsageError(`${file}: not JSON: ${error.message}`);
+    }
+    return resultsFromJson(data, file);
+}
+
+;// CONCATENATED MODULE: ./src/core/merge.ts
+
+
+
+/** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
+function mergeResults(parts) {
+    const seen = new Map();
+    const scenarios = [];
+    for (const { source, results } of parts) {
+        for (const scenario of results.scenarios) {
+            const earlier = seen.get(scenario.name);
+            if (earlier)
+                throw new UsageError(`scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`);
+            seen.set(scenario.name, source);
+            scenarios.push(scenario);
+        }
+    }
+    scenarios.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { version: 1, scenarios };
+}
+/** `mergeResults` over results files, read in order; each is named as given, paths relative to `cwd`. */
+async function mergeResultFiles(files, cwd) {
+    const parts = [];
+    for (const file of files)
+        parts.push({ source: file, results: await readResultsFile((0,external_node_path_namespaceObject.resolve)(cwd, file)) });
+    return mergeResults(parts);
+}
+
 ;// CONCATENATED MODULE: ./src/report/json.ts
 
 
@@ -18884,12 +19038,59 @@ async function writeResultsJson(file, results) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/layout.ts
+const ELLIPSIS = '…';
+/** `text` cut to `max` characters, the last one an ellipsis when anything was cut. */
+function clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}${ELLIPSIS}`;
+}
+// Colour codes take no columns on a terminal, so widths count the text around them.
+const ANSI = /\u001b\[\d+m/g;
+function visibleLength(cell) {
+    return cell.replace(ANSI, '').length;
+}
+/**
+ * Rows as columns two spaces apart, each as wide as its widest cell. `align` is one alignment for every column or
+ * one per column. The last column is never padded, so no line ends in spaces.
+ */
+function table(rows, align) {
+    const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => visibleLength(r[i] ?? ''))));
+    const alignOf = (i) => (typeof align === 'string' ? align : (align[i] ?? 'left'));
+    return rows.map((row) => row
+        .map((cell, i) => {
+        if (i === row.length - 1)
+            return cell;
+        const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(cell)));
+        return alignOf(i) === 'right' ? pad + cell : cell + pad;
+    })
+        .join('  ')
+        .trimEnd());
+}
+/** What explains a stage, on the stage's time axis: its offending span, then its `maxInitcalls` slowest initcalls. */
+function nestedRows(stage, maxInitcalls) {
+    const rows = [];
+    if (!stage.summary || stage.name === 'total')
+        return rows;
+    // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
+    if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
+        const timing = { startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev };
+        rows.push(stage.span.kind === 'initcall'
+            ? { ...timing, kind: 'initcall', name: stage.span.from.replace(/^calling /, ''), isSpan: true }
+            : { ...timing, kind: 'span', from: stage.span.from, to: stage.span.to });
+    }
+    for (const call of (stage.initcalls ?? []).slice(0, maxInitcalls)) {
+        rows.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, kind: 'initcall', name: call.name, isSpan: false });
+    }
+    return rows;
+}
+
 ;// CONCATENATED MODULE: ./src/report/svg.ts
 /**
  * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
  * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
  * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
  */
+
 
 
 
@@ -18909,7 +19110,6 @@ function escapeXml(text) {
         .replace(/"/g, '&quot;')
         .replace(/'/g, '&apos;');
 }
-const truncate = (text, max) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const n = (x) => (Math.round(x * 10) / 10).toString();
 const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
 function rowsOf(result) {
@@ -18928,14 +19128,16 @@ function rowsOf(result) {
             ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
             over,
         });
-        if (stage.name === 'total')
-            continue;
-        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
-            const label = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `span "${truncate(stage.span.from, 18)}" → "${truncate(stage.span.to, 18)}"`;
-            rows.push({ label, startT: stage.spanMeanStartT, ms: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, fill: COLOURS.span, indent: true });
-        }
-        for (const call of (stage.initcalls ?? []).slice(0, CHART_INITCALLS)) {
-            rows.push({ label: `initcall ${call.name}`, startT: call.meanStartT, ms: call.summary.mean, stddev: call.summary.stddev, fill: COLOURS.initcall, indent: true });
+        for (const nested of nestedRows(stage, CHART_INITCALLS)) {
+            const fromSpan = nested.kind === 'span' || nested.isSpan;
+            rows.push({
+                label: nested.kind === 'span' ? `span "${clip(nested.from, 18)}" → "${clip(nested.to, 18)}"` : `initcall ${nested.name}`,
+                startT: nested.startT,
+                ms: nested.mean,
+                stddev: nested.stddev,
+                fill: fromSpan ? COLOURS.span : COLOURS.initcall,
+                indent: true,
+            });
         }
     }
     return rows;
@@ -18961,7 +19163,7 @@ function scenarioGroup(result, top) {
         const barX = x(row.startT);
         const barW = Math.max(1, x(row.startT + row.ms) - barX);
         const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
-        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(truncate(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
+        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
         if (row.budgetT !== undefined) {
             const bx = x(row.budgetT);
             parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
@@ -19060,102 +19262,8 @@ async function writeJunit(file, results) {
     await (0,promises_namespaceObject.writeFile)(file, renderJunit(results));
 }
 
-;// CONCATENATED MODULE: ./src/report/results-file.ts
-
-
-
-
-
-/**
- * Reads results written by `--json` back into the types the reports use, for `merge` and the Action's merge mode.
- * Statistics are recomputed from the samples, so a file cannot carry figures its samples do not support.
- */
-const spanSchema = object({ from: schemas_string(), to: schemas_string(), ms: schemas_number(), fromT: schemas_number(), toT: schemas_number() });
-const stageSchema = object({
-    samples: array(schemas_number()),
-    start: schemas_number().nullable(),
-    budget: object({
-        max: schemas_number(),
-        level: schemas_enum(['error', 'warn']),
-        statistic: schemas_enum(['median', 'mean', 'p90', 'max']),
-        value: schemas_number().nullable(),
-        line: schemas_number().int(),
-        column: schemas_number().int(),
-    })
-        .nullable(),
-    verdict: schemas_enum(['pass', 'fail', 'warn', 'none']),
-    span: spanSchema.nullable(),
-    hints: array(object({ id: schemas_string(), ms: schemas_number(), share: schemas_number(), evidence: schemas_string(), advice: schemas_string(), try: schemas_string() }))
-        .optional(),
-});
-const scenarioSchema = object({
-    name: schemas_string(),
-    file: schemas_string(),
-    accel: schemas_enum(['kvm', 'tcg']).nullable(),
-    accelWarning: schemas_string().optional(),
-    consoleTruncatedBytes: schemas_number().optional(),
-    hypervisor: schemas_enum(['qemu', 'firecracker', 'cloud-hypervisor']),
-    hypervisorVersion: schemas_string().nullable(),
-    machine: schemas_enum(['pc', 'q35', 'microvm']),
-    firmware: schemas_string().optional(),
-    cmdline: schemas_string().nullable(),
-    kernel: schemas_string().nullable(),
-    rootfs: schemas_string().nullable(),
-    hostCpus: schemas_number().int(),
-    warmup: schemas_number().int(),
-    passes: schemas_number().int(),
-    stages: record(schemas_string(), stageSchema),
-    alignment: object({ pairs: schemas_number(), spreadMs: schemas_number() }).optional(),
-    verdict: schemas_enum(['pass', 'fail', 'error']),
-    error: schemas_string().optional(),
-    ...regressionFieldsSchema,
-});
-const resultsSchema = object({ version: literal(1), scenarios: array(scenarioSchema) });
-function resultsFromJson(data, source) {
-    const parsed = resultsSchema.safeParse(data);
-    if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new UsageError(`${source}: not a boot-budget results file (version 1): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
-    }
-    return {
-        version: 1,
-        scenarios: parsed.data.scenarios.map(({ regression, adaptive, baseline, ...s }) => {
-            const result = {
-                ...s,
-                stages: Object.entries(s.stages).map(([name, stage]) => ({
-                    name,
-                    samples: stage.samples,
-                    summary: summarize(stage.samples),
-                    meanStartT: stage.start,
-                    budget: stage.budget,
-                    verdict: stage.verdict,
-                    span: stage.span,
-                    hints: (stage.hints ?? []).map((hint) => ({ ...hint, stage: name })),
-                })),
-            };
-            return { ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) };
-        }),
-    };
-}
-async function readResultsFile(file) {
-    let text;
-    try {
-        text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
-    }
-    catch (error) {
-        throw new UsageError(`${file}: cannot read results: ${error.code ?? error.message}`);
-    }
-    let data;
-    try {
-        data = JSON.parse(text);
-    }
-    catch (error) {
-        throw new UsageError(`${file}: not JSON: ${error.message}`);
-    }
-    return resultsFromJson(data, file);
-}
-
 ;// CONCATENATED MODULE: ./src/report/compare.ts
+
 
 function formatDelta(s) {
     const sign = s.deltaMs > 0 ? '+' : s.deltaMs < 0 ? '-' : '±';
@@ -19175,14 +19283,6 @@ function verdictCell(s, style) {
             return s.withinNoise ? style.yellow('· no change (within noise)') : style.dim('· no change');
     }
 }
-function table(rows) {
-    const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => visible(r[i] ?? ''))));
-    return rows.map((row) => row
-        .map((cell, i) => (i === row.length - 1 ? cell : i === 0 ? cell + ' '.repeat(widths[i] - visible(cell)) : ' '.repeat(widths[i] - visible(cell)) + cell))
-        .join('  ')
-        .trimEnd());
-}
 function settingsLine(c) {
     const min = c.settings.minMs > 0 ? ` and ≥ ${formatMs(c.settings.minMs)}` : '';
     return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
@@ -19194,7 +19294,8 @@ function renderComparisonTable(c, style, labels) {
         const delta = formatDelta(s);
         rows.push([s.stage, `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`, `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`, delta.ms, delta.pct, formatP(s.pValue), verdictCell(s, style)]);
     }
-    const out = table(rows).map((line) => `  ${line}`);
+    // Stage names read left to right; figures line up on their last digit.
+    const out = table(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']).map((line) => `  ${line}`);
     out[0] = style.dim(out[0]);
     return out.join('\n');
 }
@@ -19259,21 +19360,21 @@ function renderCompareReport(comparison, style, files) {
 ;// CONCATENATED MODULE: ./src/report/terminal.ts
 
 
+
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
 const terminal_CHART_INITCALLS = 3;
 /** Initcalls listed per stage under "slowest initcalls". */
 const TABLE_INITCALLS = 10;
-const ELLIPSIS = '…';
-function terminal_truncate(text, max) {
-    const clean = text.trim();
-    return clean.length <= max ? clean : `${clean.slice(0, max - 1)}${ELLIPSIS}`;
+/** Console lines can carry the guest's indentation, which only takes room in a quote. */
+function truncate(text, max) {
+    return clip(text.trim(), max);
 }
 function describeSpan(stage, max = 60) {
     const span = stage.span;
     if (!span)
         return '';
-    return `${formatMs(span.ms)} between "${terminal_truncate(span.from, max)}" and "${terminal_truncate(span.to, max)}"`;
+    return `${formatMs(span.ms)} between "${truncate(span.from, max)}" and "${truncate(span.to, max)}"`;
 }
 function terminal_header(result, style) {
     const facts = [
@@ -19314,18 +19415,11 @@ function renderChart(result, style) {
         const over = stage.verdict === 'fail' ? `  ${style.red('✗ over budget')}` : stage.verdict === 'warn' ? `  ${style.yellow('! over budget (warn)')}` : '';
         lines.push(row(stage.name, stage.meanStartT, summary.mean, summary.stddev, '█', over));
         // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
-        if (stage.name === 'total')
-            continue;
-        const nested = [];
-        // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
-        if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * summary.mean) {
-            const what = stage.span.kind === 'initcall' ? `initcall ${stage.span.from.replace(/^calling /, '')}` : `"${terminal_truncate(stage.span.from, 28)}" → "${terminal_truncate(stage.span.to, 28)}"`;
-            nested.push({ startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev, label: `span ${what}` });
-        }
-        for (const call of (stage.initcalls ?? []).slice(0, terminal_CHART_INITCALLS)) {
-            nested.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, label: `initcall ${call.name}` });
-        }
-        nested.forEach((n, i) => lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${n.label}`)));
+        const nested = nestedRows(stage, terminal_CHART_INITCALLS);
+        nested.forEach((n, i) => {
+            const label = n.kind === 'span' ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"` : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
+            lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
+        });
     }
     return lines.join('\n');
 }
@@ -19340,14 +19434,6 @@ function terminal_verdictCell(stage, style) {
         case 'none':
             return style.dim('·');
     }
-}
-function terminal_table(rows, widths) {
-    // Width from the visible text: ANSI escapes take no columns.
-    const visible = (cell) => cell.replace(/\u001b\[\d+m/g, '').length;
-    return rows.map((row) => row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(Math.max(0, (widths[i] ?? 0) - visible(cell)))))
-        .join('  ')
-        .trimEnd());
 }
 /** Every stage with its statistics, its budget and verdict, and the offending span that explains it. */
 function renderBudgetTable(result, style) {
@@ -19368,8 +19454,7 @@ function renderBudgetTable(result, style) {
             describeSpan(stage, 40),
         ]);
     }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').replace(/\u001b\[\d+m/g, '').length)));
-    const out = terminal_table(rows, widths).map((line) => `  ${line}`);
+    const out = table(rows, 'left').map((line) => `  ${line}`);
     out[0] = style.dim(out[0]);
     return out.join('\n');
 }
@@ -19525,6 +19610,51 @@ function styleFor(stream, env = process.env) {
 var dist = __nccwpck_require__(8815);
 // EXTERNAL MODULE: ./node_modules/fastest-levenshtein/mod.js
 var mod = __nccwpck_require__(1916);
+;// CONCATENATED MODULE: ./src/scenario/value-schemas.ts
+/**
+ * Scalar schemas that both schema.ts and artifact-schema.ts use. They live apart from both because schema.ts imports
+ * artifact-schema.ts: taking them from schema.ts would make a cycle, and the first module evaluated would see the
+ * other's constants uninitialised.
+ */
+
+
+/** The parser's own complaint about a scalar, so the schema and the conversion in load.ts speak with one voice. */
+function problemOf(parse, input) {
+    // Missing keys, mappings and lists get the generic "expected …, got …" message instead.
+    if (input === undefined || (typeof input === 'object' && input !== null))
+        return undefined;
+    try {
+        parse(input === null ? '' : String(input));
+        return undefined;
+    }
+    catch (error) {
+        return error.message;
+    }
+}
+const value_schemas_memoryRe = new RegExp(MEMORY_PATTERN);
+/**
+ * A size with a unit (256M, 2G), accepted only when `parseMemory` accepts it: the pattern alone lets through 0.5M or
+ * 99999G, which would then throw during conversion, past the point where errors still have a line. `bareNumber`
+ * words a YAML number without a unit for keys whose message differs from `memory:`'s.
+ */
+function sizeSchema(bareNumber) {
+    const problem = (input) => bareNumber && typeof input === 'number' ? bareNumber(input) : problemOf(parseMemory, input);
+    // Checks run even after an earlier check failed, so the refinement only looks at what the pattern let through;
+    // otherwise one mistake would be reported twice.
+    return schemas_string({ error: (issue) => problem(issue.input) })
+        .regex(value_schemas_memoryRe, { error: (issue) => problem(issue.input) })
+        .superRefine((text, ctx) => {
+        const message = value_schemas_memoryRe.test(text) ? problemOf(parseMemory, text) : undefined;
+        if (message)
+            ctx.addIssue({ code: 'custom', message });
+    });
+}
+const memorySchema = sizeSchema();
+// Debian policy: lower case letters, digits, `+`, `-` and `.`, at least two characters, starting alphanumerically.
+const APT_PACKAGE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
+const aptPackageSchema = schemas_string()
+    .regex(APT_PACKAGE_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a Debian package name` });
+
 ;// CONCATENATED MODULE: ./src/scenario/artifact-schema.ts
 /**
  * The `kernel:` and `rootfs:` variants that boot-budget builds or fetches: kernels from a URL or built
@@ -19533,7 +19663,6 @@ var mod = __nccwpck_require__(1916);
  */
 
 
-const APT_SOURCE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
 const SHA256 = /^[0-9a-fA-F]{64}$/;
 const KERNEL_CONFIG_TARGETS = ['defconfig', 'tinyconfig', 'allnoconfig'];
 const sha256Schema = schemas_string()
@@ -19542,8 +19671,7 @@ const sha256Schema = schemas_string()
 const urlSchema = schemas_string()
     .regex(/^https?:\/\/\S+$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an http(s) URL` })
     .describe('An http:// or https:// URL.');
-const sizeSchema = schemas_string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no unit; write a size such as 64M or 2G` : undefined) })
-    .regex(new RegExp(MEMORY_PATTERN), { error: (issue) => `${JSON.stringify(issue.input)} is not a size such as 64M or 2G` });
+const imageSizeSchema = sizeSchema((input) => `${input} has no unit; write a size such as 64M or 2G`);
 const urlKernelSchema = strictObject({ url: urlSchema, sha256: sha256Schema })
     .describe('Download a kernel image, verify its sha256 and cache it.');
 const buildKernelSchema = strictObject({
@@ -19552,9 +19680,7 @@ const buildKernelSchema = strictObject({
             schemas_string().min(1).describe('A kernel source directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), relative to this file.'),
             strictObject({ url: urlSchema, sha256: sha256Schema }).describe('A source tarball to download.'),
             strictObject({
-                apt: schemas_string()
-                    .regex(APT_SOURCE_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a Debian package name` })
-                    .describe('A Debian linux-source package, e.g. linux-source-6.1.'),
+                apt: aptPackageSchema.describe('A Debian linux-source package, e.g. linux-source-6.1.'),
             })
                 .describe('The source tarball a Debian linux-source package ships in /usr/src.'),
         ])
@@ -19576,7 +19702,7 @@ const treeOptions = {
     agent: schemas_boolean()
         .default(true)
         .describe("Add boot-budget's agent (and a static busybox when the tree has none). `false` boots the tree as it is."),
-    'extract-limit': sizeSchema
+    'extract-limit': imageSizeSchema
         .optional()
         .describe('The most a tarball may unpack to, e.g. 2G (default 8G); larger archives are rejected as decompression bombs.'),
 };
@@ -19588,7 +19714,7 @@ const rootfsVariantSchemas = [
         .describe('An initramfs (cpio "newc", gzip) from a directory or tarball; the agent is /init.'),
     strictObject({
         tarball: schemas_string().min(1).describe('A tarball (relative to this file) written into an ext4 disk image.'),
-        size: sizeSchema.optional().describe('Image size such as 256M; default: content plus headroom.'),
+        size: imageSizeSchema.optional().describe('Image size such as 256M; default: content plus headroom.'),
         ...treeOptions,
     })
         .describe('An ext4 disk image built from a tarball without root (mke2fs -d), attached as the root disk.'),
@@ -19597,7 +19723,7 @@ const rootfsVariantSchemas = [
             .min(1)
             .describe('Directories and tarballs merged in order, later layers winning.'),
         into: schemas_enum(['initramfs', 'ext4']).default('initramfs').describe('What the merged tree becomes.'),
-        size: sizeSchema.optional().describe('Image size for `into: ext4`.'),
+        size: imageSizeSchema.optional().describe('Image size for `into: ext4`.'),
         ...treeOptions,
     })
         .describe('Layers merged into one initramfs or ext4 image.'),
@@ -19616,10 +19742,10 @@ const rootfsVariantSchemas = [
 
 
 
-const TARBALL = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+
 function treeSource(dir, given) {
     const absolute = external_node_path_default().resolve(dir, given);
-    return { kind: TARBALL.test(given) ? 'tarball' : 'dir', path: absolute };
+    return { kind: isTarball(given) ? 'tarball' : 'dir', path: absolute };
 }
 function toKernelSpec(raw, dir) {
     if ('path' in raw)
@@ -19800,13 +19926,12 @@ async function outsideProblem(p, confinement, what) {
 
 
 
+
 const schema_BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'];
 const STATISTICS = ['median', 'mean', 'p90', 'max'];
 const SCENARIO_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 // No dots: stage names become keys under `budgets:` and appear in dotted key paths such as `budgets.network`.
 const STAGE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
-// Debian policy: lower case letters, digits, `+`, `-` and `.`, at least two characters, starting alphanumerically.
-const APT_PACKAGE_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
 // `g` and `y` are left out on purpose: they make RegExp.test stateful through lastIndex, which would make a stage
 // marker match only every other boot.
 const REGEX_LITERAL_PATTERN = /^\/(.+)\/([imsu]*)$/s;
@@ -19826,35 +19951,12 @@ function parseRegexLiteral(text) {
         throw new Error(error.message);
     }
 }
-/** The parser's own complaint about a scalar, so the schema and the conversion in load.ts speak with one voice. */
-function problemOf(parse, input) {
-    // Missing keys, mappings and lists get the generic "expected …, got …" message instead.
-    if (input === undefined || (typeof input === 'object' && input !== null))
-        return undefined;
-    try {
-        parse(input === null ? '' : String(input));
-        return undefined;
-    }
-    catch (error) {
-        return error.message;
-    }
-}
 const schema_durationRe = new RegExp(DURATION_PATTERN);
-const schema_memoryRe = new RegExp(MEMORY_PATTERN);
 const durationSchema = schemas_string({ error: (issue) => problemOf(parseDuration, issue.input) })
     .regex(schema_durationRe, { error: (issue) => problemOf(parseDuration, issue.input) })
     // The pattern lets through numbers too large to be a duration (see MAX_DURATION_MS).
     .superRefine((text, ctx) => {
     const problem = schema_durationRe.test(text) ? problemOf(parseDuration, text) : undefined;
-    if (problem)
-        ctx.addIssue({ code: 'custom', message: problem });
-});
-// Checks run even after an earlier check failed, so the refinements below only look at what the pattern let through;
-// otherwise one mistake would be reported twice.
-const memorySchema = schemas_string({ error: (issue) => problemOf(parseMemory, issue.input) })
-    .regex(schema_memoryRe, { error: (issue) => problemOf(parseMemory, issue.input) })
-    .superRefine((text, ctx) => {
-    const problem = schema_memoryRe.test(text) ? problemOf(parseMemory, text) : undefined;
     if (problem)
         ctx.addIssue({ code: 'custom', message: problem });
 });
@@ -19920,11 +20022,7 @@ const kernelSchema = union([
     })
         .describe('Boot a kernel image file.'),
     strictObject({
-        apt: schemas_string()
-            .regex(APT_PACKAGE_PATTERN, {
-            error: (issue) => `"${String(issue.input)}" is not a Debian package name`,
-        })
-            .describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
+        apt: aptPackageSchema.describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
     })
         .describe('Download the kernel from a Debian package.'),
     urlKernelSchema,
@@ -20095,6 +20193,7 @@ const schema_scenarioSchema = strictObject({
 
 
 
+
 const SCENARIO_EXTENSIONS = /\.ya?ml$/;
 const EMPTY_FILE = 'the file is empty; a scenario needs at least `name`, `kernel` and `rootfs`';
 /** Loads one scenario file. Throws its first `ScenarioError`, or a `UsageError` when the file cannot be read. */
@@ -20138,41 +20237,40 @@ async function checkScenarioFile(file, cwd = process.cwd(), options = {}) {
  * is a scenario error at its line (exit 2) rather than a failure halfway through a run.
  */
 function localInputs(scenario, source) {
+    const { baseline } = scenario;
+    return [
+        ...specInputs(scenario.kernel, scenario.rootfs, [], source),
+        // A baseline is confined and checked like the scenario's own: an A/B from a pull request must not pack host files
+        // either, and a missing baseline input found halfway through the interleaved passes would waste all of them.
+        ...(baseline ? specInputs(baseline.kernel, baseline.rootfs, ['baseline'], source) : []),
+    ];
+}
+/** The local inputs of one kernel and rootfs, at their keys under `prefix` (the top level, or `baseline`). */
+function specInputs(kernel, rootfs, prefix, source) {
     const inputs = [];
-    const { kernel, rootfs } = scenario;
-    if (kernel.kind === 'path')
-        inputs.push({ at: ['kernel', 'path'], path: kernel.path, what: 'kernel image', must: 'file' });
-    if (kernel.kind === 'build') {
+    const add = (at, path, what, must) => inputs.push({ at: [...prefix, ...at], path, what: [...prefix, what].join(' '), must });
+    if (kernel?.kind === 'path')
+        add(['kernel', 'path'], kernel.path, 'kernel image', 'file');
+    if (kernel?.kind === 'build') {
         const { source: src, config, fragments } = kernel.build;
         if (src.kind === 'dir' || src.kind === 'tarball')
-            inputs.push({ at: ['kernel', 'build', 'source'], path: src.path, what: 'kernel source', must: 'any' });
+            add(['kernel', 'build', 'source'], src.path, 'kernel source', 'any');
         if (config.kind === 'file')
-            inputs.push({ at: ['kernel', 'build', 'config'], path: config.path, what: 'kernel config', must: 'file' });
+            add(['kernel', 'build', 'config'], config.path, 'kernel config', 'file');
         fragments.forEach((fragment, i) => {
             if (fragment.kind === 'file')
-                inputs.push({ at: ['kernel', 'build', 'fragments', i], path: fragment.path, what: 'config fragment', must: 'file' });
+                add(['kernel', 'build', 'fragments', i], fragment.path, 'config fragment', 'file');
         });
     }
-    if (rootfs.kind === 'initramfs' || rootfs.kind === 'ext4') {
-        const single = ['initramfs', 'tarball'].find((key) => source.has(['rootfs', key]));
-        rootfs.layers.forEach((layer, i) => {
-            inputs.push({ at: single ? ['rootfs', single] : ['rootfs', 'layers', i], path: layer.path, what: 'rootfs layer', must: 'any' });
-        });
+    if (rootfs?.kind === 'initramfs' || rootfs?.kind === 'ext4') {
+        const single = ['initramfs', 'tarball'].find((key) => source.has([...prefix, 'rootfs', key]));
+        // A baseline's one-tree rootfs has always been reported at its `rootfs:` key (regression-scenario.test.ts pins
+        // that position); `layers:` items get their index either way.
+        const singleAt = single && prefix.length === 0 ? ['rootfs', single] : ['rootfs'];
+        rootfs.layers.forEach((layer, i) => add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any'));
     }
-    if (rootfs.kind === 'disk')
-        inputs.push({ at: ['rootfs', 'disk', 'image'], path: rootfs.image, what: 'disk image', must: 'file' });
-    const baseline = scenario.baseline;
-    if (baseline?.kernel?.kind === 'path')
-        inputs.push({ at: ['baseline', 'kernel', 'path'], path: baseline.kernel.path, what: 'baseline kernel image', must: 'file' });
-    if (baseline?.rootfs?.kind === 'disk')
-        inputs.push({ at: ['baseline', 'rootfs', 'disk', 'image'], path: baseline.rootfs.image, what: 'baseline disk image', must: 'file' });
-    // Baseline layers are confined like the scenario's own: an A/B from a pull request must not pack host files either.
-    if (baseline?.rootfs?.kind === 'initramfs' || baseline?.rootfs?.kind === 'ext4') {
-        baseline.rootfs.layers.forEach((layer) => inputs.push({ at: ['baseline', 'rootfs'], path: layer.path, what: 'baseline rootfs layer', must: 'any' }));
-    }
-    if (baseline?.kernel?.kind === 'build' && (baseline.kernel.build.source.kind === 'dir' || baseline.kernel.build.source.kind === 'tarball')) {
-        inputs.push({ at: ['baseline', 'kernel', 'build', 'source'], path: baseline.kernel.build.source.path, what: 'baseline kernel source', must: 'any' });
-    }
+    if (rootfs?.kind === 'disk')
+        add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
     return inputs;
 }
 async function localInputProblem(input) {
@@ -20315,16 +20413,12 @@ function parseScenarioText(text, file, displayFile) {
     const budgetOrder = load_isPlainObject(data) && load_isPlainObject(data['budgets']) ? Object.keys(data['budgets']) : [];
     return { ok: true, scenario: toScenario(result.data, budgetOrder, file, displayFile, source), source };
 }
-/** Kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold ~1,150
- *  extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump. */
-const INITCALL_PARAMS = [
-    ['initcall_debug', 'initcall_debug'],
-    ['log_buf_len', 'log_buf_len=4M'],
-];
+/**
+ * The kernel parameters `initcalls: true` adds, each unless the cmdline already sets it. The log buffer must hold
+ * ~1,150 extra records (575 initcalls on the cloud kernel), or the early ones are overwritten before the dump.
+ */
 function withInitcallDebug(cmdline) {
-    const words = cmdline.trim().split(/\s+/).filter(Boolean);
-    const extra = INITCALL_PARAMS.filter(([key]) => !words.some((w) => w === key || w.startsWith(`${key}=`))).map(([, p]) => p);
-    return [...words, ...extra].join(' ');
+    return addKernelParams(cmdline, ['initcall_debug', 'log_buf_len=4M']);
 }
 function toScenario(raw, budgetOrder, file, displayFile, source) {
     const stages = raw.stages.map((stage, index) => ({
@@ -20789,35 +20883,27 @@ function describeFsError(error) {
 
 
 
-/** Debian packages boot-budget uses, and what for. */
+
+/** Debian packages boot-budget uses, and what for: doctor checks them, and the Action installs the missing ones. */
 const HOST_PACKAGES = [
     { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof' },
     { name: 'busybox-static', why: 'the busybox initramfs and its agent' },
 ];
-async function dirSize(dir) {
-    let total = 0;
-    let entries;
-    try {
-        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    }
-    catch {
-        return 0;
-    }
-    for (const entry of entries) {
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry.name);
-        if (entry.isDirectory())
-            total += await dirSize(path);
-        else
-            total += (await (0,promises_namespaceObject.lstat)(path).catch(() => null))?.size ?? 0;
-    }
-    return total;
-}
+/** Doctor's name for the cache-size walk, kept for the callers that import it from here. */
+
+/**
+ * Whether dpkg has `name` fully installed: a package removed with its configuration left behind is still known to
+ * dpkg-query, so its exit status alone does not tell. Throws when dpkg-query itself cannot be run, which callers
+ * report differently from a missing package.
+ */
 async function packageInstalled(name) {
     try {
         const { stdout } = await (0,external_node_util_namespaceObject.promisify)(external_node_child_process_namespaceObject.execFile)('dpkg-query', ['-W', '-f', '${Status}', name]);
         return stdout.includes('install ok installed');
     }
-    catch {
+    catch (error) {
+        if (error.code === 'ENOENT')
+            throw error;
         return false;
     }
 }
@@ -20835,8 +20921,9 @@ async function gatherDoctorReport(cacheDir, probe = probeKvm) {
     const qemu = hypervisors.find((h) => h.name === 'qemu');
     const kvm = qemu?.found ? await probe(QEMU_BINARY) : { usable: false, reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing', skipped: true };
     const missingPackages = [];
+    // Without dpkg-query nothing can be confirmed, so every package is listed with the command that would install it.
     for (const pkg of HOST_PACKAGES)
-        if (!(await packageInstalled(pkg.name)))
+        if (!(await packageInstalled(pkg.name).catch(() => false)))
             missingPackages.push(pkg.name);
     const exists = await (0,promises_namespaceObject.lstat)(cacheDir).then((s) => s.isDirectory(), () => false);
     return {
@@ -20844,17 +20931,8 @@ async function gatherDoctorReport(cacheDir, probe = probeKvm) {
         kvm,
         missingPackages,
         installCommand: missingPackages.length ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}` : null,
-        cache: { dir: cacheDir, bytes: exists ? await dirSize(cacheDir) : 0, exists },
+        cache: { dir: cacheDir, bytes: exists ? await dirBytes(cacheDir) : 0, exists },
     };
-}
-function doctor_formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    if (bytes < 1024 ** 2)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    if (bytes < 1024 ** 3)
-        return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 function formatDoctorReport(report) {
     const lines = ['hypervisors:'];
@@ -20869,7 +20947,7 @@ function formatDoctorReport(report) {
         lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
     else
         lines.push(`  ✓ ${HOST_PACKAGES.map((p) => p.name).join(', ')}`);
-    lines.push('cache:', `  ${report.cache.dir}: ${report.cache.exists ? doctor_formatBytes(report.cache.bytes) : 'not created yet'}`);
+    lines.push('cache:', `  ${report.cache.dir}: ${report.cache.exists ? formatBytes(report.cache.bytes) : 'not created yet'}`);
     return `${lines.join('\n')}\n`;
 }
 
@@ -21092,13 +21170,12 @@ async function runCli(io) {
             io.stdout.write(`${io.version}\n`);
             return ExitCode.ok;
         }
+        const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
         if (settings.command === 'cache') {
-            const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
             io.stdout.write(await cacheCommand(settings.cacheAction, cacheDir, { olderThanMs: settings.olderThanMs }));
             return ExitCode.ok;
         }
         if (settings.command === 'doctor') {
-            const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
             io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
             return ExitCode.ok;
         }
@@ -21113,10 +21190,7 @@ async function runCli(io) {
             return comparison.scenarios.some((c) => c.verdict === 'regression') ? ExitCode.budgetExceeded : ExitCode.ok;
         }
         if (settings.command === 'merge') {
-            const parts = [];
-            for (const file of settings.paths)
-                parts.push({ source: file, results: await readResultsFile((0,external_node_path_namespaceObject.resolve)(io.cwd, file)) });
-            const merged = mergeResults(parts);
+            const merged = await mergeResultFiles(settings.paths, io.cwd);
             const style = styleFor(io.stdout, io.env);
             for (const scenario of merged.scenarios)
                 io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
@@ -21140,7 +21214,6 @@ async function runCli(io) {
             return ExitCode.ok;
         }
         const reporter = new TerminalReporter(io.stdout, io.stderr, styleFor(io.stdout, io.env));
-        const cacheDir = settings.cacheDir ? (0,external_node_path_namespaceObject.resolve)(io.cwd, settings.cacheDir) : defaultCacheDir(io.env);
         const results = await runScenarios(scenarios, {
             cacheDir,
             passes: settings.passes,
@@ -21188,7 +21261,7 @@ async function runCli(io) {
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7312);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4676);
 
 
 
