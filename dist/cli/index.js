@@ -8063,9 +8063,6 @@ const wireBytes = (line) => Buffer.byteLength(line.text) + 2;
  * per byte. The fastest windows are those where the guest did nothing but print; a low percentile rather than the
  * minimum keeps one burst of batched arrivals from passing for an impossibly fast UART.
  */
-function consoleUsPerByte(lines) {
-    return usPerByteOf(lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text)));
-}
 function usPerByteOf(printk) {
     const rates = [];
     for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {

@@ -28,10 +28,6 @@ const wireBytes = (line: ConsoleLine) => Buffer.byteLength(line.text) + 2;
  * per byte. The fastest windows are those where the guest did nothing but print; a low percentile rather than the
  * minimum keeps one burst of batched arrivals from passing for an impossibly fast UART.
  */
-export function consoleUsPerByte(lines: readonly ConsoleLine[]): number | null {
-  return usPerByteOf(lines.filter((l) => PRINTK_ON_CONSOLE.test(l.text)));
-}
-
 function usPerByteOf(printk: readonly ConsoleLine[]): number | null {
   const rates: number[] = [];
   for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {
