@@ -15,15 +15,25 @@ const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : BENCHES;
 
 const info = machineInfo();
 console.log(`boot-budget benches${quick ? ' (--quick: checks that the scripts run; figures are not meaningful)' : ''}`);
-console.log(`machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, Linux ${info.kernel}, Node ${info.node}, QEMU ${info.qemu ?? 'missing'}`);
+console.log(
+  `machine: ${info.cpu}, ${info.cores} cores, ${info.memoryGiB} GiB, Linux ${info.kernel}, Node ${info.node}, QEMU ${info.qemu ?? 'missing'}`,
+);
 const started = Date.now();
 const failed: string[] = [];
 for (const name of only) {
   const t0 = Date.now();
   console.log(`\n=== ${name} ===`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'bench', `${name}.ts`), ...(quick ? ['--quick'] : [])], { cwd: repo, stdio: 'inherit' });
-  console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s${run.status === 0 ? '' : `, exit ${run.status ?? run.signal}`})`);
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(repo, 'bench', `${name}.ts`), ...(quick ? ['--quick'] : [])],
+    { cwd: repo, stdio: 'inherit' },
+  );
+  console.log(
+    `(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s${run.status === 0 ? '' : `, exit ${run.status ?? run.signal}`})`,
+  );
   if (run.status !== 0) failed.push(name);
 }
-console.log(`\nall benches: ${((Date.now() - started) / 1000).toFixed(0)} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`);
+console.log(
+  `\nall benches: ${((Date.now() - started) / 1000).toFixed(0)} s${failed.length ? `; failed: ${failed.join(', ')}` : ''}`,
+);
 if (failed.length) process.exitCode = 1;

@@ -24,9 +24,12 @@ const SIZES_MIB = quick ? [1, 16] : [1, 16, 64, 256];
 /** Wall time of one run of the CLI from source, its progress echoed with `label`. */
 async function runCli(cacheDir: string, label: string): Promise<number> {
   const { child, done } = startCli(['run', join(repo, 'bench/tiny-built.yaml'), '--cache-dir', cacheDir]);
-  child.stderr!.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d.toString().replace(/\n(?=.)/g, `\n[${label}] `)}`));
+  child.stderr!.on('data', (d: Buffer) =>
+    process.stderr.write(`[${label}] ${d.toString().replace(/\n(?=.)/g, `\n[${label}] `)}`),
+  );
   const run = await done;
-  if (run.code !== 0) throw new Error(`${label} run exited with ${run.code}:\n${run.stderr.split('\n').slice(-10).join('\n')}`);
+  if (run.code !== 0)
+    throw new Error(`${label} run exited with ${run.code}:\n${run.stderr.split('\n').slice(-10).join('\n')}`);
   return run.ms;
 }
 
@@ -99,4 +102,6 @@ if (!quick) {
 } else {
   console.log('(--quick: the cold kernel build, ~6 min, is left out)');
 }
-console.log(`written ${writeResult('cache', { verify, build, target: { warmOverCold: 0.05 }, met: build ? build.ratio <= 0.05 : null })}`);
+console.log(
+  `written ${writeResult('cache', { verify, build, target: { warmOverCold: 0.05 }, met: build ? build.ratio <= 0.05 : null })}`,
+);

@@ -19,14 +19,21 @@ function spinners(n: number): ChildProcess[] {
   return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
 }
 
-async function measure(label: string, busy: number): Promise<{ label: string; busy: number; lines: number; latencyMs: number[] }> {
+async function measure(
+  label: string,
+  busy: number,
+): Promise<{ label: string; busy: number; lines: number; latencyMs: number[] }> {
   const load = spinners(busy);
   // Let the spinners reach full speed before the first line.
   await new Promise((r) => setTimeout(r, busy ? 300 : 0));
   let startNs = 0n;
   try {
     const trace = await runPass(
-      { file: process.execPath, args: [join(repo, 'bench', 'latency-writer.mjs'), String(LINES), String(INTERVAL_MS)], cmdline: '' },
+      {
+        file: process.execPath,
+        args: [join(repo, 'bench', 'latency-writer.mjs'), String(LINES), String(INTERVAL_MS)],
+        cmdline: '',
+      },
       { accel: 'tcg', timeoutMs: 120_000, onSpawn: (ns) => (startNs = ns) },
     );
     const latencyMs: number[] = [];
@@ -44,7 +51,11 @@ async function measure(label: string, busy: number): Promise<{ label: string; bu
 }
 
 note(`latency: ${LINES} lines per condition, ~${INTERVAL_MS} ms apart, through runPass`);
-const runs = [await measure('idle', 0), await measure('busy loop on 1 core', 1), await measure('busy loops on 2 cores', 2)];
+const runs = [
+  await measure('idle', 0),
+  await measure('busy loop on 1 core', 1),
+  await measure('busy loops on 2 cores', 2),
+];
 const rows = runs.map((r) => {
   const s = {
     p50: percentile(r.latencyMs, 0.5),

@@ -27,10 +27,18 @@ export function median(values: readonly number[]): number {
 
 /** The budgets' own quantile, so bench figures and reports agree on what a median is. */
 export function percentile(values: readonly number[], p: number): number {
-  return quantile([...values].sort((a, b) => a - b), p);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
-export const fmtMs = (ms: number) => (Math.abs(ms) >= 1000 ? `${(ms / 1000).toFixed(2)} s` : Math.abs(ms) >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
+export const fmtMs = (ms: number) =>
+  Math.abs(ms) >= 1000
+    ? `${(ms / 1000).toFixed(2)} s`
+    : Math.abs(ms) >= 10
+      ? `${ms.toFixed(0)} ms`
+      : `${ms.toFixed(2)} ms`;
 export const fmtUs = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
 export const fmtRatio = (r: number) => r.toFixed(3);
 
@@ -95,7 +103,9 @@ let bundled: Promise<{ loaded: Scenario; kernel: KernelArtifact }> | undefined;
 const rootfsByMachine = new Map<Machine, Promise<RootfsArtifact>>();
 
 /** The bundled scenario with its machine and firmware replaced, as the QEMU command the core would run. */
-export async function bundledCommand(profile?: Profile): Promise<{ scenario: Scenario; command: HypervisorCommand; accel: Accel }> {
+export async function bundledCommand(
+  profile?: Profile,
+): Promise<{ scenario: Scenario; command: HypervisorCommand; accel: Accel }> {
   // Profiles change only machine and firmware, so the kernel is resolved once (each resolution asks apt and re-hashes
   // the cache entry).
   bundled ??= (async () => {
@@ -106,7 +116,8 @@ export async function bundledCommand(profile?: Profile): Promise<{ scenario: Sce
   const scenario: Scenario = profile ? { ...loaded, machine: profile.machine, firmware: profile.firmware } : loaded;
   const { accel } = await benchAccel();
   // Once per machine: a disk rootfs picks its root device by machine.
-  if (!rootfsByMachine.has(scenario.machine)) rootfsByMachine.set(scenario.machine, buildRootfs(scenario, artifactCtx, kernel));
+  if (!rootfsByMachine.has(scenario.machine))
+    rootfsByMachine.set(scenario.machine, buildRootfs(scenario, artifactCtx, kernel));
   const rootfs = await rootfsByMachine.get(scenario.machine)!;
   const { bios } = qemuBios(scenario.machine, scenario.firmware);
   const command = qemuBackend.command(QEMU_BINARY, {

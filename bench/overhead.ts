@@ -48,7 +48,8 @@ async function viaBootBudget(command: HypervisorCommand, scenarioTimeoutMs: numb
   const m = measure.finish(trace);
   const t1 = process.hrtime.bigint();
   const measureCpu = cpuMs(process.cpuUsage(cpu1)) + lineCpuMs;
-  if (trace.reached !== 'shutdown' && trace.reached !== 'ready') throw new Error(`boot-budget pass failed: ${JSON.stringify(trace.outcome)}`);
+  if (trace.reached !== 'shutdown' && trace.reached !== 'ready')
+    throw new Error(`boot-budget pass failed: ${JSON.stringify(trace.outcome)}`);
   if (!m.stages.some((s) => s.name === 'total')) throw new Error('the pass has no total stage');
   return { wallMs: Number(t1 - t0) / 1e6, cpuMs: cpuMs(process.cpuUsage(cpu0)), measureCpuMs: measureCpu };
 }
@@ -99,7 +100,11 @@ const figures = {
   accel,
   rounds: ROUNDS,
   argv: [command.file, ...command.args],
-  bootBudget: { wallMs: a.map((s) => s.wallMs), cpuMs: a.map((s) => s.cpuMs), measureCpuMs: a.map((s) => s.measureCpuMs) },
+  bootBudget: {
+    wallMs: a.map((s) => s.wallMs),
+    cpuMs: a.map((s) => s.cpuMs),
+    measureCpuMs: a.map((s) => s.measureCpuMs),
+  },
   direct: { wallMs: b.map((s) => s.wallMs), cpuMs: b.map((s) => s.cpuMs) },
   medianWallRatio: ratio,
   medianPairedRatio: median(perRound),
@@ -117,12 +122,28 @@ console.log(
   table(
     ['', 'median wall', 'min', 'max', 'own CPU/pass (median)', 'of which measure'],
     [
-      ['boot-budget (runPass → StreamingMeasure)', fmtMs(median(figures.bootBudget.wallMs)), fmtMs(Math.min(...figures.bootBudget.wallMs)), fmtMs(Math.max(...figures.bootBudget.wallMs)), fmtMs(figures.medianCpuMsPerPass), fmtMs(figures.medianMeasureCpuMsPerPass)],
-      ['QEMU direct (console → /dev/null)', fmtMs(median(figures.direct.wallMs)), fmtMs(Math.min(...figures.direct.wallMs)), fmtMs(Math.max(...figures.direct.wallMs)), fmtMs(median(figures.direct.cpuMs)), '-'],
+      [
+        'boot-budget (runPass → StreamingMeasure)',
+        fmtMs(median(figures.bootBudget.wallMs)),
+        fmtMs(Math.min(...figures.bootBudget.wallMs)),
+        fmtMs(Math.max(...figures.bootBudget.wallMs)),
+        fmtMs(figures.medianCpuMsPerPass),
+        fmtMs(figures.medianMeasureCpuMsPerPass),
+      ],
+      [
+        'QEMU direct (console → /dev/null)',
+        fmtMs(median(figures.direct.wallMs)),
+        fmtMs(Math.min(...figures.direct.wallMs)),
+        fmtMs(Math.max(...figures.direct.wallMs)),
+        fmtMs(median(figures.direct.cpuMs)),
+        '-',
+      ],
     ],
   ),
 );
-console.log(`ratio of medians ${fmtRatio(ratio)} (target ≤ 1.02), median of paired ratios ${fmtRatio(figures.medianPairedRatio)}`);
+console.log(
+  `ratio of medians ${fmtRatio(ratio)} (target ≤ 1.02), median of paired ratios ${fmtRatio(figures.medianPairedRatio)}`,
+);
 if (ratioInterval && msInterval) {
   console.log(
     `95% interval of the paired ratio ${fmtRatio(ratioInterval.low)}–${fmtRatio(ratioInterval.high)}; boot-budget's extra wall time per pass ${fmtMs(figures.medianPairedMs)} (95% interval ${fmtMs(msInterval.low)} to ${fmtMs(msInterval.high)})`,

@@ -27,7 +27,11 @@ import { measureWhole } from '../test/helpers/measure-oracle.js';
 import { median, note, quick, repo, table, writeResult } from './lib.js';
 
 const MB = 1e6;
-const SIZES_MB = process.env.PARSE_SIZES_MB ? process.env.PARSE_SIZES_MB.split(",").map(Number) : quick ? [2, 5] : [50, 100, 200];
+const SIZES_MB = process.env.PARSE_SIZES_MB
+  ? process.env.PARSE_SIZES_MB.split(',').map(Number)
+  : quick
+    ? [2, 5]
+    : [50, 100, 200];
 const FIXTURES = ['cloud-initcalls-pc', 'cloud-initcalls-microvm', 'cloud-initcalls-pc-tuned'];
 
 let baseBoot: BootTrace | undefined;
@@ -51,7 +55,11 @@ function dumpOf(trace: BootTrace): Dump {
     const m = /^(<\d+>)?\[\s*(\d+)\.(\d{6})\]\s?(.*)$/.exec(l.text);
     return m ? [{ prefix: m[1] ?? '', guestMs: Number(m[2]) * 1000 + Number(m[3]) / 1000, text: m[4]! }] : [];
   });
-  return { records, spanMs: Math.ceil(Math.max(...records.map((r) => r.guestMs))) + 1000, bytes: trace.lines.slice(begin + 1, end).reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0) };
+  return {
+    records,
+    spanMs: Math.ceil(Math.max(...records.map((r) => r.guestMs))) + 1000,
+    bytes: trace.lines.slice(begin + 1, end).reduce((n, l) => n + Buffer.byteLength(l.text) + 1, 0),
+  };
 }
 
 function recordLine(r: Dump['records'][number], offsetMs: number): string {
@@ -212,11 +220,24 @@ if (childArg > 0) {
         // The stream path runs with a small heap: V8 grows a large one lazily with garbage, which would measure the
         // collector's laziness rather than what the path keeps. The whole path needs the room.
         const heap = mode === 'stream' ? '--max-old-space-size=128' : '--max-old-space-size=12000';
-        const out = spawnSync(process.execPath, [heap, ...(process.env.PARSE_NODE_ARGS?.split(' ') ?? []), '--import', 'tsx', join(repo, 'bench', 'parse.ts'), '--child', mode, described], {
-          cwd: repo,
-          encoding: 'utf8',
-          maxBuffer: 1 << 20,
-        });
+        const out = spawnSync(
+          process.execPath,
+          [
+            heap,
+            ...(process.env.PARSE_NODE_ARGS?.split(' ') ?? []),
+            '--import',
+            'tsx',
+            join(repo, 'bench', 'parse.ts'),
+            '--child',
+            mode,
+            described,
+          ],
+          {
+            cwd: repo,
+            encoding: 'utf8',
+            maxBuffer: 1 << 20,
+          },
+        );
         if (out.status !== 0) throw new Error(`${mode} ${mb} MB failed: ${out.stderr.slice(-2000)}`);
         runs.push(JSON.parse(out.stdout) as ChildResult);
       }
@@ -226,10 +247,22 @@ if (childArg > 0) {
     rmSync(dir, { recursive: true, force: true });
   }
   const baseKernel = base.stages.find((s) => s.name === 'kernel')?.ms;
-  console.log(`\nParse throughput: measure step on replicated initcall_debug boots (first boot's kernel stage ${baseKernel?.toFixed(1)} ms)`);
+  console.log(
+    `\nParse throughput: measure step on replicated initcall_debug boots (first boot's kernel stage ${baseKernel?.toFixed(1)} ms)`,
+  );
   console.log(
     table(
-      ['path', 'console', 'time (median)', 'runs', 'MB/s (median)', 'MB/s per CPU s', 'peak RSS', 'events kept', 'kernel stage'],
+      [
+        'path',
+        'console',
+        'time (median)',
+        'runs',
+        'MB/s (median)',
+        'MB/s per CPU s',
+        'peak RSS',
+        'events kept',
+        'kernel stage',
+      ],
       runs.map((r) => [
         r.mode,
         `${(r.bytes / MB).toFixed(0)} MB`,
@@ -246,7 +279,9 @@ if (childArg > 0) {
   const stream = runs.filter((r) => r.mode === 'stream');
   const rssGrowth = stream.at(-1)!.maxRssMiB - stream[0]!.maxRssMiB;
   const minStreamMbps = Math.min(...stream.map((r) => r.bytes / MB / (r.measureMs / 1000)));
-  console.log(`stream: ≥ ${minStreamMbps.toFixed(0)} MB/s (target ≥ 100), peak RSS grows ${rssGrowth.toFixed(0)} MiB from the smallest to the largest log`);
+  console.log(
+    `stream: ≥ ${minStreamMbps.toFixed(0)} MB/s (target ≥ 100), peak RSS grows ${rssGrowth.toFixed(0)} MiB from the smallest to the largest log`,
+  );
   const figures = {
     sizesMb: SIZES_MB,
     runs: runs.map((r) => ({ ...r, mbPerS: r.bytes / MB / (r.measureMs / 1000) })),

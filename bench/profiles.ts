@@ -12,7 +12,18 @@ import { QBOOT_ROM } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { measurePass } from '../src/measure/measure-pass.js';
 import type { Scenario } from '../src/scenario/types.js';
-import { benchAccel, bundledCommand, fmtMs, fmtRatio, median, note, quick, table, writeResult, type Profile } from './lib.js';
+import {
+  benchAccel,
+  bundledCommand,
+  fmtMs,
+  fmtRatio,
+  median,
+  note,
+  quick,
+  table,
+  writeResult,
+  type Profile,
+} from './lib.js';
 
 const roundsArg = process.argv.indexOf('--rounds');
 const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : quick ? 1 : 8;
@@ -59,10 +70,13 @@ for (const arm of arms) await boot(arm, false);
 for (let round = 0; round < ROUNDS; round++) {
   const order = arms.map((_, i) => arms[(i + round) % arms.length]!);
   for (const arm of order) await boot(arm, true);
-  note(`  round ${round + 1}/${ROUNDS}: ${arms.map((a) => `${a.profile.label} ${a.stages.at(-1)?.['total']?.toFixed(0) ?? 'failed'}`).join(', ')}`);
+  note(
+    `  round ${round + 1}/${ROUNDS}: ${arms.map((a) => `${a.profile.label} ${a.stages.at(-1)?.['total']?.toFixed(0) ?? 'failed'}`).join(', ')}`,
+  );
 }
 
-const med = (arm: Arm, stage: string) => median(arm.stages.map((s) => s[stage]).filter((v): v is number => v !== undefined));
+const med = (arm: Arm, stage: string) =>
+  median(arm.stages.map((s) => s[stage]).filter((v): v is number => v !== undefined));
 const base = arms[0]!;
 const rows = arms.map((arm) => ({
   label: arm.profile.label,
@@ -95,4 +109,6 @@ console.log(
 );
 const fastest = rows.filter((r) => r.working).sort((a, b) => a.median['total']! - b.median['total']!)[0];
 console.log(`fastest working profile: ${fastest?.label ?? 'none'}`);
-console.log(`written ${writeResult('profiles', { accel, rounds: ROUNDS, profiles: rows, fastest: fastest?.label ?? null })}`);
+console.log(
+  `written ${writeResult('profiles', { accel, rounds: ROUNDS, profiles: rows, fastest: fastest?.label ?? null })}`,
+);

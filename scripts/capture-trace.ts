@@ -15,12 +15,20 @@ if (!out || !kernel || !initrd || cmdline === undefined || !note) {
   process.exit(2);
 }
 const { binary, version } = await qemuBackend.detect();
-const command = qemuBackend.command(binary, { kernel, initrd, cmdline, cpus: 1, memoryMiB: 256, machine: machine as Machine, accel: 'tcg' });
+const command = qemuBackend.command(binary, {
+  kernel,
+  initrd,
+  cmdline,
+  cpus: 1,
+  memoryMiB: 256,
+  machine: machine as Machine,
+  accel: 'tcg',
+});
 const trace = await runPass(command, { accel: 'tcg', timeoutMs: Number(timeout) });
 const fixture = {
   captured: {
     how: note,
-    tool: 'scripts/capture-trace.ts (boot-budget pass runner: stdio pipe, host time of each line\'s first byte)',
+    tool: "scripts/capture-trace.ts (boot-budget pass runner: stdio pipe, host time of each line's first byte)",
     qemu: version,
     date: new Date().toISOString().slice(0, 10),
   },

@@ -37,7 +37,9 @@ export async function runContext(env: NodeJS.ProcessEnv): Promise<RunContext> {
   let defaultBranch: string | null = null;
   if (env.GITHUB_EVENT_PATH) {
     try {
-      const payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as { repository?: { default_branch?: unknown } };
+      const payload = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as {
+        repository?: { default_branch?: unknown };
+      };
       if (typeof payload.repository?.default_branch === 'string') defaultBranch = payload.repository.default_branch;
     } catch {
       // No payload means no way to tell the default branch; the plan below then saves nothing.
@@ -46,7 +48,11 @@ export async function runContext(env: NodeJS.ProcessEnv): Promise<RunContext> {
   const event = env.GITHUB_EVENT_NAME ?? '';
   const pull = event === 'pull_request' || event === 'pull_request_target';
   const ref = env.GITHUB_REF ?? '';
-  const branch = pull ? env.GITHUB_BASE_REF || null : ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+  const branch = pull
+    ? env.GITHUB_BASE_REF || null
+    : ref.startsWith('refs/heads/')
+      ? ref.slice('refs/heads/'.length)
+      : null;
   return { event, branch, sha: env.GITHUB_SHA ?? '', defaultBranch, os: env.RUNNER_OS ?? process.platform };
 }
 
@@ -73,9 +79,13 @@ export function planBaseline(ctx: RunContext, shard?: string): BaselinePlan {
   if (ctx.event === 'push' && ctx.branch && ctx.branch === ctx.defaultBranch && ctx.sha) {
     return { kind: 'save', key: `${keyPrefix(ctx.os, ctx.branch, shard)}${ctx.sha}` };
   }
-  return { kind: 'none', reason: pull ? 'the pull request has no base branch' : `baselines are saved on pushes to the default branch and compared on pull requests (this is a ${ctx.event || 'local'} run)` };
+  return {
+    kind: 'none',
+    reason: pull
+      ? 'the pull request has no base branch'
+      : `baselines are saved on pushes to the default branch and compared on pull requests (this is a ${ctx.event || 'local'} run)`,
+  };
 }
-
 
 /**
  * The cache versions an entry by its paths, so save and restore must name the same absolute file: `transferFile`
@@ -93,10 +103,16 @@ export async function restoreBaseline(
     await rm(transferFile, { force: true });
     await mkdir(dirname(transferFile), { recursive: true });
     const key = await api.restoreCache([transferFile], plan.primaryKey, [plan.prefix]);
-    if (!key) return { note: `no baseline: no results of \`${plan.branch}\` in the Actions cache yet (they are saved by pushes to it)` };
+    if (!key)
+      return {
+        note: `no baseline: no results of \`${plan.branch}\` in the Actions cache yet (they are saved by pushes to it)`,
+      };
     const base = resultsFromJson(JSON.parse(await readFile(transferFile, 'utf8')), `baseline ${key}`);
     try {
-      return { comparison: compareRuns(base, head, { overrides }), source: `${plan.branch} @ ${key.slice(plan.prefix.length, plan.prefix.length + 12)}` };
+      return {
+        comparison: compareRuns(base, head, { overrides }),
+        source: `${plan.branch} @ ${key.slice(plan.prefix.length, plan.prefix.length + 12)}`,
+      };
     } catch (error) {
       return { note: `baseline not compared: ${describeError(error)}` };
     }

@@ -9,7 +9,11 @@ const asRoot = (argv: string[]): [string, string[]] =>
 
 async function run(argv: string[], input?: string): Promise<number> {
   const [file, args] = asRoot(argv);
-  return exec.exec(file, args, { ignoreReturnCode: true, silent: false, ...(input === undefined ? {} : { input: Buffer.from(input) }) });
+  return exec.exec(file, args, {
+    ignoreReturnCode: true,
+    silent: false,
+    ...(input === undefined ? {} : { input: Buffer.from(input) }),
+  });
 }
 
 /** Installs what is missing with apt; on a runner without apt it only warns, and the run reports what is absent. */
@@ -23,9 +27,22 @@ export async function installMissingPackages(): Promise<void> {
   }
   if (missing.length === 0) return;
   await core.group(`Installing ${missing.join(', ')}`, async () => {
-    if ((await run(['apt-get', 'update', '-qq'])) !== 0) core.warning('apt-get update failed; trying the install anyway.');
-    const status = await run(['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing]);
-    if (status !== 0) core.warning(`apt-get install ${missing.join(' ')} failed (status ${status}); boots will fail if QEMU or busybox is missing.`);
+    if ((await run(['apt-get', 'update', '-qq'])) !== 0)
+      core.warning('apt-get update failed; trying the install anyway.');
+    const status = await run([
+      'env',
+      'DEBIAN_FRONTEND=noninteractive',
+      'apt-get',
+      'install',
+      '-y',
+      '-qq',
+      '--no-install-recommends',
+      ...missing,
+    ]);
+    if (status !== 0)
+      core.warning(
+        `apt-get install ${missing.join(' ')} failed (status ${status}); boots will fail if QEMU or busybox is missing.`,
+      );
   });
 }
 

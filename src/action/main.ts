@@ -5,7 +5,10 @@ import { runAction } from './run-action.js';
 import { readActionSettings } from './settings.js';
 
 // A cancelled job sends SIGINT, then SIGTERM: leave no QEMU behind on the runner.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.on(signal, () => {
     cleanupNow();
     process.exit(code);

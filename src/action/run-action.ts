@@ -15,7 +15,15 @@ import { loadScenarios } from '../scenario/load.js';
 import { installMissingPackages, openKvmDevice } from './host.js';
 import { NeutralisingWriter, neutraliseWorkflowCommands } from './sanitize.js';
 import type { ActionSettings } from './settings.js';
-import { baselineTransferFile, planBaseline, restoreBaseline, runContext, saveBaseline, type BaselineCacheApi, type BaselinePlan } from './baseline.js';
+import {
+  baselineTransferFile,
+  planBaseline,
+  restoreBaseline,
+  runContext,
+  saveBaseline,
+  type BaselineCacheApi,
+  type BaselinePlan,
+} from './baseline.js';
 import { comparisonOf, regressionAnnotations, type BaselineSummary } from '../report/github/regression.js';
 
 export interface ActionOutcome {
@@ -24,7 +32,12 @@ export interface ActionOutcome {
 }
 
 function annotate(annotation: Annotation): void {
-  const properties = { title: annotation.title, file: annotation.file, startLine: annotation.line, startColumn: annotation.column };
+  const properties = {
+    title: annotation.title,
+    file: annotation.file,
+    startLine: annotation.line,
+    startColumn: annotation.column,
+  };
   if (annotation.level === 'error') core.error(annotation.message, properties);
   else core.warning(annotation.message, properties);
 }
@@ -48,12 +61,18 @@ async function publish(
   resultsFile: string,
   baseline?: BaselineSummary,
 ): Promise<ActionOutcome> {
-  const { shown, overflow } = withinLimits([...annotationsFor(results, paths), ...regressionAnnotations(results, baseline, paths)]);
+  const { shown, overflow } = withinLimits([
+    ...annotationsFor(results, paths),
+    ...regressionAnnotations(results, baseline, paths),
+  ]);
   for (const annotation of shown) annotate(annotation);
   if (results.scenarios.some((s) => s.accel === 'tcg' && s.accelWarning)) {
-    core.warning('KVM is unusable on this runner, so boot-budget fell back to TCG: these timings are emulated and several times slower than under KVM.', {
-      title: 'boot-budget: emulated timings',
-    });
+    core.warning(
+      'KVM is unusable on this runner, so boot-budget fell back to TCG: these timings are emulated and several times slower than under KVM.',
+      {
+        title: 'boot-budget: emulated timings',
+      },
+    );
   }
   await core.summary.addRaw(summaryMarkdown(results, overflow, baseline)).write();
 
@@ -64,13 +83,19 @@ async function publish(
   core.setOutput('results', resultsFile);
   core.setOutput('verdict', verdict);
   core.setOutput('failed', String(failedBudgets));
-  const regressed = results.scenarios.filter((s) => comparisonOf(s, baseline)?.verdict === 'regression').map((s) => s.name);
+  const regressed = results.scenarios
+    .filter((s) => comparisonOf(s, baseline)?.verdict === 'regression')
+    .map((s) => s.name);
   core.setOutput('regressions', String(regressed.length));
 
-  if (errors.length) return { failure: `${errors.length} scenario(s) could not be measured: ${errors.map((s) => `${s.name}: ${s.error}`).join('; ')}` };
+  if (errors.length)
+    return {
+      failure: `${errors.length} scenario(s) could not be measured: ${errors.map((s) => `${s.name}: ${s.error}`).join('; ')}`,
+    };
   if (failedBudgets) return { failure: `${failedBudgets} budget(s) exceeded` };
   if (regressed.length) return { failure: `regression in ${regressed.join(', ')}` };
-  if (settings.failOn === 'warn' && warnedBudgets) return { failure: `${warnedBudgets} warn-level budget(s) exceeded and fail-on is warn` };
+  if (settings.failOn === 'warn' && warnedBudgets)
+    return { failure: `${warnedBudgets} warn-level budget(s) exceeded and fail-on is warn` };
   return { failure: null };
 }
 
@@ -99,7 +124,8 @@ export async function runAction(
     const { shown, overflow } = withinLimits(errors.map((e) => scenarioErrorAnnotation(e, paths)));
     for (const annotation of shown) annotate(annotation);
     // core.info does not escape, and a scenario's text (a key, a value) comes from whoever wrote the scenario.
-    for (const annotation of overflow) core.info(neutraliseWorkflowCommands(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`));
+    for (const annotation of overflow)
+      core.info(neutraliseWorkflowCommands(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`));
     core.setOutput('verdict', 'error');
     return { failure: `${errors.length} scenario error(s); nothing was booted` };
   }
@@ -113,7 +139,8 @@ export async function runAction(
   if (settings.install) await installMissingPackages();
   if (settings.kvm !== 'off') {
     const kvm = await openKvmDevice();
-    if (kvm === 'still-closed') core.warning('/dev/kvm exists but stays closed to the runner user after the udev rule; boots will not use KVM.');
+    if (kvm === 'still-closed')
+      core.warning('/dev/kvm exists but stays closed to the runner user after the udev rule; boots will not use KVM.');
   }
 
   // The report quotes guest console lines (spans, hints); the runner must not obey a workflow command among them.
@@ -121,7 +148,9 @@ export async function runAction(
   const reporter = new TerminalReporter(untrusted, untrusted, plainStyle);
   const cacheDir = defaultCacheDir(env);
   // The transfer directory must be the same path on every runner, because the Actions cache versions entries by it.
-  const remoteCache = settings.cache ? new ActionsRemoteCache(join(cacheDir, 'actions-transfer'), (message) => core.warning(message)) : undefined;
+  const remoteCache = settings.cache
+    ? new ActionsRemoteCache(join(cacheDir, 'actions-transfer'), (message) => core.warning(message))
+    : undefined;
   const results = await runScenarios(
     scenarios,
     { cacheDir, passes: settings.passes, warmup: settings.warmup, kvm: settings.kvm, maxPasses: settings.maxPasses },
@@ -132,13 +161,21 @@ export async function runAction(
   // A pull request compares with the newest results saved by its base branch; a push to the default branch
   // saves this run's. Neither can fail the step: no baseline is a note in the summary.
   const plan: BaselinePlan = settings.baseline
-    ? planBaseline(await runContext(env), settings.shard ? `${settings.shard.index}of${settings.shard.count}` : undefined)
+    ? planBaseline(
+        await runContext(env),
+        settings.shard ? `${settings.shard.index}of${settings.shard.count}` : undefined,
+      )
     : { kind: 'none', reason: 'the baseline input is false' };
   const transfer = baselineTransferFile(cacheDir);
   const baseline: BaselineSummary =
     plan.kind === 'restore'
       ? await restoreBaseline(plan, results, transfer, {}, baselineApi)
-      : { note: plan.kind === 'save' ? 'no baseline to compare with: this push to the default branch saves one for pull requests' : `no baseline: ${plan.reason}` };
+      : {
+          note:
+            plan.kind === 'save'
+              ? 'no baseline to compare with: this push to the default branch saves one for pull requests'
+              : `no baseline: ${plan.reason}`,
+        };
   const outcome = await publish(results, settings, paths, resultsFile, baseline);
   if (plan.kind === 'save') core.info(await saveBaseline(plan, resultsFile, transfer, baselineApi));
   return outcome;

@@ -28,14 +28,16 @@ export interface ActionSettings {
 function optionalCount(name: string, min: number): number | undefined {
   const text = core.getInput(name);
   if (text === '') return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`input ${name}: expected a whole number ≥ ${min}, got "${text}"`);
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`input ${name}: expected a whole number ≥ ${min}, got "${text}"`);
   return Number(text);
 }
 
 function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
   const text = core.getInput(name);
   if (text === '') return fallback;
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`input ${name}: expected one of ${allowed.join(', ')}, got "${text}"`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new UsageError(`input ${name}: expected one of ${allowed.join(', ')}, got "${text}"`);
   return text as T;
 }
 

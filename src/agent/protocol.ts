@@ -35,7 +35,11 @@ export interface Doorbell {
   codes: Partial<Record<'init' | 'ready', number>>;
 }
 
-export const DOORBELLS: { debugcon: Doorbell & { port: number }; port80: Doorbell & { port: number }; 'boot-timer': Doorbell } = {
+export const DOORBELLS: {
+  debugcon: Doorbell & { port: number };
+  port80: Doorbell & { port: number };
+  'boot-timer': Doorbell;
+} = {
   // QEMU isa-debugcon, at the port SeaBIOS and OVMF already print to. SeaBIOS's debug log shares it, so the codes are
   // control bytes it never writes.
   debugcon: { port: 0x402, codes: { init: 0x01, ready: 0x02 } },

@@ -23,7 +23,8 @@ export async function downloadVerified(url: string, sha256: string, ctx: Artifac
       const cause = (error as { cause?: { message?: string } }).cause?.message;
       throw new InfraError(`cannot download ${url}: ${cause ?? (error as Error).message}`);
     }
-    if (!response.ok || !response.body) throw new InfraError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+    if (!response.ok || !response.body)
+      throw new InfraError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
     const total = Number(response.headers.get('content-length')) || undefined;
     const hash = createHash('sha256');
     const out = createWriteStream(join(dir, name));

@@ -23,7 +23,8 @@ async function asInfra<T>(what: string, ctx: ArtifactContext, work: () => Promis
     const cacheProblem = cacheWriteError(error, ctx.cacheDir);
     if (cacheProblem) throw cacheProblem;
     const err = error as NodeJS.ErrnoException;
-    if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? '')) throw new InfraError(`${what}: ${err.message}`);
+    if (typeof err.code === 'string' || /^cpio: /.test(err.message ?? ''))
+      throw new InfraError(`${what}: ${err.message}`);
     throw error;
   }
 }
@@ -47,11 +48,19 @@ async function resolveKernelSpec(scenario: Scenario, ctx: ArtifactContext): Prom
 }
 
 /** `kernel` tells a disk rootfs which root device the kernel can reach without modules. */
-export async function buildRootfs(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {
+export async function buildRootfs(
+  scenario: Scenario,
+  ctx: ArtifactContext,
+  kernel?: KernelArtifact,
+): Promise<RootfsArtifact> {
   return asInfra('rootfs', ctx, () => buildRootfsSpec(scenario, ctx, kernel));
 }
 
-async function buildRootfsSpec(scenario: Scenario, ctx: ArtifactContext, kernel?: KernelArtifact): Promise<RootfsArtifact> {
+async function buildRootfsSpec(
+  scenario: Scenario,
+  ctx: ArtifactContext,
+  kernel?: KernelArtifact,
+): Promise<RootfsArtifact> {
   const spec = scenario.rootfs;
   switch (spec.kind) {
     case 'busybox':

@@ -39,7 +39,10 @@ export async function probeKvm(qemuBinary: string, device = '/dev/kvm'): Promise
     const code = (error as NodeJS.ErrnoException).code;
     return {
       usable: false,
-      reason: code === 'ENOENT' ? `${device} does not exist` : `${device} exists but cannot be opened for read and write (${code})`,
+      reason:
+        code === 'ENOENT'
+          ? `${device} does not exist`
+          : `${device} exists but cannot be opened for read and write (${code})`,
     };
   }
 
@@ -52,11 +55,20 @@ export async function probeKvm(qemuBinary: string, device = '/dev/kvm'): Promise
       {
         file: qemuBinary,
         args: [
-          '-nodefaults', '-no-user-config', '-display', 'none',
-          '-machine', 'pc', '-accel', 'kvm',
-          '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-          '-drive', `file=${image},format=raw,if=floppy,readonly=on`,
-          '-boot', 'a',
+          '-nodefaults',
+          '-no-user-config',
+          '-display',
+          'none',
+          '-machine',
+          'pc',
+          '-accel',
+          'kvm',
+          '-device',
+          'isa-debug-exit,iobase=0xf4,iosize=0x04',
+          '-drive',
+          `file=${image},format=raw,if=floppy,readonly=on`,
+          '-boot',
+          'a',
         ],
         cmdline: '',
       },
@@ -92,7 +104,10 @@ export async function chooseAccel(mode: KvmMode, probe: () => Promise<KvmProbe>)
   const result = await probe();
   if (result.usable) return { accel: 'kvm' };
   if (mode === 'required') {
-    throw new InfraError(`KVM is required by this scenario (kvm: required) but is unusable: ${result.reason}.`, KVM_HOWTO);
+    throw new InfraError(
+      `KVM is required by this scenario (kvm: required) but is unusable: ${result.reason}.`,
+      KVM_HOWTO,
+    );
   }
   return {
     accel: 'tcg',

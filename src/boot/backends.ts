@@ -40,6 +40,7 @@ export const HYPERVISORS: Record<HypervisorName, HypervisorInfo> = {
     accels: ['kvm'],
     kernel: 'vmlinux with a PVH note',
     doorbell: 'debug port 0x80 (Userspace codes 0x60–0x7f)',
-    install: 'not in Debian or npm: a release binary from cloud-hypervisor/cloud-hypervisor, on PATH as `cloud-hypervisor`',
+    install:
+      'not in Debian or npm: a release binary from cloud-hypervisor/cloud-hypervisor, on PATH as `cloud-hypervisor`',
   },
 };

@@ -30,19 +30,28 @@ export const CLOUD_HYPERVISOR_QUIRKS: readonly CmdlineQuirk[] = [
 ];
 
 export function cloudHypervisorCmdline(request: Pick<BootRequest, 'cmdline' | 'doorbell'>): string {
-  return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`, CLOUD_HYPERVISOR_QUIRKS);
+  return withQuirks(
+    `${request.cmdline}${request.doorbell ? ` ${doorbellParam('port80')}` : ''}`,
+    CLOUD_HYPERVISOR_QUIRKS,
+  );
 }
 
 /** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
 export function cloudHypervisorArgs(request: BootRequest, cmdline = cloudHypervisorCmdline(request)): string[] {
   return [
-    '--kernel', request.kernel,
+    '--kernel',
+    request.kernel,
     ...(request.initrd ? ['--initramfs', request.initrd] : []),
-    '--cmdline', cmdline,
-    '--cpus', `boot=${request.cpus}`,
-    '--memory', `size=${request.memoryMiB}M`,
-    '--serial', 'tty',
-    '--console', 'off',
+    '--cmdline',
+    cmdline,
+    '--cpus',
+    `boot=${request.cpus}`,
+    '--memory',
+    `size=${request.memoryMiB}M`,
+    '--serial',
+    'tty',
+    '--console',
+    'off',
     ...(request.disk ? ['--disk', `path=${request.disk.path}${request.disk.readOnly ? ',readonly=on' : ''}`] : []),
   ];
 }
@@ -58,7 +67,8 @@ export interface DebugPortRecord {
   micros: number;
 }
 
-const DEBUG_PORT = /\[Debug I\/O port: (Firmware|Bootloader|Kernel|Userspace|Custom) code 0x([0-9a-fA-F]{1,2})\]\s+(\d+)\.(\d+) seconds/;
+const DEBUG_PORT =
+  /\[Debug I\/O port: (Firmware|Bootloader|Kernel|Userspace|Custom) code 0x([0-9a-fA-F]{1,2})\]\s+(\d+)\.(\d+) seconds/;
 
 /**
  * Parses one debug-port log line. Upstream formats the time as `{as_secs}.{as_micros:>06}`: the part after the dot is

@@ -15,7 +15,8 @@ export async function detectBinary(
     const { stdout } = await promisify(execFile)(binary, ['--version'], { timeout: 10_000 });
     return { binary, version: parseVersion(stdout) };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InfraError(`${binary} was not found on PATH.`, installHint);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new InfraError(`${binary} was not found on PATH.`, installHint);
     throw new InfraError(`${binary} --version failed: ${(error as Error).message}`, installHint);
   }
 }

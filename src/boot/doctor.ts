@@ -20,7 +20,10 @@ export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
 ];
 
 export interface DoctorReport {
-  hypervisors: Array<{ name: HypervisorName; found: true; binary: string; version: string } | { name: HypervisorName; found: false; problem: string; install: string }>;
+  hypervisors: Array<
+    | { name: HypervisorName; found: true; binary: string; version: string }
+    | { name: HypervisorName; found: false; problem: string; install: string }
+  >;
   kvm: KvmProbe | { usable: false; reason: string; skipped: true };
   missingPackages: string[];
   installCommand: string | null;
@@ -45,27 +48,49 @@ export async function packageInstalled(name: string): Promise<boolean> {
   }
 }
 
-export async function gatherDoctorReport(cacheDir: string, probe: (qemu: string) => Promise<KvmProbe> = probeKvm): Promise<DoctorReport> {
+export async function gatherDoctorReport(
+  cacheDir: string,
+  probe: (qemu: string) => Promise<KvmProbe> = probeKvm,
+): Promise<DoctorReport> {
   const hypervisors: DoctorReport['hypervisors'] = [];
-  for (const [name, info] of Object.entries(HYPERVISORS) as Array<[HypervisorName, (typeof HYPERVISORS)[HypervisorName]]>) {
+  for (const [name, info] of Object.entries(HYPERVISORS) as Array<
+    [HypervisorName, (typeof HYPERVISORS)[HypervisorName]]
+  >) {
     try {
       const { binary, version } = await info.backend.detect();
       hypervisors.push({ name, found: true, binary, version });
     } catch (error) {
-      hypervisors.push({ name, found: false, problem: describeError(error).split('\n')[0] ?? '', install: info.install });
+      hypervisors.push({
+        name,
+        found: false,
+        problem: describeError(error).split('\n')[0] ?? '',
+        install: info.install,
+      });
     }
   }
   const qemu = hypervisors.find((h) => h.name === 'qemu');
-  const kvm = qemu?.found ? await probe(QEMU_BINARY) : { usable: false as const, reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing', skipped: true as const };
+  const kvm = qemu?.found
+    ? await probe(QEMU_BINARY)
+    : {
+        usable: false as const,
+        reason: 'the KVM proof boots a QEMU test guest, and QEMU is missing',
+        skipped: true as const,
+      };
   const missingPackages: string[] = [];
   // Without dpkg-query nothing can be confirmed, so every package is listed with the command that would install it.
-  for (const pkg of HOST_PACKAGES) if (!(await packageInstalled(pkg.name).catch(() => false))) missingPackages.push(pkg.name);
-  const exists = await lstat(cacheDir).then((s) => s.isDirectory(), () => false);
+  for (const pkg of HOST_PACKAGES)
+    if (!(await packageInstalled(pkg.name).catch(() => false))) missingPackages.push(pkg.name);
+  const exists = await lstat(cacheDir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   return {
     hypervisors,
     kvm,
     missingPackages,
-    installCommand: missingPackages.length ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}` : null,
+    installCommand: missingPackages.length
+      ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}`
+      : null,
     cache: { dir: cacheDir, bytes: exists ? await dirBytes(cacheDir) : 0, exists },
   };
 }
@@ -73,16 +98,25 @@ export async function gatherDoctorReport(cacheDir: string, probe: (qemu: string)
 export function formatDoctorReport(report: DoctorReport): string {
   const lines = ['hypervisors:'];
   for (const h of report.hypervisors) {
-    lines.push(h.found ? `  ✓ ${h.name} ${h.version} (${h.binary})` : `  ✗ ${h.name}: ${h.problem}\n      install: ${h.install}`);
+    lines.push(
+      h.found ? `  ✓ ${h.name} ${h.version} (${h.binary})` : `  ✗ ${h.name}: ${h.problem}\n      install: ${h.install}`,
+    );
   }
   lines.push(
     'kvm:',
-    report.kvm.usable ? `  ✓ usable: a test guest ran under KVM in ${Math.round(report.kvm.ms)} ms` : `  ✗ unusable: ${report.kvm.reason}`,
+    report.kvm.usable
+      ? `  ✓ usable: a test guest ran under KVM in ${Math.round(report.kvm.ms)} ms`
+      : `  ✗ unusable: ${report.kvm.reason}`,
   );
-  if (!report.kvm.usable) lines.push('    boots under qemu fall back to TCG (kvm: auto); firecracker and cloud-hypervisor need KVM');
+  if (!report.kvm.usable)
+    lines.push('    boots under qemu fall back to TCG (kvm: auto); firecracker and cloud-hypervisor need KVM');
   lines.push('packages:');
-  if (report.installCommand) lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
+  if (report.installCommand)
+    lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
   else lines.push(`  ✓ ${HOST_PACKAGES.map((p) => p.name).join(', ')}`);
-  lines.push('cache:', `  ${report.cache.dir}: ${report.cache.exists ? formatBytes(report.cache.bytes) : 'not created yet'}`);
+  lines.push(
+    'cache:',
+    `  ${report.cache.dir}: ${report.cache.exists ? formatBytes(report.cache.bytes) : 'not created yet'}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -34,4 +34,3 @@ export function decodeDebugcon(chunk: Buffer, t: number): DoorbellMark[] {
   }
   return marks;
 }
-

@@ -26,8 +26,16 @@ const INSTALL_HINT =
 /** Kernel parameters Firecracker guests need, as its getting-started guide boots them. */
 export const FIRECRACKER_QUIRKS: readonly CmdlineQuirk[] = [
   { key: 'console', param: 'console=ttyS0', why: 'the one serial port, which Firecracker connects to its stdout' },
-  { key: '8250.nr_uarts', param: '8250.nr_uarts=1', why: 'Firecracker emulates one UART; the kernel otherwise probes four' },
-  { key: 'reboot', param: 'reboot=k', why: 'Firecracker ends the VM on an i8042 reset; other reboot methods do not reach it' },
+  {
+    key: '8250.nr_uarts',
+    param: '8250.nr_uarts=1',
+    why: 'Firecracker emulates one UART; the kernel otherwise probes four',
+  },
+  {
+    key: 'reboot',
+    param: 'reboot=k',
+    why: 'Firecracker ends the VM on an i8042 reset; other reboot methods do not reach it',
+  },
   { key: 'pci', param: 'pci=off', why: 'Firecracker has no PCI bus by default; probing for one is wasted time' },
   { key: 'panic', param: 'panic=-1', why: 'a panic must end the VM at once rather than hang until the timeout' },
 ];
@@ -41,7 +49,10 @@ export interface FirecrackerConfig {
 
 export function firecrackerCmdline(request: Pick<BootRequest, 'cmdline' | 'doorbell'>): string {
   // The boot timer needs no agent parameter to exist, but the agent must know to ring it.
-  return withQuirks(`${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`, FIRECRACKER_QUIRKS);
+  return withQuirks(
+    `${request.cmdline}${request.doorbell ? ` ${doorbellParam('boot-timer')}` : ''}`,
+    FIRECRACKER_QUIRKS,
+  );
 }
 
 /** `cmdline` defaults to the request's with the quirks; command() passes the one it has already made. */
@@ -53,7 +64,14 @@ export function firecrackerConfig(request: BootRequest, cmdline = firecrackerCmd
       ...(request.initrd ? { initrd_path: request.initrd } : {}),
     },
     drives: request.disk
-      ? [{ drive_id: 'rootfs', path_on_host: request.disk.path, is_root_device: !request.initrd, is_read_only: request.disk.readOnly }]
+      ? [
+          {
+            drive_id: 'rootfs',
+            path_on_host: request.disk.path,
+            is_root_device: !request.initrd,
+            is_read_only: request.disk.readOnly,
+          },
+        ]
       : [],
     'machine-config': { vcpu_count: request.cpus, mem_size_mib: request.memoryMiB },
   };

@@ -2,5 +2,11 @@
 // frame decoder does not read, so vmlinux.ts walks the legacy blocks itself.
 declare module 'lz4js' {
   /** Decodes one raw LZ4 block from src[sIndex, sIndex + sLength) into dst at dIndex; returns the new end in dst. */
-  export function decompressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number;
+  export function decompressBlock(
+    src: Uint8Array,
+    dst: Uint8Array,
+    sIndex: number,
+    sLength: number,
+    dIndex: number,
+  ): number;
 }

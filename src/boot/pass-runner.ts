@@ -86,7 +86,12 @@ export async function runPass(command: HypervisorCommand, options: PassOptions):
   }
 }
 
-function runPassWith(command: HypervisorCommand, options: PassOptions, consoleFifo: FifoChannel, fifo: FifoChannel | undefined): Promise<BootTrace> {
+function runPassWith(
+  command: HypervisorCommand,
+  options: PassOptions,
+  consoleFifo: FifoChannel,
+  fifo: FifoChannel | undefined,
+): Promise<BootTrace> {
   return new Promise((resolve) => {
     let stage: LiveStage = 'firmware';
     let outcome: PassOutcome | null = null;
@@ -111,29 +116,34 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, consoleFi
       fifoDone = fifo.done;
     }
     // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
-    const stderrLines = doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
+    const stderrLines =
+      doorbell?.channel === 'stderr' ? new ConsoleSplitter((line) => rings.push(...doorbell.decode(line))) : undefined;
 
     let inDump = false;
-    const splitter = new ConsoleSplitter((line) => {
-      if (doorbell?.channel === 'stdout') rings.push(...doorbell.decode(line));
-      if (line.text.startsWith(Marker.dmesgBegin)) inDump = true;
-      else if (line.text.startsWith(Marker.dmesgEnd)) inDump = false;
-      options.onLine?.(line);
-      if (outcome === null && PANIC_PATTERN.test(line.text)) {
-        outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
-        killProcessGroup(child);
-        return;
-      }
-      const next = advanceLiveStage(stage, line.text, options.readyRegex);
-      if (next !== stage) {
-        stage = next;
-        options.onStage?.(stage);
-        if (stage === 'shutdown') {
-          clearTimeout(timer);
-          timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
+    const splitter = new ConsoleSplitter(
+      (line) => {
+        if (doorbell?.channel === 'stdout') rings.push(...doorbell.decode(line));
+        if (line.text.startsWith(Marker.dmesgBegin)) inDump = true;
+        else if (line.text.startsWith(Marker.dmesgEnd)) inDump = false;
+        options.onLine?.(line);
+        if (outcome === null && PANIC_PATTERN.test(line.text)) {
+          outcome = { kind: 'panic', line: withoutPrintkTime(line.text) };
+          killProcessGroup(child);
+          return;
         }
-      }
-    }, consoleLimitBytes(), options.keepLines ?? true);
+        const next = advanceLiveStage(stage, line.text, options.readyRegex);
+        if (next !== stage) {
+          stage = next;
+          options.onStage?.(stage);
+          if (stage === 'shutdown') {
+            clearTimeout(timer);
+            timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);
+          }
+        }
+      },
+      consoleLimitBytes(),
+      options.keepLines ?? true,
+    );
 
     const expire = (afterMs: number) => () => {
       if (outcome === null) outcome = { kind: 'timeout', afterMs };
@@ -165,7 +175,10 @@ function runPassWith(command: HypervisorCommand, options: PassOptions, consoleFi
       untrack();
       // The FIFOs' last bytes may still be in flight; their end-of-file comes once the hypervisor's write ends are
       // closed. Only then is the outcome an exit: a panic line may be among those last bytes.
-      await Promise.race([Promise.all([consoleFifo.done, fifoDone]), new Promise((done) => setTimeout(done, FIFO_DRAIN_MS))]);
+      await Promise.race([
+        Promise.all([consoleFifo.done, fifoDone]),
+        new Promise((done) => setTimeout(done, FIFO_DRAIN_MS)),
+      ]);
       splitter.end();
       stderrLines?.end();
       outcome ??= { kind: 'exited', code, signal };

@@ -44,7 +44,9 @@ const SAFETY_PARAMS: readonly CmdlineQuirk[] = [
 ];
 
 function effectiveCmdline(request: Pick<BootRequest, 'cmdline' | 'machine' | 'accel'>): string {
-  const machine = MACHINE_QUIRKS.filter((q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel));
+  const machine = MACHINE_QUIRKS.filter(
+    (q) => q.machine === request.machine && (q.accel === undefined || q.accel === request.accel),
+  );
   return withQuirks(request.cmdline, [...machine, ...SAFETY_PARAMS]);
 }
 
@@ -65,7 +67,11 @@ export const qemuBackend: HypervisorBackend = {
   name: 'qemu',
 
   detect() {
-    return detectBinary(QEMU_BINARY, (stdout) => /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown', INSTALL_HINT);
+    return detectBinary(
+      QEMU_BINARY,
+      (stdout) => /version\s+(\S+)/.exec(stdout)?.[1] ?? stdout.split('\n')[0]?.trim() ?? 'unknown',
+      INSTALL_HINT,
+    );
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {
@@ -73,27 +79,46 @@ export const qemuBackend: HypervisorBackend = {
     const args = [
       '-nodefaults',
       '-no-user-config',
-      '-display', 'none',
+      '-display',
+      'none',
       // Its stdout, which runPass makes a FIFO: measured here, a unix-socket chardev dropped console characters under
       // TCG.
-      '-serial', 'stdio',
+      '-serial',
+      'stdio',
       // The agent ends a pass with `reboot -f`; this turns that into a clean exit on every machine type.
       '-no-reboot',
-      '-machine', request.machine,
+      '-machine',
+      request.machine,
       ...(request.bios ? ['-bios', request.bios] : []),
-      '-accel', request.accel,
-      '-cpu', request.accel === 'kvm' ? 'host' : 'max',
-      '-smp', String(request.cpus),
-      '-m', `${request.memoryMiB}M`,
-      '-kernel', request.kernel,
+      '-accel',
+      request.accel,
+      '-cpu',
+      request.accel === 'kvm' ? 'host' : 'max',
+      '-smp',
+      String(request.cpus),
+      '-m',
+      `${request.memoryMiB}M`,
+      '-kernel',
+      request.kernel,
       ...(request.initrd ? ['-initrd', request.initrd] : []),
       ...qemuDriveArgs(request),
-      '-append', cmdline,
+      '-append',
+      cmdline,
       // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
       ...(request.doorbell
-        ? ['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`]
+        ? [
+            '-chardev',
+            'file,id=doorbell,path=/dev/fd/3',
+            '-device',
+            `isa-debugcon,iobase=0x${DEBUGCON_IOBASE.toString(16)},chardev=doorbell`,
+          ]
         : []),
     ];
-    return { file: binary, args, cmdline, ...(request.doorbell ? { doorbell: { channel: 'fd3' as const, decode: decodeDebugcon } } : {}) };
+    return {
+      file: binary,
+      args,
+      cmdline,
+      ...(request.doorbell ? { doorbell: { channel: 'fd3' as const, decode: decodeDebugcon } } : {}),
+    };
   },
 };

@@ -143,7 +143,8 @@ export function extractVmlinux(image: Buffer): { elf: Buffer; compression: Compr
   const kind = payload && detectCompression(payload);
   if (payload && kind) {
     const elf = decompress(kind, payload);
-    if (!inspectVmlinux(elf)) throw new InfraError(`the bzImage's ${kind} payload did not decompress to an ELF vmlinux.`);
+    if (!inspectVmlinux(elf))
+      throw new InfraError(`the bzImage's ${kind} payload did not decompress to an ELF vmlinux.`);
     return { elf, compression: kind };
   }
   let firstUnsupported: Compression | undefined;
@@ -173,14 +174,25 @@ interface CachedInfo {
   compression: Compression | 'none';
 }
 
-async function readCachedInfo(file: string): Promise<{ info: VmlinuxInfo; compression: Compression | 'none' } | undefined> {
+async function readCachedInfo(
+  file: string,
+): Promise<{ info: VmlinuxInfo; compression: Compression | 'none' } | undefined> {
   try {
     const data = JSON.parse(await readFile(file, 'utf8')) as Partial<CachedInfo>;
     const known = data.compression === 'none' || COMPRESSIONS.some((c) => c.name === data.compression);
-    if (typeof data.entry !== 'string' || !/^0x[0-9a-f]+$/.test(data.entry) || typeof data.machine !== 'number' || typeof data.pvh !== 'boolean' || !known) {
+    if (
+      typeof data.entry !== 'string' ||
+      !/^0x[0-9a-f]+$/.test(data.entry) ||
+      typeof data.machine !== 'number' ||
+      typeof data.pvh !== 'boolean' ||
+      !known
+    ) {
       return undefined;
     }
-    return { info: { entry: BigInt(data.entry), machine: data.machine, pvh: data.pvh }, compression: data.compression! };
+    return {
+      info: { entry: BigInt(data.entry), machine: data.machine, pvh: data.pvh },
+      compression: data.compression!,
+    };
   } catch {
     return undefined;
   }
@@ -210,7 +222,12 @@ export async function cachedVmlinux(
   const dir = join(cacheDir, 'vmlinux', sha);
   const path = join(dir, 'vmlinux');
   const infoPath = join(dir, 'info.json');
-  if (await stat(path).then((s) => s.isFile(), () => false)) {
+  if (
+    await stat(path).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  ) {
     const cached = await readCachedInfo(infoPath);
     if (cached) return { path, ...cached };
   }
@@ -221,7 +238,12 @@ export async function cachedVmlinux(
   const info = inspectVmlinux(elf)!;
   await mkdir(dir, { recursive: true });
   await writeAtomically(path, elf);
-  const saved: CachedInfo = { entry: `0x${info.entry.toString(16)}`, machine: info.machine, pvh: info.pvh, compression };
+  const saved: CachedInfo = {
+    entry: `0x${info.entry.toString(16)}`,
+    machine: info.machine,
+    pvh: info.pvh,
+    compression,
+  };
   await writeAtomically(infoPath, `${JSON.stringify(saved)}\n`);
   return { path, info, compression };
 }

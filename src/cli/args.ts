@@ -109,12 +109,17 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     const olderThan = values['older-than'];
     const olderThanMs = olderThan === undefined ? undefined : parseAge(olderThan);
     if (olderThan !== undefined && (action !== 'prune' || olderThanMs === undefined)) {
-      throw new UsageError(action !== 'prune' ? '--older-than only goes with cache prune.' : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`);
+      throw new UsageError(
+        action !== 'prune'
+          ? '--older-than only goes with cache prune.'
+          : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`,
+      );
     }
     return { command: 'cache', paths: [], cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
   }
   if (positionals[0] === 'doctor') {
-    if (positionals.length > 1) throw new UsageError(`doctor takes no paths.
+    if (positionals.length > 1)
+      throw new UsageError(`doctor takes no paths.
 
 ${USAGE}`);
     return { command: 'doctor', paths: [], cacheDir: values['cache-dir'] };
@@ -129,7 +134,8 @@ ${USAGE}`);
   if (positionals[0] === 'compare') {
     command = 'compare';
     paths = positionals.slice(1);
-    if (paths.length !== 2) throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
+    if (paths.length !== 2)
+      throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
   }
   return {
     command,

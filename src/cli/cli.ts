@@ -59,9 +59,18 @@ export async function runCli(io: CliIo): Promise<number> {
       const [baseFile, headFile] = settings.paths as [string, string];
       const base = await readResultsFile(resolve(io.cwd, baseFile));
       const head = await readResultsFile(resolve(io.cwd, headFile));
-      const comparison = compareRuns(base, head, { force: settings.force ?? false, overrides: settings.regression ?? {} });
-      io.stdout.write(`${renderCompareReport(comparison, styleFor(io.stdout, io.env), { base: baseFile, head: headFile })}\n`);
-      if (settings.json) await writeFile(resolve(io.cwd, settings.json), `${JSON.stringify(compareReportToJson(comparison, { base: baseFile, head: headFile }), null, 2)}\n`);
+      const comparison = compareRuns(base, head, {
+        force: settings.force ?? false,
+        overrides: settings.regression ?? {},
+      });
+      io.stdout.write(
+        `${renderCompareReport(comparison, styleFor(io.stdout, io.env), { base: baseFile, head: headFile })}\n`,
+      );
+      if (settings.json)
+        await writeFile(
+          resolve(io.cwd, settings.json),
+          `${JSON.stringify(compareReportToJson(comparison, { base: baseFile, head: headFile }), null, 2)}\n`,
+        );
       return comparison.scenarios.some((c) => c.verdict === 'regression') ? ExitCode.budgetExceeded : ExitCode.ok;
     }
 
@@ -73,14 +82,17 @@ export async function runCli(io: CliIo): Promise<number> {
       return exitCodeFor(merged);
     }
 
-    const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, { allowOutside: settings.allowOutside ?? false });
+    const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, {
+      allowOutside: settings.allowOutside ?? false,
+    });
     for (const error of errors) io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
     if (errors.length) {
       io.stderr.write(`${errors.length} scenario error${errors.length > 1 ? 's' : ''}; nothing was booted.\n`);
       return ExitCode.usage;
     }
     const scenarios = settings.filter ? loaded.filter((s) => s.name.includes(settings.filter!)) : loaded;
-    if (scenarios.length === 0) throw new UsageError(`--filter "${settings.filter}" matches none of: ${loaded.map((s) => s.name).join(', ')}`);
+    if (scenarios.length === 0)
+      throw new UsageError(`--filter "${settings.filter}" matches none of: ${loaded.map((s) => s.name).join(', ')}`);
 
     if (settings.command === 'validate') {
       for (const s of scenarios) io.stdout.write(`ok ${s.displayFile} (${s.name})\n`);

@@ -13,7 +13,11 @@ export const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may gr
   --baseline-kernel PATH|apt:PACKAGE   boot every scenario as an A/B against this kernel, passes interleaved
   --max-passes N    run more passes, up to N, while a verdict is within noise (default: the scenario's, else 15)`;
 
-export function regressionOverrides(values: { 'max-increase'?: string; 'p-value'?: string; 'min-ms'?: string }): Partial<RegressionSettings> {
+export function regressionOverrides(values: {
+  'max-increase'?: string;
+  'p-value'?: string;
+  'min-ms'?: string;
+}): Partial<RegressionSettings> {
   const out: Partial<RegressionSettings> = {};
   if (values['max-increase'] !== undefined) {
     try {
@@ -24,12 +28,14 @@ export function regressionOverrides(values: { 'max-increase'?: string; 'p-value'
   }
   if (values['p-value'] !== undefined) {
     const p = Number(values['p-value']);
-    if (!/^\d*\.?\d+$/.test(values['p-value']) || !(p > 0 && p < 1)) throw new UsageError(`--p-value takes a number between 0 and 1, such as 0.01, not "${values['p-value']}".`);
+    if (!/^\d*\.?\d+$/.test(values['p-value']) || !(p > 0 && p < 1))
+      throw new UsageError(`--p-value takes a number between 0 and 1, such as 0.01, not "${values['p-value']}".`);
     out.pValue = p;
   }
   if (values['min-ms'] !== undefined) {
     const ms = Number(values['min-ms']);
-    if (!/^\d*\.?\d+$/.test(values['min-ms'])) throw new UsageError(`--min-ms takes a number of milliseconds, such as 20, not "${values['min-ms']}".`);
+    if (!/^\d*\.?\d+$/.test(values['min-ms']))
+      throw new UsageError(`--min-ms takes a number of milliseconds, such as 20, not "${values['min-ms']}".`);
     out.minMs = ms;
   }
   return out;

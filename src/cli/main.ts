@@ -4,7 +4,10 @@ import { VERSION } from '../version.js';
 import { runCli } from './cli.js';
 
 // A signal must not leave QEMU running or temp dirs behind; 128 + signal number is the shell's convention.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.on(signal, () => {
     cleanupNow();
     process.stderr.write(`\nboot-budget: ${signal}, stopped; no hypervisor left running.\n`);

@@ -10,7 +10,10 @@ export function mergeResults(parts: ReadonlyArray<{ source: string; results: Run
   for (const { source, results } of parts) {
     for (const scenario of results.scenarios) {
       const earlier = seen.get(scenario.name);
-      if (earlier) throw new UsageError(`scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`);
+      if (earlier)
+        throw new UsageError(
+          `scenario "${scenario.name}" appears in both ${earlier} and ${source}; shards must not overlap`,
+        );
       seen.set(scenario.name, source);
       scenarios.push(scenario);
     }

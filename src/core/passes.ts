@@ -41,8 +41,14 @@ export async function prepareBoot(
   const rootfs = await buildRootfs(scenario, ctx, kernel);
   const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
   const bios = scenario.hypervisor === 'qemu' ? qemuBios(scenario.machine, scenario.firmware) : {};
-  if (bios.qbootMissing) ctx.log(`firmware: qboot was asked for but ${QBOOT_ROM} is missing; booting with the machine's SeaBIOS`);
-  const firmware = scenario.hypervisor !== 'qemu' ? 'none (direct kernel boot)' : scenario.machine === 'microvm' || bios.bios ? 'qboot' : 'seabios';
+  if (bios.qbootMissing)
+    ctx.log(`firmware: qboot was asked for but ${QBOOT_ROM} is missing; booting with the machine's SeaBIOS`);
+  const firmware =
+    scenario.hypervisor !== 'qemu'
+      ? 'none (direct kernel boot)'
+      : scenario.machine === 'microvm' || bios.bios
+        ? 'qboot'
+        : 'seabios';
   const command = backend.command(binary, {
     doorbell: scenario.doorbell,
     kernel: bootKernel,
@@ -70,7 +76,10 @@ export function baselineScenario(scenario: Scenario, spec: Omit<BaselineSpec, 'p
 }
 
 /** `baseline:` with --baseline-kernel on top, or nothing when neither asks for an A/B. */
-export function baselineSpecFor(scenario: Scenario, baselineKernel?: KernelSpec): Omit<BaselineSpec, 'pos'> | undefined {
+export function baselineSpecFor(
+  scenario: Scenario,
+  baselineKernel?: KernelSpec,
+): Omit<BaselineSpec, 'pos'> | undefined {
   if (baselineKernel) return { ...scenario.baseline, kernel: baselineKernel };
   return scenario.baseline;
 }
@@ -104,7 +113,9 @@ function noiseReasons(scenario: Scenario, sides: readonly BootSide[], plan: Pass
   const reasons = budgetNoiseReasons(head);
   if (sides.length === 2) {
     const base = judgeStages(sides[0]!.measured, plan.stageOrder, []);
-    reasons.push(...regressionNoiseReasons(compareStages(scenario.name, base, head, plan.regression), plan.regression.pValue));
+    reasons.push(
+      ...regressionNoiseReasons(compareStages(scenario.name, base, head, plan.regression), plan.regression.pValue),
+    );
   }
   return reasons;
 }
@@ -132,14 +143,17 @@ export async function runSides(
       accel: plan.accel,
       timeoutMs: scenario.timeoutMs,
       readyRegex,
-      onStage: (stage) => reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
+      onStage: (stage) =>
+        reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
       onLine: (line) => measure.push(line),
       keepLines: false,
     });
     onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
     if (!passReachedReady(trace)) {
       const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
-      throw new InfraError(`${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`);
+      throw new InfraError(
+        `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`,
+      );
     }
     const measurement = measure.finish(trace);
     reporter.progress({
@@ -160,7 +174,13 @@ export async function runSides(
   for (let i = 1; i <= plan.warmup; i++) for (const side of inOrder(i)) await boot(side, true, i, plan.warmup);
   for (let i = 1; i <= plan.passes; i++) for (const side of inOrder(i)) await boot(side, false, i, plan.passes);
 
-  const record: AdaptiveRecord = { planned: plan.passes, passes: plan.passes, maxPasses: plan.maxPasses, reasons: [], settled: true };
+  const record: AdaptiveRecord = {
+    planned: plan.passes,
+    passes: plan.passes,
+    maxPasses: plan.maxPasses,
+    reasons: [],
+    settled: true,
+  };
   while (true) {
     const reasons = noiseReasons(scenario, sides, plan);
     if (reasons.length === 0) break;

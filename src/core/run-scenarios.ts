@@ -14,7 +14,14 @@ import type { HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/
 import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
 import { compareScenario } from '../judge/compare.js';
 import { DEFAULT_REGRESSION, type RegressionSettings } from '../judge/regression.js';
-import { baselineScenario, baselineSpecFor, prepareBoot, runSides, type BootSide, type PreparedBoot } from './passes.js';
+import {
+  baselineScenario,
+  baselineSpecFor,
+  prepareBoot,
+  runSides,
+  type BootSide,
+  type PreparedBoot,
+} from './passes.js';
 
 export interface RunOptions {
   cacheDir: string;
@@ -68,7 +75,11 @@ export function describeFailedPass(trace: BootTrace, timeoutMs: number): string 
  * The one core behind the CLI and the Action: artifacts → accelerator → warm-up and measured passes → stages →
  * verdicts. Infrastructure failures of one scenario become that scenario's `error` verdict; the rest still run.
  */
-export async function runScenarios(scenarios: readonly Scenario[], options: RunOptions, ports: Ports): Promise<RunResults> {
+export async function runScenarios(
+  scenarios: readonly Scenario[],
+  options: RunOptions,
+  ports: Ports,
+): Promise<RunResults> {
   const backends = { ...DEFAULT_BACKENDS, ...ports.backends };
   const results: ScenarioResult[] = [];
   // One probe per hypervisor binary and one detection per hypervisor per run: neither answer changes between scenarios.
@@ -140,7 +151,13 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
       const regression: RegressionSettings = {
         ...DEFAULT_REGRESSION,
-        ...(scenario.regression ? { maxIncrease: scenario.regression.maxIncrease, pValue: scenario.regression.pValue, minMs: scenario.regression.minMs } : {}),
+        ...(scenario.regression
+          ? {
+              maxIncrease: scenario.regression.maxIncrease,
+              pValue: scenario.regression.pValue,
+              minMs: scenario.regression.minMs,
+            }
+          : {}),
         ...options.regression,
       };
       const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
@@ -151,7 +168,14 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
       const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
       let baseline: PreparedBoot | undefined;
       if (baselineSpec) {
-        const a = await prepareBoot(baselineScenario(scenario, baselineSpec), backend, binary, choice.accel, options.cacheDir, ctx);
+        const a = await prepareBoot(
+          baselineScenario(scenario, baselineSpec),
+          backend,
+          binary,
+          choice.accel,
+          options.cacheDir,
+          ctx,
+        );
         baseline = a;
         const releaseScenario = releaseCommand;
         releaseCommand = () => {
@@ -170,14 +194,20 @@ export async function runScenarios(scenarios: readonly Scenario[], options: RunO
         ports.reporter,
         describeFailedPass,
         (trace) => {
-          if (trace.truncatedBytes > 0) result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
+          if (trace.truncatedBytes > 0)
+            result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
         },
       );
       const measured = sides[sides.length - 1]!.measured;
       result.passes = measured.length;
       if (baseline) {
         const stages = judgeStages(sides[0]!.measured, stageOrder, []);
-        result.baseline = { kernel: baseline.kernel, rootfs: baseline.rootfs, cmdline: baseline.command.cmdline, stages };
+        result.baseline = {
+          kernel: baseline.kernel,
+          rootfs: baseline.rootfs,
+          cmdline: baseline.command.cmdline,
+          stages,
+        };
       }
 
       result.stages = judgeStages(measured, stageOrder, scenario.budgets);

@@ -24,7 +24,11 @@ function verdictFor(budget: Budget, value: number | null): StageVerdict {
 }
 
 /** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
-export function judgeStages(passes: readonly PassMeasurement[], stageOrder: readonly string[], budgets: readonly Budget[]): StageResult[] {
+export function judgeStages(
+  passes: readonly PassMeasurement[],
+  stageOrder: readonly string[],
+  budgets: readonly Budget[],
+): StageResult[] {
   const names = [...stageOrder];
   for (const pass of passes) for (const s of pass.stages) if (!names.includes(s.name)) names.push(s.name);
 

@@ -3,7 +3,14 @@
  * the same-job A/B all end here. Results from different setups are refused, never compared silently (DESIGN §3).
  */
 import { UsageError } from '../errors.js';
-import { compareStage, DEFAULT_REGRESSION, overallVerdict, type RegressionSettings, type RegressionVerdict, type StageComparison } from './regression.js';
+import {
+  compareStage,
+  DEFAULT_REGRESSION,
+  overallVerdict,
+  type RegressionSettings,
+  type RegressionVerdict,
+  type StageComparison,
+} from './regression.js';
 import { DEFAULT_SEED } from './permutation.js';
 import { seedFrom } from './random.js';
 import type { ScenarioResult, StageResult } from './types.js';
@@ -42,7 +49,9 @@ export function setupDifferences(base: ScenarioResult, head: ScenarioResult): st
 
 /** The settings a result carries (from its scenario's `regression:` block), with explicit overrides on top. */
 export function settingsFor(head: ScenarioResult, overrides: Partial<RegressionSettings> = {}): RegressionSettings {
-  const fromScenario = head.regression ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs } : {};
+  const fromScenario = head.regression
+    ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs }
+    : {};
   return { ...DEFAULT_REGRESSION, ...fromScenario, ...overrides };
 }
 
@@ -57,7 +66,13 @@ export function compareStages(
   for (const stage of head) {
     const other = base.find((s) => s.name === stage.name);
     if (!other || other.samples.length === 0 || stage.samples.length === 0) continue;
-    const comparison = compareStage(stage.name, other.samples, stage.samples, settings, seedFrom(`${name}/${stage.name}`, DEFAULT_SEED));
+    const comparison = compareStage(
+      stage.name,
+      other.samples,
+      stage.samples,
+      settings,
+      seedFrom(`${name}/${stage.name}`, DEFAULT_SEED),
+    );
     if (comparison) out.push(comparison);
   }
   return out;
@@ -91,7 +106,11 @@ export interface CompareOptions {
 }
 
 /** Throws a UsageError naming every incomparable scenario, unless `force`. */
-export function compareRuns(base: { scenarios: readonly ScenarioResult[] }, head: { scenarios: readonly ScenarioResult[] }, options: CompareOptions = {}): Comparison {
+export function compareRuns(
+  base: { scenarios: readonly ScenarioResult[] },
+  head: { scenarios: readonly ScenarioResult[] },
+  options: CompareOptions = {},
+): Comparison {
   const comparison: Comparison = { scenarios: [], onlyInBase: [], onlyInHead: [], skipped: [] };
   const refused: string[] = [];
   for (const h of head.scenarios) {
@@ -101,7 +120,10 @@ export function compareRuns(base: { scenarios: readonly ScenarioResult[] }, head
       continue;
     }
     if (b.verdict === 'error' || h.verdict === 'error') {
-      comparison.skipped.push({ name: h.name, reason: `${b.verdict === 'error' ? 'base' : 'head'} could not be measured` });
+      comparison.skipped.push({
+        name: h.name,
+        reason: `${b.verdict === 'error' ? 'base' : 'head'} could not be measured`,
+      });
       continue;
     }
     const differences = setupDifferences(b, h);
@@ -110,10 +132,12 @@ export function compareRuns(base: { scenarios: readonly ScenarioResult[] }, head
       continue;
     }
     const scenario = compareScenario(b.stages, h, 'base', settingsFor(h, options.overrides), differences);
-    if (scenario.stages.length === 0) comparison.skipped.push({ name: h.name, reason: 'no stage was measured on both sides' });
+    if (scenario.stages.length === 0)
+      comparison.skipped.push({ name: h.name, reason: 'no stage was measured on both sides' });
     else comparison.scenarios.push(scenario);
   }
-  for (const b of base.scenarios) if (!head.scenarios.some((s) => s.name === b.name)) comparison.onlyInBase.push(b.name);
+  for (const b of base.scenarios)
+    if (!head.scenarios.some((s) => s.name === b.name)) comparison.onlyInBase.push(b.name);
   if (refused.length) {
     throw new UsageError(
       `refusing to compare results taken under different setups; timings from different accelerators, hypervisors or host CPU counts say nothing about a change (use --force to compare anyway):\n  ${refused.join('\n  ')}`,

@@ -21,7 +21,11 @@ export interface InitcallResult {
   share: number;
 }
 
-export function representativePass(passes: readonly PassMeasurement[], stage: string, median: number): PassMeasurement | undefined {
+export function representativePass(
+  passes: readonly PassMeasurement[],
+  stage: string,
+  median: number,
+): PassMeasurement | undefined {
   let best: { distance: number; pass: PassMeasurement } | undefined;
   for (const pass of passes) {
     const timing = pass.stages.find((s) => s.name === stage);
@@ -33,7 +37,11 @@ export function representativePass(passes: readonly PassMeasurement[], stage: st
 }
 
 /** The same span (same begin and end lines) in every pass that has it as its stage's span: how much it varies. */
-export function spanSummary(passes: readonly PassMeasurement[], stage: string, span: Span | null): { summary: Summary; meanStartT: number } | null {
+export function spanSummary(
+  passes: readonly PassMeasurement[],
+  stage: string,
+  span: Span | null,
+): { summary: Summary; meanStartT: number } | null {
   if (!span) return null;
   const same = passes
     .map((p) => p.stages.find((s) => s.name === stage)?.span)
@@ -43,7 +51,12 @@ export function spanSummary(passes: readonly PassMeasurement[], stage: string, s
 }
 
 /** The initcalls that ran inside `stage`, matched by name across passes, slowest (by mean) first. */
-export function slowestInitcalls(passes: readonly PassMeasurement[], stage: string, stageMean: number, n = SLOWEST_INITCALLS): InitcallResult[] {
+export function slowestInitcalls(
+  passes: readonly PassMeasurement[],
+  stage: string,
+  stageMean: number,
+  n = SLOWEST_INITCALLS,
+): InitcallResult[] {
   const byName = new Map<string, { samples: number[]; starts: number[] }>();
   for (const pass of passes) {
     const timing = pass.stages.find((s) => s.name === stage);
@@ -62,7 +75,13 @@ export function slowestInitcalls(passes: readonly PassMeasurement[], stage: stri
   return [...byName.entries()]
     .map(([name, { samples, starts }]) => {
       const summary = summarize(samples)!;
-      return { name, samples, summary, meanStartT: starts.reduce((a, b) => a + b, 0) / starts.length, share: stageMean > 0 ? summary.mean / stageMean : 0 };
+      return {
+        name,
+        samples,
+        summary,
+        meanStartT: starts.reduce((a, b) => a + b, 0) / starts.length,
+        share: stageMean > 0 ? summary.mean / stageMean : 0,
+      };
     })
     .sort((a, b) => b.summary.mean - a.summary.mean)
     .slice(0, n);
@@ -72,5 +91,8 @@ export function slowestInitcalls(passes: readonly PassMeasurement[], stage: stri
 export function alignmentSummary(passes: readonly PassMeasurement[]): { pairs: number; spreadMs: number } | null {
   const alignments = passes.map((p) => p.alignment).filter((a) => a !== null);
   if (alignments.length === 0) return null;
-  return { pairs: Math.min(...alignments.map((a) => a.pairs)), spreadMs: Math.max(...alignments.map((a) => a.spreadMs)) };
+  return {
+    pairs: Math.min(...alignments.map((a) => a.pairs)),
+    spreadMs: Math.max(...alignments.map((a) => a.spreadMs)),
+  };
 }

@@ -79,7 +79,12 @@ export interface BudgetNoise {
 }
 
 /** The statistic's 95% bootstrap interval against the budget. One sample gives a point, never "within noise". */
-export function budgetNoise(stage: string, samples: readonly number[], statistic: Statistic, maxMs: number): BudgetNoise | null {
+export function budgetNoise(
+  stage: string,
+  samples: readonly number[],
+  statistic: Statistic,
+  maxMs: number,
+): BudgetNoise | null {
   const interval = bootstrapInterval(samples, statistic, { seed: seedFrom(stage, DEFAULT_SEED) });
   if (!interval) return null;
   return { interval, withinNoise: interval.low <= maxMs && maxMs <= interval.high && interval.low < interval.high };

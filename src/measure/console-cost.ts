@@ -44,7 +44,11 @@ function usPerByteOf(printk: readonly ConsoleLine[]): number | null {
  * Kernel console output during each stage (between its host times), and what it cost, by stage name. Log-dump lines
  * are not counted. The cost per byte is the whole console's, before the dump, so it is measured once for all stages.
  */
-export function consoleCosts(lines: readonly ConsoleLine[], stages: ReadonlyArray<{ name: string; startT: number; endT: number }>, dumpStartT = Infinity): Record<string, ConsoleCost> {
+export function consoleCosts(
+  lines: readonly ConsoleLine[],
+  stages: ReadonlyArray<{ name: string; startT: number; endT: number }>,
+  dumpStartT = Infinity,
+): Record<string, ConsoleCost> {
   const printk = lines.filter((l) => l.t < dumpStartT && PRINTK_ON_CONSOLE.test(l.text));
   const usPerByte = usPerByteOf(printk);
   const costs: Record<string, ConsoleCost> = {};

@@ -89,7 +89,8 @@ export const HINTS: readonly HintRule[] = [
     stage: 'kernel',
     patterns: [{ kind: 'initcall', name: /^serial8250_init$/ }],
     threshold: { minMs: 5 },
-    advice: 'The 8250 driver registers and probes every legacy UART it is configured for (16550A detection), not just the console.',
+    advice:
+      'The 8250 driver registers and probes every legacy UART it is configured for (16550A detection), not just the console.',
     try: '8250.nr_uarts=1',
   },
   {
@@ -100,7 +101,8 @@ export const HINTS: readonly HintRule[] = [
       { kind: 'unit', unit: /hwclock/ },
     ],
     threshold: { minMs: 5 },
-    advice: 'hwclock reads the emulated RTC (util-linux waits for the next second edge). A VM gets its time from kvm-clock already.',
+    advice:
+      'hwclock reads the emulated RTC (util-linux waits for the next second edge). A VM gets its time from kvm-clock already.',
     try: 'drop hwclock from init (or mask hwclock.service)',
   },
   {
@@ -119,7 +121,8 @@ export const HINTS: readonly HintRule[] = [
     stage: 'kernel',
     patterns: [{ kind: 'initcall', name: /^(crypto_algapi_init|cryptomgr_init)$/ }],
     threshold: { minMs: 20 },
-    advice: 'The crypto manager self-tests every algorithm the kernel registered; on 6.1 they run in crypto_algapi_init.',
+    advice:
+      'The crypto manager self-tests every algorithm the kernel registered; on 6.1 they run in crypto_algapi_init.',
     try: 'cryptomgr.notests (or CONFIG_CRYPTO_MANAGER_DISABLE_TESTS=y)',
   },
   {
@@ -127,7 +130,8 @@ export const HINTS: readonly HintRule[] = [
     stage: 'userspace',
     patterns: [{ kind: 'wait-for', text: /^random: crng init done/ }],
     threshold: { minMs: 50 },
-    advice: 'Userspace blocked on the random number generator until the kernel credited enough entropy (crng init done came late).',
+    advice:
+      'Userspace blocked on the random number generator until the kernel credited enough entropy (crng init done came late).',
     try: 'random.trust_cpu=on, or give the guest a virtio-rng device, or do not read /dev/random (getrandom without GRND_NONBLOCK) during boot',
   },
   {
@@ -147,7 +151,8 @@ export const HINTS: readonly HintRule[] = [
     patterns: [{ kind: 'gap', edge: /^(pci |pci_bus |PCI: |ACPI: PCI)/ }],
     threshold: { minMs: 10 },
     when: { machines: ['pc', 'q35'] },
-    advice: 'The kernel enumerates the emulated PCI bus of pc/q35 and applies quirks to each device; microvm has no PCI bus to scan.',
+    advice:
+      'The kernel enumerates the emulated PCI bus of pc/q35 and applies quirks to each device; microvm has no PCI bus to scan.',
     try: 'machine: microvm (devices on virtio-mmio)',
   },
   {
@@ -210,7 +215,9 @@ function inStage(stage: StageTiming, t: number): boolean {
 
 function runSpans(stage: StageTiming, events: readonly BootEvent[]): Array<{ line: string; ms: number }> {
   const prefix = `${Marker.run} `;
-  const ends = events.filter((e) => inStage(stage, e.t) && (e.text.startsWith(prefix) || e.text.startsWith(Marker.ready)));
+  const ends = events.filter(
+    (e) => inStage(stage, e.t) && (e.text.startsWith(prefix) || e.text.startsWith(Marker.ready)),
+  );
   const spans: Array<{ line: string; ms: number }> = [];
   ends.forEach((event, i) => {
     const next = ends[i + 1];
@@ -226,7 +233,8 @@ function evaluatePattern(pattern: HintPattern, stage: StageTiming, ctx: HintCont
       const calls = ctx.initcalls.filter((c) => inStage(stage, c.endT) && pattern.name.test(c.name));
       if (calls.length === 0) return null;
       const slowest = calls.reduce((a, b) => (b.ms > a.ms ? b : a));
-      if (pattern.single) return { ms: slowest.ms, evidence: `initcall ${initcallLabel(slowest)} took ${fmt(slowest.ms)}` };
+      if (pattern.single)
+        return { ms: slowest.ms, evidence: `initcall ${initcallLabel(slowest)} took ${fmt(slowest.ms)}` };
       const ms = calls.reduce((sum, c) => sum + c.ms, 0);
       const names = [...new Set(calls.map(initcallLabel))].join(', ');
       return { ms, evidence: `initcall${calls.length > 1 ? 's' : ''} ${names} took ${fmt(ms)}` };
@@ -250,9 +258,15 @@ function evaluatePattern(pattern: HintPattern, stage: StageTiming, ctx: HintCont
       const i = ctx.events.findIndex((e) => inStage(stage, e.t) && pattern.text.test(e.text));
       if (i <= 0) return null;
       const event = ctx.events[i]!;
-      const before = ctx.events.slice(0, i).reverse().find((e) => e.origin !== 'kernel')!;
+      const before = ctx.events
+        .slice(0, i)
+        .reverse()
+        .find((e) => e.origin !== 'kernel')!;
       const fromT = Math.max(before.t, stage.startT);
-      return { ms: event.t - fromT, evidence: `${quote(event.text)} came ${fmt(event.t - fromT)} after ${quote(before.text)}` };
+      return {
+        ms: event.t - fromT,
+        evidence: `${quote(event.text)} came ${fmt(event.t - fromT)} after ${quote(before.text)}`,
+      };
     }
     case 'run': {
       const spans = runSpans(stage, ctx.events).filter((s) => pattern.line.test(s.line));
@@ -315,5 +329,13 @@ function hintFromFinding(rule: HintRule, stage: StageTiming, best: Finding | nul
   const share = best.ms / stage.ms;
   if (rule.threshold.minMs !== undefined && best.ms < rule.threshold.minMs) return null;
   if (rule.threshold.minShare !== undefined && share < rule.threshold.minShare) return null;
-  return { id: rule.id, stage: rule.stage, ms: best.ms, share, evidence: best.evidence, advice: rule.advice, try: rule.try };
+  return {
+    id: rule.id,
+    stage: rule.stage,
+    ms: best.ms,
+    share,
+    evidence: best.evidence,
+    advice: rule.advice,
+    try: rule.try,
+  };
 }

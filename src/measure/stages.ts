@@ -19,8 +19,20 @@ export interface BuiltinStage {
 
 /** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
 export const BUILTIN_STAGES: readonly BuiltinStage[] = [
-  { name: 'firmware', from: 'spawn', to: 'kernel-zero', covers: 'VMM setup, firmware and kernel decompression', spanEvents: 'all' },
-  { name: 'kernel', from: 'kernel-zero', to: 'kernel-end', covers: 'kernel clock zero to the start of init', spanEvents: 'all' },
+  {
+    name: 'firmware',
+    from: 'spawn',
+    to: 'kernel-zero',
+    covers: 'VMM setup, firmware and kernel decompression',
+    spanEvents: 'all',
+  },
+  {
+    name: 'kernel',
+    from: 'kernel-zero',
+    to: 'kernel-end',
+    covers: 'kernel clock zero to the start of init',
+    spanEvents: 'all',
+  },
   // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
   // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
   { name: 'userspace', from: 'kernel-end', to: 'ready', covers: 'init to the ready marker', spanEvents: 'userspace' },
@@ -34,7 +46,13 @@ export const BUILTIN_STAGES: readonly BuiltinStage[] = [
  * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
  */
 export const OPTIONAL_STAGES: readonly BuiltinStage[] = [
-  { name: 'doorbell', from: 'spawn', to: 'doorbell', covers: 'hypervisor spawn to the ready doorbell ring', spanEvents: 'all' },
+  {
+    name: 'doorbell',
+    from: 'spawn',
+    to: 'doorbell',
+    covers: 'hypervisor spawn to the ready doorbell ring',
+    spanEvents: 'all',
+  },
 ];
 
 /** Where the kernel hands over to userspace, best first. */
@@ -42,7 +60,9 @@ export const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init proce
 
 function findKernelEnd(events: readonly BootEvent[], readyT: number | undefined): BootEvent | undefined {
   for (const pattern of KERNEL_END_PATTERNS) {
-    const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
+    const matches = events.filter(
+      (e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT),
+    );
     // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
     const found = matches[matches.length - 1];
     if (found) return found;
@@ -72,7 +92,12 @@ function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, AnchorPoint>
 }
 
 /** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
-export function largestGap(events: readonly BootEvent[], startT: number, endT: number, edgeNames: [string, string]): Span | null {
+export function largestGap(
+  events: readonly BootEvent[],
+  startT: number,
+  endT: number,
+  edgeNames: [string, string],
+): Span | null {
   const inside = events.filter((e) => e.t >= startT && e.t <= endT);
   const points: Array<{ t: number; text: string }> = [];
   if (inside[0]?.t !== startT) points.push({ t: startT, text: edgeNames[0] });
@@ -105,7 +130,10 @@ export type SpanOf = (stage: StageBounds) => Span | null;
 function largestGapOf(timeline: Timeline): SpanOf {
   let userspaceEvents: BootEvent[] | undefined;
   return (stage) => {
-    const events = stage.spanEvents === 'userspace' ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel')) : timeline.events;
+    const events =
+      stage.spanEvents === 'userspace'
+        ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel'))
+        : timeline.events;
     return largestGap(events, stage.start.t, stage.end.t, [stage.start.label, stage.end.label]);
   };
 }
@@ -137,7 +165,14 @@ export function computeStages(timeline: Timeline, custom: readonly StageDef[], s
     if (!from) continue;
     const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
     if (!to) continue;
-    stages.push(timing({ name: def.name, start: { t: from.t, label: from.text }, end: { t: to.t, label: to.text }, spanEvents: 'all' }));
+    stages.push(
+      timing({
+        name: def.name,
+        start: { t: from.t, label: from.text },
+        end: { t: to.t, label: to.text },
+        spanEvents: 'all',
+      }),
+    );
   }
   return stages;
 }
@@ -157,6 +192,13 @@ export function withInitcallSpan(stage: StageTiming, initcalls: readonly Initcal
   const label = initcallLabel(slowest);
   return {
     ...stage,
-    span: { from: `calling ${label}`, to: `initcall ${label} returned`, fromT: slowest.endT - slowest.ms, toT: slowest.endT, ms: slowest.ms, kind: 'initcall' },
+    span: {
+      from: `calling ${label}`,
+      to: `initcall ${label} returned`,
+      fromT: slowest.endT - slowest.ms,
+      toT: slowest.endT,
+      ms: slowest.ms,
+      kind: 'initcall',
+    },
   };
 }

@@ -125,7 +125,10 @@ export class StreamingMeasure {
     this.kept = new HeadTail(limitBytes);
     this.gapPatterns = [...new Set(rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap')))];
     this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
-    const builtin = [...KERNEL_END_PATTERNS, ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : [])))];
+    const builtin = [
+      ...KERNEL_END_PATTERNS,
+      ...rules.flatMap((r) => r.patterns.flatMap((p) => (p.kind === 'wait-for' ? [p.text] : []))),
+    ];
     const merged = anyOf(builtin);
     // A user's regex may have flags or backreferences of its own, so custom stage edges are tried one by one.
     this.wantedTexts = [...(merged ? [merged] : builtin), ...custom.flatMap((s) => [s.from, s.to])];
@@ -154,7 +157,9 @@ export class StreamingMeasure {
       this.inDump = true;
       if (this.dumpStartT === Infinity) this.dumpStartT = line.t;
       // Console lines kept past a cut are known only now; the log's copies of them must still give way.
-      if (!this.kept.whole) for (const k of this.kept.tailItems()) if (k.event?.guestT === undefined && k.event?.origin === 'user') this.addConsoleText(k.event.text);
+      if (!this.kept.whole)
+        for (const k of this.kept.tailItems())
+          if (k.event?.guestT === undefined && k.event?.origin === 'user') this.addConsoleText(k.event.text);
       this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
       return;
     }
@@ -166,7 +171,13 @@ export class StreamingMeasure {
         if (texts) texts.push(printk.text);
         else this.consolePrintk.set(printk.guestT, [printk.text]);
       }
-      this.keep(line, { t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+      this.keep(line, {
+        t: line.t,
+        text: printk.text,
+        source: 'console',
+        guestT: printk.guestT,
+        origin: printk.origin,
+      });
       return;
     }
     if (text.trim() === '') {
@@ -174,7 +185,10 @@ export class StreamingMeasure {
       return;
     }
     if (this.marks.init === undefined && text.startsWith(Marker.init)) this.marks.init = line.t;
-    if (this.marks.ready === undefined && (this.readyRegex ? this.readyRegex.test(text) : text.startsWith(Marker.ready))) {
+    if (
+      this.marks.ready === undefined &&
+      (this.readyRegex ? this.readyRegex.test(text) : text.startsWith(Marker.ready))
+    ) {
       this.marks.ready = line.t;
     }
     if (this.kept.whole) this.addConsoleText(text);
@@ -197,14 +211,21 @@ export class StreamingMeasure {
 
   private interesting(record: PrintkRecord): boolean {
     const { text } = record;
-    if (record.origin !== 'kernel' || record.guestT < this.lastG || text.startsWith(MARKER_PREFIX) || this.isConsoleText(text)) return true;
+    if (
+      record.origin !== 'kernel' ||
+      record.guestT < this.lastG ||
+      text.startsWith(MARKER_PREFIX) ||
+      this.isConsoleText(text)
+    )
+      return true;
     for (const pattern of this.wantedTexts) if (pattern.test(text)) return true;
     return false;
   }
 
   private logRecord(record: PrintkRecord): void {
     const { text, guestT } = record;
-    if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text)) this.loggedKeys.add(`${guestT}|${text}`);
+    if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text))
+      this.loggedKeys.add(`${guestT}|${text}`);
     // The first copy of a marker is also kept as an item (markers are always interesting), so the two share it.
     let copy: PrintkRecord | null = null;
     if (text.startsWith(MARKER_PREFIX) && !this.firstMarkerRecords.has(text)) {
@@ -232,16 +253,26 @@ export class StreamingMeasure {
     const { guestT: g, text } = record;
     const run = this.run;
     if (!run) {
-      this.run = { firstG: g, firstText: text, lastG: g, lastText: text, count: 1, maxGap: null, gaps: this.gapPatterns.map(emptyGapAgg) };
+      this.run = {
+        firstG: g,
+        firstText: text,
+        lastG: g,
+        lastText: text,
+        count: 1,
+        maxGap: null,
+        gaps: this.gapPatterns.map(emptyGapAgg),
+      };
       return;
     }
     const ms = g - run.lastG;
-    if (!run.maxGap || ms > run.maxGap.ms) run.maxGap = { fromG: run.lastG, fromText: run.lastText, toG: g, toText: text, ms };
-    if (this.anyGapEdge === null || this.anyGapEdge.test(text)) for (let i = 0; i < this.gapPatterns.length; i++) {
-      const p = this.gapPatterns[i]!;
-      if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText))) continue;
-      addGap(run.gaps[i]!, run.lastText, text, ms);
-    }
+    if (!run.maxGap || ms > run.maxGap.ms)
+      run.maxGap = { fromG: run.lastG, fromText: run.lastText, toG: g, toText: text, ms };
+    if (this.anyGapEdge === null || this.anyGapEdge.test(text))
+      for (let i = 0; i < this.gapPatterns.length; i++) {
+        const p = this.gapPatterns[i]!;
+        if (!p.edge.test(text) || (p.within && !p.edge.test(run.lastText))) continue;
+        addGap(run.gaps[i]!, run.lastText, text, ms);
+      }
     run.lastG = g;
     run.lastText = text;
     run.count++;
@@ -252,8 +283,10 @@ export class StreamingMeasure {
     if (run) {
       run.firstText = own(run.firstText);
       run.lastText = own(run.lastText);
-      if (run.maxGap) run.maxGap = { ...run.maxGap, fromText: own(run.maxGap.fromText), toText: own(run.maxGap.toText) };
-      for (const agg of run.gaps) if (agg.worst) agg.worst = { ...agg.worst, from: own(agg.worst.from), to: own(agg.worst.to) };
+      if (run.maxGap)
+        run.maxGap = { ...run.maxGap, fromText: own(run.maxGap.fromText), toText: own(run.maxGap.toText) };
+      for (const agg of run.gaps)
+        if (agg.worst) agg.worst = { ...agg.worst, from: own(agg.worst.from), to: own(agg.worst.to) };
       this.items.push({ kind: 'run', run });
     }
     this.run = null;
@@ -278,10 +311,16 @@ export class StreamingMeasure {
     const consoleEvents = keptLines.flatMap((k) => (k.event ? [k.event] : []));
     const alignment = alignClocks(consoleEvents, [...this.firstMarkerRecords.values()]);
 
-    const placed: Placed[] = [{ kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } }];
+    const placed: Placed[] = [
+      { kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } },
+    ];
     if (alignment) {
       const z = alignment.kernelZeroT;
-      placed.push({ kind: 'event', t: z, event: { t: z, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' } });
+      placed.push({
+        kind: 'event',
+        t: z,
+        event: { t: z, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' },
+      });
       for (const item of this.items) {
         if (item.kind === 'run') {
           placed.push({ kind: 'run', t: z + item.run.firstG, endT: z + item.run.lastG, run: item.run, z });
@@ -289,16 +328,29 @@ export class StreamingMeasure {
         }
         const r = item.record;
         if (this.isConsoleText(r.text)) continue;
-        placed.push({ kind: 'event', t: z + r.guestT, event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin } });
+        placed.push({
+          kind: 'event',
+          t: z + r.guestT,
+          event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin },
+        });
       }
     }
     for (const event of consoleEvents) {
       if (alignment && event.guestT !== undefined && this.loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
       placed.push({ kind: 'event', t: event.t, event });
     }
-    if (marks.exit !== undefined) placed.push({ kind: 'event', t: marks.exit, event: { t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' } });
+    if (marks.exit !== undefined)
+      placed.push({
+        kind: 'event',
+        t: marks.exit,
+        event: { t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' },
+      });
     for (const ring of end.doorbell ?? []) {
-      placed.push({ kind: 'event', t: ring.t, event: { t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' } });
+      placed.push({
+        kind: 'event',
+        t: ring.t,
+        event: { t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' },
+      });
       if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
     }
     placed.sort((a, b) => a.t - b.t);
@@ -313,7 +365,9 @@ export class StreamingMeasure {
     });
 
     const z = alignment?.kernelZeroT ?? 0;
-    const initcalls: Initcall[] = alignment ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT })) : [];
+    const initcalls: Initcall[] = alignment
+      ? this.initcalls.map((call) => ({ ...call, startT: z + call.startT, endT: z + call.endT }))
+      : [];
     const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
 
     const console = consoleCosts(consoleLines, withSpans, this.dumpStartT);
@@ -344,7 +398,11 @@ export class StreamingMeasure {
  * One stage over the placed events and runs: its largest gap (largestGap's rules: the stage's edges count, the first
  * of equal gaps wins) and, per hint gap pattern, the time of gaps ending at a matching event.
  */
-function walkStage(placed: readonly Placed[], stage: StageBounds, patterns: readonly GapPattern[]): { span: Span | null; gaps: Map<GapPattern, GapAgg> } {
+function walkStage(
+  placed: readonly Placed[],
+  stage: StageBounds,
+  patterns: readonly GapPattern[],
+): { span: Span | null; gaps: Map<GapPattern, GapAgg> } {
   const startT = stage.start.t;
   const endT = stage.end.t;
   const userspaceOnly = stage.spanEvents === 'userspace';

@@ -65,7 +65,8 @@ export interface UnitSpan {
 
 /** One line of `systemd-analyze blame`: a time span, then the unit (which may hold escapes such as `\x2d`). */
 export function parseBlameLine(line: string): UnitSpan | null {
-  const match = /^\s*(.+?)\s+(\S+\.(?:service|mount|device|swap|socket|target|timer|path|slice|scope|automount))\s*$/.exec(line);
+  const match =
+    /^\s*(.+?)\s+(\S+\.(?:service|mount|device|swap|socket|target|timer|path|slice|scope|automount))\s*$/.exec(line);
   if (!match) return null;
   const ms = parseSystemdTimespan(match[1]!);
   return ms === null ? null : { unit: match[2]!, ms };

@@ -36,11 +36,23 @@ export function settingsLine(c: ScenarioComparison): string {
 }
 
 /** Base and head side by side, one row per stage. */
-export function renderComparisonTable(c: ScenarioComparison, style: Style, labels: { base: string; head: string }): string {
+export function renderComparisonTable(
+  c: ScenarioComparison,
+  style: Style,
+  labels: { base: string; head: string },
+): string {
   const rows: string[][] = [['stage', `${labels.base} median`, `${labels.head} median`, 'Δ', 'Δ %', 'p', 'verdict']];
   for (const s of c.stages) {
     const delta = formatDelta(s);
-    rows.push([s.stage, `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`, `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`, delta.ms, delta.pct, formatP(s.pValue), verdictCell(s, style)]);
+    rows.push([
+      s.stage,
+      `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`,
+      `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`,
+      delta.ms,
+      delta.pct,
+      formatP(s.pValue),
+      verdictCell(s, style),
+    ]);
   }
   // Stage names read left to right; figures line up on their last digit.
   const out = table(rows, ['left', 'right', 'right', 'right', 'right', 'right', 'right']).map((line) => `  ${line}`);
@@ -51,8 +63,10 @@ export function renderComparisonTable(c: ScenarioComparison, style: Style, label
 export function comparisonVerdictLine(c: ScenarioComparison, style: Style, against: string): string {
   const regressed = c.stages.filter((s) => s.verdict === 'regression').map((s) => s.stage);
   const improved = c.stages.filter((s) => s.verdict === 'improvement').map((s) => s.stage);
-  if (regressed.length) return `  ${style.red('REGRESSION')} ${c.name}: ${regressed.join(', ')} slower than ${against}${improved.length ? `; ${improved.join(', ')} faster` : ''}`;
-  if (improved.length) return `  ${style.green('IMPROVEMENT')} ${c.name}: ${improved.join(', ')} faster than ${against}`;
+  if (regressed.length)
+    return `  ${style.red('REGRESSION')} ${c.name}: ${regressed.join(', ')} slower than ${against}${improved.length ? `; ${improved.join(', ')} faster` : ''}`;
+  if (improved.length)
+    return `  ${style.green('IMPROVEMENT')} ${c.name}: ${improved.join(', ')} faster than ${against}`;
   return `  ${style.dim('NO CHANGE')} ${c.name}: no stage differs from ${against} beyond the thresholds`;
 }
 
@@ -86,12 +100,21 @@ export function renderAbSection(result: ScenarioResult, style: Style): string {
 }
 
 /** The output of `boot-budget compare BASE HEAD`. */
-export function renderCompareReport(comparison: Comparison, style: Style, files: { base: string; head: string }): string {
+export function renderCompareReport(
+  comparison: Comparison,
+  style: Style,
+  files: { base: string; head: string },
+): string {
   const out: string[] = [`${style.bold('compare')} ${files.base} (base) → ${files.head} (head)`];
   for (const c of comparison.scenarios) {
     out.push('', `${style.bold(c.name)}  ${style.dim(`(${c.file})`)}`);
-    for (const forced of c.forced) out.push(`  ${style.yellow('warning:')} compared despite different setups (--force): ${forced}`);
-    out.push(renderComparisonTable(c, style, { base: 'base', head: 'head' }), style.dim(`  ${settingsLine(c)}`), comparisonVerdictLine(c, style, 'base'));
+    for (const forced of c.forced)
+      out.push(`  ${style.yellow('warning:')} compared despite different setups (--force): ${forced}`);
+    out.push(
+      renderComparisonTable(c, style, { base: 'base', head: 'head' }),
+      style.dim(`  ${settingsLine(c)}`),
+      comparisonVerdictLine(c, style, 'base'),
+    );
   }
   if (comparison.skipped.length) out.push('', ...comparison.skipped.map((s) => `  skipped ${s.name}: ${s.reason}`));
   if (comparison.onlyInHead.length) out.push(`  only in head (no baseline): ${comparison.onlyInHead.join(', ')}`);

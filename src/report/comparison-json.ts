@@ -49,7 +49,12 @@ export function regressionFieldsToJson(s: ScenarioResult): object {
             stages: Object.fromEntries(
               s.baseline.stages.map((stage) => [
                 stage.name,
-                { samples: stage.samples.map(round), median: stage.summary ? round(stage.summary.median) : null, mean: stage.summary ? round(stage.summary.mean) : null, stddev: stage.summary ? round(stage.summary.stddev) : null },
+                {
+                  samples: stage.samples.map(round),
+                  median: stage.summary ? round(stage.summary.median) : null,
+                  mean: stage.summary ? round(stage.summary.mean) : null,
+                  stddev: stage.summary ? round(stage.summary.stddev) : null,
+                },
               ]),
             ),
           },
@@ -61,10 +66,22 @@ export function regressionFieldsToJson(s: ScenarioResult): object {
 
 export const regressionFieldsSchema = {
   regression: z
-    .object({ maxIncrease: z.number(), pValue: z.number(), minMs: z.number(), line: z.number().int(), column: z.number().int() })
+    .object({
+      maxIncrease: z.number(),
+      pValue: z.number(),
+      minMs: z.number(),
+      line: z.number().int(),
+      column: z.number().int(),
+    })
     .optional(),
   adaptive: z
-    .object({ planned: z.number().int(), passes: z.number().int(), maxPasses: z.number().int(), reasons: z.array(z.string()), settled: z.boolean() })
+    .object({
+      planned: z.number().int(),
+      passes: z.number().int(),
+      maxPasses: z.number().int(),
+      reasons: z.array(z.string()),
+      settled: z.boolean(),
+    })
     .optional(),
   baseline: z
     .object({
@@ -93,11 +110,17 @@ export function regressionFieldsFromJson(parsed: ParsedFields, result: ScenarioR
   if (parsed.adaptive) out.adaptive = parsed.adaptive;
   if (parsed.baseline) {
     const stages = Object.entries(parsed.baseline.stages).map(([name, stage]) => baselineStage(name, stage.samples));
-    out.baseline = { kernel: parsed.baseline.kernel, rootfs: parsed.baseline.rootfs, cmdline: parsed.baseline.cmdline, stages };
+    out.baseline = {
+      kernel: parsed.baseline.kernel,
+      rootfs: parsed.baseline.rootfs,
+      cmdline: parsed.baseline.cmdline,
+      stages,
+    };
     const settings = parsed.regression
       ? { maxIncrease: parsed.regression.maxIncrease, pValue: parsed.regression.pValue, minMs: parsed.regression.minMs }
       : undefined;
-    if (settings && result.verdict !== 'error') out.comparison = compareScenario(stages, { ...result, ...out }, 'ab', settings);
+    if (settings && result.verdict !== 'error')
+      out.comparison = compareScenario(stages, { ...result, ...out }, 'ab', settings);
   }
   return out;
 }

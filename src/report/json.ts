@@ -50,11 +50,33 @@ export function resultsToJson(results: RunResults): object {
               : null,
             verdict: stage.verdict,
             span: stage.span
-              ? { from: stage.span.from, to: stage.span.to, ms: round(stage.span.ms), fromT: round(stage.span.fromT), toT: round(stage.span.toT), ...(stage.span.kind ? { kind: stage.span.kind } : {}) }
+              ? {
+                  from: stage.span.from,
+                  to: stage.span.to,
+                  ms: round(stage.span.ms),
+                  fromT: round(stage.span.fromT),
+                  toT: round(stage.span.toT),
+                  ...(stage.span.kind ? { kind: stage.span.kind } : {}),
+                }
               : null,
-            hints: (stage.hints ?? []).map((h) => ({ id: h.id, ms: round(h.ms), share: Math.round(h.share * 10000) / 10000, evidence: h.evidence, advice: h.advice, try: h.try })),
+            hints: (stage.hints ?? []).map((h) => ({
+              id: h.id,
+              ms: round(h.ms),
+              share: Math.round(h.share * 10000) / 10000,
+              evidence: h.evidence,
+              advice: h.advice,
+              try: h.try,
+            })),
             ...(stage.initcalls
-              ? { initcalls: stage.initcalls.map((c) => ({ name: c.name, mean: round(c.summary.mean), stddev: round(c.summary.stddev), share: Math.round(c.share * 10000) / 10000, samples: c.samples.map(round) })) }
+              ? {
+                  initcalls: stage.initcalls.map((c) => ({
+                    name: c.name,
+                    mean: round(c.summary.mean),
+                    stddev: round(c.summary.stddev),
+                    share: Math.round(c.share * 10000) / 10000,
+                    samples: c.samples.map(round),
+                  })),
+                }
               : {}),
           },
         ]),

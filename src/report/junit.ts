@@ -21,8 +21,10 @@ function explain(stage: StageResult): string {
       ? `stage ${stage.name} was never seen, so its budget of ${formatMs(budget.max)} cannot be met`
       : `${budget.statistic} ${formatMs(budget.value)} > budget ${formatMs(budget.max)}`,
   );
-  if (stage.span) lines.push(`offending span: ${formatMs(stage.span.ms)} between "${stage.span.from}" and "${stage.span.to}"`);
-  for (const hint of stage.hints ?? []) lines.push(`hint ${hint.id}: ${hint.evidence}. ${hint.advice} Try: ${hint.try}`);
+  if (stage.span)
+    lines.push(`offending span: ${formatMs(stage.span.ms)} between "${stage.span.from}" and "${stage.span.to}"`);
+  for (const hint of stage.hints ?? [])
+    lines.push(`hint ${hint.id}: ${hint.evidence}. ${hint.advice} Try: ${hint.try}`);
   return lines.join('\n');
 }
 
@@ -35,7 +37,8 @@ function testcase(result: ScenarioResult, stage: StageResult): string {
     const message = explain(stage).split('\n')[0]!;
     return `${open}>\n<failure message="${escapeXml(message)}" type="BudgetExceeded">${escapeXml(explain(stage))}</failure>\n</testcase>`;
   }
-  if (stage.verdict === 'warn') return `${open}>\n<system-out>${escapeXml(`warning: ${explain(stage)}`)}</system-out>\n</testcase>`;
+  if (stage.verdict === 'warn')
+    return `${open}>\n<system-out>${escapeXml(`warning: ${explain(stage)}`)}</system-out>\n</testcase>`;
   return `${open}/>`;
 }
 

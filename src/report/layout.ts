@@ -43,14 +43,20 @@ interface Timing {
 }
 
 /** A row drawn under its stage: the offending span, or one of the slowest initcalls (the span may be one too). */
-export type NestedRow = Timing & ({ kind: 'span'; from: string; to: string } | { kind: 'initcall'; name: string; isSpan: boolean });
+export type NestedRow = Timing &
+  ({ kind: 'span'; from: string; to: string } | { kind: 'initcall'; name: string; isSpan: boolean });
 
 /** What explains a stage, on the stage's time axis: its offending span, then its `maxInitcalls` slowest initcalls. */
 export function nestedRows(stage: StageResult, maxInitcalls: number): NestedRow[] {
   const rows: NestedRow[] = [];
   if (!stage.summary || stage.name === 'total') return rows;
   // A span as long as its stage (firmware without firmware output) would only repeat the stage's row.
-  if (stage.span && stage.spanSummary && stage.spanMeanStartT !== undefined && stage.spanSummary.mean < 0.999 * stage.summary.mean) {
+  if (
+    stage.span &&
+    stage.spanSummary &&
+    stage.spanMeanStartT !== undefined &&
+    stage.spanSummary.mean < 0.999 * stage.summary.mean
+  ) {
     const timing = { startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev };
     rows.push(
       stage.span.kind === 'initcall'
@@ -59,7 +65,14 @@ export function nestedRows(stage: StageResult, maxInitcalls: number): NestedRow[
     );
   }
   for (const call of (stage.initcalls ?? []).slice(0, maxInitcalls)) {
-    rows.push({ startT: call.meanStartT, mean: call.summary.mean, stddev: call.summary.stddev, kind: 'initcall', name: call.name, isSpan: false });
+    rows.push({
+      startT: call.meanStartT,
+      mean: call.summary.mean,
+      stddev: call.summary.stddev,
+      kind: 'initcall',
+      name: call.name,
+      isSpan: false,
+    });
   }
   return rows;
 }

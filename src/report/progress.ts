@@ -47,7 +47,9 @@ export class TerminalReporter implements Reporter {
       case 'pass-stage':
         if (this.err.isTTY) {
           const stage = event.type === 'pass-stage' ? event.stage : 'starting';
-          this.live(`  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`);
+          this.live(
+            `  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`,
+          );
         }
         break;
       case 'pass-end':

@@ -13,8 +13,24 @@ export type ProgressEvent =
   | { type: 'artifact-progress'; scenario: Scenario; message: string }
   | { type: 'accel'; scenario: Scenario; accel: 'kvm' | 'tcg'; warning?: string }
   | { type: 'pass-start'; scenario: Scenario; pass: number; of: number; warmup: boolean; side?: 'A' | 'B' }
-  | { type: 'pass-stage'; scenario: Scenario; pass: number; of: number; warmup: boolean; stage: LiveStage; side?: 'A' | 'B' }
-  | { type: 'pass-end'; scenario: Scenario; pass: number; of: number; warmup: boolean; totalMs: number | null; side?: 'A' | 'B' }
+  | {
+      type: 'pass-stage';
+      scenario: Scenario;
+      pass: number;
+      of: number;
+      warmup: boolean;
+      stage: LiveStage;
+      side?: 'A' | 'B';
+    }
+  | {
+      type: 'pass-end';
+      scenario: Scenario;
+      pass: number;
+      of: number;
+      warmup: boolean;
+      totalMs: number | null;
+      side?: 'A' | 'B';
+    }
   | { type: 'scenario-end'; scenario: Scenario; result: ScenarioResult };
 
 export interface Reporter {

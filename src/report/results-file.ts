@@ -28,7 +28,16 @@ const stageSchema = z.object({
   verdict: z.enum(['pass', 'fail', 'warn', 'none']),
   span: spanSchema.nullable(),
   hints: z
-    .array(z.object({ id: z.string(), ms: z.number(), share: z.number(), evidence: z.string(), advice: z.string(), try: z.string() }))
+    .array(
+      z.object({
+        id: z.string(),
+        ms: z.number(),
+        share: z.number(),
+        evidence: z.string(),
+        advice: z.string(),
+        try: z.string(),
+      }),
+    )
     .optional(),
 });
 
@@ -61,7 +70,9 @@ export function resultsFromJson(data: unknown, source: string): RunResults {
   const parsed = resultsSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${source}: not a boot-budget results file (version 1): ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new UsageError(
+      `${source}: not a boot-budget results file (version 1): ${issue.path.join('.') || '(top)'}: ${issue.message}`,
+    );
   }
   return {
     version: 1,
@@ -91,7 +102,9 @@ export async function readResultsFile(file: string): Promise<RunResults> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`${file}: cannot read results: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UsageError(
+      `${file}: cannot read results: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   let data: unknown;
   try {

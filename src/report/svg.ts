@@ -30,7 +30,15 @@ export function escapeXml(text: string): string {
 
 const n = (x: number) => (Math.round(x * 10) / 10).toString();
 
-const COLOURS = { pass: '#2e7d32', fail: '#c62828', warn: '#ef6c00', none: '#546e7a', span: '#90a4ae', initcall: '#b0bec5', budget: '#c62828' };
+const COLOURS = {
+  pass: '#2e7d32',
+  fail: '#c62828',
+  warn: '#ef6c00',
+  none: '#546e7a',
+  span: '#90a4ae',
+  initcall: '#b0bec5',
+  budget: '#c62828',
+};
 
 interface Row {
   label: string;
@@ -61,7 +69,10 @@ function rowsOf(result: ScenarioResult): Row[] {
     for (const nested of nestedRows(stage, CHART_INITCALLS)) {
       const fromSpan = nested.kind === 'span' || nested.isSpan;
       rows.push({
-        label: nested.kind === 'span' ? `span "${clip(nested.from, 18)}" → "${clip(nested.to, 18)}"` : `initcall ${nested.name}`,
+        label:
+          nested.kind === 'span'
+            ? `span "${clip(nested.from, 18)}" → "${clip(nested.to, 18)}"`
+            : `initcall ${nested.name}`,
         startT: nested.startT,
         ms: nested.mean,
         stddev: nested.stddev,
@@ -87,7 +98,9 @@ function scenarioGroup(result: ScenarioResult, top: number): { svg: string; heig
   parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
   for (let i = 0; i <= 4; i++) {
     const t = (end * i) / 4;
-    parts.push(`<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`);
+    parts.push(
+      `<text x="${n(x(t))}" y="${n(axisY - 3)}" text-anchor="middle" font-size="10" fill="#666">${escapeXml(formatMs(t))}</text>`,
+    );
   }
   rows.forEach((row, i) => {
     const y = axisY + 6 + i * ROW;
@@ -102,7 +115,9 @@ function scenarioGroup(result: ScenarioResult, top: number): { svg: string; heig
     );
     if (row.budgetT !== undefined) {
       const bx = x(row.budgetT);
-      parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
+      parts.push(
+        `<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`,
+      );
     }
   });
   return { svg: parts.join('\n'), height: 28 + 6 + rows.length * ROW + 16 };

@@ -57,13 +57,20 @@ export function renderChart(result: ScenarioResult, style: Style): string {
   };
   for (const stage of stages) {
     const summary = stage.summary!;
-    const over = stage.verdict === 'fail' ? `  ${style.red('✗ over budget')}` : stage.verdict === 'warn' ? `  ${style.yellow('! over budget (warn)')}` : '';
+    const over =
+      stage.verdict === 'fail'
+        ? `  ${style.red('✗ over budget')}`
+        : stage.verdict === 'warn'
+          ? `  ${style.yellow('! over budget (warn)')}`
+          : '';
     lines.push(row(stage.name, stage.meanStartT!, summary.mean, summary.stddev, '█', over));
     // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
     const nested = nestedRows(stage, CHART_INITCALLS);
     nested.forEach((n, i) => {
       const label =
-        n.kind === 'span' ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"` : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
+        n.kind === 'span'
+          ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"`
+          : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
       lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
     });
   }
@@ -89,7 +96,9 @@ export function renderBudgetTable(result: ScenarioResult, style: Style): string 
   const rows: string[][] = [['stage', 'median', 'mean ± σ', 'min–max', 'CoV', 'budget', 'verdict', 'offending span']];
   for (const stage of result.stages) {
     const s = stage.summary;
-    const budget = stage.budget ? `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}` : '';
+    const budget = stage.budget
+      ? `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}`
+      : '';
     rows.push([
       stage.name,
       s ? formatMs(s.median) : 'not seen',
@@ -126,7 +135,9 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
   const out: string[] = [];
   if (result.alignment) {
     out.push(
-      style.dim(`  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`),
+      style.dim(
+        `  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`,
+      ),
     );
   }
   if (result.systemd) {
@@ -134,7 +145,12 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
     out.push(`  systemd: ${phases.join(' + ')} = ${formatMs(result.systemd.totalMs)}`);
   }
   if (result.units?.length) {
-    out.push(`  slowest units (systemd-analyze blame): ${result.units.slice(0, 5).map((u) => `${u.unit} ${formatMs(u.ms)}`).join(', ')}`);
+    out.push(
+      `  slowest units (systemd-analyze blame): ${result.units
+        .slice(0, 5)
+        .map((u) => `${u.unit} ${formatMs(u.ms)}`)
+        .join(', ')}`,
+    );
   }
   for (const stage of result.stages) {
     if (!stage.initcalls?.length) continue;
@@ -142,14 +158,18 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
     const calls = stage.initcalls.slice(0, TABLE_INITCALLS);
     const width = Math.max(...calls.map((c) => c.name.length));
     for (const call of calls) {
-      out.push(`    ${call.name.padEnd(width)}  ${`${formatMs(call.summary.mean)} ± ${formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
+      out.push(
+        `    ${call.name.padEnd(width)}  ${`${formatMs(call.summary.mean)} ± ${formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`,
+      );
     }
   }
   const hints = result.stages.flatMap((stage) => stage.hints ?? []);
   if (hints.length) {
     out.push('', '  hints:');
     for (const hint of hints) {
-      out.push(`    ${style.yellow('▸')} ${style.bold(hint.stage)} ${hint.id}: ${formatMs(hint.ms)} (${(hint.share * 100).toFixed(1)}% of ${hint.stage}) — ${hint.evidence}`);
+      out.push(
+        `    ${style.yellow('▸')} ${style.bold(hint.stage)} ${hint.id}: ${formatMs(hint.ms)} (${(hint.share * 100).toFixed(1)}% of ${hint.stage}) — ${hint.evidence}`,
+      );
       out.push(`      ${hint.advice}`);
       out.push(`      try: ${hint.try}`);
     }

@@ -31,7 +31,12 @@ export const buildKernelSchema = z
       .strictObject({
         source: z
           .union([
-            z.string().min(1).describe('A kernel source directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), relative to this file.'),
+            z
+              .string()
+              .min(1)
+              .describe(
+                'A kernel source directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), relative to this file.',
+              ),
             z.strictObject({ url: urlSchema, sha256: sha256Schema }).describe('A source tarball to download.'),
             z
               .strictObject({
@@ -48,9 +53,15 @@ export const buildKernelSchema = z
         fragments: z
           .array(z.string().min(1))
           .default([])
-          .describe('Kconfig fragments merged in order as merge_config.sh does: paths to files, or inline lines such as `CONFIG_EXT4_FS=y`.'),
+          .describe(
+            'Kconfig fragments merged in order as merge_config.sh does: paths to files, or inline lines such as `CONFIG_EXT4_FS=y`.',
+          ),
         'make-args': z.array(z.string()).default([]).describe('Extra make arguments, e.g. `LLVM=1`.'),
-        target: z.string().regex(/^[A-Za-z0-9._/-]+$/).default('bzImage').describe('The make target whose image boots (default bzImage).'),
+        target: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]+$/)
+          .default('bzImage')
+          .describe('The make target whose image boots (default bzImage).'),
       })
       .describe('Build a kernel from source, out of tree, cached by its inputs and final .config.'),
   })
@@ -60,10 +71,14 @@ const treeOptions = {
   agent: z
     .boolean()
     .default(true)
-    .describe("Add boot-budget's agent (and a static busybox when the tree has none). `false` boots the tree as it is."),
+    .describe(
+      "Add boot-budget's agent (and a static busybox when the tree has none). `false` boots the tree as it is.",
+    ),
   'extract-limit': imageSizeSchema
     .optional()
-    .describe('The most a tarball may unpack to, e.g. 2G (default 8G); larger archives are rejected as decompression bombs.'),
+    .describe(
+      'The most a tarball may unpack to, e.g. 2G (default 8G); larger archives are rejected as decompression bombs.',
+    ),
 };
 
 export const rootfsVariantSchemas = [
@@ -95,7 +110,10 @@ export const rootfsVariantSchemas = [
     .strictObject({
       disk: z
         .strictObject({
-          image: z.string().min(1).describe('The disk image, relative to this file. Never modified: QEMU gets it with snapshot=on.'),
+          image: z
+            .string()
+            .min(1)
+            .describe('The disk image, relative to this file. Never modified: QEMU gets it with snapshot=on.'),
           format: z.enum(['raw', 'qcow2']).default('raw').describe('The image format.'),
         })
         .describe('A disk image to boot from.'),

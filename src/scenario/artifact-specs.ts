@@ -32,7 +32,9 @@ export function toKernelSpec(raw: RawScenario['kernel'], dir: string): KernelSpe
         : { kind: 'file', path: path.resolve(dir, b.config) },
       // A fragment that reads like Kconfig lines is inline; anything else names a file.
       fragments: b.fragments.map((f) =>
-        /^\s*(CONFIG_\w+=|# CONFIG_\w+ is not set)/.test(f) ? { kind: 'inline', text: f } : { kind: 'file', path: path.resolve(dir, f) },
+        /^\s*(CONFIG_\w+=|# CONFIG_\w+ is not set)/.test(f)
+          ? { kind: 'inline', text: f }
+          : { kind: 'file', path: path.resolve(dir, f) },
       ),
       makeArgs: b['make-args'],
       target: b.target,
@@ -43,10 +45,13 @@ export function toKernelSpec(raw: RawScenario['kernel'], dir: string): KernelSpe
 export function toRootfsSpec(raw: RawScenario['rootfs'], dir: string): RootfsSpec {
   if ('busybox' in raw) return { kind: 'busybox' };
   if ('disk' in raw) return { kind: 'disk', image: path.resolve(dir, raw.disk.image), format: raw.disk.format };
-  const limit = raw['extract-limit'] === undefined ? {} : { extractLimitBytes: parseMemory(raw['extract-limit']) * 1024 * 1024 };
-  if ('initramfs' in raw) return { kind: 'initramfs', layers: [treeSource(dir, raw.initramfs)], agent: raw.agent, ...limit };
+  const limit =
+    raw['extract-limit'] === undefined ? {} : { extractLimitBytes: parseMemory(raw['extract-limit']) * 1024 * 1024 };
+  if ('initramfs' in raw)
+    return { kind: 'initramfs', layers: [treeSource(dir, raw.initramfs)], agent: raw.agent, ...limit };
   const size = raw.size === undefined ? {} : { sizeMiB: parseMemory(raw.size) };
-  if ('tarball' in raw) return { kind: 'ext4', layers: [treeSource(dir, raw.tarball)], agent: raw.agent, ...size, ...limit };
+  if ('tarball' in raw)
+    return { kind: 'ext4', layers: [treeSource(dir, raw.tarball)], agent: raw.agent, ...size, ...limit };
   const layers = raw.layers.map((l) => treeSource(dir, l));
   return raw.into === 'ext4'
     ? { kind: 'ext4', layers, agent: raw.agent, ...size, ...limit }

@@ -4,7 +4,7 @@
  */
 
 // µ has two code points that look the same: U+00B5 (micro sign, what keyboards type) and U+03BC (Greek mu).
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, us: 0.001, 'µs': 0.001, 'μs': 0.001 };
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, us: 0.001, µs: 0.001, μs: 0.001 };
 
 const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
 
@@ -48,7 +48,8 @@ export function parseDuration(text: string): number {
     throw new Error(`"${text}" has a space before its unit; ${DURATION_EXAMPLES} (no space)`);
   }
   const unit = numberThenUnitRe.exec(trimmed)?.[1];
-  if (unit !== undefined) throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
+  if (unit !== undefined)
+    throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
   throw new Error(`"${text}" is not a duration; ${DURATION_EXAMPLES}`);
 }
 
@@ -79,7 +80,8 @@ export function parseMemory(text: string): number {
     const mib = Number(match[1]) * MEMORY_UNIT_MIB[match[2]!]!;
     if (mib < 1) throw new Error(`"${text}" is less than 1 MiB`);
     // QEMU's own limit on x86-64 guests is far below this; past it the number is a typo, not a machine.
-    if (!(mib <= MAX_MEMORY_MIB)) throw new Error(`"${text}" is more than ${MAX_MEMORY_MIB / 1024}G; ${MEMORY_EXAMPLES}`);
+    if (!(mib <= MAX_MEMORY_MIB))
+      throw new Error(`"${text}" is more than ${MAX_MEMORY_MIB / 1024}G; ${MEMORY_EXAMPLES}`);
     if (!Number.isInteger(mib)) throw new Error(`"${text}" is not a whole number of MiB (${mib} MiB)`);
     return mib;
   }
@@ -91,6 +93,7 @@ export function parseMemory(text: string): number {
   }
   if (spacedRe.test(trimmed)) throw new Error(`"${text}" has a space before its unit; ${MEMORY_EXAMPLES} (no space)`);
   const unit = numberThenUnitRe.exec(trimmed)?.[1];
-  if (unit !== undefined) throw new Error(`"${text}" has an unknown unit "${unit}"; use M, MiB, G or GiB: ${MEMORY_EXAMPLES}`);
+  if (unit !== undefined)
+    throw new Error(`"${text}" has an unknown unit "${unit}"; use M, MiB, G or GiB: ${MEMORY_EXAMPLES}`);
   throw new Error(`"${text}" is not a memory size; ${MEMORY_EXAMPLES}`);
 }

@@ -42,7 +42,11 @@ export interface LoadOptions {
 }
 
 /** Loads one scenario file. Throws its first `ScenarioError`, or a `UsageError` when the file cannot be read. */
-export async function loadScenarioFile(file: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<Scenario> {
+export async function loadScenarioFile(
+  file: string,
+  cwd: string = process.cwd(),
+  options: LoadOptions = {},
+): Promise<Scenario> {
   const check = await checkScenarioFile(file, cwd, options);
   if (!check.ok) throw check.errors[0];
   return check.scenario;
@@ -52,7 +56,11 @@ export async function loadScenarioFile(file: string, cwd: string = process.cwd()
  * Checks one scenario file and reports all of its problems rather than only the first, so that one run of the CLI
  * shows everything to fix. Throws a `UsageError` only when the file cannot be read at all.
  */
-export async function checkScenarioFile(file: string, cwd: string = process.cwd(), options: LoadOptions = {}): Promise<ScenarioCheck> {
+export async function checkScenarioFile(
+  file: string,
+  cwd: string = process.cwd(),
+  options: LoadOptions = {},
+): Promise<ScenarioCheck> {
   const absolute = path.resolve(cwd, file);
   const displayFile = displayPath(absolute, cwd);
   let text: string;
@@ -66,7 +74,9 @@ export async function checkScenarioFile(file: string, cwd: string = process.cwd(
 
   const { scenario, source } = parsed;
   const errors: ScenarioError[] = [];
-  const confinement = options.allowOutside ? undefined : await confinementFor(absolute, options.workspace ?? workspaceRoot(cwd));
+  const confinement = options.allowOutside
+    ? undefined
+    : await confinementFor(absolute, options.workspace ?? workspaceRoot(cwd));
   for (const input of localInputs(scenario, source)) {
     // Confinement first: "not found" for a path outside would tell a pull request what exists on the runner.
     const outside = confinement && (await outsideProblem(input.path, confinement, input.what));
@@ -99,14 +109,20 @@ function localInputs(scenario: Scenario, source: SourceMap): LocalInput[] {
 }
 
 /** The local inputs of one kernel and rootfs, at their keys under `prefix` (the top level, or `baseline`). */
-function specInputs(kernel: KernelSpec | undefined, rootfs: RootfsSpec | undefined, prefix: Segment[], source: SourceMap): LocalInput[] {
+function specInputs(
+  kernel: KernelSpec | undefined,
+  rootfs: RootfsSpec | undefined,
+  prefix: Segment[],
+  source: SourceMap,
+): LocalInput[] {
   const inputs: LocalInput[] = [];
   const add = (at: Segment[], path: string, what: string, must: LocalInput['must']) =>
     inputs.push({ at: [...prefix, ...at], path, what: [...prefix, what].join(' '), must });
   if (kernel?.kind === 'path') add(['kernel', 'path'], kernel.path, 'kernel image', 'file');
   if (kernel?.kind === 'build') {
     const { source: src, config, fragments } = kernel.build;
-    if (src.kind === 'dir' || src.kind === 'tarball') add(['kernel', 'build', 'source'], src.path, 'kernel source', 'any');
+    if (src.kind === 'dir' || src.kind === 'tarball')
+      add(['kernel', 'build', 'source'], src.path, 'kernel source', 'any');
     if (config.kind === 'file') add(['kernel', 'build', 'config'], config.path, 'kernel config', 'file');
     fragments.forEach((fragment, i) => {
       if (fragment.kind === 'file') add(['kernel', 'build', 'fragments', i], fragment.path, 'config fragment', 'file');
@@ -117,7 +133,9 @@ function specInputs(kernel: KernelSpec | undefined, rootfs: RootfsSpec | undefin
     // A baseline's one-tree rootfs has always been reported at its `rootfs:` key (regression-scenario.test.ts pins
     // that position); `layers:` items get their index either way.
     const singleAt: Segment[] = single && prefix.length === 0 ? ['rootfs', single] : ['rootfs'];
-    rootfs.layers.forEach((layer, i) => add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any'));
+    rootfs.layers.forEach((layer, i) =>
+      add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any'),
+    );
   }
   if (rootfs?.kind === 'disk') add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
   return inputs;
@@ -126,7 +144,8 @@ function specInputs(kernel: KernelSpec | undefined, rootfs: RootfsSpec | undefin
 async function localInputProblem(input: LocalInput): Promise<string | undefined> {
   try {
     const stats = await stat(input.path);
-    if (input.must === 'file' && !stats.isFile()) return `${input.path} is not a file; the ${input.what} must be a file`;
+    if (input.must === 'file' && !stats.isFile())
+      return `${input.path} is not a file; the ${input.what} must be a file`;
     return undefined;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -343,10 +362,14 @@ function toScenario(
     stages,
     budgets,
     keyPos: source.topLevelKeyPositions(),
-    ...toRegressionExtras(raw, file, (key) => source.keyPos([key]), (cmdline) => (raw.initcalls ? withInitcallDebug(cmdline) : cmdline)),
+    ...toRegressionExtras(
+      raw,
+      file,
+      (key) => source.keyPos([key]),
+      (cmdline) => (raw.initcalls ? withInitcallDebug(cmdline) : cmdline),
+    ),
   };
 }
-
 
 // ───────────────────────────── issues → problems ─────────────────────────────
 
@@ -728,7 +751,8 @@ function distinctYamlErrors<E extends { code: string; message: string }>(errors:
 
 /** The parser's own words, except where they describe its insides rather than the file. */
 function yamlProblem(message: string): string {
-  if (/call stack/i.test(message)) return 'the document is nested too deeply to read; a scenario needs only a few levels';
+  if (/call stack/i.test(message))
+    return 'the document is nested too deeply to read; a scenario needs only a few levels';
   return message;
 }
 
@@ -737,13 +761,22 @@ function yamlProblem(message: string): string {
  * line that needs the fix. Point at the nearest line above that opens one more than it closes.
  */
 function unclosedOpener(text: string, offset: number, message: string): number {
-  const pair = /quote/i.test(message) ? ['"', '"'] : /flow map/i.test(message) ? ['{', '}'] : /flow seq/i.test(message) ? ['[', ']'] : undefined;
+  const pair = /quote/i.test(message)
+    ? ['"', '"']
+    : /flow map/i.test(message)
+      ? ['{', '}']
+      : /flow seq/i.test(message)
+        ? ['[', ']']
+        : undefined;
   if (!pair) return offset;
   const [open, close] = pair as [string, string];
   let end = Math.min(offset, text.length);
   while (end > 0) {
     const start = text.lastIndexOf('\n', end - 1) + 1;
-    const line = text.slice(start, end).replace(/\\./g, '').replace(/(^|\s)#.*$/, '');
+    const line = text
+      .slice(start, end)
+      .replace(/\\./g, '')
+      .replace(/(^|\s)#.*$/, '');
     const opens = line.split(open).length - 1;
     const unbalanced = open === close ? opens % 2 === 1 : opens > line.split(close).length - 1;
     if (unbalanced) return start + Math.max(0, text.slice(start, end).indexOf(open));
@@ -757,11 +790,17 @@ function unclosedOpener(text: string, offset: number, message: string): number {
  * long quoted values, say how long they were, and show control characters as escapes.
  */
 export function shortenQuoted(detail: string): string {
-  return readableControls(detail).replace(/"((?:[^"\\]|\\.){120,})"/g, (_, inner: string) => `"${inner.slice(0, 60)}…" (${inner.length} characters)`);
+  return readableControls(detail).replace(
+    /"((?:[^"\\]|\\.){120,})"/g,
+    (_, inner: string) => `"${inner.slice(0, 60)}…" (${inner.length} characters)`,
+  );
 }
 
 function readableControls(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 function describeFsError(error: unknown): string {

@@ -24,7 +24,8 @@ export const REGEX_LITERAL_PATTERN = /^\/(.+)\/([imsu]*)$/s;
 /** Compiles a `/source/flags` string. Throws an Error whose message is the problem for people. */
 export function parseRegexLiteral(text: string): RegExp {
   const match = /^\/(.+)\/([A-Za-z]*)$/s.exec(text);
-  if (!match) throw new Error(`"${text}" is not a /regex/; write it between slashes, e.g. /Reached target/ or /login:/i`);
+  if (!match)
+    throw new Error(`"${text}" is not a /regex/; write it between slashes, e.g. /Reached target/ or /login:/i`);
   const [, source, flags] = match as unknown as [string, string, string];
   const badFlag = [...flags].find((flag) => !'imsu'.includes(flag));
   if (badFlag !== undefined) throw new Error(`regex flag "${badFlag}" is not allowed; use i, m, s or u`);
@@ -76,7 +77,9 @@ const budgetObjectSchema = z
       .describe('`error` fails the run when the budget is exceeded; `warn` only reports it.'),
     statistic: statisticSchema
       .optional()
-      .describe('Which statistic over the measured passes is compared with `max`. Defaults to the top-level `statistic`.'),
+      .describe(
+        'Which statistic over the measured passes is compared with `max`. Defaults to the top-level `statistic`.',
+      ),
   })
   .describe('A budget with options.');
 
@@ -119,10 +122,7 @@ const kernelSchema = z
     [
       z
         .strictObject({
-          path: z
-            .string()
-            .min(1)
-            .describe('A kernel image (bzImage) on disk, relative to this scenario file.'),
+          path: z.string().min(1).describe('A kernel image (bzImage) on disk, relative to this scenario file.'),
         })
         .describe('Boot a kernel image file.'),
       z
@@ -153,7 +153,9 @@ const rootfsSchema = z
           {},
           { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
         )
-        .describe('An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.'),
+        .describe(
+          'An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.',
+        ),
     }),
     ...rootfsVariantSchemas,
   ])
@@ -181,30 +183,39 @@ export const PERCENT_PATTERN = /^\d+(\.\d+)?%$/;
 const regressionSchema = z
   .strictObject({
     'max-increase': z
-      .string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined) })
+      .string({
+        error: (issue) =>
+          typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined,
+      })
       .regex(PERCENT_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a percentage; write e.g. 5%` })
       .default('5%')
-      .describe('The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.'),
+      .describe(
+        'The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.',
+      ),
     'p-value': z
       .number()
       .gt(0)
       .lt(1)
       .default(0.01)
-      .describe('A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).'),
+      .describe(
+        'A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).',
+      ),
     'min-ms': z
       .number()
       .min(0)
       .default(0)
       .describe('A change counts only when the medians differ by at least this many milliseconds (default 0).'),
   })
-  .describe('How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.');
+  .describe(
+    'How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.',
+  );
 
 const baselineSchema = z
   .strictObject({
     kernel: kernelSchema.optional(),
     rootfs: rootfsSchema.optional(),
-    run: z.array(z.string()).optional().describe('The baseline\'s `run:` lines, instead of this scenario\'s.'),
-    cmdline: z.string().optional().describe('The baseline\'s kernel command line, instead of this scenario\'s.'),
+    run: z.array(z.string()).optional().describe("The baseline's `run:` lines, instead of this scenario's."),
+    cmdline: z.string().optional().describe("The baseline's kernel command line, instead of this scenario's."),
   })
   .refine((b) => b.kernel !== undefined || b.rootfs !== undefined || b.run !== undefined || b.cmdline !== undefined, {
     error: 'name what the baseline changes: `kernel`, `rootfs`, `run` or `cmdline`',
@@ -227,7 +238,9 @@ export const scenarioSchema = z
     hypervisor: z
       .enum(['qemu', 'firecracker', 'cloud-hypervisor'])
       .default('qemu')
-      .describe('The hypervisor that boots the guest. firecracker and cloud-hypervisor boot a vmlinux extracted from the kernel.'),
+      .describe(
+        'The hypervisor that boots the guest. firecracker and cloud-hypervisor boot a vmlinux extracted from the kernel.',
+      ),
     doorbell: z
       .boolean()
       .default(false)
@@ -243,7 +256,7 @@ export const scenarioSchema = z
       // The fastest working profile measured by bench/profiles.ts (README, Performance).
       .default('qboot')
       .describe(
-        'QEMU only: the guest firmware. `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS\'s PCI and option-ROM scan, and falls back to the machine\'s own firmware where the file is missing; `default` is the machine\'s own (SeaBIOS on pc and q35). microvm always uses its built-in qboot.',
+        "QEMU only: the guest firmware. `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS's PCI and option-ROM scan, and falls back to the machine's own firmware where the file is missing; `default` is the machine's own (SeaBIOS on pc and q35). microvm always uses its built-in qboot.",
       ),
     kvm: z
       .enum(['auto', 'required', 'off'])
@@ -268,21 +281,26 @@ export const scenarioSchema = z
     passes: z.int().min(1).max(100).default(5).describe('Number of measured boots; budgets are judged over these.'),
     warmup: z.int().min(0).max(20).default(1).describe('Boots run first and not measured, to warm caches.'),
     timeout: durationSchema
-      .refine((text) => !durationRe.test(text) || problemOf(parseDuration, text) !== undefined || parseDuration(text) > 0, {
-        error: 'a timeout of 0 would abandon every boot; write e.g. 60s',
-      })
+      .refine(
+        (text) => !durationRe.test(text) || problemOf(parseDuration, text) !== undefined || parseDuration(text) > 0,
+        {
+          error: 'a timeout of 0 would abandon every boot; write e.g. 60s',
+        },
+      )
       .default('60s')
       .describe('How long one boot may take to reach ready before it is abandoned, e.g. 60s.'),
     ready: readySchema
       .default('agent')
-      .describe('When the boot counts as ready: `agent` (the guest agent\'s marker) or a /regex/ on the console.'),
+      .describe("When the boot counts as ready: `agent` (the guest agent's marker) or a /regex/ on the console."),
     run: z
       .array(z.string())
       .default([])
       .describe('Shell lines the guest agent runs before it prints the ready marker.'),
     statistic: statisticSchema
       .default('median')
-      .describe('The statistic over the measured passes that budgets are checked against, unless a budget names its own.'),
+      .describe(
+        'The statistic over the measured passes that budgets are checked against, unless a budget names its own.',
+      ),
     'max-passes': z
       .int()
       .min(1)
@@ -311,7 +329,9 @@ export const scenarioSchema = z
       .object({
         firmware: budgetSchema
           .optional()
-          .describe('Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression).'),
+          .describe(
+            'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression).',
+          ),
         kernel: budgetSchema.optional().describe('Budget for `kernel`: from kernel clock zero to running init.'),
         userspace: budgetSchema.optional().describe('Budget for `userspace`: from running init to the ready marker.'),
         shutdown: budgetSchema
@@ -320,7 +340,9 @@ export const scenarioSchema = z
         total: budgetSchema.optional().describe('Budget for `total`: from hypervisor spawn to ready.'),
         doorbell: budgetSchema
           .optional()
-          .describe('Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).'),
+          .describe(
+            'Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).',
+          ),
       })
       .catchall(budgetSchema)
       .default({})

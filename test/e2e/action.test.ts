@@ -38,10 +38,17 @@ budgets:
       /^::error title=boot-budget%3A slow › userspace,file=odd%2Cdir%3Ax\/slow\.yaml,line=12,col=3::median \d+ ms \(±0\.00 ms, 1 passes, tcg\) > budget 300 ms\. Offending span: \d+ ms between "50%25, then: more" and "boot-budget:ready"\.$/,
     );
     const warning = run.commands.find((c) => c.includes('slow › kernel'));
-    expect(warning).toMatch(/^::warning title=boot-budget%3A slow › kernel,file=odd%2Cdir%3Ax\/slow\.yaml,line=13,col=3::median [\d.]+ s .*> budget 1 ms\./);
+    expect(warning).toMatch(
+      /^::warning title=boot-budget%3A slow › kernel,file=odd%2Cdir%3Ax\/slow\.yaml,line=13,col=3::median [\d.]+ s .*> budget 1 ms\./,
+    );
     expect(run.commands).toContain('::error::1 budget(s) exceeded');
 
-    expect(run.outputs).toEqual({ results: join(ws.workspace, 'out', 'results.json'), verdict: 'fail', failed: '1', regressions: '0' });
+    expect(run.outputs).toEqual({
+      results: join(ws.workspace, 'out', 'results.json'),
+      verdict: 'fail',
+      failed: '1',
+      regressions: '0',
+    });
     expect(existsSync(run.outputs.results!)).toBe(true);
     expect(JSON.parse(readFileSync(run.outputs.results!, 'utf8')).scenarios[0].stages.userspace.budget.line).toBe(12);
 
@@ -52,12 +59,16 @@ budgets:
   });
 
   it('escapes newlines in messages and fails when kvm: required meets no usable KVM', async () => {
-    const ws = workspace({ 'scenarios/needs-kvm.yaml': actionScenario('needs-kvm', '').replace('kvm: off', 'kvm: required') });
+    const ws = workspace({
+      'scenarios/needs-kvm.yaml': actionScenario('needs-kvm', '').replace('kvm: off', 'kvm: required'),
+    });
     const run = await ws.run({});
     expect(run.code).toBe(1);
     const error = run.commands.find((c) => c.startsWith('::error title=boot-budget%3A needs-kvm,'));
     // The hint after the first line of the message arrives as %0A, so a guest or a message cannot start a new command.
-    expect(error).toMatch(/^::error title=boot-budget%3A needs-kvm,file=scenarios\/needs-kvm\.yaml,line=1::could not be measured: KVM is required .*%0ATo use KVM on GitHub-hosted Linux runners/);
+    expect(error).toMatch(
+      /^::error title=boot-budget%3A needs-kvm,file=scenarios\/needs-kvm\.yaml,line=1::could not be measured: KVM is required .*%0ATo use KVM on GitHub-hosted Linux runners/,
+    );
     expect(error).not.toMatch(/\n/);
     expect(run.outputs.verdict).toBe('error');
   });
@@ -66,7 +77,11 @@ budgets:
     const ws = workspace({ 'scenarios/broken.yaml': actionScenario('broken', 'timeout: 60\n') });
     const run = await ws.run({});
     expect(run.code).toBe(1);
-    expect(run.commands).toContainEqual(expect.stringMatching(/^::error title=boot-budget%3A bad scenario \(timeout\),file=scenarios\/broken\.yaml,line=9,col=10::"60" has no unit/));
+    expect(run.commands).toContainEqual(
+      expect.stringMatching(
+        /^::error title=boot-budget%3A bad scenario \(timeout\),file=scenarios\/broken\.yaml,line=9,col=10::"60" has no unit/,
+      ),
+    );
     expect(run.outputs.verdict).toBe('error');
     expect(run.stdout).not.toMatch(/pass 1\/1/);
   });
@@ -74,23 +89,35 @@ budgets:
   it('splits scenarios across shards exactly once each, and merging the shards gives the unsharded verdicts', async () => {
     const names = ['alpha', 'bravo', 'charlie', 'delta'];
     const files = Object.fromEntries(
-      names.map((name) => [`scenarios/${name}.yaml`, actionScenario(name, name === 'charlie' ? 'budgets:\n  userspace: 1ms\n' : 'budgets:\n  total: 60s\n')]),
+      names.map((name) => [
+        `scenarios/${name}.yaml`,
+        actionScenario(name, name === 'charlie' ? 'budgets:\n  userspace: 1ms\n' : 'budgets:\n  total: 60s\n'),
+      ]),
     );
     const ws = workspace(files);
     const shardRuns = [];
-    for (const shard of ['1/3', '2/3', '3/3']) shardRuns.push(await ws.run({ shard, results: `shard-${shard[0]}.json` }));
-    const ran = shardRuns.flatMap((r) => JSON.parse(readFileSync(r.outputs.results!, 'utf8')).scenarios.map((s: { name: string }) => s.name));
+    for (const shard of ['1/3', '2/3', '3/3'])
+      shardRuns.push(await ws.run({ shard, results: `shard-${shard[0]}.json` }));
+    const ran = shardRuns.flatMap((r) =>
+      JSON.parse(readFileSync(r.outputs.results!, 'utf8')).scenarios.map((s: { name: string }) => s.name),
+    );
     expect([...ran].sort()).toEqual(names);
 
     const merged = await ws.run({ merge: 'shard-*.json', results: 'merged.json' });
     const verdicts = Object.fromEntries(
-      JSON.parse(readFileSync(join(ws.workspace, 'merged.json'), 'utf8')).scenarios.map((s: { name: string; verdict: string }) => [s.name, s.verdict]),
+      JSON.parse(readFileSync(join(ws.workspace, 'merged.json'), 'utf8')).scenarios.map(
+        (s: { name: string; verdict: string }) => [s.name, s.verdict],
+      ),
     );
     // The unsharded verdicts: only charlie has a budget (userspace 1 ms) that a boot cannot meet.
     expect(verdicts).toEqual({ alpha: 'pass', bravo: 'pass', charlie: 'fail', delta: 'pass' });
     expect(merged.outputs.verdict).toBe('fail');
     expect(merged.outputs.failed).toBe('1');
     expect(merged.code).toBe(1);
-    expect(merged.commands).toContainEqual(expect.stringMatching(/^::error title=boot-budget%3A charlie › userspace,file=scenarios\/charlie\.yaml,line=10,col=3::/));
+    expect(merged.commands).toContainEqual(
+      expect.stringMatching(
+        /^::error title=boot-budget%3A charlie › userspace,file=scenarios\/charlie\.yaml,line=10,col=3::/,
+      ),
+    );
   });
 });

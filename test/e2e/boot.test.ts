@@ -108,7 +108,10 @@ describe('end to end, real QEMU', () => {
 
   it('reports a kernel panic long before the timeout, with the panic line', async () => {
     const dir = testDir({
-      'panic.yaml': base('panics', 'cmdline: console=ttyS0 quiet rdinit=/nonexistent\n').replace('timeout: 60s', 'timeout: 90s'),
+      'panic.yaml': base('panics', 'cmdline: console=ttyS0 quiet rdinit=/nonexistent\n').replace(
+        'timeout: 60s',
+        'timeout: 90s',
+      ),
     });
     const run = await runCli([dir, ...CACHE_ARGS]);
     expect(run.code).toBe(3);

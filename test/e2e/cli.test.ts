@@ -65,7 +65,9 @@ describe('CLI with a hypervisor that fails', () => {
     const json = join(dir, 'results.json');
     const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.code).toBe(3);
-    expect(run.stdout).toMatch(/the hypervisor exited \(status 1\) before the ready marker; last stage reached: firmware/);
+    expect(run.stdout).toMatch(
+      /the hypervisor exited \(status 1\) before the ready marker; last stage reached: firmware/,
+    );
     expect(run.stdout).toMatch(/Hypervisor said: .*kernel/i);
     const results = JSON.parse(readFileSync(json, 'utf8'));
     expect(results.scenarios[0]).toMatchObject({ verdict: 'error', accel: 'tcg' });

@@ -18,14 +18,25 @@ let artifacts: { kernel: string; initrd: string | undefined; binary: string };
 
 beforeAll(async () => {
   const kernel = await cloudKernel();
-  const rootfs = await busyboxRootfs.build({ kind: 'busybox' }, { run: [] } as unknown as Scenario, { cacheDir: TEST_CACHE_DIR, log: () => {} });
+  const rootfs = await busyboxRootfs.build({ kind: 'busybox' }, { run: [] } as unknown as Scenario, {
+    cacheDir: TEST_CACHE_DIR,
+    log: () => {},
+  });
   const { binary } = await qemuBackend.detect();
   artifacts = { kernel: kernel.path, initrd: rootfs.initrd, binary };
 }, 600_000);
 
 async function boot(cmdline: string) {
   const { kernel, initrd, binary } = artifacts;
-  const command = qemuBackend.command(binary, { kernel, initrd, cmdline, cpus: 1, memoryMiB: 256, machine: 'pc', accel: 'tcg' });
+  const command = qemuBackend.command(binary, {
+    kernel,
+    initrd,
+    cmdline,
+    cpus: 1,
+    memoryMiB: 256,
+    machine: 'pc',
+    accel: 'tcg',
+  });
   const trace = await runPass(command, { accel: 'tcg', timeoutMs: 60_000 });
   expect(trace.reached).toBe('shutdown');
   const context = { machine: 'pc' as const, cmdline: command.cmdline };
@@ -41,13 +52,14 @@ function kernelEventOffsets(b: Awaited<ReturnType<typeof boot>>): Map<string, nu
   for (const e of events) counts.set(e.text, (counts.get(e.text) ?? 0) + 1);
   const offsets = new Map<string, number>();
   for (const e of events) {
-    if (e.origin === 'kernel' && counts.get(e.text) === 1 && e.t >= kernel.startT && e.t <= kernel.endT) offsets.set(e.text, e.t - kernel.startT);
+    if (e.origin === 'kernel' && counts.get(e.text) === 1 && e.t >= kernel.startT && e.t <= kernel.endT)
+      offsets.set(e.text, e.t - kernel.startT);
   }
   return offsets;
 }
 
 describe('zero-perturbation kernel breakdown, quiet against verbose (real QEMU)', () => {
-  it('places the kernel stage\'s events alike with and without quiet, apart from the console\'s own cost', async () => {
+  it("places the kernel stage's events alike with and without quiet, apart from the console's own cost", async () => {
     // Interleaved, three of each: single boots under TCG differ by ±15%, which would swamp the comparison.
     const quietBoots: Array<Awaited<ReturnType<typeof boot>>> = [];
     const verboseBoots: Array<Awaited<ReturnType<typeof boot>>> = [];
@@ -78,7 +90,9 @@ describe('zero-perturbation kernel breakdown, quiet against verbose (real QEMU)'
     const kernelStart = verbose.m.stages.find((s) => s.name === 'kernel')!.startT;
     const printk = verbose.trace.lines.filter((l) => /^\[\s*\d+\.\d+\]/.test(l.text));
     const costBefore = (offset: number) =>
-      (printk.filter((l) => l.t - kernelStart < offset).reduce((sum, l) => sum + Buffer.byteLength(l.text) + 2, 0) * usPerByte) / 1000;
+      (printk.filter((l) => l.t - kernelStart < offset).reduce((sum, l) => sum + Buffer.byteLength(l.text) + 2, 0) *
+        usPerByte) /
+      1000;
 
     const residual = median(common.map((text) => v.get(text)! - q.get(text)! - costBefore(v.get(text)!)));
     const quietKernel = median(quietBoots.map((b) => b.m.stages.find((s) => s.name === 'kernel')!.ms));

@@ -16,10 +16,16 @@ describe('committed bundles', () => {
     ['action', 'src/action/main.ts'],
   ] as const) {
     it(`dist/${name}/index.js matches a fresh build of ${entry}`, () => {
-      execFileSync(join(REPO, 'node_modules', '.bin', 'ncc'), ['build', entry, '-o', join(out, name), '--target', 'es2022', '-q'], { cwd: REPO, stdio: 'pipe' });
+      execFileSync(
+        join(REPO, 'node_modules', '.bin', 'ncc'),
+        ['build', entry, '-o', join(out, name), '--target', 'es2022', '-q'],
+        { cwd: REPO, stdio: 'pipe' },
+      );
       const fresh = readFileSync(join(out, name, 'index.js'));
       const committed = readFileSync(join(REPO, 'dist', name, 'index.js'));
-      expect(fresh.equals(committed), `dist/${name}/index.js is stale: run \`npm run build\` and commit dist/`).toBe(true);
+      expect(fresh.equals(committed), `dist/${name}/index.js is stale: run \`npm run build\` and commit dist/`).toBe(
+        true,
+      );
     }, 120_000);
   }
 });

@@ -52,7 +52,8 @@ budgets:
     const commands = obeyed(run.stdout);
     expect(commands.filter((c) => c.startsWith('##['))).toEqual([]);
     // Only boot-budget's own commands remain; the guest's text inside them is data (after `::`), not a command.
-    for (const command of commands) expect(command, command).toMatch(/^::(error|warning|notice|group|endgroup|debug)( title=boot-budget|::|$)/);
+    for (const command of commands)
+      expect(command, command).toMatch(/^::(error|warning|notice|group|endgroup|debug)( title=boot-budget|::|$)/);
     expect(commands.filter((c) => /^::(error|warning)::pwned|^::set-output|^::add-mask/.test(c))).toEqual([]);
     // …and people still read what the guest printed, in the offending span of the report.
     expect(run.stdout.replace(/\u200b/g, '')).toContain('##[error]pwned-v1');

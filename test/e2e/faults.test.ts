@@ -35,11 +35,17 @@ function fault(files: (token: string) => Record<string, string>): Fault {
   const dir = mkdtempSync(join(tmpdir(), 'boot-budget-faults-'));
   const tmp = mkdtempSync(join(tmpdir(), 'boot-budget-faults-tmp-'));
   for (const [name, text] of Object.entries(files(token))) writeFileSync(join(dir, name), text);
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => rmSync(tmp, { recursive: true, force: true }));
+  cleanups.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => rmSync(tmp, { recursive: true, force: true }),
+  );
   checks.push(() => {
     expect(hypervisorsMentioning(token), 'a hypervisor survived the test').toEqual([]);
     // tsx-N is the compile cache of the tsx loader these tests run the CLI source with; the bundle has none.
-    expect(readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)), 'a temporary file or directory survived the test').toEqual([]);
+    expect(
+      readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
+      'a temporary file or directory survived the test',
+    ).toEqual([]);
   });
   return { dir, token, tmp, env: { TMPDIR: tmp } };
 }
@@ -108,7 +114,9 @@ describe('faults, end to end under QEMU', () => {
     const f = fault((token) => ({ 's.yaml': scenario('no-kernel', token, '', '  path: ./bzImage') }));
     const run = await runCli(['run', f.dir, ...CACHE_ARGS], { env: f.env });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/s\.yaml:3:9: kernel\.path: kernel image not found: .*bzImage; paths are relative to the scenario file/);
+    expect(run.stderr).toMatch(
+      /s\.yaml:3:9: kernel\.path: kernel image not found: .*bzImage; paths are relative to the scenario file/,
+    );
   });
 
   it('the kernel file is corrupt: exit 3, with what the hypervisor said, long before the timeout', async () => {
@@ -116,12 +124,16 @@ describe('faults, end to end under QEMU', () => {
     writeFileSync(join(f.dir, 'bzImage'), randomBytes(1 << 20));
     const run = await runCli([f.dir, ...CACHE_ARGS], { env: f.env });
     expect(run.code).toBe(3);
-    expect(said(run)).toMatch(/the hypervisor exited \(status \d+\) before the ready marker; last stage reached: firmware\. Hypervisor said: \S/);
+    expect(said(run)).toMatch(
+      /the hypervisor exited \(status \d+\) before the ready marker; last stage reached: firmware\. Hypervisor said: \S/,
+    );
     expect(run.ms).toBeLessThan(30_000);
   });
 
   it('the guest hangs: the pass is abandoned at its timeout, within 1 s, exit 3', async () => {
-    const f = fault((token) => ({ 's.yaml': scenario('hangs', token, 'run:\n  - sleep 600\n').replace('timeout: 90s', 'timeout: 8s') }));
+    const f = fault((token) => ({
+      's.yaml': scenario('hangs', token, 'run:\n  - sleep 600\n').replace('timeout: 90s', 'timeout: 8s'),
+    }));
     const handle = startCli([f.dir, ...CACHE_ARGS], { env: f.env });
     const spawned = await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
     const gone = await until('QEMU to be killed', () => hypervisorsMentioning(f.token).length === 0, 30_000);
@@ -132,14 +144,22 @@ describe('faults, end to end under QEMU', () => {
     expect(Math.abs(gone - spawned - 8000)).toBeLessThan(1000);
   });
 
-  it('the guest floods the console: memory stays bounded, the log is cut with a note, timing is still reported', { timeout: 300_000 }, async () => {
+  it('the guest floods the console: memory stays bounded, the log is cut with a note, timing is still reported', {
+    timeout: 300_000,
+  }, async () => {
     // A TCG guest writes its serial console at ~0.2-0.5 MB/s, so a 220 MB flood would take 10-20 minutes here; the
     // limit is lowered to 1 MiB instead, and test/unit/fuzz-flood.test.ts feeds 220 MB through the real 64 MiB one.
     const f = fault((token) => ({
-      's.yaml': scenario('floods', token, 'run:\n  - "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde | head -c 4000000"\n').replace('timeout: 90s', 'timeout: 240s'),
+      's.yaml': scenario(
+        'floods',
+        token,
+        'run:\n  - "yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde | head -c 4000000"\n',
+      ).replace('timeout: 90s', 'timeout: 240s'),
     }));
     const json = join(f.dir, 'results.json');
-    const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], { env: { ...f.env, BOOT_BUDGET_CONSOLE_LIMIT_MIB: '1' } });
+    const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], {
+      env: { ...f.env, BOOT_BUDGET_CONSOLE_LIMIT_MIB: '1' },
+    });
     const peak = watchPeakRss(handle.child.pid!);
     const run = await handle.done;
     const peakMiB = peak();
@@ -149,7 +169,9 @@ describe('faults, end to end under QEMU', () => {
     expect(result.consoleTruncatedBytes).toBeGreaterThan(2_000_000);
     expect(result.stages.total.median).toBeGreaterThan(0);
     expect(result.stages.userspace.median).toBeGreaterThan(0);
-    expect(run.stdout).toMatch(/note: the guest flooded the console; [\d.]+ MiB of its output in the middle of a pass were not kept/);
+    expect(run.stdout).toMatch(
+      /note: the guest flooded the console; [\d.]+ MiB of its output in the middle of a pass were not kept/,
+    );
     expect(peakMiB).toBeGreaterThan(0);
     expect(peakMiB).toBeLessThan(400);
   });
@@ -169,25 +191,28 @@ describe('faults, end to end under QEMU', () => {
   });
 
   // Mounting a small tmpfs needs root (CI here runs as root; elsewhere the case is reported as skipped).
-  it.skipIf(process.getuid?.() !== 0)('the cache directory is full: a clear error, exit 3, no partial entry', async () => {
-    // The cached cloud kernel as a plain file, for a run against a cache of its own.
-    const { path: kernel } = await cloudKernel();
-    const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', `  path: ${kernel}`) }));
-    const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
-    // 1 MiB: less than the busybox initramfs (~1 MiB compressed, more while it is written).
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', cache]);
-    cleanups.push(() => {
-      execFileSync('umount', [cache]);
-      rmSync(cache, { recursive: true, force: true });
-    });
-    const run = await runCli([f.dir, '--cache-dir', cache], { env: f.env });
-    expect(run.code, said(run)).toBe(3);
-    expect(said(run)).toMatch(/cannot write the artifact cache .*: no space left on the device \(ENOSPC/);
-    expect(said(run)).not.toMatch(/internal error/);
-    const store = join(cache, 'store');
-    const leftovers = existsSync(store) ? readdirSync(store, { recursive: true }).map(String) : [];
-    expect(leftovers.filter((p) => /\.tmp-|\/[0-9a-f]{64}$/.test(p))).toEqual([]);
-  });
+  it.skipIf(process.getuid?.() !== 0)(
+    'the cache directory is full: a clear error, exit 3, no partial entry',
+    async () => {
+      // The cached cloud kernel as a plain file, for a run against a cache of its own.
+      const { path: kernel } = await cloudKernel();
+      const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', `  path: ${kernel}`) }));
+      const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
+      // 1 MiB: less than the busybox initramfs (~1 MiB compressed, more while it is written).
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', cache]);
+      cleanups.push(() => {
+        execFileSync('umount', [cache]);
+        rmSync(cache, { recursive: true, force: true });
+      });
+      const run = await runCli([f.dir, '--cache-dir', cache], { env: f.env });
+      expect(run.code, said(run)).toBe(3);
+      expect(said(run)).toMatch(/cannot write the artifact cache .*: no space left on the device \(ENOSPC/);
+      expect(said(run)).not.toMatch(/internal error/);
+      const store = join(cache, 'store');
+      const leftovers = existsSync(store) ? readdirSync(store, { recursive: true }).map(String) : [];
+      expect(leftovers.filter((p) => /\.tmp-|\/[0-9a-f]{64}$/.test(p))).toEqual([]);
+    },
+  );
 
   it('the cache directory is not writable (a file where it should be): a clear error, exit 3', async () => {
     const { path: kernel } = await cloudKernel();
@@ -204,27 +229,33 @@ describe('faults, end to end under QEMU', () => {
   it.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
-  ] as const)('%s during a pass: no QEMU, no temp dirs, exit %i, and the previous results file intact', async (signal, code) => {
-    const f = fault((token) => ({ 's.yaml': scenario(`interrupted-${signal}`, token, 'run:\n  - sleep 600\n') }));
-    const json = join(f.dir, 'results.json');
-    const previous = '{"version":1,"scenarios":[]}\n';
-    writeFileSync(json, previous);
-    const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], { env: f.env });
-    await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
-    handle.child.kill(signal);
-    const run = await handle.done;
-    expect(run.code).toBe(code);
-    expect(run.stderr).toMatch(new RegExp(`${signal}, stopped; no hypervisor left running`));
-    expect(readFileSync(json, 'utf8')).toBe(previous);
-    expect(readdirSync(f.dir).sort()).toEqual(['results.json', 's.yaml']);
-  });
+  ] as const)(
+    '%s during a pass: no QEMU, no temp dirs, exit %i, and the previous results file intact',
+    async (signal, code) => {
+      const f = fault((token) => ({ 's.yaml': scenario(`interrupted-${signal}`, token, 'run:\n  - sleep 600\n') }));
+      const json = join(f.dir, 'results.json');
+      const previous = '{"version":1,"scenarios":[]}\n';
+      writeFileSync(json, previous);
+      const handle = startCli([f.dir, '--json', json, ...CACHE_ARGS], { env: f.env });
+      await until('QEMU to start', () => hypervisorsMentioning(f.token).length > 0);
+      handle.child.kill(signal);
+      const run = await handle.done;
+      expect(run.code).toBe(code);
+      expect(run.stderr).toMatch(new RegExp(`${signal}, stopped; no hypervisor left running`));
+      expect(readFileSync(json, 'utf8')).toBe(previous);
+      expect(readdirSync(f.dir).sort()).toEqual(['results.json', 's.yaml']);
+    },
+  );
 
   it('two runs at once share one cache without corrupting it', { timeout: 300_000 }, async () => {
     const { path: kernel } = await cloudKernel();
     const f = fault((token) => ({ 's.yaml': scenario('concurrent', token, '', `  path: ${kernel}`) }));
     const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
     cleanups.push(() => rmSync(cache, { recursive: true, force: true }));
-    const [a, b] = await Promise.all([runCli([f.dir, '--cache-dir', cache], { env: f.env }), runCli([f.dir, '--cache-dir', cache], { env: f.env })]);
+    const [a, b] = await Promise.all([
+      runCli([f.dir, '--cache-dir', cache], { env: f.env }),
+      runCli([f.dir, '--cache-dir', cache], { env: f.env }),
+    ]);
     expect([a.code, b.code], said(a) + said(b)).toEqual([0, 0]);
     const list = await runCli(['cache', 'list', '--cache-dir', cache]);
     expect(list.stdout.match(/initramfs-busybox/g)).toHaveLength(1);

@@ -35,15 +35,19 @@ timeout: 60s
 for (const hypervisor of ['firecracker', 'cloud-hypervisor']) {
   const has = onPath(hypervisor);
   describe(hypervisor, () => {
-    it.skipIf(!has)(`boots under ${hypervisor}${has ? '' : ` (skipped: ${hypervisor} not on PATH)`}, with its doorbell`, async () => {
-      const dir = testDir({ 'boot.yaml': scenario(hypervisor) });
-      const json = join(dir, 'results.json');
-      const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
-      expect(run.code, run.stderr).toBe(0);
-      const result = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
-      expect(result.hypervisor).toBe(hypervisor);
-      expect(result.stages.total.samples).toHaveLength(1);
-      expect(result.stages.doorbell.samples[0]).toBeLessThanOrEqual(result.stages.total.samples[0]);
-    }, 180_000);
+    it.skipIf(!has)(
+      `boots under ${hypervisor}${has ? '' : ` (skipped: ${hypervisor} not on PATH)`}, with its doorbell`,
+      async () => {
+        const dir = testDir({ 'boot.yaml': scenario(hypervisor) });
+        const json = join(dir, 'results.json');
+        const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
+        expect(run.code, run.stderr).toBe(0);
+        const result = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
+        expect(result.hypervisor).toBe(hypervisor);
+        expect(result.stages.total.samples).toHaveLength(1);
+        expect(result.stages.doorbell.samples[0]).toBeLessThanOrEqual(result.stages.total.samples[0]);
+      },
+      180_000,
+    );
   });
 }

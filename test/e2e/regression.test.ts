@@ -30,7 +30,9 @@ describe('same-job A/B, real QEMU', () => {
   }, 600_000);
 
   it('flags a `sleep 0.3` added to B as a userspace regression, exit 1; compare agrees and refuses other accelerators', async () => {
-    const dir = testDir({ 'ab.yaml': scenario('ab-sleep', 'passes: 6\nmax-passes: 8\nrun:\n  - sleep 0.3\nbaseline:\n  run: []\n') });
+    const dir = testDir({
+      'ab.yaml': scenario('ab-sleep', 'passes: 6\nmax-passes: 8\nrun:\n  - sleep 0.3\nbaseline:\n  run: []\n'),
+    });
     const json = join(dir, 'head.json');
     const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.stderr).not.toMatch(/internal error/);
@@ -56,7 +58,8 @@ describe('same-job A/B, real QEMU', () => {
 
     // The baseline side as a results file of its own: `compare` on the two files reaches the same verdict.
     const base = structuredClone(results);
-    for (const [name, stage] of Object.entries<any>(base.scenarios[0].stages)) stage.samples = s.baseline.stages[name]?.samples ?? stage.samples;
+    for (const [name, stage] of Object.entries<any>(base.scenarios[0].stages))
+      stage.samples = s.baseline.stages[name]?.samples ?? stage.samples;
     delete base.scenarios[0].baseline;
     delete base.scenarios[0].comparison;
     const baseFile = join(dir, 'base.json');
@@ -72,7 +75,9 @@ describe('same-job A/B, real QEMU', () => {
     writeFileSync(baseFile, JSON.stringify(base));
     const refused = await runCli(['compare', baseFile, json]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/refusing to compare results taken under different setups.*\n\s+ab-sleep: accelerator (kvm vs tcg|tcg vs kvm)/s);
+    expect(refused.stderr).toMatch(
+      /refusing to compare results taken under different setups.*\n\s+ab-sleep: accelerator (kvm vs tcg|tcg vs kvm)/s,
+    );
     expect(refused.stderr).toMatch(/--force/);
     const forced = await runCli(['compare', baseFile, json, '--force']);
     expect(forced.code).toBe(1);
@@ -83,14 +88,19 @@ describe('same-job A/B, real QEMU', () => {
     // Five stages are tested at once, so at p ≤ 0.01 each a false alarm somewhere has a ~5% chance; p ≤ 0.005 halves
     // that while 6 passes a side can still reach it (the smallest possible p is 2/C(12,6) = 0.0022).
     const dir = testDir({
-      'same.yaml': scenario('ab-same', 'passes: 6\nmax-passes: 6\nbaseline:\n  cmdline: console=ttyS0 quiet\n').replace('p-value: 0.01', 'p-value: 0.005'),
+      'same.yaml': scenario('ab-same', 'passes: 6\nmax-passes: 6\nbaseline:\n  cmdline: console=ttyS0 quiet\n').replace(
+        'p-value: 0.01',
+        'p-value: 0.005',
+      ),
     });
     const json = join(dir, 'results.json');
     const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const s = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
     expect(s.comparison.verdict).toBe('no change');
-    expect(Object.keys(s.comparison.stages)).toEqual(expect.arrayContaining(['firmware', 'kernel', 'userspace', 'total']));
+    expect(Object.keys(s.comparison.stages)).toEqual(
+      expect.arrayContaining(['firmware', 'kernel', 'userspace', 'total']),
+    );
     expect(run.stdout).toMatch(/NO CHANGE ab-same/);
   });
 });

@@ -42,7 +42,11 @@ ${extra}`;
  * A workspace with the given files, and a runner for the BUILT action bundle: inputs as INPUT_* variables, summary
  * and outputs in files, exactly as GitHub's runner provides them. Nothing is mocked.
  */
-export function actionWorkspace(files: Record<string, string>): { workspace: string; run: (inputs: Record<string, string>) => Promise<ActionRun>; cleanup: () => void } {
+export function actionWorkspace(files: Record<string, string>): {
+  workspace: string;
+  run: (inputs: Record<string, string>) => Promise<ActionRun>;
+  cleanup: () => void;
+} {
   const root = mkdtempSync(join(tmpdir(), 'boot-budget-action-'));
   const workspace = join(root, 'workspace');
   for (const [name, text] of Object.entries(files)) {
@@ -70,7 +74,11 @@ export function actionWorkspace(files: Record<string, string>): { workspace: str
         INPUT_INSTALL: 'false',
       };
       for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-      const child = spawn(process.execPath, [join(REPO, 'dist', 'action', 'index.js')], { cwd: workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(REPO, 'dist', 'action', 'index.js')], {
+        cwd: workspace,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));

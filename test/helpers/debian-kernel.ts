@@ -27,11 +27,13 @@ let cloud: Promise<KernelArtifact> | undefined;
  * time limit.
  */
 export function cloudKernel(): Promise<KernelArtifact> {
-  cloud ??= aptKernel.resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} }).catch((error: unknown) => {
-    // A failed download (a network hiccup) is retried by the next caller rather than failing every later test.
-    cloud = undefined;
-    throw error;
-  });
+  cloud ??= aptKernel
+    .resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} })
+    .catch((error: unknown) => {
+      // A failed download (a network hiccup) is retried by the next caller rather than failing every later test.
+      cloud = undefined;
+      throw error;
+    });
   return cloud;
 }
 

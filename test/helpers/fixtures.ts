@@ -11,14 +11,20 @@ export interface BootFixture {
 
 /** Boots captured with scripts/capture-trace.ts; each file says in `captured.how` how it was made. */
 export function loadBootFixture(name: string): BootFixture {
-  return JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boots', `${name}.json`), 'utf8')) as BootFixture;
+  return JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boots', `${name}.json`), 'utf8'),
+  ) as BootFixture;
 }
 
 /**
  * A scenario's result around judged `stages`, as the bundled scenario gives it on this machine's QEMU under TCG
  * (the fixtures' setup); the verdict follows from the stages unless `overrides` sets it.
  */
-export function scenarioResult(name: string, stages: StageResult[], overrides: Partial<ScenarioResult> = {}): ScenarioResult {
+export function scenarioResult(
+  name: string,
+  stages: StageResult[],
+  overrides: Partial<ScenarioResult> = {},
+): ScenarioResult {
   return {
     name,
     file: `scenarios/${name}.yaml`,

@@ -46,7 +46,13 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
     }
     const printk = parsePrintk(text);
     if (printk) {
-      consoleEvents.push({ t: line.t, text: printk.text, source: 'console', guestT: printk.guestT, origin: printk.origin });
+      consoleEvents.push({
+        t: line.t,
+        text: printk.text,
+        source: 'console',
+        guestT: printk.guestT,
+        origin: printk.origin,
+      });
       continue;
     }
     if (text.trim() === '') continue;
@@ -71,14 +77,21 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
     events.push({ t: alignment.kernelZeroT, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' });
     for (const record of logRecords) {
       if (consoleTexts.has(record.text)) continue;
-      events.push({ t: alignment.kernelZeroT + record.guestT, text: record.text, source: 'kmsg', guestT: record.guestT, origin: record.origin });
+      events.push({
+        t: alignment.kernelZeroT + record.guestT,
+        text: record.text,
+        source: 'kmsg',
+        guestT: record.guestT,
+        origin: record.origin,
+      });
     }
   }
   for (const event of consoleEvents) {
     if (alignment && event.guestT !== undefined && loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
     events.push(event);
   }
-  if (marks.exit !== undefined) events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
+  if (marks.exit !== undefined)
+    events.push({ t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' });
   for (const ring of trace.doorbell ?? []) {
     events.push({ t: ring.t, text: ring.text, source: 'doorbell', origin: ring.mark ? 'user' : 'host' });
     if (ring.mark === 'ready' && marks.doorbell === undefined) marks.doorbell = ring.t;
@@ -88,7 +101,12 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
   return { events, alignment, marks };
 }
 
-export function measureWhole(trace: BootTrace, custom: readonly StageDef[], readyRegex?: RegExp, context: PassContext = {}): PassMeasurement {
+export function measureWhole(
+  trace: BootTrace,
+  custom: readonly StageDef[],
+  readyRegex?: RegExp,
+  context: PassContext = {},
+): PassMeasurement {
   const timeline = buildTimeline(trace, readyRegex);
   const initcalls = parseInitcalls(timeline.events);
   const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));

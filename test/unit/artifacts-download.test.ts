@@ -59,7 +59,9 @@ describe('kernel: {url, sha256}', () => {
     await expect(urlKernel.resolve({ kind: 'url', url: `${base}/bzImage`, sha256: wrong }, c)).rejects.toThrow(
       new RegExp(`sha256 mismatch for ${base}/bzImage:\\n  expected ${wrong}\\n  got      ${SHA}`),
     );
-    await expect(urlKernel.resolve({ kind: 'url', url: `${base}/bzImage`, sha256: wrong }, c)).rejects.toThrow(/mismatch/);
+    await expect(urlKernel.resolve({ kind: 'url', url: `${base}/bzImage`, sha256: wrong }, c)).rejects.toThrow(
+      /mismatch/,
+    );
   });
 
   it('an HTTP error names the URL and status', async () => {

@@ -16,7 +16,9 @@ describe('kconfig fragments, merged as merge_config.sh does', () => {
   });
 
   it('reports every requested value that did not survive olddefconfig', () => {
-    const { requested } = mergeFragments(base, [{ name: 'f', text: 'CONFIG_B=y\nCONFIG_E=y\n# CONFIG_GONE is not set\n' }]);
+    const { requested } = mergeFragments(base, [
+      { name: 'f', text: 'CONFIG_B=y\nCONFIG_E=y\n# CONFIG_GONE is not set\n' },
+    ]);
     const final = 'CONFIG_A=y\nCONFIG_B=y\n# CONFIG_E is not set\n';
     expect(droppedOptions(requested, final)).toEqual([
       'Value requested for CONFIG_E not in final .config: requested "CONFIG_E=y", actual "# CONFIG_E is not set"',

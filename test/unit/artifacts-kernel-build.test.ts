@@ -13,7 +13,9 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function fakeTree(bzImageRecipe = '@echo "  CC      init/main.o"; mkdir -p $(O)/arch/x86/boot; cp $(O)/.config $(O)/arch/x86/boot/bzImage') {
+function fakeTree(
+  bzImageRecipe = '@echo "  CC      init/main.o"; mkdir -p $(O)/arch/x86/boot; cp $(O)/.config $(O)/arch/x86/boot/bzImage',
+) {
   const base = mkdtempSync(join(tmpdir(), 'boot-budget-kbuild-'));
   dirs.push(base);
   const tree = join(base, 'linux');
@@ -39,7 +41,16 @@ function fakeTree(bzImageRecipe = '@echo "  CC      init/main.o"; mkdir -p $(O)/
 }
 
 function spec(tree: string, fragments: KernelBuildSpec['fragments']): { kind: 'build'; build: KernelBuildSpec } {
-  return { kind: 'build', build: { source: { kind: 'dir', path: tree }, config: { kind: 'target', name: 'tinyconfig' }, fragments, makeArgs: [], target: 'bzImage' } };
+  return {
+    kind: 'build',
+    build: {
+      source: { kind: 'dir', path: tree },
+      config: { kind: 'target', name: 'tinyconfig' },
+      fragments,
+      makeArgs: [],
+      target: 'bzImage',
+    },
+  };
 }
 
 describe('kernel: {build}', () => {
@@ -52,8 +63,12 @@ describe('kernel: {build}', () => {
 
     const first = await buildKernel.resolve(s, ctx);
     expect(readFileSync(first.path, 'utf8')).toBe('# Linux/x86 6.1.99 Kernel Configuration\nCONFIG_A=y\nCONFIG_B=y\n');
-    expect(first.description).toMatch(/^linux 6\.1\.99 tinyconfig\+1 fragment\(s\) bzImage \(0 KiB\) from .*linux, built in \d+ s$/);
-    expect(logs).toContain('warning: kconfig: Value requested for CONFIG_DROPPED not in final .config: requested "CONFIG_DROPPED=y", actual "# CONFIG_DROPPED is not set"');
+    expect(first.description).toMatch(
+      /^linux 6\.1\.99 tinyconfig\+1 fragment\(s\) bzImage \(0 KiB\) from .*linux, built in \d+ s$/,
+    );
+    expect(logs).toContain(
+      'warning: kconfig: Value requested for CONFIG_DROPPED not in final .config: requested "CONFIG_DROPPED=y", actual "# CONFIG_DROPPED is not set"',
+    );
     expect(logs.some((l) => /^building bzImage: 1\/~\d+ objects, 0m\d\ds$/.test(l))).toBe(true);
     expect(readFileSync(join(cacheDir, 'work', 'calls.log'), 'utf8')).toBe('tinyconfig\nolddefconfig\nbzImage\n');
     expect(readFileSync(join(first.path, '..', 'build.log'), 'utf8')).toMatch(/\$ make O=.* -j \d+ bzImage/);
@@ -68,14 +83,25 @@ describe('kernel: {build}', () => {
 
     // A changed fragment is a different .config: configured and built again.
     await buildKernel.resolve(spec(tree, [{ kind: 'inline', text: '# CONFIG_A is not set' }]), ctx);
-    expect(readFileSync(join(cacheDir, 'work', 'calls.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(6);
+    expect(
+      readFileSync(join(cacheDir, 'work', 'calls.log'), 'utf8')
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(6);
   });
 
   it('a failed build shows the tail of its log and where the full log is', async () => {
-    const { base, tree } = fakeTree('@echo "  CC      kernel/fork.o"; echo "kernel/fork.c:1:1: error: expected something" >&2; exit 2');
+    const { base, tree } = fakeTree(
+      '@echo "  CC      kernel/fork.o"; echo "kernel/fork.c:1:1: error: expected something" >&2; exit 2',
+    );
     const cacheDir = join(base, 'cache');
-    const error = await buildKernel.resolve(spec(tree, []), { cacheDir, log: () => undefined }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'InfraError', message: expect.stringMatching(/^building bzImage failed \(make -j \d+ bzImage exited with status 2\)\.$/) });
+    const error = await buildKernel
+      .resolve(spec(tree, []), { cacheDir, log: () => undefined })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'InfraError',
+      message: expect.stringMatching(/^building bzImage failed \(make -j \d+ bzImage exited with status 2\)\.$/),
+    });
     const hint = (error as { hint: string }).hint;
     expect(hint).toMatch(/Last lines of the build log:\n[\s\S]*kernel\/fork\.c:1:1: error: expected something/);
     const log = /Full log: (\S+)$/.exec(hint)![1]!;

@@ -38,22 +38,25 @@ describe('the bad-scenario corpus', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(40);
   });
 
-  it.each(corpus.map((e) => [relative(CORPUS, e.file), e] as const))('%s: an error at the right line, in words', async (_, expected) => {
-    const started = performance.now();
-    const check = await checkScenarioFile(expected.file, REPO);
-    expect(performance.now() - started).toBeLessThan(BOUND_MS);
-    expect(check.ok).toBe(false);
-    if (check.ok) return;
-    for (const error of check.errors) expect(error).toBeInstanceOf(ScenarioError);
-    // The first error (they are sorted by position) is the one the file is about.
-    const first = check.errors[0]!;
-    expect(`${first.line}: ${first.message}`).toContain(`${expected.line}: `);
-    expect(first.line).toBe(expected.line);
-    expect(first.message).toContain(expected.words);
-    // Messages are for people: one line, not a dump of the input.
-    expect(first.message).not.toContain('\n');
-    expect(first.message.length).toBeLessThan(600);
-  });
+  it.each(corpus.map((e) => [relative(CORPUS, e.file), e] as const))(
+    '%s: an error at the right line, in words',
+    async (_, expected) => {
+      const started = performance.now();
+      const check = await checkScenarioFile(expected.file, REPO);
+      expect(performance.now() - started).toBeLessThan(BOUND_MS);
+      expect(check.ok).toBe(false);
+      if (check.ok) return;
+      for (const error of check.errors) expect(error).toBeInstanceOf(ScenarioError);
+      // The first error (they are sorted by position) is the one the file is about.
+      const first = check.errors[0]!;
+      expect(`${first.line}: ${first.message}`).toContain(`${expected.line}: `);
+      expect(first.line).toBe(expected.line);
+      expect(first.message).toContain(expected.words);
+      // Messages are for people: one line, not a dump of the input.
+      expect(first.message).not.toContain('\n');
+      expect(first.message.length).toBeLessThan(600);
+    },
+  );
 
   it('reports a scenario name used twice at the second file’s name line', async () => {
     const expected = expectationOf(join(DUPLICATES, 'b.yaml'));

@@ -25,7 +25,8 @@ function fakeApi(options: { available?: boolean; failSave?: boolean; failRestore
     },
     async saveCache(paths, key) {
       calls.push({ fn: 'saveCache', paths, key });
-      if (options.failSave) throw new Error('Unable to reserve cache with key, another job may be creating this cache.');
+      if (options.failSave)
+        throw new Error('Unable to reserve cache with key, another job may be creating this cache.');
       const copy = join(testDir(), 'copy');
       cpSync(paths[0]!, copy, { recursive: true });
       stored.set(key, { paths, copy });
@@ -99,7 +100,11 @@ describe('@actions/cache stays behind the adapter', () => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         if (statSync(path).isDirectory()) walk(path);
-        else if (path.endsWith('.ts') && !path.endsWith(join('cache', 'actions-cache.ts')) && /from '@actions\/cache'/.test(readFileSync(path, 'utf8'))) {
+        else if (
+          path.endsWith('.ts') &&
+          !path.endsWith(join('cache', 'actions-cache.ts')) &&
+          /from '@actions\/cache'/.test(readFileSync(path, 'utf8'))
+        ) {
           offenders.push(path);
         }
       }

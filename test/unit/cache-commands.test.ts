@@ -15,8 +15,12 @@ async function filledCache() {
   const cacheDir = mkdtempSync(join(tmpdir(), 'boot-budget-cachecmd-'));
   dirs.push(cacheDir);
   const store = new ArtifactStore({ cacheDir, warn: () => undefined });
-  const old = await store.get('kernel-build', hashParts(['old']), 'an old kernel', async (d) => writeFileSync(join(d, 'bzImage'), 'x'.repeat(2048)));
-  const fresh = await store.get('initramfs', hashParts(['new']), 'a fresh initramfs', async (d) => writeFileSync(join(d, 'i'), 'y'));
+  const old = await store.get('kernel-build', hashParts(['old']), 'an old kernel', async (d) =>
+    writeFileSync(join(d, 'bzImage'), 'x'.repeat(2048)),
+  );
+  const fresh = await store.get('initramfs', hashParts(['new']), 'a fresh initramfs', async (d) =>
+    writeFileSync(join(d, 'i'), 'y'),
+  );
   const longAgo = new Date(Date.now() - 40 * 86_400_000);
   utimesSync(old.dir, longAgo, longAgo);
   mkdirSync(join(cacheDir, 'work', 'kbuild-0123'), { recursive: true });
@@ -25,7 +29,11 @@ async function filledCache() {
 
 describe('boot-budget cache', () => {
   it('parses its arguments', () => {
-    expect(parseCliArgs(['cache', 'prune', '--older-than', '30d'])).toMatchObject({ command: 'cache', cacheAction: 'prune', olderThanMs: 30 * 86_400_000 });
+    expect(parseCliArgs(['cache', 'prune', '--older-than', '30d'])).toMatchObject({
+      command: 'cache',
+      cacheAction: 'prune',
+      olderThanMs: 30 * 86_400_000,
+    });
     expect(parseCliArgs(['cache', 'list'])).toMatchObject({ command: 'cache', cacheAction: 'list' });
     expect(() => parseCliArgs(['cache', 'purge'])).toThrow(/cache takes one of list, prune or clear/);
     expect(() => parseCliArgs(['cache', 'list', '--older-than', '1d'])).toThrow(/only goes with cache prune/);

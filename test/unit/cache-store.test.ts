@@ -22,7 +22,9 @@ describe('ArtifactStore', () => {
     const second = await store.get('test', KEY, 'test entry', build);
     expect([first.hit, second.hit, builds]).toEqual([false, true, 1]);
     expect(readFileSync(join(second.dir, 'a'), 'utf8')).toBe('alpha');
-    expect(second.manifest.files).toEqual({ a: 'sha256:8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8' });
+    expect(second.manifest.files).toEqual({
+      a: 'sha256:8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8',
+    });
     expect(warnings).toEqual([]);
     // Nothing but the entry and its lock's absence: no temp dirs left behind.
     expect(readdirSync(join(store.root, 'test'))).toEqual([KEY]);
@@ -83,18 +85,25 @@ describe('ArtifactStore', () => {
     expect(readFileSync(join(restored.dir, 'a'), 'utf8')).toBe('alpha');
   });
 
-  it('two processes building one entry at once: one builds, the other waits and reuses it', { timeout: 60_000 }, async () => {
+  it('two processes building one entry at once: one builds, the other waits and reuses it', {
+    timeout: 60_000,
+  }, async () => {
     const dir = testDir();
     const counter = join(dir, 'builds.txt');
     const script = join(REPO, 'test', 'fixtures', 'cache', 'build-entry.ts');
     const runOne = () =>
       new Promise<{ dir: string; hit: boolean }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script, dir, counter], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', script, dir, counter], {
+          cwd: REPO,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${err}`))));
+        child.on('close', (code) =>
+          code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`exit ${code}: ${err}`)),
+        );
       });
     const results = await Promise.all([runOne(), runOne()]);
     expect(readFileSync(counter, 'utf8').trim().split('\n')).toHaveLength(1);

@@ -21,20 +21,29 @@ const request: BootRequest = {
 describe('cloud-hypervisor argv', () => {
   it('boots the kernel directly with the serial port on stdout and the virtio console off', () => {
     expect(cloudHypervisorArgs(request)).toEqual([
-      '--kernel', '/k/vmlinux',
-      '--initramfs', '/k/initrd.cpio.gz',
-      '--cmdline', 'console=ttyS0 quiet BOOT_BUDGET_END=poweroff panic=-1',
-      '--cpus', 'boot=2',
-      '--memory', 'size=512M',
-      '--serial', 'tty',
-      '--console', 'off',
+      '--kernel',
+      '/k/vmlinux',
+      '--initramfs',
+      '/k/initrd.cpio.gz',
+      '--cmdline',
+      'console=ttyS0 quiet BOOT_BUDGET_END=poweroff panic=-1',
+      '--cpus',
+      'boot=2',
+      '--memory',
+      'size=512M',
+      '--serial',
+      'tty',
+      '--console',
+      'off',
     ]);
   });
 
   it('attaches a disk read-only unless told otherwise', () => {
     const args = cloudHypervisorArgs({ ...request, disk: { path: '/d/root.raw', readOnly: true } });
     expect(args.slice(-2)).toEqual(['--disk', 'path=/d/root.raw,readonly=on']);
-    expect(cloudHypervisorArgs({ ...request, disk: { path: '/d/root.raw', readOnly: false } }).slice(-1)).toEqual(['path=/d/root.raw']);
+    expect(cloudHypervisorArgs({ ...request, disk: { path: '/d/root.raw', readOnly: false } }).slice(-1)).toEqual([
+      'path=/d/root.raw',
+    ]);
   });
 
   it('with doorbell: true tells the agent to ring port 0x80 and reads the rings from stderr', () => {
@@ -51,16 +60,25 @@ describe('cloud-hypervisor argv', () => {
 
 describe('cloud-hypervisor debug port lines', () => {
   it('parses the documented line below one second', () => {
-    const line = 'cloud-hypervisor: 19.762449ms: <vcpu0> WARN:devices/src/legacy/debug_port.rs:78 -- [Debug I/O port: Firmware code 0x0] 0.019004 seconds';
+    const line =
+      'cloud-hypervisor: 19.762449ms: <vcpu0> WARN:devices/src/legacy/debug_port.rs:78 -- [Debug I/O port: Firmware code 0x0] 0.019004 seconds';
     expect(parseDebugPortLine(line)).toEqual({ range: 'Firmware', code: 0, seconds: 0.019004, micros: 19004 });
   });
 
   it('reads the part after the dot as total microseconds when upstream prints them (at or above 1 s)', () => {
     // `{as_secs}.{as_micros:>06}`: 1.5 s is printed as 1.1500000, 12.000042 s as 12.12000042.
     expect(parseDebugPortLine('[Debug I/O port: Userspace code 0x61] 1.1500000 seconds')?.seconds).toBeCloseTo(1.5, 9);
-    expect(parseDebugPortLine('[Debug I/O port: Kernel code 0x41] 12.12000042 seconds')?.seconds).toBeCloseTo(12.000042, 9);
+    expect(parseDebugPortLine('[Debug I/O port: Kernel code 0x41] 12.12000042 seconds')?.seconds).toBeCloseTo(
+      12.000042,
+      9,
+    );
     // Exactly one second: 1000000 microseconds.
-    expect(parseDebugPortLine('[Debug I/O port: Custom code 0xff] 1.1000000 seconds')).toEqual({ range: 'Custom', code: 0xff, seconds: 1, micros: 1_000_000 });
+    expect(parseDebugPortLine('[Debug I/O port: Custom code 0xff] 1.1000000 seconds')).toEqual({
+      range: 'Custom',
+      code: 0xff,
+      seconds: 1,
+      micros: 1_000_000,
+    });
   });
 
   it('also reads a plain fraction, should upstream fix the format, and rejects inconsistent ones', () => {

@@ -1,7 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planBaseline, restoreBaseline, saveBaseline, type BaselineCacheApi, type RunContext } from '../../src/action/baseline.js';
+import {
+  planBaseline,
+  restoreBaseline,
+  saveBaseline,
+  type BaselineCacheApi,
+  type RunContext,
+} from '../../src/action/baseline.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
 import { UsageError } from '../../src/errors.js';
 import { budgetNoiseReasons, regressionNoiseReasons } from '../../src/judge/adaptive.js';
@@ -75,8 +81,13 @@ describe('compareRuns', () => {
     const small = compareRuns(run(result('a', base)), run(result('a', head)));
     expect(small.scenarios[0]!.stages.find((s) => s.stage === 'userspace')!.pValue).toBeLessThanOrEqual(0.01);
     expect(small.scenarios[0]!.verdict).toBe('no change');
-    expect(compareRuns(run(result('a', base)), run(result('a', head)), { overrides: { maxIncrease: 0.02 } }).scenarios[0]!.verdict).toBe('regression');
-    expect(compareRuns(run(result('a', FAST)), run(result('a', SLOW)), { overrides: { minMs: 500 } }).scenarios[0]!.verdict).toBe('no change');
+    expect(
+      compareRuns(run(result('a', base)), run(result('a', head)), { overrides: { maxIncrease: 0.02 } }).scenarios[0]!
+        .verdict,
+    ).toBe('regression');
+    expect(
+      compareRuns(run(result('a', FAST)), run(result('a', SLOW)), { overrides: { minMs: 500 } }).scenarios[0]!.verdict,
+    ).toBe('no change');
   });
 
   it('refuses results from different accelerators, hypervisors or CPU counts, naming each, unless forced', () => {
@@ -86,11 +97,16 @@ describe('compareRuns', () => {
     expect(() => compareRuns(run(kvm), run(result('a', SLOW)))).toThrow(/--force/);
     const forced = compareRuns(run(kvm), run(result('a', SLOW)), { force: true });
     expect(forced.scenarios[0]!.forced).toEqual(['accelerator kvm vs tcg', 'host CPUs 4 vs 2']);
-    expect(renderCompareReport(forced, plainStyle, { base: 'b.json', head: 'h.json' })).toMatch(/compared despite different setups \(--force\): accelerator kvm vs tcg/);
+    expect(renderCompareReport(forced, plainStyle, { base: 'b.json', head: 'h.json' })).toMatch(
+      /compared despite different setups \(--force\): accelerator kvm vs tcg/,
+    );
   });
 
   it('lists scenarios on one side only and skips errored ones', () => {
-    const comparison = compareRuns(run(result('a', FAST), result('old', FAST)), run(result('a', FAST), result('new', FAST)));
+    const comparison = compareRuns(
+      run(result('a', FAST), result('old', FAST)),
+      run(result('a', FAST), result('new', FAST)),
+    );
     expect(comparison.onlyInBase).toEqual(['old']);
     expect(comparison.onlyInHead).toEqual(['new']);
     const skipped = compareRuns(run(result('b', FAST)), run(result('b', SLOW, { verdict: 'error' })));
@@ -101,7 +117,12 @@ describe('compareRuns', () => {
 describe('results JSON with an A/B', () => {
   it('round-trips the baseline, settings and pass record, and recomputes the comparison from the samples', () => {
     const head = result('ab', SLOW);
-    head.baseline = { kernel: 'kA', rootfs: 'rA', cmdline: 'c', stages: judgeStages(passes(FAST), ['kernel', 'userspace'], []) };
+    head.baseline = {
+      kernel: 'kA',
+      rootfs: 'rA',
+      cmdline: 'c',
+      stages: judgeStages(passes(FAST), ['kernel', 'userspace'], []),
+    };
     head.comparison = compareScenario(head.baseline.stages, head, 'ab', DEFAULT_REGRESSION);
     head.adaptive = { planned: 5, passes: 6, maxPasses: 15, reasons: ['userspace: p = 0.02'], settled: true };
     const json = JSON.parse(JSON.stringify(resultsToJson(run(head))));
@@ -118,10 +139,14 @@ describe('results JSON with an A/B', () => {
 
 describe('adaptive passes: within noise', () => {
   it('asks for more passes when the budget lies inside the 95% bootstrap interval, not when it is far away', () => {
-    const stages = judgeStages(passes(FAST), ['kernel', 'userspace'], [
-      { stage: 'userspace', maxMs: 100, level: 'error', statistic: 'median', pos: { line: 1, column: 1 } },
-      { stage: 'kernel', maxMs: 3000, level: 'error', statistic: 'median', pos: { line: 2, column: 1 } },
-    ]);
+    const stages = judgeStages(
+      passes(FAST),
+      ['kernel', 'userspace'],
+      [
+        { stage: 'userspace', maxMs: 100, level: 'error', statistic: 'median', pos: { line: 1, column: 1 } },
+        { stage: 'kernel', maxMs: 3000, level: 'error', statistic: 'median', pos: { line: 2, column: 1 } },
+      ],
+    );
     const reasons = budgetNoiseReasons(stages);
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/^userspace: median 95% interval \d+ ms–\d+ ms contains the 100 ms budget$/);
@@ -134,17 +159,29 @@ describe('adaptive passes: within noise', () => {
     expect(c.pValue).toBeGreaterThan(0.01);
     expect(c.pValue).toBeLessThanOrEqual(0.1);
     expect(c.withinNoise).toBe(true);
-    expect(regressionNoiseReasons([c], 0.01)[0]).toMatch(/^userspace: Δ \+\d+ ms with p = 0\.0\d+, between 0\.01 and 0\.1$/);
+    expect(regressionNoiseReasons([c], 0.01)[0]).toMatch(
+      /^userspace: Δ \+\d+ ms with p = 0\.0\d+, between 0\.01 and 0\.1$/,
+    );
     expect(compareStage('userspace', FAST, FAST, DEFAULT_REGRESSION)!.withinNoise).toBe(false);
   });
 });
 
 describe('GitHub: base-branch baseline', () => {
-  const ctx = (over: Partial<RunContext>): RunContext => ({ event: 'push', branch: 'main', sha: 'abc123', defaultBranch: 'main', os: 'Linux', ...over });
+  const ctx = (over: Partial<RunContext>): RunContext => ({
+    event: 'push',
+    branch: 'main',
+    sha: 'abc123',
+    defaultBranch: 'main',
+    os: 'Linux',
+    ...over,
+  });
 
   it('saves on pushes to the default branch under a key with the SHA, restores by prefix on pull requests', () => {
     expect(planBaseline(ctx({}))).toEqual({ kind: 'save', key: 'boot-budget-results-Linux-main-abc123' });
-    expect(planBaseline(ctx({}), '2of3')).toEqual({ kind: 'save', key: 'boot-budget-results-Linux-main-shard2of3-abc123' });
+    expect(planBaseline(ctx({}), '2of3')).toEqual({
+      kind: 'save',
+      key: 'boot-budget-results-Linux-main-shard2of3-abc123',
+    });
     expect(planBaseline(ctx({ event: 'pull_request', branch: 'main', sha: 'def456' }))).toEqual({
       kind: 'restore',
       prefix: 'boot-budget-results-Linux-main-',
@@ -165,7 +202,9 @@ describe('GitHub: base-branch baseline', () => {
       isFeatureAvailable: () => true,
       async restoreCache(paths, primaryKey, restoreKeys = []) {
         calls.push(`restore ${primaryKey} ${restoreKeys.join(',')}`);
-        const key = entries.has(primaryKey) ? primaryKey : [...entries.keys()].reverse().find((k) => restoreKeys.some((p) => k.startsWith(p)));
+        const key = entries.has(primaryKey)
+          ? primaryKey
+          : [...entries.keys()].reverse().find((k) => restoreKeys.some((p) => k.startsWith(p)));
         if (!key) return undefined;
         writeFileSync(paths[0]!, entries.get(key)!);
         return key;
@@ -186,21 +225,33 @@ describe('GitHub: base-branch baseline', () => {
     writeFileSync(baseFile, JSON.stringify(resultsToJson(run(result('a', FAST)))));
     const plan = planBaseline(ctx({}));
     if (plan.kind !== 'save') throw new Error('expected a save plan');
-    expect(await saveBaseline(plan, baseFile, transfer, cache)).toBe('baseline saved as boot-budget-results-Linux-main-abc123');
+    expect(await saveBaseline(plan, baseFile, transfer, cache)).toBe(
+      'baseline saved as boot-budget-results-Linux-main-abc123',
+    );
 
     const pull = planBaseline(ctx({ event: 'pull_request', sha: 'def456' }));
     if (pull.kind !== 'restore') throw new Error('expected a restore plan');
     const head = run(result('a', SLOW));
     const outcome = await restoreBaseline(pull, head, transfer, {}, cache);
-    expect(cache.calls).toEqual(['save boot-budget-results-Linux-main-abc123', 'restore boot-budget-results-Linux-main-def456 boot-budget-results-Linux-main-']);
+    expect(cache.calls).toEqual([
+      'save boot-budget-results-Linux-main-abc123',
+      'restore boot-budget-results-Linux-main-def456 boot-budget-results-Linux-main-',
+    ]);
     if (!outcome.comparison) throw new Error(`expected a comparison: ${outcome.note}`);
     expect(outcome.comparison.scenarios[0]!.verdict).toBe('regression');
     expect(outcome.source).toBe('main @ abc123');
 
     const annotations = regressionAnnotations(head, outcome, { cwd: '/w', workspace: '/w' });
     expect(annotations).toHaveLength(1);
-    expect(annotations[0]).toMatchObject({ level: 'error', file: 'scenarios/a.yaml', line: 12, title: 'boot-budget: a › userspace regressed' });
-    expect(annotations[0]!.message).toMatch(/userspace median 100 ms → 401 ms \(\+301 ms, \+302\.5%\) against the base branch \(main @ abc123\); p = 0\.00\d+ ≤ 0\.01/);
+    expect(annotations[0]).toMatchObject({
+      level: 'error',
+      file: 'scenarios/a.yaml',
+      line: 12,
+      title: 'boot-budget: a › userspace regressed',
+    });
+    expect(annotations[0]!.message).toMatch(
+      /userspace median 100 ms → 401 ms \(\+301 ms, \+302\.5%\) against the base branch \(main @ abc123\); p = 0\.00\d+ ≤ 0\.01/,
+    );
 
     const summary = summaryMarkdown(head, [], outcome);
     expect(summary).toMatch(/\| stage \| median \| ± σ \| budget \| verdict \| accel \| Δ vs baseline \|/);
@@ -225,12 +276,23 @@ describe('GitHub: base-branch baseline', () => {
     const dir = testDir();
     const pull = planBaseline(ctx({ event: 'pull_request' }));
     if (pull.kind !== 'restore') throw new Error('expected a restore plan');
-    const off = await restoreBaseline(pull, run(), join(dir, 't.json'), {}, { ...fakeCache(), isFeatureAvailable: () => false });
+    const off = await restoreBaseline(
+      pull,
+      run(),
+      join(dir, 't.json'),
+      {},
+      { ...fakeCache(), isFeatureAvailable: () => false },
+    );
     expect(off).toEqual({ note: 'no baseline: the Actions cache is not available to this run' });
     const cache = fakeCache();
-    cache.entries.set('boot-budget-results-Linux-main-abc', JSON.stringify(resultsToJson(run(result('a', FAST, { accel: 'kvm' })))));
+    cache.entries.set(
+      'boot-budget-results-Linux-main-abc',
+      JSON.stringify(resultsToJson(run(result('a', FAST, { accel: 'kvm' })))),
+    );
     const mismatch = await restoreBaseline(pull, run(result('a', SLOW)), join(dir, 't.json'), {}, cache);
     expect(mismatch.comparison).toBeUndefined();
-    expect('note' in mismatch && mismatch.note).toMatch(/^baseline not compared: refusing to compare .*accelerator kvm vs tcg/s);
+    expect('note' in mismatch && mismatch.note).toMatch(
+      /^baseline not compared: refusing to compare .*accelerator kvm vs tcg/s,
+    );
   });
 });

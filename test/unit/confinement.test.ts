@@ -44,11 +44,15 @@ describe('scenario paths stay inside the workspace', () => {
 
   it('refuses an absolute path outside, at its key, naming the flag that allows it', async () => {
     const [error] = await problems(scenario('  apt: linux-image-cloud-amd64', `  initramfs: ${outside}/ssh`));
-    expect(error).toMatch(/^5:14 rootfs\.initramfs: the rootfs layer .*secrets\/ssh is outside the workspace .*\/ws; .*--allow-outside/);
+    expect(error).toMatch(
+      /^5:14 rootfs\.initramfs: the rootfs layer .*secrets\/ssh is outside the workspace .*\/ws; .*--allow-outside/,
+    );
   });
 
   it('refuses a path that climbs out with ..', async () => {
-    expect((await problems(scenario('  path: ../../secrets/ssh/id_rsa')))[0]).toMatch(/^3:9 kernel\.path: the kernel image .* is outside the workspace/);
+    expect((await problems(scenario('  path: ../../secrets/ssh/id_rsa')))[0]).toMatch(
+      /^3:9 kernel\.path: the kernel image .* is outside the workspace/,
+    );
   });
 
   it('refuses a symlink inside the workspace that leads outside, and says so', async () => {
@@ -57,7 +61,9 @@ describe('scenario paths stay inside the workspace', () => {
     const [kernel] = await problems(scenario('  path: ../kernel-link'));
     expect(kernel).toMatch(/outside the workspace/);
     expect(kernel).toMatch(/a symlink leads to .*secrets\/ssh\/id_rsa/);
-    expect((await problems(scenario('  apt: linux-image-cloud-amd64', '  initramfs: ../tree/ssh')))[0]).toMatch(/outside the workspace/);
+    expect((await problems(scenario('  apt: linux-image-cloud-amd64', '  initramfs: ../tree/ssh')))[0]).toMatch(
+      /outside the workspace/,
+    );
   });
 
   it('does not reveal whether a file outside exists: dangling links and missing files read the same', async () => {

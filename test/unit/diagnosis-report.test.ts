@@ -19,7 +19,13 @@ import { renderScenario } from '../../src/report/terminal.js';
 import type { Budget } from '../../src/scenario/types.js';
 import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
-const budget = (stage: string, maxMs: number, line: number): Budget => ({ stage, maxMs, level: 'error', statistic: 'median', pos: { line, column: 3 } });
+const budget = (stage: string, maxMs: number, line: number): Budget => ({
+  stage,
+  maxMs,
+  level: 'error',
+  statistic: 'median',
+  pos: { line, column: 3 },
+});
 
 /** A result judged from a real initcall_debug capture, with a kernel budget it fails and a total budget it meets. */
 function resultFrom(fixture: string, name: string, budgets: Budget[]): ScenarioResult {
@@ -28,7 +34,11 @@ function resultFrom(fixture: string, name: string, budgets: Budget[]): ScenarioR
   const cmdline = argv[argv.indexOf('-append') + 1]!;
   const machine = argv[argv.indexOf('-machine') + 1] as ScenarioResult['machine'];
   const pass = measurePass(trace, [], undefined, { machine, cmdline });
-  const stages = judgeStages([pass], BUILTIN_STAGES.map((s) => s.name), budgets);
+  const stages = judgeStages(
+    [pass],
+    BUILTIN_STAGES.map((s) => s.name),
+    budgets,
+  );
   return scenarioResult(name, stages, { machine, cmdline, warmup: 0, alignment: alignmentSummary([pass])! });
 }
 
@@ -37,7 +47,12 @@ const results: RunResults = {
   scenarios: [
     resultFrom('cloud-initcalls-microvm', 'micro<&>"vm"', [budget('kernel', 1000, 20), budget('total', 4000, 21)]),
     resultFrom('cloud-initcalls-pc', 'pc', [budget('firmware', 1000, 7)]),
-    { ...resultFrom('cloud-quiet-sleep1', 'broken', []), stages: [], verdict: 'error', error: 'kernel panic during kernel: VFS: Unable to mount root fs' },
+    {
+      ...resultFrom('cloud-quiet-sleep1', 'broken', []),
+      stages: [],
+      verdict: 'error',
+      error: 'kernel panic during kernel: VFS: Unable to mount root fs',
+    },
   ],
 };
 
@@ -54,7 +69,9 @@ describe('terminal diagnosis', () => {
     expect(text).toMatch(/▸ kernel crypto-self-tests: 249 ms \(20\.1% of kernel\)/);
     expect(text).toContain('try: cryptomgr.notests');
     const { pairs, spreadMs } = results.scenarios[0]!.alignment!;
-    expect(text).toContain(`kernel log aligned to host time on ${pairs} records seen on both sides; kernel-log times are uncertain by up to ${Math.round(spreadMs)} ms`);
+    expect(text).toContain(
+      `kernel log aligned to host time on ${pairs} records seen on both sides; kernel-log times are uncertain by up to ${Math.round(spreadMs)} ms`,
+    );
   });
 });
 
@@ -62,8 +79,15 @@ describe('JSON results', () => {
   it('carry hints per stage, the slowest initcalls and the alignment', () => {
     const json = resultsToJson(results) as any;
     const kernel = json.scenarios[0].stages.kernel;
-    expect(kernel.hints.map((h: { id: string }) => h.id)).toEqual(['crypto-self-tests', 'dominant-initcall', 'uart-probe']);
-    expect(kernel.hints[0]).toMatchObject({ id: 'crypto-self-tests', try: expect.stringContaining('cryptomgr.notests') });
+    expect(kernel.hints.map((h: { id: string }) => h.id)).toEqual([
+      'crypto-self-tests',
+      'dominant-initcall',
+      'uart-probe',
+    ]);
+    expect(kernel.hints[0]).toMatchObject({
+      id: 'crypto-self-tests',
+      try: expect.stringContaining('cryptomgr.notests'),
+    });
     expect(kernel.initcalls[0]).toMatchObject({ name: 'crypto_algapi_init', mean: 248.706 });
     // microvm boots with tsc_early_khz, so the guest clock runs off until the TSC is recalibrated: a wide spread.
     expect(json.scenarios[0].alignment).toEqual({ pairs: 4, spreadMs: expect.any(Number) });
@@ -90,7 +114,9 @@ describe('SVG boot chart', () => {
     expect(groups.filter((g) => g['@_class'] === 'stage')).toHaveLength(stages.length);
     expect(groups.filter((g) => g['@_class'] === 'span').length).toBeGreaterThanOrEqual(10);
     const budgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.budget && st.summary));
-    expect([doc.svg.line].flat().filter((l: { '@_class'?: string }) => l['@_class'] === 'budget')).toHaveLength(budgets.length);
+    expect([doc.svg.line].flat().filter((l: { '@_class'?: string }) => l['@_class'] === 'budget')).toHaveLength(
+      budgets.length,
+    );
   });
 
   it('renders to a PNG with rsvg-convert', () => {
@@ -110,7 +136,10 @@ describe('SVG boot chart', () => {
 
 describe('JUnit XML', () => {
   const xml = renderJunit(results);
-  const doc = new XMLParser({ ignoreAttributes: false, isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name) }).parse(xml);
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    isArray: (name) => ['testsuite', 'testcase', 'property'].includes(name),
+  }).parse(xml);
 
   it('is well-formed, with the attributes Jenkins and Ant readers require', () => {
     expect(XMLValidator.validate(xml)).toBe(true);
@@ -119,7 +148,8 @@ describe('JUnit XML', () => {
     for (const suite of suites) {
       for (const key of ['@_name', '@_tests', '@_failures', '@_errors', '@_time']) expect(suite).toHaveProperty([key]);
       expect(Number(suite['@_tests'])).toBe(suite.testcase.length);
-      for (const tc of suite.testcase) for (const key of ['@_classname', '@_name', '@_time']) expect(tc).toHaveProperty([key]);
+      for (const tc of suite.testcase)
+        for (const key of ['@_classname', '@_name', '@_time']) expect(tc).toHaveProperty([key]);
     }
     expect(doc.testsuites['@_tests']).toBe('4');
     expect(doc.testsuites['@_failures']).toBe('1');
@@ -142,6 +172,9 @@ describe('JUnit XML', () => {
 
 describe('CLI', () => {
   it('takes --svg and --junit files', () => {
-    expect(parseCliArgs(['run', 'scenarios/', '--svg', 'chart.svg', '--junit', 'junit.xml'])).toMatchObject({ svg: 'chart.svg', junit: 'junit.xml' });
+    expect(parseCliArgs(['run', 'scenarios/', '--svg', 'chart.svg', '--junit', 'junit.xml'])).toMatchObject({
+      svg: 'chart.svg',
+      junit: 'junit.xml',
+    });
   });
 });

@@ -9,7 +9,12 @@ import { InitcallPairer, parseInitcalls } from '../../src/measure/initcalls.js';
 import { parsePrintk } from '../../src/measure/timeline.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { BUILTIN_STAGES, withInitcallSpan } from '../../src/measure/stages.js';
-import { parseBlameLine, parseStartupFinished, parseSystemdTimespan, reachedTarget } from '../../src/measure/systemd.js';
+import {
+  parseBlameLine,
+  parseStartupFinished,
+  parseSystemdTimespan,
+  reachedTarget,
+} from '../../src/measure/systemd.js';
 import type { BootEvent, PassContext, StageTiming } from '../../src/measure/types.js';
 import { withInitcallDebug } from '../../src/scenario/load.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
@@ -25,13 +30,18 @@ function logLines(name: string): string[] {
 function eventsFromLog(lines: string[]): BootEvent[] {
   return lines.map((line) => {
     const m = /^\[\s*(\d+\.\d+)\] (.*)$/.exec(line);
-    return m ? { t: Number(m[1]) * 1000, text: m[2]!, source: 'kmsg' as const, origin: 'kernel' as const } : { t: 0, text: line, source: 'kmsg' as const, origin: 'kernel' as const };
+    return m
+      ? { t: Number(m[1]) * 1000, text: m[2]!, source: 'kmsg' as const, origin: 'kernel' as const }
+      : { t: 0, text: line, source: 'kmsg' as const, origin: 'kernel' as const };
   });
 }
 
 /** What a fixture was booted with, read from the QEMU argv it recorded. */
 function contextOf(argv: string[]): PassContext {
-  return { machine: argv[argv.indexOf('-machine') + 1] as PassContext['machine'], cmdline: argv[argv.indexOf('-append') + 1] };
+  return {
+    machine: argv[argv.indexOf('-machine') + 1] as PassContext['machine'],
+    cmdline: argv[argv.indexOf('-append') + 1],
+  };
 }
 
 const measured = new Map<string, ReturnType<typeof measurePass>>();
@@ -67,7 +77,7 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     expect(Math.abs(crypto.endT - crypto.startT - crypto.ms)).toBeLessThan(0.1);
   });
 
-  it('starts each initcall at its own `calling` record, not at the end minus the kernel\'s count', () => {
+  it("starts each initcall at its own `calling` record, not at the end minus the kernel's count", () => {
     // Built-in initcalls are logged `calling  name` (two spaces), module ones `calling name [module]` (one).
     const records = loadBootFixture('cloud-initcalls-pc').trace.lines.flatMap((l) => parsePrintk(l.text) ?? []);
     const calling = records.find((r) => r.text.startsWith('calling  crypto_algapi_init+'))!;
@@ -78,7 +88,9 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     expect(crypto.startT).not.toBe(crypto.endT - crypto.ms);
     const modulePair = new InitcallPairer();
     modulePair.push('calling af9033_driver_init+0x0/0x1000 [af9033] @ 512', 10);
-    expect(modulePair.push('initcall af9033_driver_init+0x0/0x1000 [af9033] returned 0 after 47 usecs', 12)).toMatchObject({ startT: 10, endT: 12, module: 'af9033' });
+    expect(
+      modulePair.push('initcall af9033_driver_init+0x0/0x1000 [af9033] returned 0 after 47 usecs', 12),
+    ).toMatchObject({ startT: 10, endT: 12, module: 'af9033' });
   });
 
   it('parses module initcalls with their [module] suffix', () => {
@@ -91,7 +103,11 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
 
   it('reports the slowest initcalls and their share of kernel', () => {
     const pass = measure('cloud-initcalls-pc');
-    const [firmware, kernel] = judgeStages([pass], BUILTIN_STAGES.map((s) => s.name), []);
+    const [firmware, kernel] = judgeStages(
+      [pass],
+      BUILTIN_STAGES.map((s) => s.name),
+      [],
+    );
     // Console initcalls run before the kernel clock starts, so they sit on kernel clock zero: kernel's, not firmware's.
     expect(firmware!.initcalls).toBeUndefined();
     expect(kernel!.initcalls!.length).toBe(10);
@@ -106,11 +122,17 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     expect(kernel.span).toMatchObject({ from: 'calling  crypto_algapi_init+0x0/0x7e @ 1' });
     // When records inside it split that gap (as self-test messages do), the initcall takes over as the span.
     const split = { ...kernel, span: { ...kernel.span!, ms: 120 } };
-    expect(withInitcallSpan(split, pass.initcalls).span).toMatchObject({ kind: 'initcall', from: 'calling crypto_algapi_init', ms: 248.706 });
+    expect(withInitcallSpan(split, pass.initcalls).span).toMatchObject({
+      kind: 'initcall',
+      from: 'calling crypto_algapi_init',
+      ms: 248.706,
+    });
     // Below 10% of the stage it never does: on pc the same initcall is 9.9% of a longer kernel stage.
     const pc = measure('cloud-initcalls-pc');
     const pcKernel = pc.stages.find((s) => s.name === 'kernel')!;
-    expect(withInitcallSpan({ ...pcKernel, span: { ...pcKernel.span!, ms: 1 } }, pc.initcalls).span?.kind).toBeUndefined();
+    expect(
+      withInitcallSpan({ ...pcKernel, span: { ...pcKernel.span!, ms: 1 } }, pc.initcalls).span?.kind,
+    ).toBeUndefined();
   });
 
   it('are switched on by `initcalls: true` without duplicating what the cmdline has', () => {
@@ -133,7 +155,10 @@ describe('systemd', () => {
     const starts = lines.map(parseStartupFinished).filter((s) => s !== null);
     expect(starts).toHaveLength(4);
     expect(starts[0]).toEqual({ phases: { kernel: 1491, userspace: 65_947 }, totalMs: 67_439 });
-    expect(starts[1]).toEqual({ phases: { firmware: 12_824, loader: 3846, kernel: 798, initrd: 1862, userspace: 26_028 }, totalMs: 45_361 });
+    expect(starts[1]).toEqual({
+      phases: { firmware: 12_824, loader: 3846, kernel: 798, initrd: 1862, userspace: 26_028 },
+      totalMs: 45_361,
+    });
     expect(starts[2]!.phases.userspace).toBe(214_953);
     expect(starts[2]!.totalMs).toBe(231_138);
     // The kmsg copy ends in a full stop and carries the printk prefix. systemd rounds each phase on its own, so the
@@ -152,8 +177,16 @@ describe('systemd', () => {
   });
 
   it('reads "Reached target" records from a real kernel log', () => {
-    const targets = logLines('systemd-kmsg-siemens.txt').map((l) => reachedTarget(l)).filter(Boolean);
-    expect(targets).toEqual(['Local Integrity Protected Volumes', 'Remote File Systems', 'Slice Units', 'Swaps', 'Local Verity Protected Volumes']);
+    const targets = logLines('systemd-kmsg-siemens.txt')
+      .map((l) => reachedTarget(l))
+      .filter(Boolean);
+    expect(targets).toEqual([
+      'Local Integrity Protected Volumes',
+      'Remote File Systems',
+      'Slice Units',
+      'Swaps',
+      'Local Verity Protected Volumes',
+    ]);
   });
 });
 
@@ -179,7 +212,8 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
   });
 
   it('i8042 stays silent on a probe that finds the controller at once (a few ms on the cloud kernel)', () => {
-    for (const fixture of ['cloud-initcalls-pc', 'cloud-initcalls-pc-tuned', 'cloud-initcalls-microvm']) expect(hintIds(fixture)).not.toContain('i8042');
+    for (const fixture of ['cloud-initcalls-pc', 'cloud-initcalls-pc-tuned', 'cloud-initcalls-microvm'])
+      expect(hintIds(fixture)).not.toContain('i8042');
   });
 
   it('names the measured cost and what to try', () => {
@@ -214,7 +248,13 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
     cmdline: 'quiet',
     ...extra,
   });
-  const kernelStage = (events: BootEvent[]): StageTiming => ({ name: 'kernel', startT: 0, endT: events[events.length - 1]!.t, ms: events[events.length - 1]!.t, span: null });
+  const kernelStage = (events: BootEvent[]): StageTiming => ({
+    name: 'kernel',
+    startT: 0,
+    endT: events[events.length - 1]!.t,
+    ms: events[events.length - 1]!.t,
+    span: null,
+  });
 
   it('i8042 fires on the 0.28 s AUX-port wait of a real Firecracker boot', () => {
     const events = eventsFromLog(logLines('i8042-firecracker.txt'));
@@ -225,11 +265,19 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
   });
 
   it('udev-settle fires on real blame output that has systemd-udev-settle.service, and not on one without it', () => {
-    const blame = logLines('systemd-analyze.txt').map(parseBlameLine).filter((u) => u !== null);
+    const blame = logLines('systemd-analyze.txt')
+      .map(parseBlameLine)
+      .filter((u) => u !== null);
     const userspace: StageTiming = { name: 'userspace', startT: 0, endT: 26_028, ms: 26_028, span: null };
-    const centos = evaluateHints(context([], [userspace], { units: blame.filter((u) => /centos|kdump|bolt|fwupd|udev-settle|lvm2|NetworkManager-wait/.test(u.unit)) }));
+    const centos = evaluateHints(
+      context([], [userspace], {
+        units: blame.filter((u) => /centos|kdump|bolt|fwupd|udev-settle|lvm2|NetworkManager-wait/.test(u.unit)),
+      }),
+    );
     expect(centos.find((h) => h.id === 'udev-settle')?.ms).toBe(563);
-    const vm = evaluateHints(context([], [userspace], { units: blame.filter((u) => /reflector|pacman|cloud|vda2|udevd/.test(u.unit)) }));
+    const vm = evaluateHints(
+      context([], [userspace], { units: blame.filter((u) => /reflector|pacman|cloud|vda2|udevd/.test(u.unit)) }),
+    );
     expect(vm.map((h) => h.id)).not.toContain('udev-settle');
   });
 });
@@ -245,6 +293,8 @@ describe('run-line markers', () => {
     // Only the first line of a multi-line entry becomes a marker.
     expect(lines).toContain(`echo ${shellQuote(`${Marker.run} 2: printf a`)} > /dev/console`);
     // The captured boot shows the marker in the dumped log, aligned like any other record.
-    expect(measure('cloud-hwclock').events.some((e) => e.text === `${Marker.run} 1: hwclock -s` && e.source === 'kmsg')).toBe(true);
+    expect(
+      measure('cloud-hwclock').events.some((e) => e.text === `${Marker.run} 1: hwclock -s` && e.source === 'kmsg'),
+    ).toBe(true);
   });
 });

@@ -29,7 +29,14 @@ describe('doctor', () => {
 
   it('prints the install command for missing packages', () => {
     const text = formatDoctorReport({
-      hypervisors: [{ name: 'firecracker', found: false, problem: 'firecracker was not found on PATH.', install: 'a release binary' }],
+      hypervisors: [
+        {
+          name: 'firecracker',
+          found: false,
+          problem: 'firecracker was not found on PATH.',
+          install: 'a release binary',
+        },
+      ],
       kvm: { usable: true, ms: 130 },
       missingPackages: ['busybox-static'],
       installCommand: 'sudo apt-get update && sudo apt-get install -y busybox-static',

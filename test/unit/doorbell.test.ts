@@ -14,18 +14,34 @@ describe('debugcon doorbell', () => {
   it("decodes only the agent's codes; SeaBIOS's debug text on the same port is not a ring", () => {
     const chunk = Buffer.concat([Buffer.from('SeaBIOS (version 1.16.2)\nBooting from ROM..\n'), Buffer.from([0x01])]);
     expect(decodeDebugcon(chunk, 10)).toEqual([{ t: 10, mark: 'init', text: 'doorbell: init (debugcon 0x01)' }]);
-    expect(decodeDebugcon(Buffer.from([0x02]), 20)).toEqual([{ t: 20, mark: 'ready', text: 'doorbell: ready (debugcon 0x02)' }]);
+    expect(decodeDebugcon(Buffer.from([0x02]), 20)).toEqual([
+      { t: 20, mark: 'ready', text: 'doorbell: ready (debugcon 0x02)' },
+    ]);
     expect(markForCode('port80', 0x61)).toBe('ready');
     expect(markForCode('port80', 0x02)).toBeUndefined();
   });
 
   it('QEMU gets the device and the FIFO as fd 3 only with doorbell: true', () => {
-    const base = { kernel: '/k', cmdline: 'console=ttyS0 quiet', cpus: 1, memoryMiB: 256, machine: 'pc' as const, accel: 'tcg' as const };
+    const base = {
+      kernel: '/k',
+      cmdline: 'console=ttyS0 quiet',
+      cpus: 1,
+      memoryMiB: 256,
+      machine: 'pc' as const,
+      accel: 'tcg' as const,
+    };
     const plain = qemuBackend.command('qemu-system-x86_64', base);
     expect(plain.args.join(' ')).not.toContain('debugcon');
     expect(plain.doorbell).toBeUndefined();
     const rung = qemuBackend.command('qemu-system-x86_64', { ...base, doorbell: true });
-    expect(rung.args).toEqual(expect.arrayContaining(['-chardev', 'file,id=doorbell,path=/dev/fd/3', '-device', 'isa-debugcon,iobase=0x402,chardev=doorbell']));
+    expect(rung.args).toEqual(
+      expect.arrayContaining([
+        '-chardev',
+        'file,id=doorbell,path=/dev/fd/3',
+        '-device',
+        'isa-debugcon,iobase=0x402,chardev=doorbell',
+      ]),
+    );
     expect(rung.cmdline).toBe('console=ttyS0 quiet panic=-1 BOOT_BUDGET_DOORBELL=debugcon');
     expect(rung.doorbell?.channel).toBe('fd3');
   });
@@ -96,6 +112,8 @@ describe('doorbell events on the timeline', () => {
 
   it('has no doorbell stage without a ready ring', () => {
     expect(measurePass(trace(), []).stages.map((s) => s.name)).not.toContain('doorbell');
-    expect(measurePass(trace([{ t: 5, text: 'doorbell: Firmware code 0x00' }]), []).stages.map((s) => s.name)).not.toContain('doorbell');
+    expect(
+      measurePass(trace([{ t: 5, text: 'doorbell: Firmware code 0x00' }]), []).stages.map((s) => s.name),
+    ).not.toContain('doorbell');
   });
 });

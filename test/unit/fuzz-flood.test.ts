@@ -38,16 +38,20 @@ describe('a 220 MB console flood', () => {
     ['`yes` (2-byte lines)', 'y', 40, true],
     ['64-byte lines', '0123456789abcdef'.repeat(4).slice(0, 63), 220, true],
     ['one endless line', 'x', 220, false],
-  ] as const)('%s: memory stays bounded, the middle is cut and counted, timing is still measured', { timeout: 300_000 }, (_, line, mb, newline) => {
-    const result = flood(mb, line, newline);
-    expect(result.fedBytes).toBeGreaterThanOrEqual(mb * 1e6);
-    // The kept output is bounded by the limit (plus a quarter for the tail) whatever the line length.
-    expect(result.truncatedBytes).toBeGreaterThan(result.fedBytes - 1.25 * CONSOLE_LIMIT_BYTES);
-    expect(result.peakRssMiB).toBeLessThan(640);
-    // The ready marker and the kernel log dump come after the flood and are kept, so the pass is measured as usual.
-    expect(result.lastLine).toBe(expected.lines[expected.lines.length - 1]!.text);
-    expect(result.stages.total).toBeCloseTo(total(expected.lines), 3);
-    expect(result.stages.kernel).toBeGreaterThan(0);
-    expect(result.ms).toBeLessThan(120_000);
-  });
+  ] as const)(
+    '%s: memory stays bounded, the middle is cut and counted, timing is still measured',
+    { timeout: 300_000 },
+    (_, line, mb, newline) => {
+      const result = flood(mb, line, newline);
+      expect(result.fedBytes).toBeGreaterThanOrEqual(mb * 1e6);
+      // The kept output is bounded by the limit (plus a quarter for the tail) whatever the line length.
+      expect(result.truncatedBytes).toBeGreaterThan(result.fedBytes - 1.25 * CONSOLE_LIMIT_BYTES);
+      expect(result.peakRssMiB).toBeLessThan(640);
+      // The ready marker and the kernel log dump come after the flood and are kept, so the pass is measured as usual.
+      expect(result.lastLine).toBe(expected.lines[expected.lines.length - 1]!.text);
+      expect(result.stages.total).toBeCloseTo(total(expected.lines), 3);
+      expect(result.stages.kernel).toBeGreaterThan(0);
+      expect(result.ms).toBeLessThan(120_000);
+    },
+  );
 });

@@ -19,7 +19,13 @@ import { checkScenarioFile } from '../../src/scenario/load.js';
 // with a scenario or ScenarioErrors; the parsers may not throw at all. Each case has a time bound. The run counts are
 // fixed (and fast-check's seed is printed on failure), so README "Reliability" can state how many cases ran.
 
-export const RUNS = { loaderText: 2000, loaderStructured: 2000, measurePass: 2000, lineParsers: 10_000, durations: 10_000 } as const;
+export const RUNS = {
+  loaderText: 2000,
+  loaderStructured: 2000,
+  measurePass: 2000,
+  lineParsers: 10_000,
+  durations: 10_000,
+} as const;
 const CASE_BOUND_MS = 2_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'boot-budget-fuzz-'));
@@ -30,7 +36,31 @@ const yamlChars = fc.constantFrom(...'abcnrk:-?[]{},&*!|>\'"%@`#\t\n \\/.0123456
 const yamlText = fc.oneof(
   fc.string({ unit: yamlChars, maxLength: 400 }),
   fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.array(fc.tuple(fc.nat({ max: 6 }), fc.constantFrom('name', 'kernel', 'rootfs', 'apt', 'path', 'busybox', 'budgets', 'stages', 'run', '- name', 'from', 'to', '&a', '*a', '<<'), fc.string({ unit: yamlChars, maxLength: 20 })), { maxLength: 30 })
+  fc
+    .array(
+      fc.tuple(
+        fc.nat({ max: 6 }),
+        fc.constantFrom(
+          'name',
+          'kernel',
+          'rootfs',
+          'apt',
+          'path',
+          'busybox',
+          'budgets',
+          'stages',
+          'run',
+          '- name',
+          'from',
+          'to',
+          '&a',
+          '*a',
+          '<<',
+        ),
+        fc.string({ unit: yamlChars, maxLength: 20 }),
+      ),
+      { maxLength: 30 },
+    )
     .map((lines) => lines.map(([indent, key, value]) => `${' '.repeat(indent)}${key}: ${value}`).join('\n')),
 );
 
@@ -40,7 +70,24 @@ const anyValue = fc.oneof(
   fc.integer(),
   fc.double(),
   fc.string({ maxLength: 30 }),
-  fc.constantFrom('400ms', '1.5s', '-1s', '0s', '60', '256M', '1.5M', '/x/', '/(/', '/a/g', 'agent', 'pc', 'microvm', './bzImage', '/etc/passwd', '../../x'),
+  fc.constantFrom(
+    '400ms',
+    '1.5s',
+    '-1s',
+    '0s',
+    '60',
+    '256M',
+    '1.5M',
+    '/x/',
+    '/(/',
+    '/a/g',
+    'agent',
+    'pc',
+    'microvm',
+    './bzImage',
+    '/etc/passwd',
+    '../../x',
+  ),
   fc.array(fc.string({ maxLength: 10 }), { maxLength: 3 }),
 );
 const scenarioLike = fc.record(
@@ -50,10 +97,17 @@ const scenarioLike = fc.record(
       fc.constant({ apt: 'linux-image-cloud-amd64' }),
       fc.record({ path: anyValue }),
       fc.record({ url: anyValue, sha256: anyValue }, { requiredKeys: [] }),
-      fc.record({ build: fc.record({ source: anyValue, config: anyValue, fragments: anyValue }, { requiredKeys: [] }) }),
+      fc.record({
+        build: fc.record({ source: anyValue, config: anyValue, fragments: anyValue }, { requiredKeys: [] }),
+      }),
       anyValue,
     ),
-    rootfs: fc.oneof(fc.constant({ busybox: {} }), fc.record({ initramfs: anyValue, agent: anyValue }, { requiredKeys: [] }), fc.record({ disk: fc.record({ image: anyValue, format: anyValue }) }), anyValue),
+    rootfs: fc.oneof(
+      fc.constant({ busybox: {} }),
+      fc.record({ initramfs: anyValue, agent: anyValue }, { requiredKeys: [] }),
+      fc.record({ disk: fc.record({ image: anyValue, format: anyValue }) }),
+      anyValue,
+    ),
     machine: anyValue,
     kvm: anyValue,
     cpus: anyValue,
@@ -62,8 +116,14 @@ const scenarioLike = fc.record(
     timeout: anyValue,
     ready: anyValue,
     run: anyValue,
-    stages: fc.oneof(anyValue, fc.array(fc.record({ name: anyValue, from: anyValue, to: anyValue }, { requiredKeys: [] }), { maxLength: 3 })),
-    budgets: fc.oneof(anyValue, fc.dictionary(fc.constantFrom('kernel', 'total', 'firmware', 'network', 'kernal'), anyValue, { maxKeys: 4 })),
+    stages: fc.oneof(
+      anyValue,
+      fc.array(fc.record({ name: anyValue, from: anyValue, to: anyValue }, { requiredKeys: [] }), { maxLength: 3 }),
+    ),
+    budgets: fc.oneof(
+      anyValue,
+      fc.dictionary(fc.constantFrom('kernel', 'total', 'firmware', 'network', 'kernal'), anyValue, { maxKeys: 4 }),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -87,17 +147,30 @@ async function checkText(text: string): Promise<void> {
 }
 
 describe('fuzz: the scenario loader', () => {
-  it(`answers ${RUNS.loaderText} random texts with a scenario or ScenarioErrors, in bounded time`, { timeout: 120_000 }, async () => {
+  it(`answers ${RUNS.loaderText} random texts with a scenario or ScenarioErrors, in bounded time`, {
+    timeout: 120_000,
+  }, async () => {
     await fc.assert(fc.asyncProperty(yamlText, checkText), { numRuns: RUNS.loaderText });
   });
 
-  it(`answers ${RUNS.loaderStructured} random scenario-shaped documents the same way`, { timeout: 120_000 }, async () => {
+  it(`answers ${RUNS.loaderStructured} random scenario-shaped documents the same way`, {
+    timeout: 120_000,
+  }, async () => {
     await fc.assert(
-      fc.asyncProperty(scenarioLike, fc.nat({ max: 2000 }), fc.string({ unit: yamlChars, maxLength: 3 }), async (doc, at, noise) => {
-        const text = stringify(doc);
-        // Half the documents get a few random characters spliced in, to land near-valid files on every error path.
-        await checkText(at % 2 === 0 ? text : `${text.slice(0, at % (text.length + 1))}${noise}${text.slice(at % (text.length + 1))}`);
-      }),
+      fc.asyncProperty(
+        scenarioLike,
+        fc.nat({ max: 2000 }),
+        fc.string({ unit: yamlChars, maxLength: 3 }),
+        async (doc, at, noise) => {
+          const text = stringify(doc);
+          // Half the documents get a few random characters spliced in, to land near-valid files on every error path.
+          await checkText(
+            at % 2 === 0
+              ? text
+              : `${text.slice(0, at % (text.length + 1))}${noise}${text.slice(at % (text.length + 1))}`,
+          );
+        },
+      ),
       { numRuns: RUNS.loaderStructured },
     );
   });
@@ -116,10 +189,21 @@ const guestText = fc.oneof(
     'Reached target Multi-User System.',
     'i8042: PNP: No PS/2 controller found.',
   ),
-  fc.tuple(fc.constantFrom('calling  ', 'initcall '), fc.stringMatching(/^[a-z_]{1,12}$/), fc.nat(), fc.integer({ min: -5, max: 5 })).map(
-    ([kind, name, usecs, ret]) => (kind === 'calling  ' ? `calling  ${name}+0x0/0x50 @ 1` : `initcall ${name}+0x0/0x50 returned ${ret} after ${usecs} usecs`),
-  ),
-  fc.tuple(fc.double({ min: 0, max: 1e4, noNaN: true }), fc.string({ maxLength: 20 })).map(([s, unit]) => `${s.toFixed(3)}s ${unit}.service`),
+  fc
+    .tuple(
+      fc.constantFrom('calling  ', 'initcall '),
+      fc.stringMatching(/^[a-z_]{1,12}$/),
+      fc.nat(),
+      fc.integer({ min: -5, max: 5 }),
+    )
+    .map(([kind, name, usecs, ret]) =>
+      kind === 'calling  '
+        ? `calling  ${name}+0x0/0x50 @ 1`
+        : `initcall ${name}+0x0/0x50 returned ${ret} after ${usecs} usecs`,
+    ),
+  fc
+    .tuple(fc.double({ min: 0, max: 1e4, noNaN: true }), fc.string({ maxLength: 20 }))
+    .map(([s, unit]) => `${s.toFixed(3)}s ${unit}.service`),
 );
 const printkLine = fc
   .tuple(fc.option(fc.nat({ max: 200 })), fc.nat({ max: 100_000 }), fc.stringMatching(/^\d{1,9}$/), guestText)
@@ -128,7 +212,11 @@ const markerLine = fc.oneof(
   fc.constantFrom(...Object.values(Marker)),
   fc.tuple(fc.constantFrom(...Object.values(Marker)), fc.string({ maxLength: 20 })).map(([m, rest]) => `${m} ${rest}`),
 );
-const consoleText = fc.oneof({ weight: 3, arbitrary: printkLine }, { weight: 2, arbitrary: markerLine }, { weight: 3, arbitrary: guestText });
+const consoleText = fc.oneof(
+  { weight: 3, arbitrary: printkLine },
+  { weight: 2, arbitrary: markerLine },
+  { weight: 3, arbitrary: guestText },
+);
 
 const trace = fc
   .record({
@@ -154,13 +242,19 @@ const trace = fc
 const regexes = fc.option(fc.constantFrom(/login:/, /Reached target/, /boot-budget:ready/, /^$/, /.*/));
 
 describe('fuzz: the log parsers', () => {
-  it(`measure ${RUNS.measurePass} random console traces without throwing, in bounded time`, { timeout: 120_000 }, () => {
+  it(`measure ${RUNS.measurePass} random console traces without throwing, in bounded time`, {
+    timeout: 120_000,
+  }, () => {
     fc.assert(
       fc.property(trace, regexes, (t, ready) => {
         const started = performance.now();
         const timeline = buildTimeline(t, ready ?? undefined);
         parseInitcalls(timeline.events);
-        const measured = measurePass(t, [{ name: 'custom', from: /boot-budget:init/, to: /ready|Reached/, pos: { line: 1, column: 1 } }], ready ?? undefined);
+        const measured = measurePass(
+          t,
+          [{ name: 'custom', from: /boot-budget:init/, to: /ready|Reached/, pos: { line: 1, column: 1 } }],
+          ready ?? undefined,
+        );
         for (const stage of measured.stages) if (stage.ms !== null) expect(Number.isNaN(stage.ms)).toBe(false);
         expect(performance.now() - started).toBeLessThan(CASE_BOUND_MS);
       }),
@@ -182,18 +276,24 @@ describe('fuzz: the log parsers', () => {
 
   it(`parse ${RUNS.durations} random durations and sizes to a number or an Error with a message`, () => {
     fc.assert(
-      fc.property(fc.oneof(fc.stringMatching(/^-?\d{0,30}(\.\d{0,5})?\s?(ms|s|us|µs|M|G|MiB|GiB|min|)$/), fc.string({ maxLength: 20 })), (text) => {
-        for (const parse of [parseDuration, parseMemory]) {
-          try {
-            const value = parse(text);
-            expect(Number.isFinite(value)).toBe(true);
-            expect(value).toBeGreaterThanOrEqual(0);
-          } catch (error) {
-            expect(error).toBeInstanceOf(Error);
-            expect((error as Error).message.length).toBeGreaterThan(10);
+      fc.property(
+        fc.oneof(
+          fc.stringMatching(/^-?\d{0,30}(\.\d{0,5})?\s?(ms|s|us|µs|M|G|MiB|GiB|min|)$/),
+          fc.string({ maxLength: 20 }),
+        ),
+        (text) => {
+          for (const parse of [parseDuration, parseMemory]) {
+            try {
+              const value = parse(text);
+              expect(Number.isFinite(value)).toBe(true);
+              expect(value).toBeGreaterThanOrEqual(0);
+            } catch (error) {
+              expect(error).toBeInstanceOf(Error);
+              expect((error as Error).message.length).toBeGreaterThan(10);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: RUNS.durations },
     );
   });

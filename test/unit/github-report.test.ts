@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { annotationsFor, ANNOTATION_LIMIT, withinLimits, workspacePath, type Annotation } from '../../src/report/github/annotations.js';
+import {
+  annotationsFor,
+  ANNOTATION_LIMIT,
+  withinLimits,
+  workspacePath,
+  type Annotation,
+} from '../../src/report/github/annotations.js';
 import { summaryMarkdown, SUMMARY_LIMIT_BYTES } from '../../src/report/github/summary.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
 import { judgeStages } from '../../src/judge/budgets.js';
@@ -10,10 +16,20 @@ import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
 function result(name: string, userspaceBudgetMs: number): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
-  const stages = judgeStages([pass], BUILTIN_STAGES.map((s) => s.name), [
-    { stage: 'userspace', maxMs: userspaceBudgetMs, level: 'error', statistic: 'median', pos: { line: 12, column: 3 } },
-    { stage: 'kernel', maxMs: 1, level: 'warn', statistic: 'median', pos: { line: 13, column: 3 } },
-  ]);
+  const stages = judgeStages(
+    [pass],
+    BUILTIN_STAGES.map((s) => s.name),
+    [
+      {
+        stage: 'userspace',
+        maxMs: userspaceBudgetMs,
+        level: 'error',
+        statistic: 'median',
+        pos: { line: 12, column: 3 },
+      },
+      { stage: 'kernel', maxMs: 1, level: 'warn', statistic: 'median', pos: { line: 13, column: 3 } },
+    ],
+  );
   return scenarioResult(name, stages, { accel: 'kvm', cmdline: 'console=ttyS0 quiet', kernel: 'k', rootfs: 'r' });
 }
 
@@ -26,7 +42,9 @@ describe('annotations', () => {
       ['warning', 13, 'boot-budget: one › kernel'],
       ['error', 12, 'boot-budget: one › userspace'],
     ]);
-    expect(annotations[1]!.message).toMatch(/^median 1\.\d\d s \(±0\.00 ms, 1 passes, kvm\) > budget 500 ms\. Offending span: 1\.\d\d s between "boot-budget:init" and "boot-budget:ready"\.$/);
+    expect(annotations[1]!.message).toMatch(
+      /^median 1\.\d\d s \(±0\.00 ms, 1 passes, kvm\) > budget 500 ms\. Offending span: 1\.\d\d s between "boot-budget:init" and "boot-budget:ready"\.$/,
+    );
     expect(annotations.every((a) => a.file === 'scenarios/one.yaml')).toBe(true);
   });
 
@@ -37,8 +55,17 @@ describe('annotations', () => {
   });
 
   it('keeps to the runner limit per level and hands the rest to the summary', () => {
-    const make = (level: Annotation['level'], i: number): Annotation => ({ level, file: 'f.yaml', line: i, title: `t${i}`, message: `m${i}` });
-    const all = [...Array.from({ length: 13 }, (_, i) => make('error', i)), ...Array.from({ length: 4 }, (_, i) => make('warning', i))];
+    const make = (level: Annotation['level'], i: number): Annotation => ({
+      level,
+      file: 'f.yaml',
+      line: i,
+      title: `t${i}`,
+      message: `m${i}`,
+    });
+    const all = [
+      ...Array.from({ length: 13 }, (_, i) => make('error', i)),
+      ...Array.from({ length: 4 }, (_, i) => make('warning', i)),
+    ];
     const { shown, overflow } = withinLimits(all);
     expect(shown.filter((a) => a.level === 'error')).toHaveLength(ANNOTATION_LIMIT);
     expect(shown.filter((a) => a.level === 'warning')).toHaveLength(4);
@@ -65,7 +92,7 @@ describe('job summary', () => {
     expect(text).not.toMatch(/> \[!WARNING\]/);
   });
 
-  it('stays under GitHub\'s 1 MiB limit however many scenarios there are', () => {
+  it("stays under GitHub's 1 MiB limit however many scenarios there are", () => {
     const many: RunResults = { version: 1, scenarios: Array.from({ length: 2000 }, (_, i) => result(`s${i}`, 500)) };
     const text = summaryMarkdown(many);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);

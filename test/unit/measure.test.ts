@@ -74,7 +74,9 @@ describe('a quiet boot with a 1 s workload (cloud-quiet-sleep1)', () => {
     const byText = (text: string) => timeline.events.find((e) => e.source === 'kmsg' && e.text === text);
     expect(byText('Run /init as init process')?.origin).toBe('kernel');
     // The agent's markers come from userspace; their log copies are dropped in favour of the console copies.
-    expect(timeline.events.filter((e) => e.text === Marker.init)).toEqual([expect.objectContaining({ source: 'console', origin: 'user' })]);
+    expect(timeline.events.filter((e) => e.text === Marker.init)).toEqual([
+      expect.objectContaining({ source: 'console', origin: 'user' }),
+    ]);
   });
 
   it('starts shutdown after the log dump and ends it at the hypervisor exit', () => {

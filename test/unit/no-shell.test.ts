@@ -18,10 +18,16 @@ function sources(dir: string): string[] {
 const FORBIDDEN: ReadonlyArray<[what: string, pattern: RegExp]> = [
   ['shell: true', /\bshell\s*:\s*(true|['"`])/],
   // A bare exec( or execSync( anywhere (RegExp's .exec( is a method call, so a preceding dot is allowed for exec only).
-  ['child_process exec() (runs a shell)', /(?:(?<![.\w])exec|\bexecSync|\b(?:child_process|childProcess|cp)\.exec)\s*\(/],
+  [
+    'child_process exec() (runs a shell)',
+    /(?:(?<![.\w])exec|\bexecSync|\b(?:child_process|childProcess|cp)\.exec)\s*\(/,
+  ],
   ['an exec/execSync import', /import\s*\{[^}]*\b(?:exec|execSync)\b[^}]*\}\s*from\s*['"](?:node:)?child_process['"]/],
   ['a shell -c command built on the host', /['"`](?:\/bin\/)?(?:ba)?sh['"`]\s*,\s*\[\s*['"`]-c['"`]/],
-  ['spawnSync/execFileSync with a single string command', /\b(?:spawn|spawnSync|execFile|execFileSync)\s*\(\s*`[^`]*\s[^`]*`\s*[,)]/],
+  [
+    'spawnSync/execFileSync with a single string command',
+    /\b(?:spawn|spawnSync|execFile|execFileSync)\s*\(\s*`[^`]*\s[^`]*`\s*[,)]/,
+  ],
 ];
 
 /** Lines of host code; the agent script (guest side) and comments are not host calls. */
@@ -47,7 +53,11 @@ describe('no shell on the host', () => {
       for (const { line, text } of codeLines(file)) {
         for (const [what, pattern] of FORBIDDEN) {
           // @actions/exec's exec(tool, args) takes an argv array and runs no shell; it is allowed when given one.
-          if (what.startsWith('child_process exec()') && /\bexec\.exec\s*\(\s*[\w'"`]+\s*,\s*(\[|args\b|\w+)/.test(text)) continue;
+          if (
+            what.startsWith('child_process exec()') &&
+            /\bexec\.exec\s*\(\s*[\w'"`]+\s*,\s*(\[|args\b|\w+)/.test(text)
+          )
+            continue;
           if (pattern.test(text)) found.push(`${relative(REPO, file)}:${line}: ${what}: ${text.trim()}`);
         }
       }
@@ -64,7 +74,11 @@ describe('no shell on the host', () => {
       "spawn('sh', ['-c', cmd])",
       'execFileSync(`tar -xf ${file}`)',
     ];
-    for (const sample of samples) expect(FORBIDDEN.some(([, p]) => p.test(sample)), sample).toBe(true);
+    for (const sample of samples)
+      expect(
+        FORBIDDEN.some(([, p]) => p.test(sample)),
+        sample,
+      ).toBe(true);
     expect(FORBIDDEN.some(([, p]) => p.test("execFile('qemu-system-x86_64', ['--version'])"))).toBe(false);
   });
 });

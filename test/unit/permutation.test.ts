@@ -80,7 +80,13 @@ describe('permutation test', () => {
       const base = draw(8);
       const head = draw(8);
       if (permutationTest(base, head, { seed: t })!.pValue <= alpha) rejected++;
-      const verdict = compareStage('userspace', base, head, { ...DEFAULT_REGRESSION, pValue: alpha, maxIncrease: 0 }, t)!.verdict;
+      const verdict = compareStage(
+        'userspace',
+        base,
+        head,
+        { ...DEFAULT_REGRESSION, pValue: alpha, maxIncrease: 0 },
+        t,
+      )!.verdict;
       if (verdict !== 'no change') flagged++;
     }
     const rate = rejected / trials;

@@ -24,13 +24,21 @@ const budget = (stage: string, maxMs: number, line: number, level: Budget['level
 /** A result judged from a real captured boot, measured twice as if it were two passes. */
 function resultFrom(budgets: Budget[]): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
-  const stages = judgeStages([pass, pass], BUILTIN_STAGES.map((s) => s.name), budgets);
+  const stages = judgeStages(
+    [pass, pass],
+    BUILTIN_STAGES.map((s) => s.name),
+    budgets,
+  );
   return scenarioResult('sleepy', stages, { passes: 2 });
 }
 
 describe('verdicts', () => {
   it('fails an error-level budget, only warns a warn-level one, and skips unbudgeted stages', () => {
-    const result = resultFrom([budget('userspace', 500, 20), budget('kernel', 100, 21, 'warn'), budget('total', 60_000, 22)]);
+    const result = resultFrom([
+      budget('userspace', 500, 20),
+      budget('kernel', 100, 21, 'warn'),
+      budget('total', 60_000, 22),
+    ]);
     const verdicts = Object.fromEntries(result.stages.map((s) => [s.name, s.verdict]));
     expect(verdicts).toEqual({ firmware: 'none', kernel: 'warn', userspace: 'fail', shutdown: 'none', total: 'pass' });
     expect(result.verdict).toBe('fail');
@@ -47,12 +55,15 @@ describe('terminal report', () => {
   const text = renderScenario(resultFrom([budget('userspace', 500, 20)]), plainStyle);
 
   it('draws a boot chart with every stage, mean ± σ and share of total', () => {
-    for (const stage of ['firmware', 'kernel', 'userspace', 'shutdown', 'total']) expect(text).toMatch(new RegExp(`^  ${stage}\\s+▕`, 'm'));
+    for (const stage of ['firmware', 'kernel', 'userspace', 'shutdown', 'total'])
+      expect(text).toMatch(new RegExp(`^  ${stage}\\s+▕`, 'm'));
     expect(text).toMatch(/total\s+▕█+\s*▏ [\d.]+ s ± 0\.00 ms\s+100\.0%/);
   });
 
   it('tables the budget verdict with the offending span', () => {
-    expect(text).toMatch(/userspace .*median ≤ 500 ms\s+✗ FAIL\s+1\.0\d s between "boot-budget:init" and "boot-budget:ready"/);
+    expect(text).toMatch(
+      /userspace .*median ≤ 500 ms\s+✗ FAIL\s+1\.0\d s between "boot-budget:init" and "boot-budget:ready"/,
+    );
     expect(text).toMatch(/FAIL sleepy: 1 budget exceeded on tcg/);
   });
 
@@ -68,13 +79,21 @@ describe('JSON results', () => {
   it('has the documented fields, with the budget line', () => {
     const json = resultsToJson({ version: 1, scenarios: [resultFrom([budget('userspace', 500, 20)])] }) as any;
     const scenario = json.scenarios[0];
-    expect(scenario).toMatchObject({ name: 'sleepy', file: 'scenarios/sleepy.yaml', accel: 'tcg', hypervisor: 'qemu', passes: 2, verdict: 'fail' });
+    expect(scenario).toMatchObject({
+      name: 'sleepy',
+      file: 'scenarios/sleepy.yaml',
+      accel: 'tcg',
+      hypervisor: 'qemu',
+      passes: 2,
+      verdict: 'fail',
+    });
     expect(scenario.stages.userspace).toMatchObject({
       budget: { max: 500, level: 'error', line: 20 },
       verdict: 'fail',
       span: { from: 'boot-budget:init', to: 'boot-budget:ready' },
     });
-    for (const key of ['samples', 'median', 'mean', 'stddev', 'min', 'max']) expect(scenario.stages.kernel).toHaveProperty(key);
+    for (const key of ['samples', 'median', 'mean', 'stddev', 'min', 'max'])
+      expect(scenario.stages.kernel).toHaveProperty(key);
     expect(scenario.stages.kernel.budget).toBeNull();
   });
 });
@@ -94,7 +113,12 @@ describe('exit codes', () => {
 describe('CLI arguments', () => {
   it('defaults to running scenarios/', () => {
     expect(parseCliArgs([])).toMatchObject({ command: 'run', paths: ['scenarios/'] });
-    expect(parseCliArgs(['run', 'a.yaml', '--passes', '3', '--warmup', '0'])).toMatchObject({ command: 'run', paths: ['a.yaml'], passes: 3, warmup: 0 });
+    expect(parseCliArgs(['run', 'a.yaml', '--passes', '3', '--warmup', '0'])).toMatchObject({
+      command: 'run',
+      paths: ['a.yaml'],
+      passes: 3,
+      warmup: 0,
+    });
   });
   it('refuses validate without paths and non-numeric counts', () => {
     expect(() => parseCliArgs(['validate'])).toThrow(UsageError);

@@ -4,13 +4,11 @@ import { NeutralisingWriter, neutraliseWorkflowCommands } from '../../src/action
 // What the runner would obey (actions/runner ActionCommand.cs): `::cmd::` at a line start after trimming whitespace,
 // the legacy `##[cmd]` anywhere in a line, and lines split at \r as well as \n.
 function runnerCommands(stdout: string): string[] {
-  return stdout
-    .split(/\r\n|\r|\n/)
-    .flatMap((line) => {
-      const v2 = /^::([\w-]+)/.exec(line.trimStart());
-      const v1 = /##\[([\w-]+)/.exec(line);
-      return [...(v2 ? [v2[1]!] : []), ...(v1 ? [v1[1]!] : [])];
-    });
+  return stdout.split(/\r\n|\r|\n/).flatMap((line) => {
+    const v2 = /^::([\w-]+)/.exec(line.trimStart());
+    const v1 = /##\[([\w-]+)/.exec(line);
+    return [...(v2 ? [v2[1]!] : []), ...(v1 ? [v1[1]!] : [])];
+  });
 }
 
 const ATTACKS = [

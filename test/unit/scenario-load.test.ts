@@ -182,7 +182,9 @@ describe('loading several scenarios', () => {
     await write('suite/c.yaml', HEAD.replace('demo', 'c'));
     const { scenarios, errors } = await loadScenarios(['suite'], dir);
     expect(scenarios.map((s) => s.name)).toEqual(['a', 'c']);
-    expect(errors.map((e) => e.message)).toEqual([`${path.join('suite', 'b.yaml')}:4:7: cpus: expected a whole number, got "two"`]);
+    expect(errors.map((e) => e.message)).toEqual([
+      `${path.join('suite', 'b.yaml')}:4:7: cpus: expected a whole number, got "two"`,
+    ]);
   });
 
   it('reports a duplicate name at the second file’s name line', async () => {
@@ -208,7 +210,13 @@ describe('loading several scenarios', () => {
 describe('scenario errors point at the offending node', () => {
   it('unknown top-level key, with a did-you-mean', async () => {
     expect(await problems(`${HEAD}cmdlin: console=ttyS0\n`)).toEqual([
-      { file: 'scenario.yaml', line: 4, column: 1, keyPath: 'cmdlin', detail: 'unknown key "cmdlin"; did you mean "cmdline"?' },
+      {
+        file: 'scenario.yaml',
+        line: 4,
+        column: 1,
+        keyPath: 'cmdlin',
+        detail: 'unknown key "cmdlin"; did you mean "cmdline"?',
+      },
     ]);
   });
 
@@ -301,7 +309,13 @@ describe('scenario errors point at the offending node', () => {
 
   it('YAML syntax error', async () => {
     expect(await problems('name: demo\nkernel:\n\tapt: linux\nrootfs: {busybox: {}}\n')).toEqual([
-      { file: 'scenario.yaml', line: 3, column: 1, keyPath: '', detail: 'invalid YAML: Tabs are not allowed as indentation' },
+      {
+        file: 'scenario.yaml',
+        line: 3,
+        column: 1,
+        keyPath: '',
+        detail: 'invalid YAML: Tabs are not allowed as indentation',
+      },
     ]);
   });
 
@@ -337,7 +351,8 @@ describe('scenario errors point at the offending node', () => {
   });
 
   it('missing name, at the top-level mapping', async () => {
-    const text = '# yaml-language-server: $schema=x.json\nkernel: {apt: linux-image-cloud-amd64}\nrootfs: {busybox: {}}\n';
+    const text =
+      '# yaml-language-server: $schema=x.json\nkernel: {apt: linux-image-cloud-amd64}\nrootfs: {busybox: {}}\n';
     expect(await problems(text)).toEqual([
       { file: 'scenario.yaml', line: 2, column: 1, keyPath: 'name', detail: 'missing required key "name"' },
     ]);
@@ -412,13 +427,29 @@ describe('scenario errors point at the offending node', () => {
 describe('values the schema passes are ones the conversion accepts', () => {
   it('an extract-limit or image size below 1 MiB is a located scenario error, not an internal one', async () => {
     await write('tree/.keep', '');
-    await write('limit.yaml', 'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  initramfs: ./tree\n  extract-limit: 0.5M\n');
+    await write(
+      'limit.yaml',
+      'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  initramfs: ./tree\n  extract-limit: 0.5M\n',
+    );
     const error = await loadScenarioFile('limit.yaml', dir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScenarioError);
-    expect(error).toMatchObject({ file: 'limit.yaml', line: 5, column: 18, keyPath: 'rootfs.extract-limit', detail: '"0.5M" is less than 1 MiB' });
+    expect(error).toMatchObject({
+      file: 'limit.yaml',
+      line: 5,
+      column: 18,
+      keyPath: 'rootfs.extract-limit',
+      detail: '"0.5M" is less than 1 MiB',
+    });
     await write('r.tar', '');
-    await write('size.yaml', 'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  tarball: ./r.tar\n  size: 0.5M\n');
-    await expect(loadScenarioFile('size.yaml', dir)).rejects.toMatchObject({ line: 5, column: 9, keyPath: 'rootfs.size' });
+    await write(
+      'size.yaml',
+      'name: demo\nkernel: {apt: linux-image-cloud-amd64}\nrootfs:\n  tarball: ./r.tar\n  size: 0.5M\n',
+    );
+    await expect(loadScenarioFile('size.yaml', dir)).rejects.toMatchObject({
+      line: 5,
+      column: 9,
+      keyPath: 'rootfs.size',
+    });
   });
 });
 
@@ -439,13 +470,27 @@ describe('a baseline’s local inputs are checked like the scenario’s own', ()
   it('a build config outside the workspace and a missing fragment, at the same keys with the same words', async () => {
     const mine = await problems(own);
     expect(mine).toMatchObject([
-      { line: 5, column: 13, keyPath: 'kernel.build.config', detail: expect.stringMatching(/^the kernel config .*outside\.config is outside the workspace/) },
-      { line: 6, column: 35, keyPath: 'kernel.build.fragments.1', detail: expect.stringMatching(/^config fragment not found: .*missing\.config/) },
+      {
+        line: 5,
+        column: 13,
+        keyPath: 'kernel.build.config',
+        detail: expect.stringMatching(/^the kernel config .*outside\.config is outside the workspace/),
+      },
+      {
+        line: 6,
+        column: 35,
+        keyPath: 'kernel.build.fragments.1',
+        detail: expect.stringMatching(/^config fragment not found: .*missing\.config/),
+      },
     ]);
     const theirs = await problems(baseline);
-    expect(theirs.map((p) => ({ ...p, keyPath: p.keyPath.replace(/^baseline\./, ''), detail: p.detail.replace('baseline ', '') }))).toEqual(
-      mine.map((p) => ({ ...p, line: p.line + 3, column: p.column + 2 })),
-    );
+    expect(
+      theirs.map((p) => ({
+        ...p,
+        keyPath: p.keyPath.replace(/^baseline\./, ''),
+        detail: p.detail.replace('baseline ', ''),
+      })),
+    ).toEqual(mine.map((p) => ({ ...p, line: p.line + 3, column: p.column + 2 })));
     expect(theirs.map((p) => p.detail)).toEqual([
       expect.stringMatching(/^the baseline kernel config /),
       expect.stringMatching(/^baseline config fragment not found/),

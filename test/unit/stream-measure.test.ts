@@ -12,7 +12,9 @@ const fixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'boots'
 
 /** Runs sum their gaps in guest time before kernel clock zero is known, so sums differ in the last bits. */
 function rounded<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v))) as T;
+  return JSON.parse(
+    JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v)),
+  ) as T;
 }
 
 const contextOf = (name: string, argv: string[]) => ({
@@ -21,7 +23,7 @@ const contextOf = (name: string, argv: string[]) => ({
 });
 
 describe('streaming measure step', () => {
-  it.each(fixtures)('gives the whole-trace oracle\'s stages, spans, alignment, initcalls and hints on %s', (name) => {
+  it.each(fixtures)("gives the whole-trace oracle's stages, spans, alignment, initcalls and hints on %s", (name) => {
     const { trace } = loadBootFixture(name);
     const context = contextOf(name, trace.argv);
     const slurped = measureWhole(trace, [], undefined, context);
@@ -37,7 +39,9 @@ describe('streaming measure step', () => {
 
   it('keeps custom stages and their spans', () => {
     const { trace } = loadBootFixture('cloud-initcalls-pc');
-    const custom = [{ name: 'acpi', from: /^ACPI: Core revision/, to: /^ACPI: Interpreter enabled/, pos: { line: 1, column: 1 } }];
+    const custom = [
+      { name: 'acpi', from: /^ACPI: Core revision/, to: /^ACPI: Interpreter enabled/, pos: { line: 1, column: 1 } },
+    ];
     const context = contextOf('cloud-initcalls-pc', trace.argv);
     const slurped = measureWhole(trace, custom, undefined, context);
     expect(slurped.stages.some((s) => s.name === 'acpi')).toBe(true);

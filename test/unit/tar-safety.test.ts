@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -56,7 +65,10 @@ describe('tarball extraction is confined to its target', () => {
   });
 
   it('rejects ../escape, naming the member', async () => {
-    const { box, run } = await extract([{ path: 'ok', data: 'x' }, { path: '../escape', data: 'pwned' }]);
+    const { box, run } = await extract([
+      { path: 'ok', data: 'x' },
+      { path: '../escape', data: 'pwned' },
+    ]);
     await expect(run).rejects.toThrow(/member "..\/escape" contains "..", which would escape the target/);
     expect(existsSync(join(box.base, 'escape'))).toBe(false);
   });
@@ -88,7 +100,9 @@ describe('tarball extraction is confined to its target', () => {
   it('rejects a hardlink to a file outside the target', async () => {
     for (const linkpath of ['../outside/secret', '/etc/passwd']) {
       const { box, run } = await extract([{ path: 'stolen', type: 'Link', linkpath }]);
-      await expect(run).rejects.toThrow(new RegExp(`hardlink "stolen" -> "${linkpath.replace(/[./]/g, '\\$&')}" points outside the target`));
+      await expect(run).rejects.toThrow(
+        new RegExp(`hardlink "stolen" -> "${linkpath.replace(/[./]/g, '\\$&')}" points outside the target`),
+      );
       expect(existsSync(join(box.target, 'stolen'))).toBe(false);
       expect(lstatSync(join(box.outside, 'secret')).nlink).toBe(1);
     }
@@ -96,7 +110,12 @@ describe('tarball extraction is confined to its target', () => {
 
   it('stops a decompression bomb at the size limit, naming the member', async () => {
     const box = sandbox();
-    const bomb = gzipSync(tarball([{ path: 'small', data: 'ok' }, { path: 'zeros', data: Buffer.alloc(8 * 1024 * 1024) }]));
+    const bomb = gzipSync(
+      tarball([
+        { path: 'small', data: 'ok' },
+        { path: 'zeros', data: Buffer.alloc(8 * 1024 * 1024) },
+      ]),
+    );
     expect(bomb.length).toBeLessThan(64 * 1024);
     const path = write(box.base, 'bomb.tar.gz', bomb);
     await expect(extractTarball(path, new TreeWriter(box.target, path, 1024 * 1024))).rejects.toThrow(
@@ -132,11 +151,15 @@ describe('tarball extraction is confined to its target', () => {
 
   it('merges layers in order: later files replace earlier ones, a file may replace a directory', async () => {
     const box = sandbox();
-    const base = write(box.base, 'base.tar', tarball([
-      { path: 'etc/motd', data: 'base' },
-      { path: 'keep', data: 'base' },
-      { path: 'swap/inner', data: 'dir' },
-    ]));
+    const base = write(
+      box.base,
+      'base.tar',
+      tarball([
+        { path: 'etc/motd', data: 'base' },
+        { path: 'keep', data: 'base' },
+        { path: 'swap/inner', data: 'dir' },
+      ]),
+    );
     const top = join(box.base, 'top');
     mkdirSync(join(top, 'etc'), { recursive: true });
     writeFileSync(join(top, 'etc', 'motd'), 'top');

@@ -18,7 +18,25 @@ function byRegex(line: string) {
 /** Characters printk lines are made of, every `\s`, and line terminators. */
 const printkish = fc.oneof(
   fc.constantFrom(...'<>[].0123456789 abc:'),
-  fc.constantFrom('\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u200b', '٣'),
+  fc.constantFrom(
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    '\u00a0',
+    '\u1680',
+    '\u2000',
+    '\u200a',
+    '\u2028',
+    '\u2029',
+    '\u202f',
+    '\u205f',
+    '\u3000',
+    '\ufeff',
+    '\u200b',
+    '٣',
+  ),
 );
 
 describe('parsePrintk', () => {
@@ -31,18 +49,35 @@ describe('parsePrintk', () => {
   it('agrees with it on 20,000 random printk-like lines', () => {
     const line = fc.oneof(
       fc.string({ unit: printkish, maxLength: 40 }),
-      fc.tuple(fc.option(fc.nat()), fc.string({ unit: printkish, maxLength: 6 }), fc.nat(), fc.string({ unit: fc.constantFrom('0', '1', '9'), maxLength: 20 }), fc.string({ unit: printkish, maxLength: 3 }), fc.string({ unit: printkish, maxLength: 20 }))
+      fc
+        .tuple(
+          fc.option(fc.nat()),
+          fc.string({ unit: printkish, maxLength: 6 }),
+          fc.nat(),
+          fc.string({ unit: fc.constantFrom('0', '1', '9'), maxLength: 20 }),
+          fc.string({ unit: printkish, maxLength: 3 }),
+          fc.string({ unit: printkish, maxLength: 20 }),
+        )
         .map(([p, pad, s, f, after, text]) => `${p === null ? '' : `<${p}>`}[${pad}${s}.${f}]${after}${text}`),
     );
-    fc.assert(fc.property(line, (text) => {
-      expect(parsePrintk(text)).toEqual(byRegex(text));
-    }), { numRuns: 20_000 });
+    fc.assert(
+      fc.property(line, (text) => {
+        expect(parsePrintk(text)).toEqual(byRegex(text));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 
   it('reads priorities, long fractions and numbers past 15 digits', () => {
-    expect(parsePrintk('<14>[    2.500000] boot-budget:init')).toEqual({ guestT: 2500, text: 'boot-budget:init', origin: 'user' });
+    expect(parsePrintk('<14>[    2.500000] boot-budget:init')).toEqual({
+      guestT: 2500,
+      text: 'boot-budget:init',
+      origin: 'user',
+    });
     expect(parsePrintk('[1.5] x')).toEqual({ guestT: 1500, text: 'x', origin: 'kernel' });
-    expect(parsePrintk('[12345678901234567890.1234567890123456789]')).toEqual(byRegex('[12345678901234567890.1234567890123456789]'));
+    expect(parsePrintk('[12345678901234567890.1234567890123456789]')).toEqual(
+      byRegex('[12345678901234567890.1234567890123456789]'),
+    );
     expect(parsePrintk('[ 1.0] a\u2028b')).toBeNull();
   });
 });

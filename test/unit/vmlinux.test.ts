@@ -33,14 +33,23 @@ describe('vmlinux extraction, synthetic images', () => {
   it('finds a gzip payload by scanning, as extract-vmlinux does, past a false magic', () => {
     const elf = Buffer.concat([tinyElf(0x2000000n), Buffer.alloc(4096, 7)]);
     // A stray gzip magic followed by garbage comes first; the real stream follows.
-    const image = Buffer.concat([Buffer.from('junk'), Buffer.from([0x1f, 0x8b, 0x08, 0, 0]), Buffer.alloc(100), gzipSync(elf)]);
+    const image = Buffer.concat([
+      Buffer.from('junk'),
+      Buffer.from([0x1f, 0x8b, 0x08, 0, 0]),
+      Buffer.alloc(100),
+      gzipSync(elf),
+    ]);
     const out = extractVmlinux(image);
     expect(out.compression).toBe('gzip');
     expect(out.elf.equals(elf)).toBe(true);
   });
 
   it('refuses an XZ kernel with a typed error that says what to do', () => {
-    const image = Buffer.concat([Buffer.alloc(64), Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(64)]);
+    const image = Buffer.concat([
+      Buffer.alloc(64),
+      Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]),
+      Buffer.alloc(64),
+    ]);
     expect(() => extractVmlinux(image)).toThrow(InfraError);
     expect(() => extractVmlinux(image)).toThrow(/xz-compressed.*gzip, zstd and LZ4/);
   });
@@ -87,7 +96,9 @@ describe("vmlinux extraction from Debian's cloud kernel", () => {
   it('finds the PVH note Cloud Hypervisor needs (Debian builds with CONFIG_PVH)', async () => {
     const { info } = await cachedVmlinux(kernel.bzImage, cacheDir);
     expect(info.pvh).toBe(true);
-    const notes = execFileSync('readelf', ['-n', (await cachedVmlinux(kernel.bzImage, cacheDir)).path], { encoding: 'utf8' });
+    const notes = execFileSync('readelf', ['-n', (await cachedVmlinux(kernel.bzImage, cacheDir)).path], {
+      encoding: 'utf8',
+    });
     expect(notes).toMatch(/Xen\s+0x00000008\s+Unknown note type: \(0x00000012\)/);
   });
 

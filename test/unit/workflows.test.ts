@@ -21,7 +21,21 @@ describe('action.yml', () => {
   });
 
   it('documents every input with a kebab-case name and a default, and every output', () => {
-    const expected = ['scenarios', 'passes', 'warmup', 'kvm', 'cache', 'results', 'shard', 'fail-on', 'install', 'allow-outside', 'merge', 'baseline', 'max-passes'];
+    const expected = [
+      'scenarios',
+      'passes',
+      'warmup',
+      'kvm',
+      'cache',
+      'results',
+      'shard',
+      'fail-on',
+      'install',
+      'allow-outside',
+      'merge',
+      'baseline',
+      'max-passes',
+    ];
     expect(Object.keys(action.inputs)).toEqual(expected);
     for (const [name, input] of Object.entries<any>(action.inputs)) {
       expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/);

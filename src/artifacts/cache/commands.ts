@@ -37,11 +37,15 @@ export async function cacheCommand(
   if (action === 'list') {
     if (entries.length === 0) lines.push(`${cacheDir}: no cache entries`);
     for (const e of entries) {
-      lines.push(`${e.kind.padEnd(18)} ${e.key.slice(0, 12)}  ${formatBytes(e.bytes).padStart(10)}  used ${age(now - e.lastUsed.getTime()).padEnd(8)}  ${e.description}`);
+      lines.push(
+        `${e.kind.padEnd(18)} ${e.key.slice(0, 12)}  ${formatBytes(e.bytes).padStart(10)}  used ${age(now - e.lastUsed.getTime()).padEnd(8)}  ${e.description}`,
+      );
     }
     const work = await dirBytes(join(cacheDir, 'work'));
     const total = entries.reduce((sum, e) => sum + e.bytes, 0);
-    lines.push(`${entries.length} entries, ${formatBytes(total)} in ${store.root}${work ? `; kernel build trees ${formatBytes(work)} in ${join(cacheDir, 'work')}` : ''}`);
+    lines.push(
+      `${entries.length} entries, ${formatBytes(total)} in ${store.root}${work ? `; kernel build trees ${formatBytes(work)} in ${join(cacheDir, 'work')}` : ''}`,
+    );
     return `${lines.join('\n')}\n`;
   }
   if (action === 'prune') {

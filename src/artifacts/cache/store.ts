@@ -115,7 +115,10 @@ export async function describeTree(root: string): Promise<Record<string, string>
   const nodes = await walkTree(root, (rel) => rel === MANIFEST);
   const hashes = await hashFiles(root, nodes);
   return Object.fromEntries(
-    nodes.map((n) => [n.rel, n.kind === 'dir' ? 'dir' : n.kind === 'symlink' ? `symlink:${n.target}` : `sha256:${hashes.get(n.rel)}`]),
+    nodes.map((n) => [
+      n.rel,
+      n.kind === 'dir' ? 'dir' : n.kind === 'symlink' ? `symlink:${n.target}` : `sha256:${hashes.get(n.rel)}`,
+    ]),
   );
 }
 
@@ -225,7 +228,9 @@ export class ArtifactStore {
       await utimes(dir, now, now).catch(() => undefined);
       return manifest;
     }
-    this.options.warn(`cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`);
+    this.options.warn(
+      `cache entry ${kind}/${key.slice(0, 16)} is corrupt (its files no longer match their sha256); rebuilding it`,
+    );
     await this.remove(kind, key);
     return undefined;
   }
@@ -258,7 +263,9 @@ export class ArtifactStore {
   }
 
   /** All entries, for `cache list` and `cache prune`. */
-  async list(): Promise<Array<{ kind: string; key: string; dir: string; bytes: number; lastUsed: Date; description: string }>> {
+  async list(): Promise<
+    Array<{ kind: string; key: string; dir: string; bytes: number; lastUsed: Date; description: string }>
+  > {
     const out = [];
     let kinds: string[] = [];
     try {
@@ -353,7 +360,9 @@ export async function withFileLock<T>(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
       if (Date.now() - started > waitMs) {
-        throw new InfraError(`gave up after ${Math.round(waitMs / 1000)} s waiting for the cache lock ${path}.lock held by another boot-budget process.`);
+        throw new InfraError(
+          `gave up after ${Math.round(waitMs / 1000)} s waiting for the cache lock ${path}.lock held by another boot-budget process.`,
+        );
       }
       if (!told) warn(`waiting for another boot-budget process that holds ${path}.lock`);
       told = true;

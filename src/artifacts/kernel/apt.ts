@@ -36,7 +36,8 @@ export async function aptShow(name: string): Promise<AptPackage> {
     ({ stdout } = await run('apt-cache', ['show', '--no-all-versions', name], { maxBuffer: 16 * 1024 * 1024 }));
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new InfraError('kernel: apt needs apt-cache and apt-get, which this host lacks (Debian or Ubuntu only).');
+    if (err.code === 'ENOENT')
+      throw new InfraError('kernel: apt needs apt-cache and apt-get, which this host lacks (Debian or Ubuntu only).');
     throw new InfraError(
       `apt has no package "${name}": ${(err.stderr ?? err.message).trim()}`,
       'If the name is right, refresh the package lists first: sudo apt-get update',
@@ -106,7 +107,12 @@ export const aptKernel: KernelSource<{ kind: 'apt'; package: string }> = {
     const key = hashParts(['kernel-apt/1', pkg.name, pkg.version]);
     const entry = await storeFor(ctx).get('kernel-apt', key, `${pkg.name} ${pkg.version}`, async (staged) => {
       // Caches from before the store kept the same files under kernels/apt/; move them in rather than download again.
-      const legacy = join(ctx.cacheDir, 'kernels', 'apt', `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
+      const legacy = join(
+        ctx.cacheDir,
+        'kernels',
+        'apt',
+        `${pkg.name}_${pkg.version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`,
+      );
       if (existsSync(join(legacy, 'vmlinuz'))) {
         ctx.log(`moving ${pkg.name} ${pkg.version} from the old cache layout into the store`);
         await rename(join(legacy, 'vmlinuz'), join(staged, 'vmlinuz'));
@@ -121,9 +127,11 @@ export const aptKernel: KernelSource<{ kind: 'apt'; package: string }> = {
         const unpacked = join(work, 'root');
         await fetchDeb(pkg.name, pkg.version, unpacked);
         const vmlinuz = await findVmlinuz(unpacked);
-        if (!vmlinuz) throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
+        if (!vmlinuz)
+          throw new InfraError(`${pkg.name} ${pkg.version} contains no /boot/vmlinuz-*; is it a kernel image package?`);
         await rename(vmlinuz, join(staged, 'vmlinuz'));
-        if (existsSync(join(unpacked, 'lib', 'modules'))) await rename(join(unpacked, 'lib', 'modules'), join(staged, 'modules'));
+        if (existsSync(join(unpacked, 'lib', 'modules')))
+          await rename(join(unpacked, 'lib', 'modules'), join(staged, 'modules'));
       } finally {
         await rm(work, { recursive: true, force: true });
       }

@@ -23,7 +23,8 @@ import { droppedOptions, mergeFragments } from './kconfig.js';
 
 const run = promisify(execFile);
 
-const TOOLCHAIN_HINT = 'Install the kernel build tools: sudo apt-get install build-essential bc flex bison libelf-dev libssl-dev';
+const TOOLCHAIN_HINT =
+  'Install the kernel build tools: sudo apt-get install build-essential bc flex bison libelf-dev libssl-dev';
 /** The unpacked kernel tree is ~1.4 GB; anything far larger is not a kernel tarball. */
 const SOURCE_EXTRACT_LIMIT = 16 * 1024 ** 3;
 /** Objects a build compiles per `=y` option in the final .config; measured on linux 6.1 tinyconfig builds here. */
@@ -55,12 +56,18 @@ function tarballSource(tarball: string, identity: string, description: string, c
     description,
     tree() {
       tree ??= (async () => {
-        const entry = await storeFor(ctx).get('kernel-source', hashParts(['kernel-source/1', identity]), `kernel source ${description}`, async (dir) => {
-          ctx.log(`unpacking ${tarball} into the cache (once)`);
-          const started = Date.now();
-          const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
-          ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
-        }, { remote: false });
+        const entry = await storeFor(ctx).get(
+          'kernel-source',
+          hashParts(['kernel-source/1', identity]),
+          `kernel source ${description}`,
+          async (dir) => {
+            ctx.log(`unpacking ${tarball} into the cache (once)`);
+            const started = Date.now();
+            const { members } = await extractTarball(tarball, new TreeWriter(dir, tarball, SOURCE_EXTRACT_LIMIT));
+            ctx.log(`unpacked ${members} files in ${Math.round((Date.now() - started) / 1000)} s`);
+          },
+          { remote: false },
+        );
         return findTreeRoot(entry.dir);
       })();
       return tree;
@@ -79,12 +86,18 @@ async function aptSourceTarball(pkg: string, ctx: ArtifactContext): Promise<{ ta
     // not installed: fetch the package without root, as the apt kernel source does
   }
   const { version } = await aptShow(pkg);
-  const entry = await storeFor(ctx).get('apt-source', hashParts(['apt-source/1', pkg, version]), `${pkg} ${version}`, async (dir) => {
-    ctx.log(`downloading ${pkg} ${version} with apt-get download`);
-    await fetchDeb(pkg, version, join(dir, 'root'));
-  });
+  const entry = await storeFor(ctx).get(
+    'apt-source',
+    hashParts(['apt-source/1', pkg, version]),
+    `${pkg} ${version}`,
+    async (dir) => {
+      ctx.log(`downloading ${pkg} ${version} with apt-get download`);
+      await fetchDeb(pkg, version, join(dir, 'root'));
+    },
+  );
   const tarball = join(entry.dir, 'root', 'usr', 'src', `${pkg}.tar.xz`);
-  if (!existsSync(tarball)) throw new InfraError(`${pkg} ${version} has no /usr/src/${pkg}.tar.xz; is it a linux-source package?`);
+  if (!existsSync(tarball))
+    throw new InfraError(`${pkg} ${version} has no /usr/src/${pkg}.tar.xz; is it a linux-source package?`);
   return { tarball, version };
 }
 
@@ -110,7 +123,8 @@ async function resolveSource(spec: KernelSourceSpec, ctx: ArtifactContext): Prom
 
 /** The compiler the build will use (CC=… or LLVM=1 in make args, else gcc), by its version banner. */
 export async function compilerVersion(makeArgs: string[]): Promise<string> {
-  const cc = makeArgs.find((a) => a.startsWith('CC='))?.slice(3) ?? (makeArgs.some((a) => /^LLVM=/.test(a)) ? 'clang' : 'gcc');
+  const cc =
+    makeArgs.find((a) => a.startsWith('CC='))?.slice(3) ?? (makeArgs.some((a) => /^LLVM=/.test(a)) ? 'clang' : 'gcc');
   try {
     const { stdout } = await run(cc, ['--version']);
     return stdout.split('\n')[0]?.trim() ?? cc;
@@ -177,11 +191,17 @@ async function make(options: MakeOptions): Promise<void> {
   });
   await new Promise<void>((resolve) => out.end(resolve));
   if (error) {
-    throw new InfraError(error.code === 'ENOENT' ? 'make was not found on PATH.' : `make failed to start: ${error.message}`, TOOLCHAIN_HINT);
+    throw new InfraError(
+      error.code === 'ENOENT' ? 'make was not found on PATH.' : `make failed to start: ${error.message}`,
+      TOOLCHAIN_HINT,
+    );
   }
   if (code !== 0) {
     const tail = (await readFile(log, 'utf8')).split('\n').slice(-25).join('\n');
-    throw new InfraError(`${options.what} failed (make ${args.join(' ')} exited with status ${code}).`, `Last lines of the build log:\n${tail}\nFull log: ${log}`);
+    throw new InfraError(
+      `${options.what} failed (make ${args.join(' ')} exited with status ${code}).`,
+      `Last lines of the build log:\n${tail}\nFull log: ${log}`,
+    );
   }
   if (options.estimate !== undefined) report(true);
 }
@@ -211,77 +231,125 @@ export const buildKernel: KernelSource<{ kind: 'build'; build: KernelBuildSpec }
       spec.config.kind === 'target' ? `target:${spec.config.name}` : `file:${await readFile(spec.config.path, 'utf8')}`;
     const fragments = await Promise.all(
       spec.fragments.map(async (f, i) =>
-        f.kind === 'file' ? { name: f.path, text: await readFile(f.path, 'utf8') } : { name: `inline fragment ${i + 1}`, text: f.text },
+        f.kind === 'file'
+          ? { name: f.path, text: await readFile(f.path, 'utf8') }
+          : { name: `inline fragment ${i + 1}`, text: f.text },
       ),
     );
     const configName = spec.config.kind === 'target' ? spec.config.name : basename(spec.config.path);
-    const obj = join(ctx.cacheDir, 'work', `kbuild-${hashParts(['kbuild/1', source.identity, ...spec.makeArgs]).slice(0, 16)}`);
+    const obj = join(
+      ctx.cacheDir,
+      'work',
+      `kbuild-${hashParts(['kbuild/1', source.identity, ...spec.makeArgs]).slice(0, 16)}`,
+    );
     const logs = join(ctx.cacheDir, 'logs');
 
     // The final .config: tinyconfig/defconfig (or the given file), the fragments merged in, then olddefconfig.
-    const configKey = hashParts(['kernel-config/1', source.identity, configInput, cc, ...spec.makeArgs, '\0', ...fragments.map((f) => f.text)]);
-    const configEntry = await store.get('kernel-config', configKey, `.config ${configName} for ${source.description}`, async (dir) => {
-      const tree = await source.tree();
-      await mkdir(logs, { recursive: true });
-      const log = join(logs, `kernel-config-${configKey.slice(0, 16)}.log`);
-      await writeFile(log, '');
-      await withFileLock(obj, async () => {
-        await mkdir(obj, { recursive: true });
-        ctx.log(`configuring ${source.description}: ${configName}${fragments.length ? ` + ${fragments.length} fragment(s)` : ''}`);
-        if (spec.config.kind === 'target') {
-          await make({ tree, obj, args: [...spec.makeArgs, spec.config.name], log, ctx, what: `make ${spec.config.name}` });
-        } else {
-          await copyFile(spec.config.path, join(obj, '.config'));
-        }
-        const merged = mergeFragments(await readFile(join(obj, '.config'), 'utf8'), fragments);
-        await writeFile(join(obj, '.config'), merged.config);
-        await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
-        const final = await readFile(join(obj, '.config'), 'utf8');
-        await writeFile(join(dir, 'config'), final);
-        await writeFile(join(dir, 'warnings.json'), JSON.stringify([...merged.notes, ...droppedOptions(merged.requested, final)]));
-      });
-    });
+    const configKey = hashParts([
+      'kernel-config/1',
+      source.identity,
+      configInput,
+      cc,
+      ...spec.makeArgs,
+      '\0',
+      ...fragments.map((f) => f.text),
+    ]);
+    const configEntry = await store.get(
+      'kernel-config',
+      configKey,
+      `.config ${configName} for ${source.description}`,
+      async (dir) => {
+        const tree = await source.tree();
+        await mkdir(logs, { recursive: true });
+        const log = join(logs, `kernel-config-${configKey.slice(0, 16)}.log`);
+        await writeFile(log, '');
+        await withFileLock(obj, async () => {
+          await mkdir(obj, { recursive: true });
+          ctx.log(
+            `configuring ${source.description}: ${configName}${fragments.length ? ` + ${fragments.length} fragment(s)` : ''}`,
+          );
+          if (spec.config.kind === 'target') {
+            await make({
+              tree,
+              obj,
+              args: [...spec.makeArgs, spec.config.name],
+              log,
+              ctx,
+              what: `make ${spec.config.name}`,
+            });
+          } else {
+            await copyFile(spec.config.path, join(obj, '.config'));
+          }
+          const merged = mergeFragments(await readFile(join(obj, '.config'), 'utf8'), fragments);
+          await writeFile(join(obj, '.config'), merged.config);
+          await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
+          const final = await readFile(join(obj, '.config'), 'utf8');
+          await writeFile(join(dir, 'config'), final);
+          await writeFile(
+            join(dir, 'warnings.json'),
+            JSON.stringify([...merged.notes, ...droppedOptions(merged.requested, final)]),
+          );
+        });
+      },
+    );
     const finalConfig = await readFile(join(configEntry.dir, 'config'), 'utf8');
     for (const warning of JSON.parse(await readFile(join(configEntry.dir, 'warnings.json'), 'utf8')) as string[]) {
       ctx.log(`warning: kconfig: ${warning}`);
     }
 
-    const buildKey = hashParts(['kernel-build/1', source.identity, finalConfig, cc, ...spec.makeArgs, '\0', spec.target]);
+    const buildKey = hashParts([
+      'kernel-build/1',
+      source.identity,
+      finalConfig,
+      cc,
+      ...spec.makeArgs,
+      '\0',
+      spec.target,
+    ]);
     const imageName = basename(spec.target);
     let builtMs: number | undefined;
-    const buildEntry = await store.get('kernel-build', buildKey, `linux ${kernelVersionOf(finalConfig)} ${configName} ${spec.target} from ${source.description}`, async (dir) => {
-      const tree = await source.tree();
-      await mkdir(logs, { recursive: true });
-      const log = join(logs, `kernel-build-${buildKey.slice(0, 16)}.log`);
-      await writeFile(log, '');
-      await withFileLock(obj, async () => {
-        await mkdir(obj, { recursive: true });
-        const current = await readFile(join(obj, '.config'), 'utf8').catch(() => '');
-        if (current !== finalConfig) {
-          await writeFile(join(obj, '.config'), finalConfig);
-          await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
-        }
-        const options = finalConfig.split('\n').filter((l) => /^CONFIG_\w+=y$/.test(l)).length;
-        const started = Date.now();
-        ctx.log(`building ${spec.target} (${configName}) with ${availableParallelism()} jobs; log: ${log}`);
-        await make({
-          tree,
-          obj,
-          args: ['-j', String(availableParallelism()), ...spec.makeArgs, spec.target],
-          log,
-          ctx,
-          estimate: Math.round(options * OBJECTS_PER_OPTION),
-          what: `building ${spec.target}`,
+    const buildEntry = await store.get(
+      'kernel-build',
+      buildKey,
+      `linux ${kernelVersionOf(finalConfig)} ${configName} ${spec.target} from ${source.description}`,
+      async (dir) => {
+        const tree = await source.tree();
+        await mkdir(logs, { recursive: true });
+        const log = join(logs, `kernel-build-${buildKey.slice(0, 16)}.log`);
+        await writeFile(log, '');
+        await withFileLock(obj, async () => {
+          await mkdir(obj, { recursive: true });
+          const current = await readFile(join(obj, '.config'), 'utf8').catch(() => '');
+          if (current !== finalConfig) {
+            await writeFile(join(obj, '.config'), finalConfig);
+            await make({ tree, obj, args: [...spec.makeArgs, 'olddefconfig'], log, ctx, what: 'make olddefconfig' });
+          }
+          const options = finalConfig.split('\n').filter((l) => /^CONFIG_\w+=y$/.test(l)).length;
+          const started = Date.now();
+          ctx.log(`building ${spec.target} (${configName}) with ${availableParallelism()} jobs; log: ${log}`);
+          await make({
+            tree,
+            obj,
+            args: ['-j', String(availableParallelism()), ...spec.makeArgs, spec.target],
+            log,
+            ctx,
+            estimate: Math.round(options * OBJECTS_PER_OPTION),
+            what: `building ${spec.target}`,
+          });
+          builtMs = Date.now() - started;
+          await copyFile(await findTargetImage(obj, spec.target), join(dir, imageName));
+          await writeFile(join(dir, 'config'), finalConfig);
+          await copyFile(log, join(dir, 'build.log'));
         });
-        builtMs = Date.now() - started;
-        await copyFile(await findTargetImage(obj, spec.target), join(dir, imageName));
-        await writeFile(join(dir, 'config'), finalConfig);
-        await copyFile(log, join(dir, 'build.log'));
-      });
-    });
+      },
+    );
     const image = join(buildEntry.dir, imageName);
     const size = (await stat(image)).size;
-    const how = buildEntry.hit ? 'cached' : builtMs !== undefined ? `built in ${Math.round(builtMs / 1000)} s` : 'restored';
+    const how = buildEntry.hit
+      ? 'cached'
+      : builtMs !== undefined
+        ? `built in ${Math.round(builtMs / 1000)} s`
+        : 'restored';
     if (buildEntry.hit) ctx.log(`kernel build cache hit (${buildKey.slice(0, 12)}); make not run`);
     return {
       path: image,

@@ -44,7 +44,9 @@ export function mergeFragments(base: string, fragments: Array<{ name: string; te
     for (const [name, line] of parseConfig(fragment.text)) {
       const previous = requested.get(name);
       if (previous !== undefined && previous !== line) {
-        notes.push(`Value of ${name} is redefined by fragment ${fragment.name}: previous value: ${previous} (${from.get(name)}), new value: ${line}`);
+        notes.push(
+          `Value of ${name} is redefined by fragment ${fragment.name}: previous value: ${previous} (${from.get(name)}), new value: ${line}`,
+        );
       }
       requested.set(name, line);
       from.set(name, fragment.name);
@@ -65,7 +67,9 @@ export function droppedOptions(requested: Map<string, string>, finalConfig: stri
     const got = actual.get(name);
     // An option set to n that Kconfig no longer lists at all is still off, as requested.
     if (got === line || (got === undefined && UNSET.test(line))) continue;
-    warnings.push(`Value requested for ${name} not in final .config: requested "${line}", actual "${got ?? `# ${name} is not set`}"`);
+    warnings.push(
+      `Value requested for ${name} not in final .config: requested "${line}", actual "${got ?? `# ${name} is not set`}"`,
+    );
   }
   return warnings;
 }

@@ -132,17 +132,22 @@ export const busyboxRootfs: RootfsSource<{ kind: 'busybox' }> = {
   async build(_spec, scenario, ctx) {
     const busybox = await findStaticBusybox();
     const key = cacheKey(busybox.bytes, agentScript(scenario.run));
-    const entry = await storeFor(ctx).get('initramfs-busybox', key, `busybox ${busyboxVersion(busybox.bytes)} initramfs`, async (dir) => {
-      // Caches from before the store kept the archive under rootfs/; reuse it instead of rebuilding.
-      const legacy = resolve(join(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
-      if ((await sizeIfPresent(legacy)) !== undefined) {
-        await rename(legacy, join(dir, 'initramfs.cpio.gz'));
-        return;
-      }
-      ctx.log(`building busybox initramfs from ${busybox.path}`);
-      const initramfs = buildBusyboxInitramfs(busybox.bytes, await listApplets(busybox.path), scenario.run);
-      await writeFile(join(dir, 'initramfs.cpio.gz'), initramfs);
-    });
+    const entry = await storeFor(ctx).get(
+      'initramfs-busybox',
+      key,
+      `busybox ${busyboxVersion(busybox.bytes)} initramfs`,
+      async (dir) => {
+        // Caches from before the store kept the archive under rootfs/; reuse it instead of rebuilding.
+        const legacy = resolve(join(ctx.cacheDir, 'rootfs', `busybox-${key.slice(0, 16)}.cpio.gz`));
+        if ((await sizeIfPresent(legacy)) !== undefined) {
+          await rename(legacy, join(dir, 'initramfs.cpio.gz'));
+          return;
+        }
+        ctx.log(`building busybox initramfs from ${busybox.path}`);
+        const initramfs = buildBusyboxInitramfs(busybox.bytes, await listApplets(busybox.path), scenario.run);
+        await writeFile(join(dir, 'initramfs.cpio.gz'), initramfs);
+      },
+    );
     const path = join(entry.dir, 'initramfs.cpio.gz');
     const size = (await sizeIfPresent(path)) ?? 0;
     return {

@@ -47,7 +47,8 @@ export async function chooseRootDevice(kernel: KernelArtifact | undefined, machi
   }
   if (kernel?.modulesDir) {
     const builtin = await builtinModules(kernel.modulesDir);
-    if (builtin?.includes('/nvme.ko')) return { ...NVME, reason: 'nvme (built into the kernel; its virtio-blk is a module)' };
+    if (builtin?.includes('/nvme.ko'))
+      return { ...NVME, reason: 'nvme (built into the kernel; its virtio-blk is a module)' };
     if (builtin?.includes('/virtio_blk.ko')) return { ...VIRTIO, reason: 'virtio-blk (built into the kernel)' };
     throw new InfraError(
       'the kernel has neither NVMe nor virtio-blk built in; a disk root would need an initramfs that loads their modules, which boot-budget does not build yet.',

@@ -67,7 +67,8 @@ async function resolveDirInRoot(root: string, rel: string): Promise<string> {
     if (st.isDirectory()) return current;
     if (!st.isSymbolicLink()) throw new InfraError(`the rootfs has a file at /${current} where a directory is needed`);
     const next = resolveLinkInRoot(current, await readlink(join(root, current)));
-    if (next === null || next === '') throw new InfraError(`the rootfs's /${current} is a symlink that leaves the tree`);
+    if (next === null || next === '')
+      throw new InfraError(`the rootfs's /${current} is a symlink that leaves the tree`);
     current = next;
   }
   throw new InfraError(`the rootfs's /${rel} is a chain of symlinks too long to follow`);
@@ -110,7 +111,8 @@ async function cpioEntries(root: string): Promise<CpioEntry[]> {
         entries.push({ path: rel, type: 'dir', mode: st.mode & 0o7777 });
         await walk(path);
       } else if (st.isSymbolicLink()) entries.push({ path: rel, type: 'symlink', target: await readlink(path) });
-      else if (st.isFile()) entries.push({ path: rel, type: 'file', mode: st.mode & 0o7777, data: await readFile(path) });
+      else if (st.isFile())
+        entries.push({ path: rel, type: 'file', mode: st.mode & 0o7777, data: await readFile(path) });
     }
   };
   await walk(root);
@@ -198,11 +200,25 @@ export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeS
         const autoMiB = Math.ceil((content.bytes * 1.25 + content.nodes * 256) / 1024 ** 2) + 16;
         const sizeMiB = spec.sizeMiB ?? autoMiB;
         if (spec.sizeMiB !== undefined && spec.sizeMiB < Math.ceil(content.bytes / 1024 ** 2)) {
-          throw new InfraError(`rootfs size ${spec.sizeMiB}M is smaller than its content (${formatBytes(content.bytes)}).`);
+          throw new InfraError(
+            `rootfs size ${spec.sizeMiB}M is smaller than its content (${formatBytes(content.bytes)}).`,
+          );
         }
         const image = join(dir, 'rootfs.ext4');
         try {
-          await run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-E', 'root_owner=0:0', '-L', 'boot-budget', image, `${sizeMiB}M`]);
+          await run('mke2fs', [
+            '-q',
+            '-t',
+            'ext4',
+            '-d',
+            root,
+            '-E',
+            'root_owner=0:0',
+            '-L',
+            'boot-budget',
+            image,
+            `${sizeMiB}M`,
+          ]);
           // Kernels without DEVTMPFS_MOUNT open /dev/console before init runs; it must exist on the disk.
           if (!(await lstatOrNull(join(root, 'dev', 'console')))) {
             const commands = join(dir, '..', `${key.slice(0, 8)}.debugfs`);
@@ -216,7 +232,8 @@ export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeS
           }
         } catch (error) {
           const err = error as NodeJS.ErrnoException & { stderr?: string };
-          if (err.code === 'ENOENT') throw new InfraError('mke2fs/debugfs not found.', 'Install them with: sudo apt-get install e2fsprogs');
+          if (err.code === 'ENOENT')
+            throw new InfraError('mke2fs/debugfs not found.', 'Install them with: sudo apt-get install e2fsprogs');
           throw new InfraError(`mke2fs failed: ${(err.stderr ?? err.message).trim()}`);
         }
         info.bytes = sizeMiB * 1024 ** 2;

@@ -44,7 +44,11 @@ function xzStream(path: string): { stream: Readable; done: Promise<void> } {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new InfraError(error.code === 'ENOENT' ? `${path}: .xz needs the xz tool (apt-get install xz-utils)` : error.message)),
+      reject(
+        new InfraError(
+          error.code === 'ENOENT' ? `${path}: .xz needs the xz tool (apt-get install xz-utils)` : error.message,
+        ),
+      ),
     );
     child.on('close', (code, signal) => {
       // A consumer that stopped early (a rejected member) kills xz; that is not xz's failure.
@@ -103,7 +107,11 @@ export async function extractTarball(path: string, writer: TreeWriter): Promise<
       await ended;
     }
   } catch (error) {
-    fail(error instanceof InfraError ? error : new InfraError(`${path}: cannot read the tarball: ${(error as Error).message}`));
+    fail(
+      error instanceof InfraError
+        ? error
+        : new InfraError(`${path}: cannot read the tarball: ${(error as Error).message}`),
+    );
   } finally {
     input.stop();
   }

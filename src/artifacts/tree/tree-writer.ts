@@ -29,13 +29,18 @@ export class UnsafeArchiveError extends InfraError {}
 /** A member path as given, normalised to `a/b/c`; throws for absolute paths, `..`, NUL. */
 export function memberPath(name: string, source: string): string {
   const shown = JSON.stringify(name);
-  if (name.includes('\0')) throw new UnsafeArchiveError(`${source}: member ${shown} has a NUL in its name; refusing to extract`);
+  if (name.includes('\0'))
+    throw new UnsafeArchiveError(`${source}: member ${shown} has a NUL in its name; refusing to extract`);
   if (name.startsWith('/')) {
-    throw new UnsafeArchiveError(`${source}: member ${shown} has an absolute path; refusing to extract it outside the target`);
+    throw new UnsafeArchiveError(
+      `${source}: member ${shown} has an absolute path; refusing to extract it outside the target`,
+    );
   }
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.includes('..')) {
-    throw new UnsafeArchiveError(`${source}: member ${shown} contains "..", which would escape the target; refusing to extract`);
+    throw new UnsafeArchiveError(
+      `${source}: member ${shown} contains "..", which would escape the target; refusing to extract`,
+    );
   }
   return segments.join('/');
 }
@@ -173,7 +178,8 @@ export class TreeWriter {
   symlink(member: string, target: string): void {
     const t = this.target(member);
     if (!t) return;
-    if (target === '' || target.includes('\0')) throw new UnsafeArchiveError(`${this.source}: symlink ${JSON.stringify(member)} has an empty or invalid target`);
+    if (target === '' || target.includes('\0'))
+      throw new UnsafeArchiveError(`${this.source}: symlink ${JSON.stringify(member)} has an empty or invalid target`);
     if (resolveLinkInRoot(t.rel, target) === null) {
       throw new UnsafeArchiveError(
         `${this.source}: symlink ${JSON.stringify(member)} -> ${JSON.stringify(target)} resolves outside the target directory; refusing to extract`,

@@ -9,10 +9,15 @@ export function abNote(s: ScenarioResult): string {
   const out: string[] = [];
   const c = s.comparison;
   if (c && s.baseline) {
-    const rows = ['| stage | A (baseline) median | B (scenario) median | Δ | p | verdict |', '|---|---:|---:|---:|---:|---|'];
+    const rows = [
+      '| stage | A (baseline) median | B (scenario) median | Δ | p | verdict |',
+      '|---|---:|---:|---:|---:|---|',
+    ];
     for (const st of c.stages) {
       const d = formatDelta(st);
-      rows.push(`| ${st.stage} | ${formatMs(st.base.median)} | ${formatMs(st.head.median)} | ${d.ms} (${d.pct}) | ${formatP(st.pValue)} | ${st.verdict === 'regression' ? '❌ regression' : st.verdict === 'improvement' ? '🟢 improvement' : st.withinNoise ? 'no change (within noise)' : 'no change'} |`);
+      rows.push(
+        `| ${st.stage} | ${formatMs(st.base.median)} | ${formatMs(st.head.median)} | ${d.ms} (${d.pct}) | ${formatP(st.pValue)} | ${st.verdict === 'regression' ? '❌ regression' : st.verdict === 'improvement' ? '🟢 improvement' : st.withinNoise ? 'no change (within noise)' : 'no change'} |`,
+      );
     }
     out.push(
       `**A/B in this job**, passes interleaved A B, B A, …, ${s.passes} per side. A: ${esc(s.baseline.kernel ?? '?')} · ${esc(s.baseline.rootfs ?? '?')}. B: ${esc(s.kernel ?? '?')} · ${esc(s.rootfs ?? '?')}.`,
@@ -23,8 +28,9 @@ export function abNote(s: ScenarioResult): string {
   const a = s.adaptive;
   if (a && a.reasons.length) {
     out.push(
-      (a.settled ? `Took ${a.passes} passes instead of ${a.planned}, because these were within noise: ` : `Stopped at max-passes (${a.maxPasses}) with these still within noise: `) +
-        a.reasons.map(esc).join('; '),
+      (a.settled
+        ? `Took ${a.passes} passes instead of ${a.planned}, because these were within noise: `
+        : `Stopped at max-passes (${a.maxPasses}) with these still within noise: `) + a.reasons.map(esc).join('; '),
     );
   }
   return out.join('\n\n');

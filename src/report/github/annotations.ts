@@ -45,7 +45,13 @@ export function annotationsFor(results: RunResults, paths: { cwd: string; worksp
   for (const scenario of results.scenarios) {
     const file = workspacePath(scenario.file, paths.cwd, paths.workspace);
     if (scenario.verdict === 'error') {
-      annotations.push({ level: 'error', file, line: 1, title: `boot-budget: ${scenario.name}`, message: `could not be measured: ${scenario.error ?? 'unknown error'}` });
+      annotations.push({
+        level: 'error',
+        file,
+        line: 1,
+        title: `boot-budget: ${scenario.name}`,
+        message: `could not be measured: ${scenario.error ?? 'unknown error'}`,
+      });
       continue;
     }
     for (const stage of scenario.stages) {

@@ -22,12 +22,19 @@ export function regressionMessage(c: ScenarioComparison, stage: StageComparison,
   );
 }
 
-export function regressionAnnotations(results: { scenarios: readonly ScenarioResult[] }, baseline: BaselineSummary | undefined, paths: { cwd: string; workspace: string }): Annotation[] {
+export function regressionAnnotations(
+  results: { scenarios: readonly ScenarioResult[] },
+  baseline: BaselineSummary | undefined,
+  paths: { cwd: string; workspace: string },
+): Annotation[] {
   const out: Annotation[] = [];
   for (const s of results.scenarios) {
     const c = comparisonOf(s, baseline);
     if (!c) continue;
-    const against = c.kind === 'ab' ? 'the baseline booted in this job (A/B)' : `the base branch (${baseline && 'source' in baseline ? baseline.source : 'saved results'})`;
+    const against =
+      c.kind === 'ab'
+        ? 'the baseline booted in this job (A/B)'
+        : `the base branch (${baseline && 'source' in baseline ? baseline.source : 'saved results'})`;
     for (const stage of c.stages.filter((st) => st.verdict === 'regression')) {
       out.push({
         level: 'error',
@@ -55,7 +62,8 @@ export function deltaCell(c: ScenarioComparison | undefined, stage: string): str
 export function baselineLine(results: { scenarios: readonly ScenarioResult[] }, baseline?: BaselineSummary): string {
   const ab = results.scenarios.filter((s) => s.comparison).length;
   const parts: string[] = [];
-  if (ab) parts.push(`Δ of ${ab} scenario${ab > 1 ? 's' : ''} is against a baseline booted in this job (A/B, interleaved).`);
+  if (ab)
+    parts.push(`Δ of ${ab} scenario${ab > 1 ? 's' : ''} is against a baseline booted in this job (A/B, interleaved).`);
   if (baseline?.comparison) parts.push(`Δ is against the base branch (${baseline.source}).`);
   else if (baseline) parts.push(`ℹ️ ${baseline.note}; no Δ against the base branch.`);
   return parts.join(' ');

@@ -10,7 +10,12 @@ import { abNote } from './ab-summary.js';
 /** GitHub refuses step summaries over 1 MiB; stay well below it and say when something was left out. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 64 * 1024;
 
-const VERDICT_CELL: Record<StageResult['verdict'], string> = { pass: '✅ pass', fail: '❌ fail', warn: '⚠️ warn', none: '' };
+const VERDICT_CELL: Record<StageResult['verdict'], string> = {
+  pass: '✅ pass',
+  fail: '❌ fail',
+  warn: '⚠️ warn',
+  none: '',
+};
 
 /** Table cells and inline code must not break the Markdown around them. */
 function cell(text: string): string {
@@ -33,8 +38,13 @@ function scenarioHeading(s: ScenarioResult): string {
 
 function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string {
   // A Δ column when the scenario has a baseline (A/B in this job, or the base branch's results).
-  const delta = comparison ? { head: ' Δ vs baseline |', rule: '---:|', cell: (name: string) => ` ${cell(deltaCell(comparison, name))} |` } : undefined;
-  const rows = [`| stage | median | ± σ | budget | verdict | accel |${delta?.head ?? ''}`, `|---|---:|---:|---|---|---|${delta?.rule ?? ''}`];
+  const delta = comparison
+    ? { head: ' Δ vs baseline |', rule: '---:|', cell: (name: string) => ` ${cell(deltaCell(comparison, name))} |` }
+    : undefined;
+  const rows = [
+    `| stage | median | ± σ | budget | verdict | accel |${delta?.head ?? ''}`,
+    `|---|---:|---:|---|---|---|${delta?.rule ?? ''}`,
+  ];
   for (const stage of s.stages) {
     const summary = stage.summary;
     rows.push(
@@ -48,7 +58,14 @@ function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string 
 function gantt(s: ScenarioResult): string {
   const stages = s.stages.filter((stage) => stage.summary && stage.meanStartT !== null && stage.name !== 'total');
   if (stages.length === 0) return '';
-  const lines = ['```mermaid', 'gantt', `  title ${s.name}: median boot, ms since the hypervisor started`, '  dateFormat x', '  axisFormat %S.%L s', '  section stages'];
+  const lines = [
+    '```mermaid',
+    'gantt',
+    `  title ${s.name}: median boot, ms since the hypervisor started`,
+    '  dateFormat x',
+    '  axisFormat %S.%L s',
+    '  section stages',
+  ];
   for (const stage of stages) {
     const start = Math.round(stage.meanStartT!);
     const end = Math.max(start + 1, Math.round(stage.meanStartT! + stage.summary!.median));
@@ -63,15 +80,23 @@ function spanList(s: ScenarioResult): string {
   const items = s.stages
     .filter((stage) => stage.span || stage.hints?.length)
     .map((stage) => {
-      const span = stage.span ? cell(describeSpan(stage, 100)).replace(/"([^"]*)"/g, (_, t: string) => code(t)) : 'no span';
-      const hints = (stage.hints ?? []).map((h) => `\n  - 💡 ${cell(h.evidence)} (${formatMs(h.ms)}): ${cell(h.advice)} Try ${code(h.try)}.`);
+      const span = stage.span
+        ? cell(describeSpan(stage, 100)).replace(/"([^"]*)"/g, (_, t: string) => code(t))
+        : 'no span';
+      const hints = (stage.hints ?? []).map(
+        (h) => `\n  - 💡 ${cell(h.evidence)} (${formatMs(h.ms)}): ${cell(h.advice)} Try ${code(h.try)}.`,
+      );
       return `- **${stage.name}** (${VERDICT_CELL[stage.verdict] || 'no budget'}): ${span}${hints.join('')}`;
     });
   if (items.length === 0) return '';
   return `<details><summary>Offending spans and hints</summary>\n\n${items.join('\n')}\n\n</details>`;
 }
 
-export function summaryMarkdown(results: RunResults, overflow: readonly Annotation[] = [], baseline?: BaselineSummary): string {
+export function summaryMarkdown(
+  results: RunResults,
+  overflow: readonly Annotation[] = [],
+  baseline?: BaselineSummary,
+): string {
   const failed = results.scenarios.flatMap((s) => s.stages.filter((stage) => stage.verdict === 'fail')).length;
   const errors = results.scenarios.filter((s) => s.verdict === 'error').length;
   const headline = errors
@@ -80,18 +105,24 @@ export function summaryMarkdown(results: RunResults, overflow: readonly Annotati
       ? `❌ ${failed} budget${failed > 1 ? 's' : ''} exceeded`
       : '✅ every budget met';
   const parts = [`## boot-budget: ${headline}`];
-  const regressed = results.scenarios.filter((s) => comparisonOf(s, baseline)?.verdict === 'regression').map((s) => s.name);
+  const regressed = results.scenarios
+    .filter((s) => comparisonOf(s, baseline)?.verdict === 'regression')
+    .map((s) => s.name);
   if (regressed.length) parts.push(`❌ regression in ${regressed.map(code).join(', ')}`);
   const against = baselineLine(results, baseline);
   if (against) parts.push(against);
   const accels = [...new Set(results.scenarios.map((s) => s.accel).filter(Boolean))];
   if (accels.includes('tcg')) {
-    parts.push('> [!WARNING]\n> Some scenarios ran under TCG (software emulation) because KVM was unusable: their timings are emulated and not comparable with KVM runs.');
+    parts.push(
+      '> [!WARNING]\n> Some scenarios ran under TCG (software emulation) because KVM was unusable: their timings are emulated and not comparable with KVM runs.',
+    );
   }
   if (overflow.length) {
     parts.push(
       `### ${overflow.length} more finding${overflow.length > 1 ? 's' : ''} than GitHub shows as annotations\n\nGitHub shows at most 10 error and 10 warning annotations per step; these did not fit:\n\n` +
-        overflow.map((a) => `- ${a.level} ${code(`${a.file}:${a.line}`)} ${cell(a.title)}: ${cell(a.message)}`).join('\n'),
+        overflow
+          .map((a) => `- ${a.level} ${code(`${a.file}:${a.line}`)} ${cell(a.title)}: ${cell(a.message)}`)
+          .join('\n'),
     );
   }
   for (const s of results.scenarios) {
@@ -101,7 +132,8 @@ export function summaryMarkdown(results: RunResults, overflow: readonly Annotati
     parts.push(section.filter(Boolean).join('\n\n'));
   }
   // Whole sections only, so a cut never leaves a broken table or an unclosed mermaid block.
-  const cutNote = '…cut here: the rest would exceed GitHub\'s 1 MiB summary limit; the full results are in the results JSON.';
+  const cutNote =
+    "…cut here: the rest would exceed GitHub's 1 MiB summary limit; the full results are in the results JSON.";
   let text = '';
   for (const part of parts) {
     const next = `${text}${part}\n\n`;
