@@ -11,7 +11,7 @@ const PRINTK_PREFIX = /^\[\s*\d+\.\d+\]/;
 export function advanceLiveStage(current: LiveStage, text: string, readyRegex?: RegExp): LiveStage {
   if (text.startsWith(Marker.dmesgBegin)) return 'shutdown';
   if (current === 'shutdown') return current;
-  if (text.startsWith(Marker.ready) || (readyRegex && readyRegex.test(text))) return 'ready';
+  if (text.startsWith(Marker.ready) || readyRegex?.test(text)) return 'ready';
   if (current === 'ready') return current;
   if (text.startsWith(Marker.init) || /Run \/\S+ as init process/.test(text)) return 'userspace';
   if (current === 'userspace') return current;

@@ -28,7 +28,6 @@ export const COMPRESSIONS: ReadonlyArray<{ name: Compression; magic: Buffer; sup
 ];
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-const EM_X86_64 = 62;
 const PT_NOTE = 4;
 /** XEN_ELFNOTE_PHYS32_ENTRY: the PVH entry point that Cloud Hypervisor (and QEMU's PVH loader) jump to. */
 const XEN_ELFNOTE_PHYS32_ENTRY = 18;

@@ -133,9 +133,9 @@ function specInputs(
     // A baseline's one-tree rootfs has always been reported at its `rootfs:` key (regression-scenario.test.ts pins
     // that position); `layers:` items get their index either way.
     const singleAt: Segment[] = single && prefix.length === 0 ? ['rootfs', single] : ['rootfs'];
-    rootfs.layers.forEach((layer, i) =>
-      add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any'),
-    );
+    rootfs.layers.forEach((layer, i) => {
+      add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any');
+    });
   }
   if (rootfs?.kind === 'disk') add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
   return inputs;

@@ -95,7 +95,7 @@ describe('faults, end to end under QEMU', () => {
     // Fetch the kernel and build the initramfs once, outside any single test's time limit.
     const warm = fault((token) => ({ 'warm.yaml': scenario('warm', token) }));
     await runCli([warm.dir, ...CACHE_ARGS], { env: warm.env });
-    cleanups.splice(0).forEach((c) => c());
+    for (const cleanup of cleanups.splice(0)) cleanup();
     checks.splice(0);
   }, 600_000);
 

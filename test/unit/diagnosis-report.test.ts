@@ -60,8 +60,8 @@ describe('terminal diagnosis', () => {
   const text = renderScenario(results.scenarios[0]!, plainStyle);
 
   it('nests the offending span and the slowest initcalls under their stage, with mean ± σ and share', () => {
-    expect(text).toMatch(/^  kernel +▕[ █]+▏ .*%  ✗ over budget$/m);
-    expect(text).toMatch(/▕[ ▒]+▏ 249 ms ± 0\.00 ms +\d+\.\d%  ├ initcall crypto_algapi_init$/m);
+    expect(text).toMatch(/^ {2}kernel +▕[ █]+▏ .*% {2}✗ over budget$/m);
+    expect(text).toMatch(/▕[ ▒]+▏ 249 ms ± 0\.00 ms +\d+\.\d% {2}├ initcall crypto_algapi_init$/m);
   });
 
   it('lists the slowest initcalls with their share of kernel, the hints, and the alignment uncertainty', () => {

@@ -131,7 +131,7 @@ export class TreeWriter {
       // absent
     }
     if (st && !st.isDirectory()) this.clear(t.path);
-    if (!st || !st.isDirectory()) mkdirSync(t.path, { mode: (mode & 0o7777) | 0o700 });
+    if (!st?.isDirectory()) mkdirSync(t.path, { mode: (mode & 0o7777) | 0o700 });
     else chmodSync(t.path, (mode & 0o7777) | 0o700);
   }
 

@@ -26,7 +26,7 @@ export function abNote(s: ScenarioResult): string {
     );
   }
   const a = s.adaptive;
-  if (a && a.reasons.length) {
+  if (a?.reasons.length) {
     out.push(
       (a.settled
         ? `Took ${a.passes} passes instead of ${a.planned}, because these were within noise: `
