@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { defaultCacheDir } from '../src/artifacts/cache-dir.js';
 import { buildRootfs, resolveKernel } from '../src/artifacts/resolve.js';
 import type { KernelArtifact, RootfsArtifact } from '../src/artifacts/types.js';
-import { addKernelParams } from '../src/artifacts/rootfs/root-device.js';
 import { chooseAccel, probeKvm } from '../src/boot/accel.js';
+import { guestCmdline } from '../src/boot/cmdline.js';
 import { QEMU_BINARY, qemuBackend, qemuBios } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { quantile } from '../src/judge/statistics.js';
@@ -123,7 +123,7 @@ export async function bundledCommand(
   const command = qemuBackend.command(QEMU_BINARY, {
     kernel: kernel.path,
     ...(rootfs.initrd ? { initrd: rootfs.initrd } : {}),
-    cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+    cmdline: guestCmdline(scenario, rootfs.cmdline),
     cpus: scenario.cpus,
     memoryMiB: scenario.memoryMiB,
     machine: scenario.machine,

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { qemuBackend } from '../src/boot/qemu.js';
 import { baselineScenario, baselineSpecFor, prepareBoot } from '../src/core/passes.js';
 import { agentScript } from '../src/agent/script.js';
-import { judgeStages } from '../src/judge/budgets.js';
+import { judgeStages, scenarioVerdict } from '../src/judge/budgets.js';
 import { compareScenario } from '../src/judge/compare.js';
 import type { ScenarioResult } from '../src/judge/types.js';
 import { DEFAULT_REGRESSION } from '../src/judge/regression.js';
@@ -141,11 +141,7 @@ for (const name of readdirSync(boots).sort()) {
     warmup: 1,
     passes: 2,
     stages,
-    verdict: stages.some((s) => s.verdict === 'fail')
-      ? 'fail'
-      : stages.some((s) => s.verdict === 'warn')
-        ? 'warn'
-        : 'pass',
+    verdict: scenarioVerdict(stages),
     regression: { ...DEFAULT_REGRESSION, line: 1, column: 1 },
   };
   results.push(result);

@@ -4,8 +4,8 @@
  * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
  */
 import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
-import { addKernelParams } from '../artifacts/rootfs/root-device.js';
 import type { ArtifactContext } from '../artifacts/types.js';
+import { guestCmdline } from '../boot/cmdline.js';
 import { runPass } from '../boot/pass-runner.js';
 import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
 import type { HypervisorBackend, HypervisorCommand } from '../boot/types.js';
@@ -53,7 +53,7 @@ export async function prepareBoot(
     doorbell: scenario.doorbell,
     kernel: bootKernel,
     initrd: rootfs.initrd,
-    cmdline: addKernelParams(scenario.cmdline, rootfs.cmdline),
+    cmdline: guestCmdline(scenario, rootfs.cmdline),
     ...(rootfs.drives?.length ? { drives: rootfs.drives, disk: { path: rootfs.drives[0]!.path, readOnly: true } } : {}),
     cpus: scenario.cpus,
     memoryMiB: scenario.memoryMiB,

@@ -11,7 +11,6 @@ export function toRegressionExtras(
   raw: RawScenario,
   file: string,
   positionOf: (key: 'regression' | 'baseline') => SourcePos,
-  cmdlineOf: (cmdline: string) => string,
 ): Extras {
   const out: Extras = {};
   if (raw['max-passes'] !== undefined) out.maxPasses = raw['max-passes'];
@@ -31,7 +30,7 @@ export function toRegressionExtras(
     if (b.kernel) spec.kernel = toKernelSpec(b.kernel, dir);
     if (b.rootfs) spec.rootfs = toRootfsSpec(b.rootfs, dir);
     if (b.run) spec.run = b.run;
-    if (b.cmdline !== undefined) spec.cmdline = cmdlineOf(b.cmdline);
+    if (b.cmdline !== undefined) spec.cmdline = b.cmdline;
     out.baseline = spec;
   }
   return out;

@@ -87,7 +87,7 @@ export interface Scenario {
   cpus: number;
   memoryMiB: number;
   cmdline: string;
-  /** `initcalls: true`: the cmdline above already carries `initcall_debug log_buf_len=4M`. */
+  /** `initcalls: true`: the boot step adds `initcall_debug log_buf_len=4M` to the cmdline (see boot/cmdline.ts). */
   initcalls: boolean;
   passes: number;
   warmup: number;

@@ -16,7 +16,7 @@ import {
   reachedTarget,
 } from '../../src/measure/systemd.js';
 import type { BootEvent, PassContext, StageTiming } from '../../src/measure/types.js';
-import { withInitcallDebug } from '../../src/scenario/load.js';
+import { withInitcallDebug } from '../../src/boot/cmdline.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 
 /** Log text quoted from real boots (each file names its source), without the comment lines. */

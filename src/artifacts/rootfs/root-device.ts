@@ -56,12 +56,3 @@ export async function chooseRootDevice(kernel: KernelArtifact | undefined, machi
   }
   return { ...VIRTIO, reason: 'virtio-blk (assumed: the kernel does not say what it has built in)' };
 }
-
-/** Adds each parameter whose key the cmdline lacks; `rw` and `ro` count as one key. */
-export function addKernelParams(cmdline: string, params: readonly string[] = []): string {
-  const words = cmdline.split(/\s+/).filter(Boolean);
-  const keyOf = (word: string) => (word === 'ro' || word === 'rw' ? 'ro|rw' : word.split('=')[0]!);
-  const have = new Set(words.map(keyOf));
-  const extra = params.filter((p) => !have.has(keyOf(p)));
-  return [...words, ...extra].join(' ');
-}
