@@ -108,10 +108,13 @@ export async function restoreBaseline(
         note: `no baseline: no results of \`${plan.branch}\` in the Actions cache yet (they are saved by pushes to it)`,
       };
     const base = resultsFromJson(JSON.parse(await readFile(transferFile, 'utf8')), `baseline ${key}`);
+    // A baseline saved by an older boot-budget still compares; what it lacked is named where the source is.
+    const unknown = [...new Set(base.scenarios.flatMap((s) => s.unknown ?? []))];
+    const older = unknown.length ? ` (saved by an older boot-budget; unknown: ${unknown.join(', ')})` : '';
     try {
       return {
         comparison: compareRuns(base, head, { overrides }),
-        source: `${plan.branch} @ ${key.slice(plan.prefix.length, plan.prefix.length + 12)}`,
+        source: `${plan.branch} @ ${key.slice(plan.prefix.length, plan.prefix.length + 12)}${older}`,
       };
     } catch (error) {
       return { note: `baseline not compared: ${describeError(error)}` };

@@ -112,6 +112,7 @@ export async function runAction(
 
   if (settings.merge.length) {
     const merged = await mergeResultFiles(settings.merge, cwd);
+    for (const note of merged.notes) core.warning(note);
     await writeResultsJson(resultsFile, merged);
     return publish(merged, settings, paths, resultsFile);
   }

@@ -7,7 +7,7 @@ import { mergeResultFiles } from '../core/merge.js';
 import { writeResultsJson } from '../report/json.js';
 import { writeJunit } from '../report/junit.js';
 import { writeSvg } from '../report/svg.js';
-import { readResultsFile } from '../report/results-file.js';
+import { readResultsFile, unknownMetadataNotes } from '../report/results-file.js';
 import { renderScenario } from '../report/terminal.js';
 import { TerminalReporter } from '../report/progress.js';
 import { styleFor } from '../report/style.js';
@@ -59,6 +59,8 @@ export async function runCli(io: CliIo): Promise<number> {
       const [baseFile, headFile] = settings.paths as [string, string];
       const base = await readResultsFile(resolve(io.cwd, baseFile));
       const head = await readResultsFile(resolve(io.cwd, headFile));
+      for (const note of [...unknownMetadataNotes(base, baseFile), ...unknownMetadataNotes(head, headFile)])
+        io.stderr.write(`note: ${note}\n`);
       const comparison = compareRuns(base, head, {
         force: settings.force ?? false,
         overrides: settings.regression ?? {},
@@ -76,6 +78,7 @@ export async function runCli(io: CliIo): Promise<number> {
 
     if (settings.command === 'merge') {
       const merged = await mergeResultFiles(settings.paths, io.cwd);
+      for (const note of merged.notes) io.stderr.write(`note: ${note}\n`);
       const style = styleFor(io.stdout, io.env);
       for (const scenario of merged.scenarios) io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
       if (settings.json) await writeResultsJson(resolve(io.cwd, settings.json), merged);

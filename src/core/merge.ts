@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { readResultsFile } from '../report/results-file.js';
+import { readResultsFile, unknownMetadataNotes } from '../report/results-file.js';
 import type { RunResults } from './run-scenarios.js';
 
 /** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
@@ -22,9 +22,14 @@ export function mergeResults(parts: ReadonlyArray<{ source: string; results: Run
   return { version: 1, scenarios };
 }
 
-/** `mergeResults` over results files, read in order; each is named as given, paths relative to `cwd`. */
-export async function mergeResultFiles(files: readonly string[], cwd: string): Promise<RunResults> {
+/** `mergeResults` over results files, read in order; each is named as given, paths relative to `cwd`. `notes` says
+ *  what metadata files written by an older boot-budget lacked. */
+export async function mergeResultFiles(
+  files: readonly string[],
+  cwd: string,
+): Promise<RunResults & { notes: string[] }> {
   const parts = [];
   for (const file of files) parts.push({ source: file, results: await readResultsFile(resolve(cwd, file)) });
-  return mergeResults(parts);
+  const notes = parts.flatMap((part) => unknownMetadataNotes(part.results, part.source));
+  return { ...mergeResults(parts), notes };
 }

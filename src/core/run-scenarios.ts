@@ -9,6 +9,7 @@ import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
 import { alignmentSummary } from '../judge/diagnosis.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { BUILTIN_STAGES } from '../measure/stages.js';
+import { passTimeline } from '../measure/pass-timeline.js';
 import type { Reporter } from '../report/reporter.js';
 import type { HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
@@ -207,8 +208,10 @@ export async function runScenarios(
           rootfs: baseline.rootfs,
           cmdline: baseline.command.cmdline,
           stages,
+          timeline: sides[0]!.measured.map(passTimeline),
         };
       }
+      result.timeline = measured.map(passTimeline);
 
       result.stages = judgeStages(measured, stageOrder, scenario.budgets);
       if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);

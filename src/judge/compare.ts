@@ -41,9 +41,12 @@ export interface Comparison {
 /** What differs between the setups of two results of one scenario; any of these makes timings incomparable. */
 export function setupDifferences(base: ScenarioResult, head: ScenarioResult): string[] {
   const out: string[] = [];
-  if (base.accel !== head.accel) out.push(`accelerator ${base.accel ?? 'none'} vs ${head.accel ?? 'none'}`);
+  // Metadata an older results file lacks is unknown, not different: its reader has already said so.
+  const known = (key: string) => !base.unknown?.includes(key) && !head.unknown?.includes(key);
+  if (known('accel') && base.accel !== head.accel)
+    out.push(`accelerator ${base.accel ?? 'none'} vs ${head.accel ?? 'none'}`);
   if (base.hypervisor !== head.hypervisor) out.push(`hypervisor ${base.hypervisor} vs ${head.hypervisor}`);
-  if (base.hostCpus !== head.hostCpus) out.push(`host CPUs ${base.hostCpus} vs ${head.hostCpus}`);
+  if (known('hostCpus') && base.hostCpus !== head.hostCpus) out.push(`host CPUs ${base.hostCpus} vs ${head.hostCpus}`);
   return out;
 }
 

@@ -7,6 +7,7 @@ import type { InitcallResult } from './diagnosis.js';
 import type { RegressionSettings } from './regression.js';
 import type { ScenarioComparison } from './compare.js';
 import type { AdaptiveRecord } from './adaptive.js';
+import type { PassTimeline } from '../measure/pass-timeline.js';
 
 export type StageVerdict = 'pass' | 'fail' | 'warn' | 'none';
 export type ScenarioVerdict = 'pass' | 'fail' | 'error';
@@ -66,12 +67,22 @@ export interface ScenarioResult {
   /** systemd's own `Startup finished` split and `systemd-analyze blame`, from the first pass that logged them. */
   systemd?: SystemdStartup;
   units?: UnitSpan[];
+  /** Every measured pass on its host timeline, in boot order; absent in results written before it was recorded. */
+  timeline?: PassTimeline[];
+  /** Metadata the results file it was read from did not have (written by an older boot-budget): shown as unknown. */
+  unknown?: string[];
   verdict: ScenarioVerdict;
   error?: string;
   /** The regression settings in force, and where a regression is annotated (`regression:`, else `name:`). */
   regression?: RegressionSettings & { line: number; column: number };
   /** Same-job A/B: the baseline side (`baseline:` or --baseline-kernel), booted interleaved with this one. */
-  baseline?: { kernel: string | null; rootfs: string | null; cmdline: string | null; stages: StageResult[] };
+  baseline?: {
+    kernel: string | null;
+    rootfs: string | null;
+    cmdline: string | null;
+    stages: StageResult[];
+    timeline?: PassTimeline[];
+  };
   /** The baseline side against this one; set only for an A/B. */
   comparison?: ScenarioComparison;
   /** How many passes it took and why, when more than `passes` could have been needed. */

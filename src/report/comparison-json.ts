@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { compareScenario, type Comparison, type ScenarioComparison } from '../judge/compare.js';
 import { summarize } from '../judge/statistics.js';
 import type { ScenarioResult, StageResult } from '../judge/types.js';
+import { timelineSchema, timelineToJson } from './timeline-json.js';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -57,6 +58,7 @@ export function regressionFieldsToJson(s: ScenarioResult): object {
                 },
               ]),
             ),
+            ...(s.baseline.timeline ? { timeline: timelineToJson(s.baseline.timeline) } : {}),
           },
         }
       : {}),
@@ -89,6 +91,7 @@ export const regressionFieldsSchema = {
       rootfs: z.string().nullable(),
       cmdline: z.string().nullable(),
       stages: z.record(z.string(), z.object({ samples: z.array(z.number()) })),
+      timeline: timelineSchema.optional(),
     })
     .optional(),
 };
@@ -115,6 +118,7 @@ export function regressionFieldsFromJson(parsed: ParsedFields, result: ScenarioR
       rootfs: parsed.baseline.rootfs,
       cmdline: parsed.baseline.cmdline,
       stages,
+      ...(parsed.baseline.timeline ? { timeline: parsed.baseline.timeline } : {}),
     };
     const settings = parsed.regression
       ? { maxIncrease: parsed.regression.maxIncrease, pValue: parsed.regression.pValue, minMs: parsed.regression.minMs }

@@ -2,6 +2,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunResults } from '../core/run-scenarios.js';
 import { regressionFieldsToJson } from './comparison-json.js';
+import { timelineToJson } from './timeline-json.js';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -84,6 +85,8 @@ export function resultsToJson(results: RunResults): object {
       ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: round(s.alignment.spreadMs) } } : {}),
       ...(s.systemd ? { systemd: s.systemd } : {}),
       ...(s.units?.length ? { units: s.units } : {}),
+      ...(s.timeline ? { timeline: timelineToJson(s.timeline) } : {}),
+      ...(s.unknown?.length ? { unknown: s.unknown } : {}),
       verdict: s.verdict,
       ...(s.error ? { error: s.error } : {}),
       ...regressionFieldsToJson(s),

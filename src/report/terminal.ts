@@ -48,7 +48,8 @@ export function renderChart(result: ScenarioResult, style: Style): string {
 
   lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - formatMs(end).length)}${formatMs(end)}`);
   const row = (label: string, startT: number, mean: number, stddev: number, glyph: string, note = '') => {
-    const from = Math.min(BAR_WIDTH - 1, Math.floor(startT * scale));
+    // A row that starts before spawn (a negative mean start has been seen on a loaded machine) is drawn from 0.
+    const from = Math.max(0, Math.min(BAR_WIDTH - 1, Math.floor(startT * scale)));
     const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(mean * scale)));
     const bar = `${' '.repeat(from)}${glyph.repeat(width)}`.padEnd(BAR_WIDTH);
     const share = total > 0 ? `${((mean / total) * 100).toFixed(1)}%` : '';
