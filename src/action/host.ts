@@ -2,7 +2,9 @@ import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { HOST_PACKAGES, packageInstalled } from '../boot/doctor.js';
+import { hostPackagesFor } from '../artifacts/requirements.js';
+import { packageInstalled } from '../boot/doctor.js';
+import type { Scenario } from '../scenario/types.js';
 
 const asRoot = (argv: string[]): [string, string[]] =>
   process.getuid?.() === 0 ? [argv[0]!, argv.slice(1)] : ['sudo', ['-n', ...argv]];
@@ -16,11 +18,14 @@ async function run(argv: string[], input?: string): Promise<number> {
   });
 }
 
-/** Installs what is missing with apt; on a runner without apt it only warns, and the run reports what is absent. */
-export async function installMissingPackages(): Promise<void> {
+/**
+ * Installs with apt what these scenarios need and the runner lacks (the same table `doctor` checks); on a runner
+ * without apt it only warns, and the run reports what is absent.
+ */
+export async function installMissingPackages(scenarios: readonly Scenario[]): Promise<void> {
   const missing: string[] = [];
   try {
-    for (const { name } of HOST_PACKAGES) if (!(await packageInstalled(name))) missing.push(name);
+    for (const { name } of hostPackagesFor(scenarios)) if (!(await packageInstalled(name))) missing.push(name);
   } catch {
     core.warning('install: dpkg-query is not available on this runner; install QEMU and a static busybox yourself.');
     return;

@@ -137,7 +137,7 @@ export async function runAction(
       : `${scenarios.length} scenario(s)`,
   );
 
-  if (settings.install) await installMissingPackages();
+  if (settings.install) await installMissingPackages(scenarios);
   if (settings.kvm !== 'off') {
     const kvm = await openKvmDevice();
     if (kvm === 'still-closed')

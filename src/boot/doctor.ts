@@ -6,18 +6,13 @@ import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirBytes } from '../artifacts/cache/commands.js';
+import { aptInstallCommand, type HostPackage, hostPackagesFor } from '../artifacts/requirements.js';
 import { formatBytes } from '../artifacts/tree/tree-writer.js';
 import { describeError } from '../errors.js';
 import type { HypervisorName } from '../scenario/types.js';
 import { probeKvm, type KvmProbe } from './accel.js';
 import { HYPERVISORS } from './backends.js';
 import { QEMU_BINARY } from './qemu.js';
-
-/** Debian packages boot-budget uses, and what for: doctor checks them, and the Action installs the missing ones. */
-export const HOST_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
-  { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof' },
-  { name: 'busybox-static', why: 'the busybox initramfs and its agent' },
-];
 
 export interface DoctorReport {
   hypervisors: Array<
@@ -27,6 +22,8 @@ export interface DoctorReport {
   kvm: KvmProbe | { usable: false; reason: string; skipped: true };
   missingPackages: string[];
   installCommand: string | null;
+  /** Every package looked for, missing or not. */
+  checkedPackages?: string[];
   cache: { dir: string; bytes: number; exists: boolean };
 }
 
@@ -51,6 +48,8 @@ export async function packageInstalled(name: string): Promise<boolean> {
 export async function gatherDoctorReport(
   cacheDir: string,
   probe: (qemu: string) => Promise<KvmProbe> = probeKvm,
+  /** The packages to check: those of the scenarios doctor was given (src/artifacts/requirements.ts). */
+  packages: readonly HostPackage[] = hostPackagesFor([]),
 ): Promise<DoctorReport> {
   const hypervisors: DoctorReport['hypervisors'] = [];
   for (const [name, info] of Object.entries(HYPERVISORS) as Array<
@@ -78,7 +77,7 @@ export async function gatherDoctorReport(
       };
   const missingPackages: string[] = [];
   // Without dpkg-query nothing can be confirmed, so every package is listed with the command that would install it.
-  for (const pkg of HOST_PACKAGES)
+  for (const pkg of packages)
     if (!(await packageInstalled(pkg.name).catch(() => false))) missingPackages.push(pkg.name);
   const exists = await lstat(cacheDir).then(
     (s) => s.isDirectory(),
@@ -88,9 +87,8 @@ export async function gatherDoctorReport(
     hypervisors,
     kvm,
     missingPackages,
-    installCommand: missingPackages.length
-      ? `sudo apt-get update && sudo apt-get install -y ${missingPackages.join(' ')}`
-      : null,
+    installCommand: missingPackages.length ? aptInstallCommand(missingPackages) : null,
+    checkedPackages: packages.map((p) => p.name),
     cache: { dir: cacheDir, bytes: exists ? await dirBytes(cacheDir) : 0, exists },
   };
 }
@@ -113,7 +111,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   lines.push('packages:');
   if (report.installCommand)
     lines.push(`  ✗ missing: ${report.missingPackages.join(', ')}`, `    ${report.installCommand}`);
-  else lines.push(`  ✓ ${HOST_PACKAGES.map((p) => p.name).join(', ')}`);
+  else lines.push(`  ✓ ${(report.checkedPackages ?? []).join(', ')}`);
   lines.push(
     'cache:',
     `  ${report.cache.dir}: ${report.cache.exists ? formatBytes(report.cache.bytes) : 'not created yet'}`,

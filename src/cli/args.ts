@@ -36,7 +36,7 @@ export const USAGE = `Usage:
   boot-budget validate PATHS…      check scenario files without booting
   boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
 ${COMPARE_USAGE}
-  boot-budget doctor               list hypervisors, KVM, missing packages and the cache
+  boot-budget doctor [PATHS…]      list hypervisors, KVM, the packages these scenarios need and the cache
   boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
 
 PATHS are scenario files or directories of *.yaml/*.yml files (default: scenarios/).
@@ -118,11 +118,7 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     return { command: 'cache', paths: [], cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
   }
   if (positionals[0] === 'doctor') {
-    if (positionals.length > 1)
-      throw new UsageError(`doctor takes no paths.
-
-${USAGE}`);
-    return { command: 'doctor', paths: [], cacheDir: values['cache-dir'] };
+    return { command: 'doctor', paths: positionals.slice(1), cacheDir: values['cache-dir'] };
   }
   if (positionals[0] === 'run' || positionals[0] === 'validate' || positionals[0] === 'merge') {
     command = positionals[0];

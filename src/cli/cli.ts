@@ -13,6 +13,7 @@ import { TerminalReporter } from '../report/progress.js';
 import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
+import { hostPackagesFor } from '../artifacts/requirements.js';
 import { parseCliArgs, USAGE } from './args.js';
 import { baselineKernelSpec } from './compare-args.js';
 import { compareRuns } from '../judge/compare.js';
@@ -51,7 +52,12 @@ export async function runCli(io: CliIo): Promise<number> {
     }
 
     if (settings.command === 'doctor') {
-      io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir)));
+      // With scenarios, the packages they need; without, what the Quick start needs (src/artifacts/requirements.ts).
+      const { scenarios, errors } = settings.paths.length
+        ? await loadScenarios(settings.paths, io.cwd)
+        : { scenarios: [], errors: [] };
+      if (errors.length) throw errors[0];
+      io.stdout.write(formatDoctorReport(await gatherDoctorReport(cacheDir, undefined, hostPackagesFor(scenarios))));
       return ExitCode.ok;
     }
 

@@ -41,8 +41,11 @@ export function regressionOverrides(values: {
   return out;
 }
 
-/** `apt:linux-image-cloud-amd64` or a kernel image path (relative to the working directory). */
+/**
+ * `apt:linux-image-cloud-amd64` (or candidates, `apt:linux-image-cloud-amd64,linux-image-virtual`) or a kernel image
+ * path (relative to the working directory).
+ */
 export function baselineKernelSpec(text: string, cwd: string): KernelSpec {
-  if (text.startsWith('apt:')) return { kind: 'apt', package: text.slice(4) };
+  if (text.startsWith('apt:')) return { kind: 'apt', packages: text.slice(4).split(',').filter(Boolean) };
   return { kind: 'path', path: resolve(cwd, text) };
 }

@@ -21,6 +21,27 @@ const urlSchema = z
 
 const imageSizeSchema = sizeSchema((input) => `${input} has no unit; write a size such as 64M or 2G`);
 
+/**
+ * `kernel: {apt: …}`: one package, or candidates tried in order against the host's apt. A list rather than a
+ * per-distribution alias: apt itself says what exists, so derivatives (Mint, Pop!_OS) and new releases need no table
+ * here, and the scenario shows every name it may boot.
+ */
+export const aptKernelSchema = z
+  .strictObject({
+    apt: z
+      .union([
+        aptPackageSchema,
+        z
+          .array(aptPackageSchema)
+          .min(1, { error: 'list at least one kernel package' })
+          .refine((names) => new Set(names).size === names.length, { error: 'a package is listed twice' }),
+      ])
+      .describe(
+        "A package that ships a kernel image, or candidates tried in order: the first that the host's apt has is used, e.g. [linux-image-cloud-amd64, linux-image-kvm, linux-image-virtual] for Debian and Ubuntu.",
+      ),
+  })
+  .describe('Download the kernel from a Debian or Ubuntu package, without installing it.');
+
 export const urlKernelSchema = z
   .strictObject({ url: urlSchema, sha256: sha256Schema })
   .describe('Download a kernel image, verify its sha256 and cache it.');

@@ -4,16 +4,29 @@ import { isTarball } from '../artifacts/tree/extract.js';
 import { parseMemory } from './duration.js';
 import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
 import type { RawScenario } from './schema.js';
-import type { KernelBuildSpec, KernelSpec, RootfsSpec, TreeSourceSpec } from './types.js';
+import type { AptKernelLocation, KernelBuildSpec, KernelSpec, RootfsSpec, TreeSourceSpec } from './types.js';
 
 function treeSource(dir: string, given: string): TreeSourceSpec {
   const absolute = path.resolve(dir, given);
   return { kind: isTarball(given) ? 'tarball' : 'dir', path: absolute };
 }
 
-export function toKernelSpec(raw: RawScenario['kernel'], dir: string): KernelSpec {
+/**
+ * `locate` gives the source position of a key under `kernel:` (e.g. ['apt']), for the errors that artifacts raise
+ * later about what the key names.
+ */
+export function toKernelSpec(
+  raw: RawScenario['kernel'],
+  dir: string,
+  locate?: (key: string) => AptKernelLocation,
+): KernelSpec {
   if ('path' in raw) return { kind: 'path', path: path.resolve(dir, raw.path) };
-  if ('apt' in raw) return { kind: 'apt', package: raw.apt };
+  if ('apt' in raw)
+    return {
+      kind: 'apt',
+      packages: typeof raw.apt === 'string' ? [raw.apt] : raw.apt,
+      ...(locate ? { at: locate('apt') } : {}),
+    };
   if ('url' in raw) return { kind: 'url', url: raw.url, sha256: raw.sha256.toLowerCase() };
   const b = raw.build;
   const source: KernelBuildSpec['source'] =

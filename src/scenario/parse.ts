@@ -127,7 +127,11 @@ function toScenario(
     name: raw.name,
     file,
     displayFile,
-    kernel: toKernelSpec(raw.kernel, path.dirname(file)),
+    kernel: toKernelSpec(raw.kernel, path.dirname(file), (key) => ({
+      file: displayFile,
+      keyPath: `kernel.${key}`,
+      ...source.keyPos(['kernel', key]),
+    })),
     rootfs: toRootfsSpec(raw.rootfs, path.dirname(file)),
     hypervisor: raw.hypervisor,
     doorbell: raw.doorbell,

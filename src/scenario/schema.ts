@@ -5,9 +5,9 @@
  * RegExp objects. Refinements that JSON Schema cannot express (regex syntax, duplicate stage names) still run in zod.
  */
 import { z } from 'zod';
-import { buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
+import { aptKernelSchema, buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
-import { aptPackageSchema, memorySchema, problemOf } from './value-schemas.js';
+import { memorySchema, problemOf } from './value-schemas.js';
 
 export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'] as const;
 export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
@@ -125,11 +125,7 @@ const kernelSchema = z
           path: z.string().min(1).describe('A kernel image (bzImage) on disk, relative to this scenario file.'),
         })
         .describe('Boot a kernel image file.'),
-      z
-        .strictObject({
-          apt: aptPackageSchema.describe('A Debian package that ships a kernel image, e.g. linux-image-cloud-amd64.'),
-        })
-        .describe('Download the kernel from a Debian package.'),
+      aptKernelSchema,
       urlKernelSchema,
       buildKernelSchema,
     ],
@@ -139,7 +135,7 @@ const kernelSchema = z
         if (input && typeof input === 'object' && 'path' in input && 'apt' in input) {
           return 'give either `path` or `apt`, not both';
         }
-        return 'expected exactly one of `path: ./bzImage` (a kernel image file), `apt: linux-image-cloud-amd64` (a Debian package), `url:` with `sha256:`, or `build:` (from source)';
+        return 'expected exactly one of `path: ./bzImage` (a kernel image file), `apt: [linux-image-cloud-amd64, linux-image-virtual]` (kernel packages, the first that apt has), `url:` with `sha256:`, or `build:` (from source)';
       },
     },
   )

@@ -18,9 +18,18 @@ export type HypervisorName = 'qemu' | 'firecracker' | 'cloud-hypervisor';
 export type Statistic = 'median' | 'mean' | 'p90' | 'max';
 export type BudgetLevel = 'error' | 'warn';
 
+/** Where `kernel.apt` is written, so that "none of these packages exists here" points at the key. */
+export interface AptKernelLocation extends SourcePos {
+  /** The scenario file as the user should see it. */
+  file: string;
+  /** `kernel.apt`, or `baseline.kernel.apt`. */
+  keyPath: string;
+}
+
 export type KernelSpec =
   | { kind: 'path'; path: string } // absolute, resolved against the scenario file's directory
-  | { kind: 'apt'; package: string }
+  /** Candidates tried in order against the host's apt; the first it has is used. */
+  | { kind: 'apt'; packages: string[]; at?: AptKernelLocation }
   | { kind: 'url'; url: string; sha256: string }
   | { kind: 'build'; build: KernelBuildSpec };
 

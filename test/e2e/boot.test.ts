@@ -46,6 +46,8 @@ describe('end to end, real QEMU', () => {
     expect(results.version).toBe(1);
     expect(scenario.verdict).not.toBe('error');
     expect(['kvm', 'tcg']).toContain(scenario.accel);
+    // The bundled scenarios list kernel candidates; on Debian the first, the cloud kernel, is the one resolved.
+    expect(scenario.kernel).toMatch(/^linux-image-[\d.]+-\d+-cloud-amd64 \S+ \(apt via linux-image-cloud-amd64\)$/);
     // The default profile boots pc with qboot (Debian's QEMU ships qboot.rom); results say which firmware ran.
     expect(scenario.firmware).toBe('qboot');
     expect(run.stdout).toMatch(/qemu [\d.]+ pc \(qboot\)/);

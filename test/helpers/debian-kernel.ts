@@ -28,7 +28,7 @@ let cloud: Promise<KernelArtifact> | undefined;
  */
 export function cloudKernel(): Promise<KernelArtifact> {
   cloud ??= aptKernel
-    .resolve({ kind: 'apt', package: 'linux-image-cloud-amd64' }, { cacheDir: TEST_CACHE_DIR, log: () => {} })
+    .resolve({ kind: 'apt', packages: ['linux-image-cloud-amd64'] }, { cacheDir: TEST_CACHE_DIR, log: () => {} })
     .catch((error: unknown) => {
       // A failed download (a network hiccup) is retried by the next caller rather than failing every later test.
       cloud = undefined;

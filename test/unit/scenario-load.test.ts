@@ -127,7 +127,7 @@ budgets:
     const scenario = await loadScenarioFile('minimal.yaml', dir);
     expect(scenario).toMatchObject({
       name: 'demo',
-      kernel: { kind: 'apt', package: 'linux-image-cloud-amd64' },
+      kernel: { kind: 'apt', packages: ['linux-image-cloud-amd64'] },
       rootfs: { kind: 'busybox' },
       hypervisor: 'qemu',
       doorbell: false,

@@ -1,0 +1,81 @@
+/**
+ * The host packages that scenarios need, derived from the scenarios themselves: one table that the Action's
+ * `install: true`, `boot-budget doctor`'s "missing packages" and its `apt-get install` line all read. The names are
+ * the same on Debian 12 and Ubuntu 24.04 (both archives carry every one, see the README's "Kernels on Debian and
+ * Ubuntu"). A new artifact or boot feature that runs a host tool adds a row here, not a list of its own.
+ */
+import type { KernelSpec, RootfsSpec, Scenario } from '../scenario/types.js';
+
+export interface HostPackage {
+  /** The Debian/Ubuntu package name. */
+  name: string;
+  /** What boot-budget uses it for, shown by doctor. */
+  why: string;
+}
+
+/** What one scenario asks of the host: its own kernel and rootfs, and its baseline's when it has one. */
+interface Uses {
+  scenario: Scenario | undefined;
+  kernels: KernelSpec[];
+  rootfs: RootfsSpec[];
+}
+
+interface Requirement extends HostPackage {
+  /** Whether a scenario needs it; with no scenario at all, the Quick start's needs (a busybox boot) are meant. */
+  needed(uses: Uses): boolean;
+}
+
+const treeLayers = (uses: Uses) => uses.rootfs.flatMap((r) => ('layers' in r ? r.layers : []));
+const BUILD_TOOLS = 'the kernel build (make bzImage)';
+
+export const HOST_REQUIREMENTS: readonly Requirement[] = [
+  // The KVM proof boots a QEMU test guest whatever the hypervisor, so QEMU is always needed.
+  { name: 'qemu-system-x86', why: 'the qemu hypervisor and the KVM proof', needed: () => true },
+  {
+    name: 'busybox-static',
+    why: 'the busybox initramfs and the agent added to trees',
+    needed: ({ scenario, rootfs }) =>
+      scenario === undefined || rootfs.some((r) => r.kind === 'busybox' || ('agent' in r && r.agent)),
+  },
+  {
+    name: 'e2fsprogs',
+    why: 'ext4 root images made without root (mke2fs -d, debugfs)',
+    needed: ({ rootfs }) => rootfs.some((r) => r.kind === 'ext4'),
+  },
+  {
+    name: 'xz-utils',
+    why: '.tar.xz tarballs (the xz tool)',
+    needed: (uses) =>
+      treeLayers(uses).some((l) => /\.(tar\.xz|txz)$/.test(l.path)) ||
+      uses.kernels.some(
+        (k) => k.kind === 'build' && k.build.source.kind === 'tarball' && /xz$/.test(k.build.source.path),
+      ),
+  },
+  ...['build-essential', 'bc', 'flex', 'bison', 'libelf-dev', 'libssl-dev'].map(
+    (name): Requirement => ({
+      name,
+      why: BUILD_TOOLS,
+      needed: ({ kernels }) => kernels.some((k) => k.kind === 'build'),
+    }),
+  ),
+];
+
+function usesOf(scenario: Scenario): Uses {
+  const kernels = [scenario.kernel, ...(scenario.baseline?.kernel ? [scenario.baseline.kernel] : [])];
+  const rootfs = [scenario.rootfs, ...(scenario.baseline?.rootfs ? [scenario.baseline.rootfs] : [])];
+  return { scenario, kernels, rootfs };
+}
+
+/**
+ * The packages these scenarios need, in the table's order and each once. With no scenarios: what the Quick start's
+ * busybox scenario needs, which is what `doctor` checks when it is given none.
+ */
+export function hostPackagesFor(scenarios: readonly Scenario[]): HostPackage[] {
+  const uses = scenarios.length ? scenarios.map(usesOf) : [{ scenario: undefined, kernels: [], rootfs: [] }];
+  return HOST_REQUIREMENTS.filter((r) => uses.some((u) => r.needed(u))).map(({ name, why }) => ({ name, why }));
+}
+
+/** The one line a user runs to install `missing`. */
+export function aptInstallCommand(missing: readonly string[]): string {
+  return `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+}

@@ -1,0 +1,57 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { aptInstallCommand, hostPackagesFor } from '../../src/artifacts/requirements.js';
+import { formatDoctorReport, gatherDoctorReport } from '../../src/boot/doctor.js';
+import { loadScenarioFile, loadScenarios } from '../../src/scenario/load.js';
+import { testDir } from '../helpers/vitest-dirs.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const names = (pkgs: Array<{ name: string }>) => pkgs.map((p) => p.name);
+
+describe('host packages derived from scenarios', () => {
+  it('the bundled scenarios need QEMU and a static busybox, and so does the Quick start', async () => {
+    const { scenarios, errors } = await loadScenarios(['scenarios/', 'scenarios/ab/', 'scenarios/kvm/'], REPO);
+    expect(errors).toEqual([]);
+    expect(names(hostPackagesFor(scenarios))).toEqual(['qemu-system-x86', 'busybox-static']);
+    expect(names(hostPackagesFor([]))).toEqual(['qemu-system-x86', 'busybox-static']);
+  });
+
+  it('an ext4 root from a .tar.xz and a kernel built from source add e2fsprogs, xz-utils and the build tools', async () => {
+    const dir = testDir({
+      'root.tar.xz': '',
+      'built.yaml': [
+        'name: built',
+        'kernel: {build: {source: {apt: linux-source-6.1}, config: tinyconfig}}',
+        'rootfs: {tarball: root.tar.xz, agent: false}',
+        '',
+      ].join('\n'),
+    });
+    const scenario = await loadScenarioFile('built.yaml', dir);
+    expect(names(hostPackagesFor([scenario]))).toEqual([
+      'qemu-system-x86',
+      'e2fsprogs',
+      'xz-utils',
+      'build-essential',
+      'bc',
+      'flex',
+      'bison',
+      'libelf-dev',
+      'libssl-dev',
+    ]);
+  });
+
+  it('doctor checks the given list with dpkg and prints the one apt-get line for what is missing', async () => {
+    const packages = [
+      { name: 'qemu-system-x86', why: 'installed on this machine' },
+      { name: 'boot-budget-no-such-package', why: 'a name no archive has' },
+    ];
+    const report = await gatherDoctorReport(testDir(), async () => ({ usable: false, reason: 'not probed' }), packages);
+    expect(report.missingPackages).toEqual(['boot-budget-no-such-package']);
+    expect(report.installCommand).toBe(aptInstallCommand(['boot-budget-no-such-package']));
+    const text = formatDoctorReport(report);
+    expect(text).toContain('✗ missing: boot-budget-no-such-package');
+    expect(text).toContain(
+      'sudo apt-get update && sudo apt-get install -y --no-install-recommends boot-budget-no-such-package',
+    );
+  });
+});
