@@ -21,7 +21,7 @@ import { compareScenario } from '../src/judge/compare.js';
 import type { ScenarioResult } from '../src/judge/types.js';
 import { DEFAULT_REGRESSION } from '../src/judge/regression.js';
 import { measurePass } from '../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../src/measure/stages.js';
+import { ALWAYS_LISTED_STAGES } from '../src/scenario/builtin-stages.js';
 import { resultsToJson } from '../src/report/json.js';
 import { renderJunit } from '../src/report/junit.js';
 import { plainStyle } from '../src/report/style.js';
@@ -120,7 +120,7 @@ for (const [file, text] of Object.entries(scenarios)) {
 }
 
 const bundled = await loadScenarioFile(join(dir, 'busybox-initcalls.yaml'), dir);
-const stageOrder = BUILTIN_STAGES.map((s) => s.name);
+const stageOrder = ALWAYS_LISTED_STAGES;
 const boots = join(import.meta.dirname, '..', 'test', 'fixtures', 'boots');
 const results: ScenarioResult[] = [];
 for (const name of readdirSync(boots).sort()) {

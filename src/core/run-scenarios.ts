@@ -8,8 +8,8 @@ import { describeError, InfraError } from '../errors.js';
 import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
 import { alignmentSummary } from '../judge/diagnosis.js';
 import type { ScenarioResult } from '../judge/types.js';
-import { BUILTIN_STAGES } from '../measure/stages.js';
 import { passTimeline } from '../measure/pass-timeline.js';
+import { ALWAYS_LISTED_STAGES } from '../scenario/builtin-stages.js';
 import type { Reporter } from '../report/reporter.js';
 import type { HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
@@ -186,7 +186,7 @@ export async function runScenarios(
         sides.unshift({ label: 'A', command: a.command, firmware: a.firmware, measured: [] });
         sides[1]!.label = 'B';
       }
-      const stageOrder = BUILTIN_STAGES.map((s) => s.name);
+      const stageOrder = ALWAYS_LISTED_STAGES;
       const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
       result.adaptive = await runSides(
         scenario,

@@ -1,59 +1,9 @@
 import { Marker } from '../agent/protocol.js';
+import { BUILTIN_STAGES, type BuiltinStage, type TimelineAnchor } from '../scenario/builtin-stages.js';
 import type { StageDef } from '../scenario/types.js';
 import { initcallLabel, type Initcall } from './initcalls.js';
 import type { Timeline } from './timeline.js';
 import type { BootEvent, Span, StageTiming } from './types.js';
-
-/** The points on a boot's timeline that the built-in stages run between. */
-export type Anchor = 'spawn' | 'kernel-zero' | 'kernel-end' | 'ready' | 'dump-end' | 'exit' | 'doorbell';
-
-export interface BuiltinStage {
-  name: string;
-  from: Anchor;
-  to: Anchor;
-  /** One line for people, shown in reports and docs. */
-  covers: string;
-  /** Which events may split the stage's offending span. */
-  spanEvents: 'all' | 'userspace';
-}
-
-/** DESIGN §2, as data. Order matters: it is the order of the boot chart. */
-export const BUILTIN_STAGES: readonly BuiltinStage[] = [
-  {
-    name: 'firmware',
-    from: 'spawn',
-    to: 'kernel-zero',
-    covers: 'VMM setup, firmware and kernel decompression',
-    spanEvents: 'all',
-  },
-  {
-    name: 'kernel',
-    from: 'kernel-zero',
-    to: 'kernel-end',
-    covers: 'kernel clock zero to the start of init',
-    spanEvents: 'all',
-  },
-  // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
-  // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
-  { name: 'userspace', from: 'kernel-end', to: 'ready', covers: 'init to the ready marker', spanEvents: 'userspace' },
-  // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
-  { name: 'shutdown', from: 'dump-end', to: 'exit', covers: 'guest power-off to hypervisor exit', spanEvents: 'all' },
-  { name: 'total', from: 'spawn', to: 'ready', covers: 'hypervisor spawn to the ready marker', spanEvents: 'all' },
-];
-
-/**
- * Stages only some boots have; kept out of BUILTIN_STAGES because every report lists those, measured or not. The
- * doorbell stage needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
- */
-export const OPTIONAL_STAGES: readonly BuiltinStage[] = [
-  {
-    name: 'doorbell',
-    from: 'spawn',
-    to: 'doorbell',
-    covers: 'hypervisor spawn to the ready doorbell ring',
-    spanEvents: 'all',
-  },
-];
 
 /** Where the kernel hands over to userspace, best first. */
 export const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
@@ -76,7 +26,7 @@ export interface AnchorPoint {
   label: string;
 }
 
-function resolveAnchors(timeline: Timeline): Partial<Record<Anchor, AnchorPoint>> {
+function resolveAnchors(timeline: Timeline): Partial<Record<TimelineAnchor, AnchorPoint>> {
   const { marks, alignment, events } = timeline;
   const kernelEnd = findKernelEnd(events, marks.ready);
   const at = (t: number | undefined, label: string) => (t === undefined ? undefined : { t, label });
@@ -154,7 +104,7 @@ export function computeStages(timeline: Timeline, custom: readonly StageDef[], s
   });
   const anchors = resolveAnchors(timeline);
   const stages: StageTiming[] = [];
-  for (const stage of [...BUILTIN_STAGES, ...OPTIONAL_STAGES]) {
+  for (const stage of BUILTIN_STAGES) {
     const start = anchors[stage.from];
     const end = anchors[stage.to];
     if (start === undefined || end === undefined || end.t < start.t) continue;

@@ -4,7 +4,8 @@
  */
 import { distance as levenshtein } from 'fastest-levenshtein';
 import { z } from 'zod';
-import { BUILTIN_STAGES, scenarioSchema } from './schema.js';
+import { BUILTIN_STAGE_NAMES } from './builtin-stages.js';
+import { scenarioSchema } from './schema.js';
 import { pathKey, type LocatedProblem, type Segment } from './source-map.js';
 
 export interface Problem extends LocatedProblem {
@@ -93,7 +94,7 @@ export function budgetStageProblems(data: unknown): Problem[] {
         isPlainObject(stage) && typeof stage['name'] === 'string' ? [stage['name']] : [],
       )
     : [];
-  const known = [...new Set<string>([...BUILTIN_STAGES, ...declared])];
+  const known = [...new Set<string>([...BUILTIN_STAGE_NAMES, ...declared])];
   return Object.keys(data['budgets'])
     .filter((stage) => !known.includes(stage))
     .map((stage): Problem => {

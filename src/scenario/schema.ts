@@ -6,11 +6,9 @@
  */
 import { z } from 'zod';
 import { aptKernelSchema, buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
+import { BUILTIN_STAGE_NAMES, BUILTIN_STAGES } from './builtin-stages.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { memorySchema, problemOf } from './value-schemas.js';
-
-export const BUILTIN_STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total', 'doorbell'] as const;
-export type BuiltinStage = (typeof BUILTIN_STAGES)[number];
 
 export const STATISTICS = ['median', 'mean', 'p90', 'max'] as const;
 
@@ -99,6 +97,11 @@ const budgetSchema = z
       'A duration such as `400ms` or `1.5s`, or `{max: 400ms, level: warn, statistic: p90}`. The budget is met when the statistic over the measured passes is at most `max`.',
   });
 
+/** A budget key for every built-in stage, described from the stage table. */
+const builtinBudgets = Object.fromEntries(
+  BUILTIN_STAGES.map((stage) => [stage.name, budgetSchema.optional().describe(stage.budget)]),
+) as Record<(typeof BUILTIN_STAGES)[number]['name'], z.ZodOptional<typeof budgetSchema>>;
+
 const stageSchema = z
   .strictObject({
     name: z
@@ -107,9 +110,9 @@ const stageSchema = z
         error: (issue) =>
           `"${String(issue.input)}" is not a valid stage name; start with a letter, then letters, digits, _ or -`,
       })
-      .refine((name) => !(BUILTIN_STAGES as readonly string[]).includes(name), {
+      .refine((name) => !(BUILTIN_STAGE_NAMES as readonly string[]).includes(name), {
         error: (issue) =>
-          `"${String(issue.input)}" is a built-in stage and cannot be redefined; built-in stages are ${BUILTIN_STAGES.join(', ')}`,
+          `"${String(issue.input)}" is a built-in stage and cannot be redefined; built-in stages are ${BUILTIN_STAGE_NAMES.join(', ')}`,
       })
       .describe('The stage name, used as its key under `budgets:`. Must not be a built-in stage name.'),
     from: regexSchema.describe('The stage starts at the first console or kernel-log line matching this /regex/.'),
@@ -322,24 +325,7 @@ export const scenarioSchema = z
       .default([])
       .describe('Custom stages, in addition to the built-in firmware, kernel, userspace, shutdown and total.'),
     budgets: z
-      .object({
-        firmware: budgetSchema
-          .optional()
-          .describe(
-            'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression).',
-          ),
-        kernel: budgetSchema.optional().describe('Budget for `kernel`: from kernel clock zero to running init.'),
-        userspace: budgetSchema.optional().describe('Budget for `userspace`: from running init to the ready marker.'),
-        shutdown: budgetSchema
-          .optional()
-          .describe('Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.'),
-        total: budgetSchema.optional().describe('Budget for `total`: from hypervisor spawn to ready.'),
-        doorbell: budgetSchema
-          .optional()
-          .describe(
-            'Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).',
-          ),
-      })
+      .object(builtinBudgets)
       .catchall(budgetSchema)
       .default({})
       .describe('Budgets per stage: a built-in stage or one declared under `stages:`.'),

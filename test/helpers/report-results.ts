@@ -8,7 +8,7 @@ import { DEFAULT_REGRESSION } from '../../src/judge/regression.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { passTimeline } from '../../src/measure/pass-timeline.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../../src/measure/stages.js';
+import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
 import type { PassMeasurement } from '../../src/measure/types.js';
 import type { RunResults } from '../../src/core/run-scenarios.js';
 import { loadBootFixture, scenarioResult } from './fixtures.js';
@@ -16,7 +16,7 @@ import { loadBootFixture, scenarioResult } from './fixtures.js';
 /** A console line that would run script if a report pasted guest text into HTML or Markdown unescaped. */
 export const INJECTION = '<script>alert(1)</script><img src=x onerror=alert(2)>';
 
-const ORDER = BUILTIN_STAGES.map((s) => s.name);
+const ORDER = ALWAYS_LISTED_STAGES;
 
 /** One pass per fixture, with the injection line added to its console as the guest would print it. */
 export function measuredPasses(fixtures: readonly string[]): PassMeasurement[] {

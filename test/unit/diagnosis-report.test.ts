@@ -10,7 +10,7 @@ import { judgeStages } from '../../src/judge/budgets.js';
 import { alignmentSummary } from '../../src/judge/diagnosis.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../../src/measure/stages.js';
+import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
 import { resultsToJson } from '../../src/report/json.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { plainStyle } from '../../src/report/style.js';
@@ -34,11 +34,7 @@ function resultFrom(fixture: string, name: string, budgets: Budget[]): ScenarioR
   const cmdline = argv[argv.indexOf('-append') + 1]!;
   const machine = argv[argv.indexOf('-machine') + 1] as ScenarioResult['machine'];
   const pass = measurePass(trace, [], undefined, { machine, cmdline });
-  const stages = judgeStages(
-    [pass],
-    BUILTIN_STAGES.map((s) => s.name),
-    budgets,
-  );
+  const stages = judgeStages([pass], ALWAYS_LISTED_STAGES, budgets);
   return scenarioResult(name, stages, { machine, cmdline, warmup: 0, alignment: alignmentSummary([pass])! });
 }
 

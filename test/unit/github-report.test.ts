@@ -11,25 +11,21 @@ import type { RunResults } from '../../src/core/run-scenarios.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../../src/measure/stages.js';
+import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
 import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
 
 function result(name: string, userspaceBudgetMs: number): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
-  const stages = judgeStages(
-    [pass],
-    BUILTIN_STAGES.map((s) => s.name),
-    [
-      {
-        stage: 'userspace',
-        maxMs: userspaceBudgetMs,
-        level: 'error',
-        statistic: 'median',
-        pos: { line: 12, column: 3 },
-      },
-      { stage: 'kernel', maxMs: 1, level: 'warn', statistic: 'median', pos: { line: 13, column: 3 } },
-    ],
-  );
+  const stages = judgeStages([pass], ALWAYS_LISTED_STAGES, [
+    {
+      stage: 'userspace',
+      maxMs: userspaceBudgetMs,
+      level: 'error',
+      statistic: 'median',
+      pos: { line: 12, column: 3 },
+    },
+    { stage: 'kernel', maxMs: 1, level: 'warn', statistic: 'median', pos: { line: 13, column: 3 } },
+  ]);
   return scenarioResult(name, stages, { accel: 'kvm', cmdline: 'console=ttyS0 quiet', kernel: 'k', rootfs: 'r' });
 }
 

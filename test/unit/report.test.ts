@@ -6,7 +6,7 @@ import { UsageError } from '../../src/errors.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { BUILTIN_STAGES } from '../../src/measure/stages.js';
+import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
 import { resultsToJson } from '../../src/report/json.js';
 import { colorStyle, plainStyle, styleFor } from '../../src/report/style.js';
 import { renderScenario } from '../../src/report/terminal.js';
@@ -24,11 +24,7 @@ const budget = (stage: string, maxMs: number, line: number, level: Budget['level
 /** A result judged from a real captured boot, measured twice as if it were two passes. */
 function resultFrom(budgets: Budget[]): ScenarioResult {
   const pass = measurePass(loadBootFixture('cloud-quiet-sleep1').trace, []);
-  const stages = judgeStages(
-    [pass, pass],
-    BUILTIN_STAGES.map((s) => s.name),
-    budgets,
-  );
+  const stages = judgeStages([pass, pass], ALWAYS_LISTED_STAGES, budgets);
   return scenarioResult('sleepy', stages, { passes: 2 });
 }
 
