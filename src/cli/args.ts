@@ -5,7 +5,7 @@ import type { RegressionSettings } from '../judge/regression.js';
 import { COMPARE_OPTIONS, COMPARE_USAGE, regressionOverrides } from './compare-args.js';
 
 export interface CliSettings {
-  command: 'run' | 'validate' | 'merge' | 'compare' | 'doctor' | 'cache' | 'help' | 'version';
+  command: 'run' | 'validate' | 'merge' | 'report' | 'compare' | 'doctor' | 'cache' | 'help' | 'version';
   paths: string[];
   passes?: number;
   warmup?: number;
@@ -14,6 +14,10 @@ export interface CliSettings {
   svg?: string;
   /** JUnit XML, one testcase per scenario × budgeted stage. */
   junit?: string;
+  /** The self-contained HTML report. */
+  html?: string;
+  /** Trace Event Format JSON for Perfetto. */
+  trace?: string;
   filter?: string;
   cacheDir?: string;
   /** `cache list | prune | clear`. */
@@ -35,6 +39,7 @@ export const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
   boot-budget validate PATHS…      check scenario files without booting
   boot-budget merge RESULTS…       merge results JSON of sharded runs into one report and verdict
+  boot-budget report RESULTS…      render saved results (merged when several) with --html/--trace/--svg/--junit, no boot
 ${COMPARE_USAGE}
   boot-budget doctor [PATHS…]      list hypervisors, KVM, the packages these scenarios need and the cache
   boot-budget cache list|prune|clear   show, prune (--older-than 30d) or empty the artifact cache
@@ -47,6 +52,8 @@ Options:
   --json FILE       write the results as JSON
   --svg FILE        write a boot chart (stages, spans, initcalls, budgets) as an SVG image
   --junit FILE      write JUnit XML: one testcase per scenario and budgeted stage
+  --html FILE       write a self-contained HTML report: zoomable timeline of every pass, tables, hints
+  --trace FILE      write a trace for ui.perfetto.dev or chrome://tracing (Trace Event Format JSON)
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
   --allow-outside   let scenarios use files outside the workspace (the Git checkout, else the current directory)
@@ -78,6 +85,8 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
         json: { type: 'string' },
         svg: { type: 'string' },
         junit: { type: 'string' },
+        html: { type: 'string' },
+        trace: { type: 'string' },
         filter: { type: 'string' },
         'cache-dir': { type: 'string' },
         'older-than': { type: 'string' },
@@ -120,11 +129,16 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
   if (positionals[0] === 'doctor') {
     return { command: 'doctor', paths: positionals.slice(1), cacheDir: values['cache-dir'] };
   }
-  if (positionals[0] === 'run' || positionals[0] === 'validate' || positionals[0] === 'merge') {
+  if (
+    positionals[0] === 'run' ||
+    positionals[0] === 'validate' ||
+    positionals[0] === 'merge' ||
+    positionals[0] === 'report'
+  ) {
     command = positionals[0];
     paths = positionals.slice(1);
   }
-  if ((command === 'validate' || command === 'merge') && paths.length === 0) {
+  if ((command === 'validate' || command === 'merge' || command === 'report') && paths.length === 0) {
     throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
   }
   if (positionals[0] === 'compare') {
@@ -141,6 +155,8 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     json: values.json,
     svg: values.svg,
     junit: values.junit,
+    html: values.html,
+    trace: values.trace,
     filter: values.filter,
     cacheDir: values['cache-dir'],
     ...(values['allow-outside'] ? { allowOutside: true } : {}),

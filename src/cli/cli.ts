@@ -14,7 +14,10 @@ import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
 import { hostPackagesFor } from '../artifacts/requirements.js';
-import { parseCliArgs, USAGE } from './args.js';
+import { parseCliArgs, USAGE, type CliSettings } from './args.js';
+import { writeHtml } from '../report/html/report.js';
+import { scenariosWithoutTimeline, writeTrace } from '../report/trace/trace-events.js';
+import type { RunResults } from '../core/run-scenarios.js';
 import { baselineKernelSpec } from './compare-args.js';
 import { compareRuns } from '../judge/compare.js';
 import { renderCompareReport } from '../report/compare.js';
@@ -82,12 +85,19 @@ export async function runCli(io: CliIo): Promise<number> {
       return comparison.scenarios.some((c) => c.verdict === 'regression') ? ExitCode.budgetExceeded : ExitCode.ok;
     }
 
-    if (settings.command === 'merge') {
-      const merged = await mergeResultFiles(settings.paths, io.cwd);
-      for (const note of merged.notes) io.stderr.write(`note: ${note}\n`);
+    if (settings.command === 'merge' || settings.command === 'report') {
+      const { notes, ...merged } = await mergeResultFiles(settings.paths, io.cwd);
+      for (const note of notes) io.stderr.write(`note: ${note}\n`);
+      if (settings.command === 'report') {
+        const outputs = [settings.html, settings.trace, settings.svg, settings.junit, settings.json];
+        if (outputs.every((o) => o === undefined))
+          throw new UsageError(`report needs at least one of --html, --trace, --svg, --junit or --json.\n\n${USAGE}`);
+        await writeReports(settings, merged, io);
+        return ExitCode.ok;
+      }
       const style = styleFor(io.stdout, io.env);
       for (const scenario of merged.scenarios) io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
-      if (settings.json) await writeResultsJson(resolve(io.cwd, settings.json), merged);
+      await writeReports(settings, merged, io);
       return exitCodeFor(merged);
     }
 
@@ -121,21 +131,7 @@ export async function runCli(io: CliIo): Promise<number> {
       },
       { reporter },
     );
-    if (settings.json) {
-      const file = resolve(io.cwd, settings.json);
-      await writeResultsJson(file, results);
-      io.stderr.write(`results written to ${file}\n`);
-    }
-    if (settings.svg) {
-      const file = resolve(io.cwd, settings.svg);
-      await writeSvg(file, results);
-      io.stderr.write(`boot chart written to ${file}\n`);
-    }
-    if (settings.junit) {
-      const file = resolve(io.cwd, settings.junit);
-      await writeJunit(file, results);
-      io.stderr.write(`JUnit XML written to ${file}\n`);
-    }
+    await writeReports(settings, results, io);
     return exitCodeFor(results);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ScenarioError) {
@@ -148,4 +144,30 @@ export async function runCli(io: CliIo): Promise<number> {
     }
     throw error;
   }
+}
+
+/** Every file output the settings ask for, from one run's results (booted, merged or read back). */
+async function writeReports(settings: CliSettings, results: RunResults, io: CliIo): Promise<void> {
+  const outputs: Array<[string | undefined, string, (file: string) => Promise<void>]> = [
+    [settings.json, 'results', (file) => writeResultsJson(file, results)],
+    [settings.svg, 'boot chart', (file) => writeSvg(file, results)],
+    [settings.junit, 'JUnit XML', (file) => writeJunit(file, results)],
+    [
+      settings.html,
+      'HTML report',
+      (file) => writeHtml(file, results, { title: `boot-budget: ${settings.paths.join(' ')}` }),
+    ],
+    [settings.trace, 'Perfetto trace', (file) => writeTrace(file, results)],
+  ];
+  for (const [path, what, write] of outputs) {
+    if (path === undefined) continue;
+    const file = resolve(io.cwd, path);
+    await write(file);
+    io.stderr.write(`${what} written to ${file}\n`);
+  }
+  if (settings.html !== undefined || settings.trace !== undefined)
+    for (const name of scenariosWithoutTimeline(results))
+      io.stderr.write(
+        `note: ${name}: no timeline recorded (not measured, or results from an older boot-budget); tables only\n`,
+      );
 }

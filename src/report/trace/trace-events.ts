@@ -15,6 +15,7 @@ import type { RunResults } from '../../core/run-scenarios.js';
 import type { ScenarioResult } from '../../judge/types.js';
 import type { PassTimeline } from '../../measure/pass-timeline.js';
 import { assignLanes } from '../lanes.js';
+import { inertJson } from '../inert-json.js';
 import { medianPassIndex, timelineSides } from '../passes.js';
 
 export interface TraceEvent {
@@ -136,17 +137,6 @@ export function traceOf(results: RunResults): TraceFile {
     }
   }
   return { traceEvents: out, displayTimeUnit: 'ms' };
-}
-
-/** JSON with `<`, `>` and `&` escaped: the same value for every JSON reader, and inert inside HTML. */
-export function inertJson(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }
 
 /** Scenarios with no timeline (errored, or read from an older results file) are named, not silently left out. */
