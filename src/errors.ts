@@ -28,6 +28,8 @@ export class InfraError extends Error {
     message: string,
     /** Extra lines for people, such as how to enable KVM or the tail of a log. */
     readonly hint?: string,
+    /** The scenario line the failure is about (a `kernel.apt` list naming no package the host has), for annotations. */
+    readonly at?: { line: number; column: number },
   ) {
     super(message);
   }

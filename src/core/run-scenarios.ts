@@ -226,6 +226,7 @@ export async function runScenarios(
       if (!(error instanceof InfraError)) throw error;
       result.verdict = 'error';
       result.error = describeError(error);
+      if (error.at) result.errorAt = error.at;
     } finally {
       releaseCommand?.();
     }

@@ -73,6 +73,8 @@ export interface ScenarioResult {
   unknown?: string[];
   verdict: ScenarioVerdict;
   error?: string;
+  /** Where in the scenario file the error points, when it is about one key; annotations go there instead of line 1. */
+  errorAt?: { line: number; column: number };
   /** The regression settings in force, and where a regression is annotated (`regression:`, else `name:`). */
   regression?: RegressionSettings & { line: number; column: number };
   /** Same-job A/B: the baseline side (`baseline:` or --baseline-kernel), booted interleaved with this one. */

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { interpretAptCacheShow } from '../../src/artifacts/kernel/apt-host.js';
 import { aptKernelSource } from '../../src/artifacts/kernel/apt.js';
 import { describeAptKernel, planAptKernel } from '../../src/artifacts/kernel/apt-resolve.js';
+import { runScenarios } from '../../src/core/run-scenarios.js';
 import { InfraError } from '../../src/errors.js';
+import { annotationsFor } from '../../src/report/github/annotations.js';
+import { silentReporter } from '../../src/report/reporter.js';
 import { loadScenarioFile, loadScenarios } from '../../src/scenario/load.js';
 import type { KernelSpec } from '../../src/scenario/types.js';
 import { recordedApt } from '../helpers/recorded-apt.js';
@@ -103,6 +106,7 @@ describe('candidate resolution', () => {
       'nothing.yaml:4:3: kernel.apt: apt on this host (Debian GNU/Linux 12 (bookworm)) has none of linux-image-kvm, linux-image-virtual, linux-image-generic.',
     );
     expect((error as InfraError).hint).toMatch(/apt-get update/);
+    expect((error as InfraError).at).toEqual({ line: 4, column: 3 });
   });
 
   it('names the host from its os-release: Ubuntu', async () => {
@@ -110,6 +114,31 @@ describe('candidate resolution', () => {
     expect((error as Error).message).toBe(
       'kernel.apt: apt on this host (Ubuntu 24.04.1 LTS) has no package linux-image-cloud-amd64.',
     );
+  });
+});
+
+describe('on this host (real apt-cache, Debian 12)', () => {
+  it('a run annotates the kernel.apt line when no candidate exists, and boots nothing', async () => {
+    const dir = testDir({
+      'ubuntu-only.yaml': [
+        'name: ubuntu-only',
+        'kvm: off',
+        'kernel:',
+        '  apt: [linux-image-kvm, linux-image-virtual]',
+        'rootfs: {busybox: {}}',
+        '',
+      ].join('\n'),
+    });
+    const scenario = await loadScenarioFile('ubuntu-only.yaml', dir);
+    const results = await runScenarios([scenario], { cacheDir: testDir() }, { reporter: silentReporter });
+    const [result] = results.scenarios;
+    expect(result?.verdict).toBe('error');
+    expect(result?.error).toMatch(
+      /^ubuntu-only\.yaml:4:3: kernel\.apt: apt on this host \(.*\) has none of linux-image-kvm, linux-image-virtual\./,
+    );
+    expect(result?.errorAt).toEqual({ line: 4, column: 3 });
+    const [annotation] = annotationsFor(results, { cwd: dir, workspace: dir });
+    expect(annotation).toMatchObject({ level: 'error', file: 'ubuntu-only.yaml', line: 4, column: 3 });
   });
 });
 

@@ -88,6 +88,7 @@ export async function planAptKernel(
         : `apt on this host (${host}) has none of ${names}.`,
     ),
     "Add this distribution's kernel package to the list (Debian: linux-image-cloud-amd64; Ubuntu: linux-image-virtual), or refresh the package lists: sudo apt-get update",
+    at ? { line: at.line, column: at.column } : undefined,
   );
 }
 

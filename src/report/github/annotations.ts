@@ -48,7 +48,8 @@ export function annotationsFor(results: RunResults, paths: { cwd: string; worksp
       annotations.push({
         level: 'error',
         file,
-        line: 1,
+        line: scenario.errorAt?.line ?? 1,
+        ...(scenario.errorAt ? { column: scenario.errorAt.column } : {}),
         title: `boot-budget: ${scenario.name}`,
         message: `could not be measured: ${scenario.error ?? 'unknown error'}`,
       });
