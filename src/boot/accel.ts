@@ -1,116 +1,82 @@
-import { constants } from 'node:fs';
-import { access, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Which accelerator a scenario boots with, from the two steps of the KVM proof (kvm/): the real-mode probe, which
+ * answers at once when /dev/kvm is missing, closed or dead, and the kernel proof, which boots the scenario's own
+ * kernel. `auto` prefers KVM but falls back to TCG loudly, saying why; `required` refuses to measure emulated boots;
+ * `off` never tries.
+ */
 import { InfraError } from '../errors.js';
 import type { Accel, KvmMode } from '../scenario/types.js';
-import { runPass } from './pass-runner.js';
-import { trackTempDir } from './processes.js';
+import type { ProofAnswer } from './kvm/prover.js';
+import { KVM_HOWTO, type KvmProbe } from './kvm/real-mode-probe.js';
+
+export { KERNEL_PROOF_TIMEOUT_MS, type KernelProof } from './kvm/kernel-proof.js';
+export { KvmProver, type ProofAnswer, type ProofTarget } from './kvm/prover.js';
+export { KVM_HOWTO, PROBE_EXIT_STATUS, probeBootSector, probeKvm, type KvmProbe } from './kvm/real-mode-probe.js';
 
 /**
- * A 512-byte real-mode boot sector: `mov al,0x31; out 0xf4,al; cli; hlt; jmp $-3`. With isa-debug-exit on port
- * 0xf4, QEMU exits with status (0x31 << 1) | 1 = 99. Seeing /dev/kvm is not enough: this machine's paravirtual KVM
- * opens fine and then hangs every guest, so only a guest that actually ran proves KVM works.
+ * A KVM pass that shows nothing past the firmware within this many ms is taken as KVM hanging the kernel, the proof
+ * notwithstanding. Under TCG on this project's loaded 2-core machine the bundled scenario's first console line (the
+ * agent's init marker: `quiet` hides the kernel's) came 10.7 s after spawn; twice that is far beyond any working KVM.
  */
-export const PROBE_EXIT_STATUS = 99;
-const PROBE_TIMEOUT_MS = 2500;
-
-export function probeBootSector(): Buffer {
-  const sector = Buffer.alloc(512);
-  Buffer.from([0xb0, 0x31, 0xe6, 0xf4, 0xfa, 0xf4, 0xeb, 0xfd]).copy(sector);
-  sector[510] = 0x55;
-  sector[511] = 0xaa;
-  return sector;
-}
-
-export type KvmProbe = { usable: true; ms: number } | { usable: false; reason: string };
-
-export const KVM_HOWTO = [
-  'To use KVM on GitHub-hosted Linux runners, let the runner user open /dev/kvm before boot-budget runs:',
-  '  echo \'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\' | sudo tee /etc/udev/rules.d/99-kvm4all.rules',
-  '  sudo udevadm control --reload-rules && sudo udevadm trigger --name-match=kvm',
-  'Elsewhere, the host needs hardware virtualisation (VT-x/AMD-V) enabled and the kvm_intel or kvm_amd module loaded.',
-].join('\n');
-
-export async function probeKvm(qemuBinary: string, device = '/dev/kvm'): Promise<KvmProbe> {
-  try {
-    await access(device, constants.R_OK | constants.W_OK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      usable: false,
-      reason:
-        code === 'ENOENT'
-          ? `${device} does not exist`
-          : `${device} exists but cannot be opened for read and write (${code})`,
-    };
-  }
-
-  const dir = await mkdtemp(join(tmpdir(), 'boot-budget-probe-'));
-  const release = trackTempDir(dir);
-  try {
-    const image = join(dir, 'probe.img');
-    await writeFile(image, probeBootSector());
-    const trace = await runPass(
-      {
-        file: qemuBinary,
-        args: [
-          '-nodefaults',
-          '-no-user-config',
-          '-display',
-          'none',
-          '-machine',
-          'pc',
-          '-accel',
-          'kvm',
-          '-device',
-          'isa-debug-exit,iobase=0xf4,iosize=0x04',
-          '-drive',
-          `file=${image},format=raw,if=floppy,readonly=on`,
-          '-boot',
-          'a',
-        ],
-        cmdline: '',
-      },
-      { accel: 'kvm', timeoutMs: PROBE_TIMEOUT_MS },
-    );
-    const { outcome } = trace;
-    if (outcome.kind === 'exited' && outcome.code === PROBE_EXIT_STATUS) return { usable: true, ms: trace.exitT ?? 0 };
-    if (outcome.kind === 'timeout') {
-      return {
-        usable: false,
-        reason: `${device} opens, but a 512-byte test guest did not finish within ${PROBE_TIMEOUT_MS} ms under KVM (it takes ~0.2 s); this KVM cannot run guests`,
-      };
-    }
-    const detail = trace.stderrTail.split('\n').filter(Boolean).pop();
-    return {
-      usable: false,
-      reason: `a 512-byte test guest under KVM ended with ${outcome.kind === 'exited' ? `status ${outcome.code}` : outcome.kind}${detail ? `: ${detail}` : ''}`,
-    };
-  } finally {
-    release();
-  }
-}
+export const KVM_STALL_MS = 20_000;
 
 export interface AccelChoice {
   accel: Accel;
-  /** Why KVM is not used, when it was wanted. */
+  /** For people, when KVM was wanted and is not used: what was tried and what happened, and what that means. */
   warning?: string;
+  /** Why KVM was dropped, without the advice: recorded in the results as `accelReason`. */
+  reason?: string;
 }
 
-/** `auto` prefers KVM but falls back loudly; `required` refuses to measure emulated boots; `off` never tries. */
-export async function chooseAccel(mode: KvmMode, probe: () => Promise<KvmProbe>): Promise<AccelChoice> {
-  if (mode === 'off') return { accel: 'tcg' };
-  const result = await probe();
-  if (result.usable) return { accel: 'kvm' };
-  if (mode === 'required') {
-    throw new InfraError(
-      `KVM is required by this scenario (kvm: required) but is unusable: ${result.reason}.`,
-      KVM_HOWTO,
-    );
+/** A pass under KVM that stalled before the kernel: under `auto` the scenario is booted again under TCG. */
+export class KvmStallError extends InfraError {
+  constructor(
+    message: string,
+    /** Why KVM is dropped, for the TCG re-run's warning. */
+    readonly reason: string,
+  ) {
+    super(message, KVM_HOWTO);
   }
+}
+
+function fallback(reason: string): AccelChoice {
   return {
     accel: 'tcg',
-    warning: `KVM is unusable (${result.reason}); falling back to TCG software emulation. Timings are emulated and several times slower than on KVM; do not compare them with KVM results.`,
+    reason,
+    warning: `KVM is unusable (${reason}); falling back to TCG software emulation. Timings are emulated and several times slower than on KVM; do not compare them with KVM results.`,
   };
+}
+
+function refuse(reason: string): InfraError {
+  return new InfraError(`KVM is required by this scenario (kvm: required) but is unusable: ${reason}.`, KVM_HOWTO);
+}
+
+function describeProofFailure(proof: ProofAnswer & { ok: false }): string {
+  return proof.cached
+    ? `${proof.reason} (remembered from a proof at ${proof.cached.provedAt}; delete ${proof.cached.file} to prove again)`
+    : proof.reason;
+}
+
+export async function chooseAccel(
+  mode: KvmMode,
+  probe: () => Promise<KvmProbe>,
+  proveKernel?: () => Promise<ProofAnswer>,
+): Promise<AccelChoice> {
+  if (mode === 'off') return { accel: 'tcg' };
+  const result = await probe();
+  if (!result.usable) {
+    if (mode === 'required') throw refuse(result.reason);
+    return fallback(result.reason);
+  }
+  if (!proveKernel) return { accel: 'kvm' };
+  const proof = await proveKernel();
+  if (proof.ok) return { accel: 'kvm' };
+  if (mode === 'required') throw refuse(describeProofFailure(proof));
+  return fallback(describeProofFailure(proof));
+}
+
+/** What a stalled KVM pass leads to: TCG under `auto`, the error itself otherwise. */
+export function afterKvmStall(mode: KvmMode, stall: KvmStallError): AccelChoice {
+  if (mode !== 'auto') throw stall;
+  return fallback(stall.reason);
 }

@@ -4,7 +4,7 @@ import { Marker } from '../agent/protocol.js';
 import { ConsoleSplitter, consoleLimitBytes } from './console.js';
 import { openFifoChannel, type FifoChannel } from './fifo.js';
 import { advanceLiveStage, PANIC_PATTERN, withoutPrintkTime, type LiveStage } from './live-stage.js';
-import { killProcessGroup, trackProcessGroup } from './processes.js';
+import { killProcessGroup, trackProcessGroup, withParentDeathSignal } from './processes.js';
 import type { Accel } from '../scenario/types.js';
 import type { BootTrace, ConsoleLine, DoorbellMark, HypervisorCommand, PassOutcome } from './types.js';
 
@@ -22,6 +22,11 @@ export interface PassOptions {
   keepLines?: boolean;
   /** The process.hrtime.bigint() that line times count from; bench/latency.ts compares it with a writer's clock. */
   onSpawn?: (startNs: bigint) => void;
+  /**
+   * End the pass as `stalled` when the console has shown nothing past the firmware by then: a KVM that hangs every
+   * kernel shows no kernel line at all, and waiting for the full timeout only delays the fallback to TCG.
+   */
+  stallMs?: number;
 }
 
 const STDERR_TAIL_BYTES = 4096;
@@ -99,7 +104,8 @@ function runPassWith(
     const argv = [command.file, ...command.args];
 
     const start = process.hrtime.bigint();
-    const child = spawn(command.file, command.args, {
+    const spawned = withParentDeathSignal(command.file, command.args);
+    const child = spawn(spawned.file, spawned.args, {
       detached: true,
       stdio: fifo ? ['ignore', consoleFifo.writeFd, 'pipe', fifo.writeFd] : ['ignore', consoleFifo.writeFd, 'pipe'],
     });
@@ -150,6 +156,15 @@ function runPassWith(
       killProcessGroup(child);
     };
     let timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
+    const stallMs = options.stallMs;
+    const stallTimer =
+      stallMs !== undefined && stallMs < options.timeoutMs
+        ? setTimeout(() => {
+            if (stage !== 'firmware' || outcome !== null) return;
+            outcome = { kind: 'stalled', afterMs: stallMs };
+            killProcessGroup(child);
+          }, stallMs)
+        : undefined;
 
     const stdout = consoleFifo.reader;
     stdout.on('data', (chunk: Buffer) => {
@@ -172,6 +187,7 @@ function runPassWith(
     // 'close' waits for stderr to drain as well as for the exit.
     child.on('close', async (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(stallTimer);
       untrack();
       // The FIFOs' last bytes may still be in flight; their end-of-file comes once the hypervisor's write ends are
       // closed. Only then is the outcome an exit: a panic line may be among those last bytes.

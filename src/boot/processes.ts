@@ -1,5 +1,6 @@
-import { rmSync } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
  * Everything a run must not leave behind: hypervisor process groups and temporary directories. The top level calls
@@ -41,4 +42,56 @@ export function cleanupNow(): void {
   liveGroups.clear();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   tempDirs.clear();
+}
+
+/** util-linux's setpriv: Debian and Ubuntu install it with util-linux, which is essential there. */
+export const SETPRIV = 'setpriv';
+
+/** The first executable `name` on PATH (or `name` itself when it is a path), or null. */
+export function findOnPath(name: string, path = process.env['PATH'] ?? ''): string | null {
+  const candidates = name.includes('/')
+    ? [name]
+    : path
+        .split(delimiter)
+        .filter(isAbsolute)
+        .map((d) => join(d, name));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not here; try the next directory.
+    }
+  }
+  return null;
+}
+
+let setprivPath: string | null | undefined;
+
+/**
+ * How to spawn a hypervisor so that it dies with boot-budget, even when boot-budget itself is SIGKILLed and no
+ * clean-up of ours runs (the process group and signal handlers cover every other ending). `setpriv --pdeathsig KILL`
+ * sets PR_SET_PDEATHSIG and then execs the hypervisor, which keeps it: the kernel sends SIGKILL when the *thread*
+ * that forked it exits. libuv forks from the thread that calls spawn(), which for boot-budget is Node's main thread,
+ * alive until the process ends (inside a worker thread it would be that worker, which is the owner too).
+ *
+ * A binary that is not on PATH is spawned as it is, so that Node reports ENOENT as before rather than setpriv's
+ * exit 127. Without setpriv the hypervisor is spawned directly: every clean-up but the SIGKILL case still holds
+ * (`boot-budget doctor` says so).
+ */
+export function withParentDeathSignal(
+  file: string,
+  args: readonly string[],
+  setpriv: string | null = resolveSetpriv(),
+): { file: string; args: string[] } {
+  if (!setpriv) return { file, args: [...args] };
+  const binary = findOnPath(file);
+  if (!binary) return { file, args: [...args] };
+  return { file: setpriv, args: ['--pdeathsig', 'KILL', '--', binary, ...args] };
+}
+
+/** setpriv's path, looked up once per process; null when it is missing. */
+export function resolveSetpriv(): string | null {
+  if (setprivPath === undefined) setprivPath = findOnPath(SETPRIV);
+  return setprivPath;
 }

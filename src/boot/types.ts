@@ -11,6 +11,8 @@ export interface ConsoleLine {
 export type PassOutcome =
   | { kind: 'exited'; code: number | null; signal: string | null }
   | { kind: 'timeout'; afterMs: number }
+  /** Nothing past the firmware on the console within `afterMs` (PassOptions.stallMs). */
+  | { kind: 'stalled'; afterMs: number }
   | { kind: 'panic'; line: string }
   | { kind: 'spawn-failed'; message: string };
 

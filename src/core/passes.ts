@@ -9,6 +9,7 @@ import { guestCmdline } from '../boot/cmdline.js';
 import { runPass } from '../boot/pass-runner.js';
 import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
 import type { HypervisorBackend, HypervisorCommand } from '../boot/types.js';
+import { KvmStallError } from '../boot/accel.js';
 import { InfraError } from '../errors.js';
 import { budgetNoiseReasons, regressionNoiseReasons, type AdaptiveRecord } from '../judge/adaptive.js';
 import { judgeStages } from '../judge/budgets.js';
@@ -26,20 +27,26 @@ export interface PreparedBoot {
   rootfs: string;
   /** The firmware that really runs: results taken under SeaBIOS and under qboot are not comparable. */
   firmware: string;
+  accel: Accel;
 }
+
+/** Decides the accelerator once the kernel to boot is known (the KVM proof boots it), before the rootfs is built. */
+export type AccelForKernel = (kernel: { path: string; description: string }) => Promise<Accel>;
 
 /** Artifacts → the hypervisor command for one side. */
 export async function prepareBoot(
   scenario: Scenario,
   backend: HypervisorBackend,
   binary: string,
-  accel: Accel,
+  accelFor: Accel | AccelForKernel,
   cacheDir: string,
   ctx: ArtifactContext,
 ): Promise<PreparedBoot> {
   const kernel = await resolveKernel(scenario, ctx);
-  const rootfs = await buildRootfs(scenario, ctx, kernel);
   const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
+  const accel =
+    typeof accelFor === 'function' ? await accelFor({ path: bootKernel, description: kernel.description }) : accelFor;
+  const rootfs = await buildRootfs(scenario, ctx, kernel);
   const bios = scenario.hypervisor === 'qemu' ? qemuBios(scenario.machine, scenario.firmware) : {};
   if (bios.qbootMissing)
     ctx.log(`firmware: qboot was asked for but ${QBOOT_ROM} is missing; booting with the machine's SeaBIOS`);
@@ -61,7 +68,7 @@ export async function prepareBoot(
     ...(bios.bios ? { bios: bios.bios } : {}),
     accel,
   });
-  return { command, kernel: kernel.description, rootfs: rootfs.description, firmware };
+  return { command, kernel: kernel.description, rootfs: rootfs.description, firmware, accel };
 }
 
 /** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
@@ -101,6 +108,8 @@ export interface PassPlan {
   stageOrder: readonly string[];
   /** Settings for the A/B's within-noise rule. */
   regression: RegressionSettings;
+  /** Under KVM: a pass with nothing past the firmware by then is a KvmStallError (see boot/accel.ts). */
+  stallMs?: number;
 }
 
 function passReachedReady(trace: BootTrace): boolean {
@@ -147,13 +156,14 @@ export async function runSides(
         reporter.progress({ type: 'pass-stage', scenario, pass, of, warmup: isWarmup, stage, ...label }),
       onLine: (line) => measure.push(line),
       keepLines: false,
+      ...(plan.stallMs !== undefined ? { stallMs: plan.stallMs } : {}),
     });
     onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
     if (!passReachedReady(trace)) {
       const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
-      throw new InfraError(
-        `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`,
-      );
+      const message = `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`;
+      if (trace.outcome.kind === 'stalled') throw new KvmStallError(message, `a KVM ${message}`);
+      throw new InfraError(message);
     }
     const measurement = measure.finish(trace);
     reporter.progress({

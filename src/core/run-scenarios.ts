@@ -1,6 +1,14 @@
 import { availableParallelism } from 'node:os';
 import type { ArtifactContext, RemoteCache } from '../artifacts/types.js';
-import { chooseAccel, probeKvm, type KvmProbe } from '../boot/accel.js';
+import {
+  afterKvmStall,
+  type AccelChoice,
+  chooseAccel,
+  KVM_STALL_MS,
+  KvmProver,
+  KvmStallError,
+  type ProofTarget,
+} from '../boot/accel.js';
 import { HYPERVISORS } from '../boot/backends.js';
 import { QEMU_BINARY } from '../boot/qemu.js';
 import type { BootTrace, HypervisorBackend } from '../boot/types.js';
@@ -11,7 +19,7 @@ import type { ScenarioResult } from '../judge/types.js';
 import { passTimeline } from '../measure/pass-timeline.js';
 import { ALWAYS_LISTED_STAGES } from '../scenario/builtin-stages.js';
 import type { Reporter } from '../report/reporter.js';
-import type { HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
+import type { Accel, HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
 import { compareScenario } from '../judge/compare.js';
 import { DEFAULT_REGRESSION, type RegressionSettings } from '../judge/regression.js';
@@ -45,6 +53,8 @@ export interface Ports {
   backends?: Partial<Record<HypervisorName, HypervisorBackend>>;
   /** A cache shared between machines (the Action passes its @actions/cache adapter); artifacts fall back to it. */
   remoteCache?: RemoteCache;
+  /** The KVM proofs; tests pass one with fake probes. */
+  kvmProver?: KvmProver;
 }
 
 export interface RunResults {
@@ -65,6 +75,8 @@ export function describeFailedPass(trace: BootTrace, timeoutMs: number): string 
       return `kernel panic during ${reached}: ${outcome.line}`;
     case 'timeout':
       return `no ready marker within the ${timeoutMs} ms timeout; last stage reached: ${reached}.`;
+    case 'stalled':
+      return `nothing past the firmware on the console within ${outcome.afterMs} ms: the kernel never started.`;
     case 'spawn-failed':
       return `the hypervisor could not be started: ${outcome.message}`;
     case 'exited':
@@ -83,8 +95,9 @@ export async function runScenarios(
 ): Promise<RunResults> {
   const backends = { ...DEFAULT_BACKENDS, ...ports.backends };
   const results: ScenarioResult[] = [];
-  // One probe per hypervisor binary and one detection per hypervisor per run: neither answer changes between scenarios.
-  const kvmProbes = new Map<string, Promise<KvmProbe>>();
+  // One probe per hypervisor binary, one kernel proof per kernel and one detection per hypervisor per run: none of
+  // these answers changes between scenarios.
+  const prover = ports.kvmProver ?? new KvmProver(options.cacheDir);
   const detected = new Map<HypervisorName, ReturnType<HypervisorBackend['detect']>>();
 
   for (const [index, scenario] of scenarios.entries()) {
@@ -117,37 +130,96 @@ export async function runScenarios(
       const { binary, version } = await detection;
       result.hypervisorVersion = version;
 
-      // Settle the accelerator before any download or build, so `kvm: required` fails fast.
-      // The KVM proof is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same /dev/kvm.
+      const mode = options.kvm ?? scenario.kvm;
+      // The real-mode probe is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same
+      // /dev/kvm; the kernel proof then runs through the scenario's own hypervisor.
       const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
-      // Started only when chooseAccel asks for it, and so awaited: `kvm: off` boots no probe guest.
-      const choice = await chooseAccel(options.kvm ?? scenario.kvm, () => {
-        let probe = kvmProbes.get(prober);
-        if (!probe) kvmProbes.set(prober, (probe = probeKvm(prober)));
-        return probe;
+      const proofTarget = (kernel: { path: string; description: string }): ProofTarget => ({
+        backend,
+        binary,
+        version,
+        kernel: kernel.path,
+        kernelLabel: kernel.description,
+        machine: scenario.machine,
+        cpus: scenario.cpus,
+        memoryMiB: scenario.memoryMiB,
+        cmdline: scenario.cmdline,
       });
-      if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
-        throw new InfraError(
-          `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`,
-        );
-      }
-      result.accel = choice.accel;
-      if (choice.warning) result.accelWarning = choice.warning;
-      ports.reporter.progress({ type: 'accel', scenario, accel: choice.accel, warning: choice.warning });
-
       const ctx: ArtifactContext = {
         cacheDir: options.cacheDir,
         log: (message) => ports.reporter.progress({ type: 'artifact', scenario, message }),
         live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
         ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
       };
-      const prepared = await prepareBoot(scenario, backend, binary, choice.accel, options.cacheDir, ctx);
-      result.kernel = prepared.kernel;
-      result.rootfs = prepared.rootfs;
-      result.firmware = prepared.firmware;
-      const command = prepared.command;
-      releaseCommand = command.release;
-      result.cmdline = command.cmdline;
+      const settle = (choice: AccelChoice): Accel => {
+        if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
+          throw new InfraError(
+            `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`,
+          );
+        }
+        result.accel = choice.accel;
+        if (choice.warning) result.accelWarning = choice.warning;
+        if (choice.reason) result.accelReason = choice.reason;
+        ports.reporter.progress({ type: 'accel', scenario, accel: choice.accel, warning: choice.warning });
+        return choice.accel;
+      };
+      // The real-mode probe runs before any download or build, so a missing or dead /dev/kvm fails `kvm: required`
+      // at once; the kernel proof runs as soon as the kernel is there, before the rootfs is built.
+      const probed = await chooseAccel(mode, () => prover.realMode(prober));
+      // Each side's kernel is proved; one that fails takes the whole scenario (both sides of an A/B) to TCG.
+      let forced: AccelChoice | undefined = probed.accel === 'tcg' ? probed : undefined;
+      const proved: ProofTarget[] = [];
+      const accelFor = async (kernel: { path: string; description: string }): Promise<Accel> => {
+        if (forced) return forced.accel;
+        proved.push(proofTarget(kernel));
+        const choice = await chooseAccel(
+          mode,
+          () => prover.realMode(prober),
+          () => prover.kernel(proofTarget(kernel)),
+        );
+        if (choice.accel === 'tcg') forced = choice;
+        return choice.accel;
+      };
+
+      // Artifacts, then the passes, under one accelerator; again under TCG when KVM turns out not to work.
+      const prepareAndBoot = async (): Promise<void> => {
+        releaseCommand?.();
+        releaseCommand = undefined;
+        const prepared = await prepareBoot(scenario, backend, binary, accelFor, options.cacheDir, ctx);
+        result.kernel = prepared.kernel;
+        result.rootfs = prepared.rootfs;
+        result.firmware = prepared.firmware;
+        const command = prepared.command;
+        releaseCommand = command.release;
+        result.cmdline = command.cmdline;
+
+        // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
+        const sides: BootSide[] = [{ command, firmware: prepared.firmware, measured: [] }];
+        const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
+        let baseline: PreparedBoot | undefined;
+        if (baselineSpec) {
+          const a = await prepareBoot(
+            baselineScenario(scenario, baselineSpec),
+            backend,
+            binary,
+            accelFor,
+            options.cacheDir,
+            ctx,
+          );
+          baseline = a;
+          const releaseScenario = releaseCommand;
+          releaseCommand = () => {
+            releaseScenario?.();
+            a.command.release?.();
+          };
+          // The baseline's kernel failed its proof after the scenario's passed: both sides again, under TCG.
+          if (a.accel !== prepared.accel) return prepareAndBoot();
+          sides.unshift({ label: 'A', command: a.command, firmware: a.firmware, measured: [] });
+          sides[1]!.label = 'B';
+        }
+        const accel = settle(forced ?? { accel: prepared.accel });
+        await bootSides(sides, baseline, accel);
+      };
 
       // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
       const regression: RegressionSettings = {
@@ -164,64 +236,63 @@ export async function runScenarios(
       const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
       result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
 
-      // A same-job A/B boots the baseline (A) interleaved with the scenario (B) on this very runner.
-      const sides: BootSide[] = [{ command, firmware: prepared.firmware, measured: [] }];
-      const baselineSpec = baselineSpecFor(scenario, options.baselineKernel);
-      let baseline: PreparedBoot | undefined;
-      if (baselineSpec) {
-        const a = await prepareBoot(
-          baselineScenario(scenario, baselineSpec),
-          backend,
-          binary,
-          choice.accel,
-          options.cacheDir,
-          ctx,
+      const bootSides = async (sides: BootSide[], baseline: PreparedBoot | undefined, accel: Accel) => {
+        const stageOrder = ALWAYS_LISTED_STAGES;
+        const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
+        result.adaptive = await runSides(
+          scenario,
+          sides,
+          {
+            warmup,
+            passes,
+            maxPasses,
+            accel,
+            stageOrder,
+            regression,
+            ...(accel === 'kvm' ? { stallMs: KVM_STALL_MS } : {}),
+          },
+          ports.reporter,
+          describeFailedPass,
+          (trace) => {
+            if (trace.truncatedBytes > 0)
+              result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
+          },
         );
-        baseline = a;
-        const releaseScenario = releaseCommand;
-        releaseCommand = () => {
-          releaseScenario?.();
-          a.command.release?.();
-        };
-        sides.unshift({ label: 'A', command: a.command, firmware: a.firmware, measured: [] });
-        sides[1]!.label = 'B';
-      }
-      const stageOrder = ALWAYS_LISTED_STAGES;
-      const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
-      result.adaptive = await runSides(
-        scenario,
-        sides,
-        { warmup, passes, maxPasses, accel: choice.accel, stageOrder, regression },
-        ports.reporter,
-        describeFailedPass,
-        (trace) => {
-          if (trace.truncatedBytes > 0)
-            result.consoleTruncatedBytes = Math.max(result.consoleTruncatedBytes ?? 0, trace.truncatedBytes);
-        },
-      );
-      const measured = sides[sides.length - 1]!.measured;
-      result.passes = measured.length;
-      if (baseline) {
-        const stages = judgeStages(sides[0]!.measured, stageOrder, []);
-        result.baseline = {
-          kernel: baseline.kernel,
-          rootfs: baseline.rootfs,
-          cmdline: baseline.command.cmdline,
-          stages,
-          timeline: sides[0]!.measured.map(passTimeline),
-        };
-      }
-      result.timeline = measured.map(passTimeline);
+        const measured = sides[sides.length - 1]!.measured;
+        result.passes = measured.length;
+        if (baseline) {
+          const stages = judgeStages(sides[0]!.measured, stageOrder, []);
+          result.baseline = {
+            kernel: baseline.kernel,
+            rootfs: baseline.rootfs,
+            cmdline: baseline.command.cmdline,
+            stages,
+            timeline: sides[0]!.measured.map(passTimeline),
+          };
+        }
+        result.timeline = measured.map(passTimeline);
 
-      result.stages = judgeStages(measured, stageOrder, scenario.budgets);
-      if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
-      const alignment = alignmentSummary(measured);
-      if (alignment) result.alignment = alignment;
-      const withSystemd = measured.find((m) => m.systemd);
-      if (withSystemd?.systemd) result.systemd = withSystemd.systemd;
-      const withUnits = measured.find((m) => m.units.length > 0);
-      if (withUnits) result.units = withUnits.units;
-      result.verdict = scenarioVerdict(result.stages);
+        result.stages = judgeStages(measured, stageOrder, scenario.budgets);
+        if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
+        const alignment = alignmentSummary(measured);
+        if (alignment) result.alignment = alignment;
+        const withSystemd = measured.find((m) => m.systemd);
+        if (withSystemd?.systemd) result.systemd = withSystemd.systemd;
+        const withUnits = measured.find((m) => m.units.length > 0);
+        if (withUnits) result.units = withUnits.units;
+        result.verdict = scenarioVerdict(result.stages);
+      };
+
+      try {
+        await prepareAndBoot();
+      } catch (error) {
+        if (!(error instanceof KvmStallError)) throw error;
+        // Under `auto` a KVM that passed the proof and still hung a pass gets no second chance: the scenario is booted
+        // again under TCG, and the kernels it proved are remembered as failed so later runs skip KVM at once.
+        forced = afterKvmStall(mode, error);
+        for (const target of proved) await prover.recordFailure(target, error.reason);
+        await prepareAndBoot();
+      }
     } catch (error) {
       if (!(error instanceof InfraError)) throw error;
       result.verdict = 'error';

@@ -47,6 +47,8 @@ export interface ScenarioResult {
   file: string;
   accel: Accel | null;
   accelWarning?: string;
+  /** Why KVM was dropped when it was wanted (the proof step that failed and what it saw), without the advice. */
+  accelReason?: string;
   /** Console bytes the guest wrote beyond what boot-budget keeps (the most in any pass); timings are unaffected. */
   consoleTruncatedBytes?: number;
   hypervisor: HypervisorName;

@@ -15,6 +15,7 @@ export function resultsToJson(results: RunResults): object {
       file: s.file,
       accel: s.accel,
       ...(s.accelWarning ? { accelWarning: s.accelWarning } : {}),
+      ...(s.accelReason ? { accelReason: s.accelReason } : {}),
       ...(s.consoleTruncatedBytes ? { consoleTruncatedBytes: s.consoleTruncatedBytes } : {}),
       hypervisor: s.hypervisor,
       hypervisorVersion: s.hypervisorVersion,

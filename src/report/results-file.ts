@@ -73,6 +73,7 @@ const scenarioSchema = z.object({
   file: z.string().optional(),
   accel: z.enum(['kvm', 'tcg']).nullable().optional(),
   accelWarning: z.string().optional(),
+  accelReason: z.string().optional(),
   consoleTruncatedBytes: z.number().optional(),
   hypervisor: z.enum(['qemu', 'firecracker', 'cloud-hypervisor']),
   hypervisorVersion: z.string().nullable().optional(),

@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { probeKvm } from '../../src/boot/accel.js';
-import { QEMU_BINARY } from '../../src/boot/qemu.js';
 import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli, TEST_CACHE_DIR } from '../helpers/cli.js';
 import { cloudKernel } from '../helpers/debian-kernel.js';
 import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
@@ -91,21 +89,6 @@ describe('end to end, real QEMU', () => {
     if (scenario.accel === 'tcg') expect(scenario.cmdline).toMatch(/tsc_early_khz=/);
     expect(scenario.stages.shutdown.samples).toHaveLength(1);
     expect(scenario.stages.shutdown.median).toBeLessThan(5_000);
-  });
-
-  it('exits 3 at once when kvm: required meets an unusable KVM', async () => {
-    const probe = await probeKvm(QEMU_BINARY);
-    const dir = testDir({ 'kvm.yaml': base('needs-kvm', '').replace('kvm: auto', 'kvm: required') });
-    const run = await runCli([dir, ...CACHE_ARGS]);
-    if (probe.usable) {
-      // On a host with working KVM the scenario simply runs.
-      expect([0, 1]).toContain(run.code);
-      return;
-    }
-    expect(run.code).toBe(3);
-    expect(run.stdout + run.stderr).toMatch(/KVM is required by this scenario \(kvm: required\) but is unusable/);
-    expect(run.stdout + run.stderr).toMatch(/udevadm trigger --name-match=kvm/);
-    expect(run.ms).toBeLessThan(15_000);
   });
 
   it('reports a kernel panic long before the timeout, with the panic line', async () => {

@@ -1,0 +1,66 @@
+/**
+ * One run's KVM proofs: the real-mode probe once per hypervisor binary, the kernel proof once per cache key, both
+ * shared by every scenario of the run, and kernel proofs remembered in the cache dir across runs.
+ */
+import { proveKernel, type KernelProof, type KernelProofTarget } from './kernel-proof.js';
+import { hostBootId, kernelProofKey, proofCacheFile, readCachedProof, writeCachedProof } from './proof-cache.js';
+import { probeKvm, type KvmProbe } from './real-mode-probe.js';
+
+export interface ProverDeps {
+  probe: (qemuBinary: string) => Promise<KvmProbe>;
+  prove: (target: KernelProofTarget) => Promise<KernelProof>;
+  bootId: () => Promise<string | null>;
+}
+
+export type ProofTarget = KernelProofTarget & { version: string };
+
+/** A proof's answer, and where it came from when it was remembered rather than booted. */
+export type ProofAnswer = KernelProof & { cached?: { file: string; provedAt: string } };
+
+export class KvmProver {
+  private readonly deps: ProverDeps;
+  private readonly probes = new Map<string, Promise<KvmProbe>>();
+  private readonly proofs = new Map<string, Promise<ProofAnswer>>();
+
+  constructor(
+    private readonly cacheDir: string,
+    deps: Partial<ProverDeps> = {},
+  ) {
+    this.deps = { probe: probeKvm, prove: proveKernel, bootId: hostBootId, ...deps };
+  }
+
+  realMode(qemuBinary: string): Promise<KvmProbe> {
+    let probe = this.probes.get(qemuBinary);
+    if (!probe) this.probes.set(qemuBinary, (probe = this.deps.probe(qemuBinary)));
+    return probe;
+  }
+
+  kernel(target: ProofTarget): Promise<ProofAnswer> {
+    const memo = `${target.kernel}\0${target.binary}\0${target.machine}\0${target.cpus}`;
+    let proof = this.proofs.get(memo);
+    if (!proof) this.proofs.set(memo, (proof = this.proveOrRemember(target)));
+    return proof;
+  }
+
+  /** A pass under KVM that stalled after a passing proof: remembered as a failed proof, so later runs go to TCG. */
+  async recordFailure(target: ProofTarget, reason: string, stoppedAt: 'firmware' | 'kernel' = 'firmware') {
+    const failed: KernelProof = { ok: false, ms: 0, reason, stoppedAt };
+    const memo = `${target.kernel}\0${target.binary}\0${target.machine}\0${target.cpus}`;
+    this.proofs.set(memo, Promise.resolve(failed));
+    const key = await kernelProofKey(target, this.deps.bootId).catch(() => null);
+    if (key) await writeCachedProof(this.cacheDir, key, failed);
+  }
+
+  private async proveOrRemember(target: ProofTarget): Promise<ProofAnswer> {
+    // A kernel that cannot be hashed is still proved, just not remembered.
+    const key = await kernelProofKey(target, this.deps.bootId).catch(() => null);
+    if (key) {
+      const cached = await readCachedProof(this.cacheDir, key);
+      if (cached)
+        return { ...cached.proof, cached: { file: proofCacheFile(this.cacheDir, key), provedAt: cached.provedAt } };
+    }
+    const proof = await this.deps.prove(target);
+    if (key) await writeCachedProof(this.cacheDir, key, proof);
+    return proof;
+  }
+}
