@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { hostPackagesFor } from '../artifacts/requirements.js';
+import { hostPackagesFor, needsFreshAptLists } from '../artifacts/requirements.js';
 import { packageInstalled } from '../boot/doctor.js';
 import type { Scenario } from '../scenario/types.js';
 
@@ -20,7 +20,9 @@ async function run(argv: string[], input?: string): Promise<number> {
 
 /**
  * Installs with apt what these scenarios need and the runner lacks (the same table `doctor` checks); on a runner
- * without apt it only warns, and the run reports what is absent.
+ * without apt it only warns, and the run reports what is absent. The package lists are refreshed also when nothing
+ * is missing but a scenario fetches its kernel with apt: a runner image's lists can name kernel versions the archive
+ * has since replaced, and `apt-get download` of those fails.
  */
 export async function installMissingPackages(scenarios: readonly Scenario[]): Promise<void> {
   const missing: string[] = [];
@@ -30,25 +32,29 @@ export async function installMissingPackages(scenarios: readonly Scenario[]): Pr
     core.warning('install: dpkg-query is not available on this runner; install QEMU and a static busybox yourself.');
     return;
   }
-  if (missing.length === 0) return;
-  await core.group(`Installing ${missing.join(', ')}`, async () => {
-    if ((await run(['apt-get', 'update', '-qq'])) !== 0)
-      core.warning('apt-get update failed; trying the install anyway.');
-    const status = await run([
-      'env',
-      'DEBIAN_FRONTEND=noninteractive',
-      'apt-get',
-      'install',
-      '-y',
-      '-qq',
-      '--no-install-recommends',
-      ...missing,
-    ]);
-    if (status !== 0)
-      core.warning(
-        `apt-get install ${missing.join(' ')} failed (status ${status}); boots will fail if QEMU or busybox is missing.`,
-      );
-  });
+  if (missing.length === 0 && !needsFreshAptLists(scenarios)) return;
+  await core.group(
+    missing.length ? `Installing ${missing.join(', ')}` : 'Refreshing the apt package lists',
+    async () => {
+      if ((await run(['apt-get', 'update', '-qq'])) !== 0)
+        core.warning('apt-get update failed; trying the install anyway.');
+      if (missing.length === 0) return;
+      const status = await run([
+        'env',
+        'DEBIAN_FRONTEND=noninteractive',
+        'apt-get',
+        'install',
+        '-y',
+        '-qq',
+        '--no-install-recommends',
+        ...missing,
+      ]);
+      if (status !== 0)
+        core.warning(
+          `apt-get install ${missing.join(' ')} failed (status ${status}); boots will fail if QEMU or busybox is missing.`,
+        );
+    },
+  );
 }
 
 const UDEV_RULE = 'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"\n';

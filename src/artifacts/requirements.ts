@@ -75,6 +75,13 @@ export function hostPackagesFor(scenarios: readonly Scenario[]): HostPackage[] {
   return HOST_REQUIREMENTS.filter((r) => uses.some((u) => r.needed(u))).map(({ name, why }) => ({ name, why }));
 }
 
+/** Whether a scenario resolves a package from apt's lists (an apt kernel, or kernel source from apt). */
+export function needsFreshAptLists(scenarios: readonly Scenario[]): boolean {
+  return scenarios
+    .flatMap((s) => usesOf(s).kernels)
+    .some((k) => k.kind === 'apt' || (k.kind === 'build' && k.build.source.kind === 'apt'));
+}
+
 /** The one line a user runs to install `missing`. */
 export function aptInstallCommand(missing: readonly string[]): string {
   return `sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aptInstallCommand, hostPackagesFor } from '../../src/artifacts/requirements.js';
+import { aptInstallCommand, hostPackagesFor, needsFreshAptLists } from '../../src/artifacts/requirements.js';
 import { formatDoctorReport, gatherDoctorReport } from '../../src/boot/doctor.js';
 import { loadScenarioFile, loadScenarios } from '../../src/scenario/load.js';
 import { testDir } from '../helpers/vitest-dirs.js';
@@ -38,6 +38,13 @@ describe('host packages derived from scenarios', () => {
       'libelf-dev',
       'libssl-dev',
     ]);
+  });
+
+  it('asks for fresh apt lists when a kernel comes from apt, not for a kernel file', async () => {
+    const { scenarios } = await loadScenarios(['scenarios/'], REPO);
+    expect(needsFreshAptLists(scenarios)).toBe(true);
+    const dir = testDir({ bzImage: '', 'file.yaml': 'name: file\nkernel: {path: bzImage}\nrootfs: {busybox: {}}\n' });
+    expect(needsFreshAptLists([await loadScenarioFile('file.yaml', dir)])).toBe(false);
   });
 
   it('doctor checks the given list with dpkg and prints the one apt-get line for what is missing', async () => {
