@@ -28,6 +28,7 @@ import { plainStyle } from '../src/report/style.js';
 import { renderScenario } from '../src/report/terminal.js';
 import { summaryMarkdown } from '../src/report/github/summary.js';
 import { exitCodeFor } from '../src/cli/exit-code.js';
+import { judgeRun } from '../src/judge/verdict.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
 import type { BootTrace } from '../src/boot/types.js';
 
@@ -162,5 +163,5 @@ out.push('=== terminal');
 for (const r of results) out.push(renderScenario(r, plainStyle));
 out.push('=== summary');
 out.push(summaryMarkdown(run));
-out.push(`=== exit code ${exitCodeFor(run)}`);
+out.push(`=== exit code ${exitCodeFor(judgeRun(run, { failOn: 'error' }))}`);
 process.stdout.write(`${out.join('\n')}\n`);

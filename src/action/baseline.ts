@@ -10,7 +10,7 @@
 import * as actionsCache from '@actions/cache';
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 import { describeError } from '../errors.js';
 import { compareRuns } from '../judge/compare.js';
 import type { BaselineSummary } from '../report/github/regression.js';

@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 import { ActionsRemoteCache } from '../artifacts/cache/actions-cache.js';
 import { defaultCacheDir } from '../artifacts/cache-dir.js';
 import { mergeResultFiles } from '../core/merge.js';
-import { runScenarios, type RunResults } from '../core/run-scenarios.js';
+import { runScenarios } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
+import { judgeRun } from '../judge/verdict.js';
 import { selectShard } from '../core/shard.js';
 import type { ScenarioError } from '../errors.js';
 import { annotationsFor, withinLimits, workspacePath, type Annotation } from '../report/github/annotations.js';
@@ -76,30 +78,15 @@ async function publish(
   }
   await core.summary.addRaw(summaryMarkdown(results, overflow, baseline)).write();
 
-  const failedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'fail')).length;
-  const warnedBudgets = results.scenarios.flatMap((s) => s.stages.filter((st) => st.verdict === 'warn')).length;
-  const errors = results.scenarios.filter((s) => s.verdict === 'error');
-  const verdict = errors.length ? 'error' : failedBudgets ? 'fail' : 'pass';
+  const run = judgeRun(results, { failOn: settings.failOn, comparisonOf: (s) => comparisonOf(s, baseline) });
   core.setOutput('results', resultsFile);
-  core.setOutput('verdict', verdict);
-  core.setOutput('failed', String(failedBudgets));
-  const regressed = results.scenarios
-    .filter((s) => comparisonOf(s, baseline)?.verdict === 'regression')
-    .map((s) => s.name);
-  core.setOutput('regressions', String(regressed.length));
-
-  if (errors.length)
-    return {
-      failure: `${errors.length} scenario(s) could not be measured: ${errors.map((s) => `${s.name}: ${s.error}`).join('; ')}`,
-    };
-  if (failedBudgets) return { failure: `${failedBudgets} budget(s) exceeded` };
-  if (regressed.length) return { failure: `regression in ${regressed.join(', ')}` };
-  if (settings.failOn === 'warn' && warnedBudgets)
-    return { failure: `${warnedBudgets} warn-level budget(s) exceeded and fail-on is warn` };
-  return { failure: null };
+  core.setOutput('verdict', run.verdict);
+  core.setOutput('failed', String(run.failed));
+  core.setOutput('regressions', String(run.regressed.length));
+  return { failure: run.failure };
 }
 
-/** Inputs → core → annotations, summary and outputs. The only knowledge of GitHub lives here and in main.ts. */
+/** Inputs → core → annotations, summary and outputs. */
 export async function runAction(
   settings: ActionSettings,
   env: NodeJS.ProcessEnv = process.env,

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { parseAge } from '../artifacts/cache/commands.js';
 import { UsageError } from '../errors.js';
 import type { RegressionSettings } from '../judge/regression.js';
+import { FAIL_ON_LEVELS, type FailOn } from '../judge/verdict.js';
 import { COMPARE_OPTIONS, COMPARE_USAGE, regressionOverrides } from './compare-args.js';
 
 export interface CliSettings {
@@ -33,6 +34,8 @@ export interface CliSettings {
   maxPasses?: number;
   /** `--baseline-kernel`: boot every scenario as an A/B against this kernel (`apt:PACKAGE` or a path). */
   baselineKernel?: string;
+  /** `--fail-on warn`: warn-level budgets fail the run too (exit 1). */
+  failOn: FailOn;
 }
 
 export const USAGE = `Usage:
@@ -57,6 +60,7 @@ Options:
   --filter NAME     only scenarios whose name contains NAME
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
   --allow-outside   let scenarios use files outside the workspace (the Git checkout, else the current directory)
+  --fail-on LEVEL   error (default): exit 1 for error-level budgets and regressions; warn: warn-level budgets too
 ${COMPARE_OPTIONS}
   -h, --help        show this help
   --version         print the version
@@ -97,6 +101,7 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
         force: { type: 'boolean' },
         'baseline-kernel': { type: 'string' },
         'max-passes': { type: 'string' },
+        'fail-on': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -105,8 +110,8 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: 'help', paths: [] };
-  if (values.version) return { command: 'version', paths: [] };
+  if (values.help) return { command: 'help', paths: [], failOn: 'error' };
+  if (values.version) return { command: 'version', paths: [], failOn: 'error' };
 
   let command: CliSettings['command'] = 'run';
   let paths = positionals;
@@ -124,10 +129,17 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
           : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`,
       );
     }
-    return { command: 'cache', paths: [], cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
+    return {
+      command: 'cache',
+      paths: [],
+      cacheAction: action,
+      olderThanMs,
+      cacheDir: values['cache-dir'],
+      failOn: 'error',
+    };
   }
   if (positionals[0] === 'doctor') {
-    return { command: 'doctor', paths: positionals.slice(1), cacheDir: values['cache-dir'] };
+    return { command: 'doctor', paths: positionals.slice(1), cacheDir: values['cache-dir'], failOn: 'error' };
   }
   if (
     positionals[0] === 'run' ||
@@ -164,5 +176,13 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     ...(values.force ? { force: true } : {}),
     maxPasses: count('max-passes', values['max-passes'], 1),
     baselineKernel: values['baseline-kernel'],
+    failOn: failOn(values['fail-on']),
   };
+}
+
+function failOn(value: string | undefined): FailOn {
+  if (value === undefined) return 'error';
+  if (!(FAIL_ON_LEVELS as readonly string[]).includes(value))
+    throw new UsageError(`--fail-on takes ${FAIL_ON_LEVELS.join(' or ')}, not "${value}".`);
+  return value as FailOn;
 }

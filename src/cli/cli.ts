@@ -17,9 +17,10 @@ import { hostPackagesFor } from '../artifacts/requirements.js';
 import { parseCliArgs, USAGE, type CliSettings } from './args.js';
 import { writeHtml } from '../report/html/report.js';
 import { scenariosWithoutTimeline, writeTrace } from '../report/trace/trace-events.js';
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 import { baselineKernelSpec } from './compare-args.js';
 import { compareRuns } from '../judge/compare.js';
+import { judgeRun } from '../judge/verdict.js';
 import { renderCompareReport } from '../report/compare.js';
 import { compareReportToJson } from '../report/comparison-json.js';
 import { writeFile } from 'node:fs/promises';
@@ -98,7 +99,7 @@ export async function runCli(io: CliIo): Promise<number> {
       const style = styleFor(io.stdout, io.env);
       for (const scenario of merged.scenarios) io.stdout.write(`\n${renderScenario(scenario, style)}\n`);
       await writeReports(settings, merged, io);
-      return exitCodeFor(merged);
+      return exitCodeFor(judgeRun(merged, { failOn: settings.failOn }));
     }
 
     const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, {
@@ -132,7 +133,7 @@ export async function runCli(io: CliIo): Promise<number> {
       { reporter },
     );
     await writeReports(settings, results, io);
-    return exitCodeFor(results);
+    return exitCodeFor(judgeRun(results, { failOn: settings.failOn }));
   } catch (error) {
     if (error instanceof UsageError || error instanceof ScenarioError) {
       io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);

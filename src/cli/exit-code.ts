@@ -1,12 +1,10 @@
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunVerdict } from '../judge/verdict.js';
 
 export const ExitCode = { ok: 0, budgetExceeded: 1, usage: 2, infra: 3 } as const;
 
-/** Infrastructure trouble outranks budgets: a scenario that could not be measured says nothing about its budgets. */
-export function exitCodeFor(results: RunResults): number {
-  if (results.scenarios.some((s) => s.verdict === 'error')) return ExitCode.infra;
-  if (results.scenarios.some((s) => s.verdict === 'fail')) return ExitCode.budgetExceeded;
-  // A same-job A/B that found a regression fails like a budget does (DESIGN: exit 1 for a budget or a regression).
-  if (results.scenarios.some((s) => s.comparison?.verdict === 'regression')) return ExitCode.budgetExceeded;
+/** The run's verdict (judge/verdict.ts) as the CLI's exit code: 1 for a budget exceeded or a regression. */
+export function exitCodeFor(run: Pick<RunVerdict, 'verdict'>): number {
+  if (run.verdict === 'error') return ExitCode.infra;
+  if (run.verdict === 'fail') return ExitCode.budgetExceeded;
   return ExitCode.ok;
 }

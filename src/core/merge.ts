@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { readResultsFile, unknownMetadataNotes } from '../report/results-file.js';
-import type { RunResults } from './run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 
 /** Joins the results of shards into one run. A scenario in two shards means the shards overlap: refuse, don't guess. */
 export function mergeResults(parts: ReadonlyArray<{ source: string; results: RunResults }>): RunResults {

@@ -15,7 +15,7 @@ import type { BootTrace, HypervisorBackend } from '../boot/types.js';
 import { describeError, InfraError } from '../errors.js';
 import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
 import { alignmentSummary } from '../judge/diagnosis.js';
-import type { ScenarioResult } from '../judge/types.js';
+import type { RunResults, ScenarioResult } from '../judge/types.js';
 import { passTimeline } from '../measure/pass-timeline.js';
 import { ALWAYS_LISTED_STAGES } from '../scenario/builtin-stages.js';
 import type { Reporter } from '../report/reporter.js';
@@ -55,11 +55,6 @@ export interface Ports {
   remoteCache?: RemoteCache;
   /** The KVM proofs; tests pass one with fake probes. */
   kvmProver?: KvmProver;
-}
-
-export interface RunResults {
-  version: 1;
-  scenarios: ScenarioResult[];
 }
 
 const DEFAULT_BACKENDS = Object.fromEntries(

@@ -92,3 +92,9 @@ export interface ScenarioResult {
   /** How many passes it took and why, when more than `passes` could have been needed. */
   adaptive?: AdaptiveRecord;
 }
+
+/** Everything one run measured and judged: what the reports render and the results JSON holds. */
+export interface RunResults {
+  version: 1;
+  scenarios: ScenarioResult[];
+}

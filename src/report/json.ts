@@ -1,6 +1,6 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 import { regressionFieldsToJson } from './comparison-json.js';
 import { timelineToJson } from './timeline-json.js';
 

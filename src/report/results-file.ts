@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 import { UsageError } from '../errors.js';
 import { summarize } from '../judge/statistics.js';
 import type { ScenarioResult, StageResult } from '../judge/types.js';

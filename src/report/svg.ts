@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunResults } from '../core/run-scenarios.js';
+import type { RunResults } from '../judge/types.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import { clip, nestedRows } from './layout.js';

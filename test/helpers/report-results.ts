@@ -10,7 +10,7 @@ import { passTimeline } from '../../src/measure/pass-timeline.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
 import type { PassMeasurement } from '../../src/measure/types.js';
-import type { RunResults } from '../../src/core/run-scenarios.js';
+import type { RunResults } from '../../src/judge/types.js';
 import { loadBootFixture, scenarioResult } from './fixtures.js';
 
 /** A console line that would run script if a report pasted guest text into HTML or Markdown unescaped. */

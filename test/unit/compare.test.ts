@@ -8,7 +8,7 @@ import {
   type BaselineCacheApi,
   type RunContext,
 } from '../../src/action/baseline.js';
-import type { RunResults } from '../../src/core/run-scenarios.js';
+import type { RunResults } from '../../src/judge/types.js';
 import { UsageError } from '../../src/errors.js';
 import { budgetNoiseReasons, regressionNoiseReasons } from '../../src/judge/adaptive.js';
 import { judgeStages } from '../../src/judge/budgets.js';

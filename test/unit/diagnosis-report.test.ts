@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/cli/args.js';
-import type { RunResults } from '../../src/core/run-scenarios.js';
+import type { RunResults } from '../../src/judge/types.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import { alignmentSummary } from '../../src/judge/diagnosis.js';
 import type { ScenarioResult } from '../../src/judge/types.js';

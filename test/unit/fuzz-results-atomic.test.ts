@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunResults } from '../../src/core/run-scenarios.js';
+import type { RunResults } from '../../src/judge/types.js';
 import { writeResultsJson } from '../../src/report/json.js';
 
 // The results file is written to a temporary name and renamed: a reader (or a run killed at any moment, see the

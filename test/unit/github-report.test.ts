@@ -7,7 +7,7 @@ import {
   type Annotation,
 } from '../../src/report/github/annotations.js';
 import { summaryMarkdown, SUMMARY_LIMIT_BYTES } from '../../src/report/github/summary.js';
-import type { RunResults } from '../../src/core/run-scenarios.js';
+import type { RunResults } from '../../src/judge/types.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import { measurePass } from '../../src/measure/measure-pass.js';

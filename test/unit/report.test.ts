@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor } from '../../src/cli/exit-code.js';
 import { parseCliArgs } from '../../src/cli/args.js';
-import type { RunResults } from '../../src/core/run-scenarios.js';
 import { UsageError } from '../../src/errors.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
@@ -91,18 +89,6 @@ describe('JSON results', () => {
     for (const key of ['samples', 'median', 'mean', 'stddev', 'min', 'max'])
       expect(scenario.stages.kernel).toHaveProperty(key);
     expect(scenario.stages.kernel.budget).toBeNull();
-  });
-});
-
-describe('exit codes', () => {
-  const results = (...verdicts: ScenarioResult['verdict'][]): RunResults => ({
-    version: 1,
-    scenarios: verdicts.map((verdict) => ({ ...resultFrom([]), verdict })),
-  });
-  it('ranks infrastructure over budgets over success', () => {
-    expect(exitCodeFor(results('pass', 'pass'))).toBe(0);
-    expect(exitCodeFor(results('pass', 'fail'))).toBe(1);
-    expect(exitCodeFor(results('fail', 'error'))).toBe(3);
   });
 });
 

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import type { RunResults } from '../../core/run-scenarios.js';
+import type { RunResults } from '../../judge/types.js';
 import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { describeSpan } from '../terminal.js';

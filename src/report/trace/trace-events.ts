@@ -11,7 +11,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunResults } from '../../core/run-scenarios.js';
+import type { RunResults } from '../../judge/types.js';
 import type { ScenarioResult } from '../../judge/types.js';
 import type { PassTimeline } from '../../measure/pass-timeline.js';
 import { assignLanes } from '../lanes.js';
