@@ -117,28 +117,28 @@ describe('candidate resolution', () => {
   });
 });
 
-describe('on this host (real apt-cache, Debian 12)', () => {
+describe('on this host (real apt-cache)', () => {
   it('a run annotates the kernel.apt line when no candidate exists, and boots nothing', async () => {
     const dir = testDir({
-      'ubuntu-only.yaml': [
-        'name: ubuntu-only',
+      'nowhere.yaml': [
+        'name: nowhere',
         'kvm: off',
         'kernel:',
-        '  apt: [linux-image-kvm, linux-image-virtual]',
+        '  apt: [boot-budget-no-such-kernel, linux-image-no-such-flavour]',
         'rootfs: {busybox: {}}',
         '',
       ].join('\n'),
     });
-    const scenario = await loadScenarioFile('ubuntu-only.yaml', dir);
+    const scenario = await loadScenarioFile('nowhere.yaml', dir);
     const results = await runScenarios([scenario], { cacheDir: testDir() }, { reporter: silentReporter });
     const [result] = results.scenarios;
     expect(result?.verdict).toBe('error');
     expect(result?.error).toMatch(
-      /^ubuntu-only\.yaml:4:3: kernel\.apt: apt on this host \(.*\) has none of linux-image-kvm, linux-image-virtual\./,
+      /^nowhere\.yaml:4:3: kernel\.apt: apt on this host \(.*\) has none of boot-budget-no-such-kernel, linux-image-no-such-flavour\./,
     );
     expect(result?.errorAt).toEqual({ line: 4, column: 3 });
     const [annotation] = annotationsFor(results, { cwd: dir, workspace: dir });
-    expect(annotation).toMatchObject({ level: 'error', file: 'ubuntu-only.yaml', line: 4, column: 3 });
+    expect(annotation).toMatchObject({ level: 'error', file: 'nowhere.yaml', line: 4, column: 3 });
   });
 });
 
