@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TerminalReporter } from '../../src/report/progress.js';
 import { styleFor } from '../../src/report/style.js';
 import type { Scenario } from '../../src/scenario/types.js';
@@ -23,9 +23,25 @@ describe('artifact progress (a kernel build, a download)', () => {
     ]);
   });
 
-  it('is at most one plain line per 30 s elsewhere', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is one plain line per 30 s elsewhere, the latest message each time', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-01T00:00:00Z'));
     const { r, err } = reporter(false);
-    for (let i = 0; i < 50; i++) r.progress({ type: 'artifact-progress', scenario, message: `step ${i}` });
+    const step = (i: number) => r.progress({ type: 'artifact-progress', scenario, message: `step ${i}` });
+    for (let i = 0; i < 50; i++) step(i);
+    // The reporter was made at the first instant: a build that finishes within 30 s prints no progress at all.
     expect(err).toEqual([]);
+    vi.advanceTimersByTime(30_001);
+    step(50);
+    step(51);
+    vi.advanceTimersByTime(29_000);
+    step(52);
+    vi.advanceTimersByTime(1_500);
+    step(53);
+    expect(err).toEqual(['  tiny: step 50\n', '  tiny: step 53\n']);
   });
 });
