@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli, TEST_CACHE_DIR } from '../helpers/cli.js';
 import { cloudKernel } from '../helpers/debian-kernel.js';
+import { kvmBootsTheKernel } from '../helpers/kvm.js';
 import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // Real boots of Debian's cloud kernel under QEMU (TCG here). Passes are kept low to save CI time; the kernel and
@@ -24,9 +26,15 @@ timeout: 60s
 ${extra}`;
 
 describe('end to end, real QEMU', () => {
+  // Machine-dependent: whether KVM boots the kernel decides which accelerator `kvm: auto` takes. On this project's
+  // machines it does not (a paravirtual /dev/kvm on which stock kernels die), so these tests expect TCG there; on a
+  // host where the product's proof succeeds they expect KVM instead.
+  let kvmUsable = false;
   beforeAll(async () => {
     // Fetch the kernel once, outside any single test's time limit.
     await cloudKernel();
+    const dir = mkdtempSync(join(tmpdir(), 'boot-budget-kvm-proof-'));
+    kvmUsable = await kvmBootsTheKernel(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
   }, 600_000);
 
   it('boots the bundled scenario; its stages come in order and add up to total', async () => {
@@ -34,7 +42,9 @@ describe('end to end, real QEMU', () => {
     const json = join(out, 'results.json');
     const run = await runCli(['scenarios/', '--passes', '2', '--warmup', '0', '--json', json, ...CACHE_ARGS]);
     expect(run.stderr).not.toMatch(/internal error/);
-    expect([0, 1]).toContain(run.code);
+    // The bundled budgets leave ~2x headroom over a TCG boot on a 2-core machine (scenarios/debian-cloud-busybox.yaml),
+    // and KVM only makes each stage faster: the scenario passes, or its budgets are no longer honest.
+    expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/debian-cloud-busybox/);
     expect(run.stdout).toMatch(/firmware\s+▕/); // the chart
     expect(run.stdout).toMatch(/offending span/); // the budget table
@@ -42,8 +52,8 @@ describe('end to end, real QEMU', () => {
     const results = JSON.parse(readFileSync(json, 'utf8'));
     const scenario = results.scenarios[0];
     expect(results.version).toBe(1);
-    expect(scenario.verdict).not.toBe('error');
-    expect(['kvm', 'tcg']).toContain(scenario.accel);
+    expect(scenario.verdict).toBe('pass');
+    expect(scenario.accel).toBe(kvmUsable ? 'kvm' : 'tcg');
     // The bundled scenarios list kernel candidates; on Debian the first, the cloud kernel, is the one resolved.
     expect(scenario.kernel).toMatch(/^linux-image-[\d.]+-\d+-cloud-amd64 \S+ \(apt via linux-image-cloud-amd64\)$/);
     // The default profile boots pc with qboot (Debian's QEMU ships qboot.rom); results say which firmware ran.
@@ -86,7 +96,10 @@ describe('end to end, real QEMU', () => {
     expect(scenario.machine).toBe('microvm');
     expect(scenario.firmware).toBe('qboot');
     expect(scenario.cmdline).toMatch(/reboot=t/);
-    if (scenario.accel === 'tcg') expect(scenario.cmdline).toMatch(/tsc_early_khz=/);
+    expect(scenario.accel).toBe(kvmUsable ? 'kvm' : 'tcg');
+    // microvm under TCG needs the early TSC frequency (a machine quirk in src/boot/qemu.ts); under KVM it does not.
+    if (kvmUsable) expect(scenario.cmdline).not.toMatch(/tsc_early_khz=/);
+    else expect(scenario.cmdline).toMatch(/tsc_early_khz=2000000/);
     expect(scenario.stages.shutdown.samples).toHaveLength(1);
     expect(scenario.stages.shutdown.median).toBeLessThan(5_000);
   });

@@ -23,8 +23,14 @@ async function filledCache() {
   );
   const longAgo = new Date(Date.now() - 40 * 86_400_000);
   utimesSync(old.dir, longAgo, longAgo);
-  mkdirSync(join(cacheDir, 'work', 'kbuild-0123'), { recursive: true });
-  return { cacheDir, old, fresh };
+  // Kernel build trees: one left 40 days ago, one in use today.
+  const oldTree = join(cacheDir, 'work', 'kbuild-0123');
+  const freshTree = join(cacheDir, 'work', 'kbuild-4567');
+  mkdirSync(oldTree, { recursive: true });
+  mkdirSync(freshTree, { recursive: true });
+  writeFileSync(join(oldTree, 'vmlinux.o'), 'z'.repeat(4096));
+  utimesSync(oldTree, longAgo, longAgo);
+  return { cacheDir, old, fresh, oldTree, freshTree };
 }
 
 describe('boot-budget cache', () => {
@@ -50,12 +56,17 @@ describe('boot-budget cache', () => {
   });
 
   it('prunes entries unused for longer than --older-than, keeps the rest', async () => {
-    const { cacheDir, old, fresh } = await filledCache();
+    const { cacheDir, old, fresh, oldTree, freshTree } = await filledCache();
     const out = await cacheCommand('prune', cacheDir, { olderThanMs: 30 * 86_400_000 });
     expect(out).toMatch(/removed kernel-build\/[0-9a-f]{12} \(an old kernel, used 40d ago\)/);
     expect(out).toMatch(/pruned 1 of 2 entries/);
     expect(existsSync(old.dir)).toBe(false);
     expect(existsSync(fresh.dir)).toBe(true);
+    // Kernel build trees go by the same age rule.
+    expect(out).toMatch(/^removed work\/kbuild-0123$/m);
+    expect(out).not.toMatch(/kbuild-4567/);
+    expect(existsSync(oldTree)).toBe(false);
+    expect(existsSync(freshTree)).toBe(true);
   });
 
   it('clears everything it owns', async () => {
