@@ -1,38 +1,56 @@
 /**
- * Captures a real boot as a test fixture: the same QEMU command line and console capture that boot-budget uses,
- * written as JSON with a note on how it was made. Parser tests run on these, never on invented logs.
+ * Captures a real boot as a test fixture, on the path a `boot-budget run` pass takes: the scenario is loaded and its
+ * artifacts resolved by the product (kernel, busybox initramfs with the agent, firmware), the QEMU command is the one
+ * prepareBoot builds, and runPass captures the console through its FIFO with each line stamped at its first byte.
+ * Only the accelerator is fixed to TCG, as every boot on this project's machines ends up there. The fixture records the
+ * scenario text, the command line, the firmware and the capture path, so a test can say what shape of boot it reads.
  *
- *   npx tsx scripts/capture-trace.ts OUT.json KERNEL INITRD "CMDLINE" "NOTE" [machine] [timeout-ms]
+ *   npx tsx scripts/capture-trace.ts OUT.json SCENARIO.yaml "NOTE" [--cache-dir DIR]
+ *
+ * The NOTE says why the boot is shaped as it is (what a test needs from it); everything else is recorded here.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { cpus, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import { defaultCacheDir } from '../src/artifacts/cache-dir.js';
 import { runPass } from '../src/boot/pass-runner.js';
 import { qemuBackend } from '../src/boot/qemu.js';
-import type { Machine } from '../src/scenario/types.js';
+import { prepareBoot } from '../src/core/passes.js';
+import { loadScenarioFile } from '../src/scenario/load.js';
 
-const [out, kernel, initrd, cmdline, note, machine = 'pc', timeout = '60000'] = process.argv.slice(2);
-if (!out || !kernel || !initrd || cmdline === undefined || !note) {
-  process.stderr.write('usage: capture-trace.ts OUT.json KERNEL INITRD "CMDLINE" "NOTE" [machine] [timeout-ms]\n');
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'cache-dir': { type: 'string' } } });
+const [out, scenarioFile, note] = positionals;
+if (!out || !scenarioFile || !note) {
+  process.stderr.write('usage: capture-trace.ts OUT.json SCENARIO.yaml "NOTE" [--cache-dir DIR]\n');
   process.exit(2);
 }
+const scenario = await loadScenarioFile(scenarioFile);
+const cacheDir = values['cache-dir'] ?? defaultCacheDir();
 const { binary, version } = await qemuBackend.detect();
-const command = qemuBackend.command(binary, {
-  kernel,
-  initrd,
-  cmdline,
-  cpus: 1,
-  memoryMiB: 256,
-  machine: machine as Machine,
-  accel: 'tcg',
+const prepared = await prepareBoot(scenario, qemuBackend, binary, 'tcg', cacheDir, {
+  cacheDir,
+  log: (message) => process.stderr.write(`${message}\n`),
 });
-const trace = await runPass(command, { accel: 'tcg', timeoutMs: Number(timeout) });
+const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
+const trace = await runPass(prepared.command, { accel: 'tcg', timeoutMs: scenario.timeoutMs, readyRegex });
+prepared.command.release?.();
+
+// Paths of this machine's cache say nothing to a reader; the file names (with their content hashes) stay.
+const portable = (arg: string) => arg.replace(/(^|[=,])\/[^,]*\/([^/,]+)/g, '$1$2');
 const fixture = {
   captured: {
     how: note,
-    tool: "scripts/capture-trace.ts (boot-budget pass runner: stdio pipe, host time of each line's first byte)",
+    tool: 'scripts/capture-trace.ts: the scenario below through prepareBoot and runPass (console on a FIFO, each line stamped with the host time of its first byte), accelerator TCG',
+    scenario: await readFile(scenarioFile, 'utf8'),
+    kernel: prepared.kernel,
+    rootfs: prepared.rootfs,
+    firmware: prepared.firmware,
+    cmdline: prepared.command.cmdline,
     qemu: version,
+    host: `${cpus().length} cores, Linux ${release()}`,
     date: new Date().toISOString().slice(0, 10),
   },
-  trace: { ...trace, argv: trace.argv.map((a) => a.replace(/^\/.*\/(vmlinuz|busybox-)/, '$1')) },
+  trace: { ...trace, argv: trace.argv.map(portable) },
 };
 await writeFile(out, `${JSON.stringify(fixture, null, 1)}\n`);
 process.stderr.write(`${out}: ${trace.lines.length} lines, outcome ${trace.outcome.kind}, reached ${trace.reached}\n`);

@@ -1,12 +1,23 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
-/** Kernels and initramfs images are reused across test runs; the cache is part of the product, not a leftover. */
-export const TEST_CACHE_DIR = join(REPO, 'node_modules', '.cache', 'boot-budget-tests');
+/**
+ * Kernels and initramfs images are reused across test runs; the cache is part of the product, not a leftover. It lives
+ * in the user's cache dir rather than in node_modules, which `npm ci` deletes (every CI run on a reused machine would
+ * download the kernel again and rebuild the tiny kernel). On a fresh machine it is simply empty and filled by the
+ * first run. BOOT_BUDGET_TEST_CACHE moves it (a CI cache mount, a scratch disk).
+ */
+export const TEST_CACHE_DIR = resolve(
+  process.env.BOOT_BUDGET_TEST_CACHE ||
+    join(
+      process.env.XDG_CACHE_HOME ? resolve(process.env.XDG_CACHE_HOME) : join(homedir(), '.cache'),
+      'boot-budget-test',
+    ),
+);
 
 /** CLI arguments that point a run at TEST_CACHE_DIR. */
 export const CACHE_ARGS: readonly string[] = ['--cache-dir', TEST_CACHE_DIR];
