@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { measurePass } from '../../src/measure/measure-pass.js';
+import type { BootEvent } from '../../src/measure/types.js';
 import { StreamingMeasure } from '../../src/measure/stream.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 import { measureWhole } from '../helpers/measure-oracle.js';
@@ -35,6 +36,29 @@ describe('streaming measure step', () => {
     expect(rounded(streamed.console)).toEqual(rounded(slurped.console));
     expect(rounded(streamed.systemd)).toEqual(rounded(slurped.systemd));
     expect(rounded(streamed.units)).toEqual(rounded(slurped.units));
+  });
+
+  it.each(fixtures)("keeps, in order and at the oracle's times, the events stages and reports need on %s", (name) => {
+    const { trace } = loadBootFixture(name);
+    const key = (e: BootEvent) => `${Math.round(e.t * 1e3)}|${e.source}|${e.origin}|${e.guestT ?? ''}|${e.text}`;
+    const streamed = measurePass(trace, []).events.map(key);
+    const slurped = measureWhole(trace, []).events;
+    // Every event the stream keeps is one of the oracle's, in the oracle's order…
+    let at = 0;
+    const whole = slurped.map(key);
+    for (const event of streamed) {
+      const found = whole.indexOf(event, at);
+      expect(found, event).toBeGreaterThanOrEqual(at);
+      at = found + 1;
+    }
+    // …and it drops only the kernel's own log records that are summarised in runs: every console line, marker, host
+    // and doorbell event, every userspace record and the kernel's hand-over to init are kept.
+    const kept = new Set(streamed);
+    const dropped = slurped.filter((e) => !kept.has(key(e)));
+    expect(dropped.filter((e) => !(e.source === 'kmsg' && e.origin === 'kernel')).map(key)).toEqual([]);
+    if (trace.outcome.kind !== 'panic') {
+      expect(dropped.map((e) => e.text)).not.toContain('Run /init as init process');
+    }
   });
 
   it('keeps custom stages and their spans', () => {
