@@ -14,7 +14,7 @@ import { writeResultsJson } from '../report/json.js';
 import { TerminalReporter } from '../report/progress.js';
 import { plainStyle } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
-import { installMissingPackages, openKvmDevice } from './host.js';
+import { systemHostActions, type HostActions } from './host.js';
 import { NeutralisingWriter, neutraliseWorkflowCommands } from './sanitize.js';
 import type { ActionSettings } from './settings.js';
 import {
@@ -92,6 +92,8 @@ export async function runAction(
   env: NodeJS.ProcessEnv = process.env,
   /** The Actions cache for the base-branch baseline; tests inject a fake. */
   baselineApi?: BaselineCacheApi,
+  /** Package installs and the /dev/kvm udev rule; tests inject a recorder so that nothing touches their machine. */
+  host: HostActions = systemHostActions,
 ): Promise<ActionOutcome> {
   const cwd = process.cwd();
   const paths = { cwd, workspace: env.GITHUB_WORKSPACE ? resolve(env.GITHUB_WORKSPACE) : cwd };
@@ -124,9 +126,9 @@ export async function runAction(
       : `${scenarios.length} scenario(s)`,
   );
 
-  if (settings.install) await installMissingPackages(scenarios);
+  if (settings.install) await host.installMissingPackages(scenarios);
   if (settings.kvm !== 'off') {
-    const kvm = await openKvmDevice();
+    const kvm = await host.openKvmDevice();
     if (kvm === 'still-closed')
       core.warning('/dev/kvm exists but stays closed to the runner user after the udev rule; boots will not use KVM.');
   }

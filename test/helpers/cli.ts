@@ -35,10 +35,24 @@ export interface CliHandle {
   done: Promise<CliRun>;
 }
 
-/** Runs the CLI from source exactly as the bundle's entry point does: a real process, real exit code, real signals. */
-export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliHandle {
+/** The built CLI bundle, which `npx boot-budget` runs; .ci/run builds it before the tests (locally: npm run build). */
+export const CLI_BUNDLE = join(REPO, 'dist', 'cli', 'index.js');
+
+export interface CliOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Run the built bundle (dist/cli/index.js) instead of src/ through tsx. */
+  bundle?: boolean;
+}
+
+/**
+ * Runs the CLI as a real process (real exit code, real signals): from source as the bundle's entry point does, or the
+ * built bundle itself with `bundle: true`.
+ */
+export function startCli(args: string[], options: CliOptions = {}): CliHandle {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts'), ...args], {
+  const entry = options.bundle ? [CLI_BUNDLE] : ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts')];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,8 +67,13 @@ export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.P
   return { child, done };
 }
 
-export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return startCli(args, options).done;
+}
+
+/** The built bundle, as users run it. */
+export function runBundle(args: string[], options: Omit<CliOptions, 'bundle'> = {}): Promise<CliRun> {
+  return startCli(args, { ...options, bundle: true }).done;
 }
 
 /** Hypervisor processes whose command line mentions `needle` (a test's own temp or cache path). */
