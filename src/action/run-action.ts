@@ -109,6 +109,7 @@ export async function runAction(
   const { scenarios: loaded, errors } = await loadScenarios(settings.paths, cwd, {
     allowOutside: settings.allowOutside ?? false,
     workspace: paths.workspace,
+    ...(settings.clock ? { clock: settings.clock } : {}),
   });
   if (errors.length) {
     const { shown, overflow } = withinLimits(errors.map((e) => scenarioErrorAnnotation(e, paths)));

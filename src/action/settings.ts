@@ -23,6 +23,8 @@ export interface ActionSettings {
   /** Compare with the base branch on pull requests and save a baseline on pushes (input `baseline`). */
   baseline: boolean;
   maxPasses?: number;
+  /** Input `clock`: every scenario on this clock; empty keeps each scenario's. */
+  clock?: 'wall' | 'virtual';
 }
 
 function optionalCount(name: string, min: number): number | undefined {
@@ -88,5 +90,6 @@ export async function readActionSettings(platform: NodeJS.Platform = process.pla
     allowOutside: flag('allow-outside', false),
     baseline: flag('baseline', true),
     maxPasses: optionalCount('max-passes', 1),
+    clock: oneOf('clock', ['wall', 'virtual'] as const, undefined),
   };
 }

@@ -17,6 +17,10 @@ export const Marker = {
   blame: `${MARKER_PREFIX}blame`,
   /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
   runFailed: `${MARKER_PREFIX}run-failed`,
+  /** `clock: virtual`: followed by the TSC read just after ready, written to /dev/kmsg only (src/agent/tsc.ts). */
+  tscReady: `${MARKER_PREFIX}tsc-ready`,
+  /** `clock: virtual`: followed by the TSC read after the log dump, written to the console: where shutdown starts. */
+  tscEnd: `${MARKER_PREFIX}tsc-end`,
 } as const;
 
 /**
@@ -51,3 +55,6 @@ export const DOORBELLS: {
 
 /** Set to `poweroff` on the command line by backends whose guest reboot restarts the VM instead of ending it. */
 export const END_ENV = 'BOOT_BUDGET_END';
+
+/** Set to `virtual` on the command line for `clock: virtual`: the agent then reads the TSC at ready and after the dump. */
+export const CLOCK_ENV = 'BOOT_BUDGET_CLOCK';

@@ -69,7 +69,11 @@ function code(port: number): Buffer {
 
 /** The ELF for one port. */
 export function ringProgram(port: number): Buffer {
-  const text = code(port);
+  return staticElf(code(port));
+}
+
+/** A static x86-64 ELF whose one loadable segment is the headers followed by `text`, entered at `text`'s start. */
+export function staticElf(text: Buffer): Buffer {
   const size = HEADER_SIZE + text.length;
   const elf = Buffer.alloc(size);
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(elf, 0); // ELF64, little-endian, SysV

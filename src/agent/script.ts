@@ -3,8 +3,9 @@
  * software emulation in the timed path, so it forks as little as it can (echo is a shell builtin) and uses nothing
  * that is not in the busybox initramfs.
  */
-import { DOORBELL_ENV, DOORBELLS, END_ENV, Marker, type DoorbellKind } from './protocol.js';
+import { CLOCK_ENV, DOORBELL_ENV, DOORBELLS, END_ENV, Marker, type DoorbellKind } from './protocol.js';
 import { ringPath } from './ring.js';
+import { TSC_PATH } from './tsc.js';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -38,6 +39,11 @@ export function doorbellRing(mark: 'init' | 'ready'): string {
   return `case "$${DOORBELL_ENV}" in ${arms.join(' ')} esac`;
 }
 
+/** Runs the TSC program with `prefix` into `to` under `clock: virtual`; otherwise it costs only a builtin `case`. */
+function tscRead(prefix: string, to: string): string {
+  return `case "$${CLOCK_ENV}" in virtual) ${TSC_PATH} ${shellQuote(`${prefix} `)} > ${to};; esac`;
+}
+
 /** The /init script for a scenario whose `run:` lines are `run`. */
 export function agentScript(run: string[]): string {
   const lines = [
@@ -62,6 +68,8 @@ export function agentScript(run: string[]): string {
     ]),
     doorbellRing('ready'),
     ...marker(Marker.ready),
+    // Right after ready, so that the kernel's clock is pinned to the virtual clock where the stages end.
+    tscRead(`<6>${Marker.tscReady}`, '/dev/kmsg'),
     `echo ${shellQuote(Marker.dmesgBegin)} > /dev/console`,
     // -r keeps each record's <priority> prefix: its facility tells the kernel's records from userspace's.
     `${BUSYBOX} dmesg -r > /dev/console`,
@@ -69,6 +77,8 @@ export function agentScript(run: string[]): string {
     // A console write returns once the tty has buffered it, and reboot does not wait for the UART to send the rest.
     // stty applies settings with TCSADRAIN, so setting one the console already has waits until the dump is out.
     `${BUSYBOX} stty -F /dev/console cs8 2>/dev/null`,
+    // Where `shutdown` starts in virtual time: after the dump, as the wall clock's starts at the dump's end marker.
+    tscRead(Marker.tscEnd, '/dev/console'),
     // QEMU runs with -no-reboot, so a reboot ends it on every machine type, microvm included.
     // Cloud Hypervisor restarts a guest that reboots; there the host asks for a power-off instead.
     `case "$${END_ENV}" in poweroff) ${BUSYBOX} poweroff -f;; esac`,

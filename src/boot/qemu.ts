@@ -3,6 +3,7 @@ import type { Accel, Firmware, Machine } from '../scenario/types.js';
 import { withQuirks, type CmdlineQuirk } from './cmdline.js';
 import { detectBinary } from './detect.js';
 import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
+import { icountArgs, VIRTUAL_CLOCK_PARAM } from './icount.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
 
 export const QEMU_BINARY = 'qemu-system-x86_64';
@@ -75,7 +76,12 @@ export const qemuBackend: HypervisorBackend = {
   },
 
   command(binary: string, request: BootRequest): HypervisorCommand {
-    const cmdline = [effectiveCmdline(request), ...(request.doorbell ? [doorbellParam('debugcon')] : [])].join(' ');
+    const virtual = request.clock === 'virtual';
+    const cmdline = [
+      effectiveCmdline(request),
+      ...(request.doorbell ? [doorbellParam('debugcon')] : []),
+      ...(virtual ? [VIRTUAL_CLOCK_PARAM] : []),
+    ].join(' ');
     const args = [
       '-nodefaults',
       '-no-user-config',
@@ -92,6 +98,7 @@ export const qemuBackend: HypervisorBackend = {
       ...(request.bios ? ['-bios', request.bios] : []),
       '-accel',
       request.accel,
+      ...(virtual ? icountArgs() : []),
       '-cpu',
       request.accel === 'kvm' ? 'host' : 'max',
       '-smp',

@@ -1,4 +1,4 @@
-import type { Accel, HypervisorName, Machine } from '../scenario/types.js';
+import type { Accel, Clock, HypervisorName, Machine } from '../scenario/types.js';
 import type { LiveStage } from './live-stage.js';
 
 /** One console line, stamped with host time (ms since the hypervisor was spawned) at the arrival of its first byte. */
@@ -64,6 +64,8 @@ export interface BootRequest {
   accel: Accel;
   /** QEMU only: a firmware image for `-bios` (qboot for `firmware: qboot`); the machine's own firmware otherwise. */
   bios?: string;
+  /** `virtual`: QEMU's instruction counter drives guest time (src/boot/icount.ts); TCG with one vCPU only. */
+  clock?: Clock;
   /** Ask the backend for its guest-to-host doorbell (QEMU isa-debugcon, Firecracker boot timer, CH port 0x80). */
   doorbell?: boolean;
   /** A block device for the guest; read-only unless the scenario says otherwise. */

@@ -36,6 +36,10 @@ export interface CliSettings {
   baselineKernel?: string;
   /** `--fail-on warn`: warn-level budgets fail the run too (exit 1). */
   failOn: FailOn;
+  /** `--clock wall|virtual`: every scenario on this clock. */
+  clock?: 'wall' | 'virtual';
+  /** `--jobs N`: virtual-clock passes booted at once. */
+  jobs?: number;
 }
 
 export const USAGE = `Usage:
@@ -58,6 +62,8 @@ Options:
   --html FILE       write a self-contained HTML report: zoomable timeline of every pass, tables, hints
   --trace FILE      write a trace for ui.perfetto.dev or chrome://tracing (Trace Event Format JSON)
   --filter NAME     only scenarios whose name contains NAME
+  --clock CLOCK     wall (host time) or virtual (QEMU's instruction counter: TCG, 1 vCPU), over each scenario's clock
+  --jobs N          virtual-clock passes booted at once (default: the host's CPU count; wall-clock passes run alone)
   --cache-dir DIR   artifact cache (default: $XDG_CACHE_HOME/boot-budget or ~/.cache/boot-budget)
   --allow-outside   let scenarios use files outside the workspace (the Git checkout, else the current directory)
   --fail-on LEVEL   error (default): exit 1 for error-level budgets and regressions; warn: warn-level budgets too
@@ -73,6 +79,11 @@ function count(name: string, value: string | undefined, min: number): number | u
     throw new UsageError(`--${name} takes a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${value}".`);
   }
   return Number(value);
+}
+
+function clockFlag(value: string): 'wall' | 'virtual' {
+  if (value !== 'wall' && value !== 'virtual') throw new UsageError(`--clock takes wall or virtual, not "${value}".`);
+  return value;
 }
 
 /** argv (without node and the script) → typed settings. The only place that knows the CLI's spelling. */
@@ -102,6 +113,8 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
         'baseline-kernel': { type: 'string' },
         'max-passes': { type: 'string' },
         'fail-on': { type: 'string' },
+        clock: { type: 'string' },
+        jobs: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -177,6 +190,8 @@ export function parseCliArgs(argv: readonly string[]): CliSettings {
     maxPasses: count('max-passes', values['max-passes'], 1),
     baselineKernel: values['baseline-kernel'],
     failOn: failOn(values['fail-on']),
+    ...(values.clock !== undefined ? { clock: clockFlag(values.clock) } : {}),
+    jobs: count('jobs', values.jobs, 1),
   };
 }
 

@@ -104,6 +104,7 @@ export async function runCli(io: CliIo): Promise<number> {
 
     const { scenarios: loaded, errors } = await loadScenarios(settings.paths, io.cwd, {
       allowOutside: settings.allowOutside ?? false,
+      ...(settings.clock ? { clock: settings.clock } : {}),
     });
     for (const error of errors) io.stderr.write(`${errStyle.red('error:')} ${error.message}\n`);
     if (errors.length) {
@@ -127,6 +128,7 @@ export async function runCli(io: CliIo): Promise<number> {
         passes: settings.passes,
         warmup: settings.warmup,
         maxPasses: settings.maxPasses,
+        ...(settings.jobs ? { jobs: settings.jobs } : {}),
         regression: settings.regression,
         ...(settings.baselineKernel ? { baselineKernel: baselineKernelSpec(settings.baselineKernel, io.cwd) } : {}),
       },

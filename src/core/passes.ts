@@ -11,6 +11,7 @@ import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
 import type { HypervisorBackend, HypervisorCommand } from '../boot/types.js';
 import { KvmStallError } from '../boot/accel.js';
 import { InfraError } from '../errors.js';
+import { runLimited } from './pool.js';
 import { budgetNoiseReasons, regressionNoiseReasons, type AdaptiveRecord } from '../judge/adaptive.js';
 import { judgeStages } from '../judge/budgets.js';
 import { compareStages } from '../judge/compare.js';
@@ -67,6 +68,7 @@ export async function prepareBoot(
     machine: scenario.machine,
     ...(bios.bios ? { bios: bios.bios } : {}),
     accel,
+    ...(scenario.clock === 'virtual' ? { clock: scenario.clock } : {}),
   });
   return { command, kernel: kernel.description, rootfs: rootfs.description, firmware, accel };
 }
@@ -110,6 +112,10 @@ export interface PassPlan {
   regression: RegressionSettings;
   /** Under KVM: a pass with nothing past the firmware by then is a KvmStallError (see boot/accel.ts). */
   stallMs?: number;
+  /** Stop after `afterPasses` when `settled` holds for the sides and no verdict is within noise (virtual clock). */
+  earlyStop?: { afterPasses: number; settled(sides: readonly BootSide[]): boolean };
+  /** Passes booted at once: more than 1 only for the virtual clock, whose times the host's load does not move. */
+  jobs?: number;
 }
 
 function passReachedReady(trace: BootTrace): boolean {
@@ -147,6 +153,7 @@ export async function runSides(
       machine: scenario.machine,
       cmdline: side.command.cmdline,
       firmware: side.firmware === 'qboot' ? 'qboot' : 'default',
+      clock: scenario.clock,
     });
     const trace = await runPass(side.command, {
       accel: plan.accel,
@@ -175,18 +182,40 @@ export async function runSides(
       totalMs: measurement.stages.find((s) => s.name === 'total')?.ms ?? null,
       ...label,
     });
-    if (!isWarmup) side.measured.push(measurement);
+    return measurement;
   };
 
   // Counterbalanced, A B then B A: whatever the second boot of a pair gains or loses from the first one (page cache,
   // the host's frequency governor) falls on both sides alike instead of on B alone.
   const inOrder = (pass: number) => (pass % 2 === 1 ? sides : [...sides].reverse());
-  for (let i = 1; i <= plan.warmup; i++) for (const side of inOrder(i)) await boot(side, true, i, plan.warmup);
-  for (let i = 1; i <= plan.passes; i++) for (const side of inOrder(i)) await boot(side, false, i, plan.passes);
+  const jobs = plan.jobs ?? 1;
+  /** Passes from..to of every side, `jobs` at a time; measurements are kept in pass order, whichever ends first. */
+  const round = async (from: number, to: number, of: number, isWarmup: boolean) => {
+    const planned: Array<{ side: BootSide; pass: number }> = [];
+    for (let i = from; i <= to; i++) for (const side of inOrder(i)) planned.push({ side, pass: i });
+    const measurements = await runLimited(
+      planned.map(
+        ({ side, pass }) =>
+          () =>
+            boot(side, isWarmup, pass, of),
+      ),
+      jobs,
+    );
+    if (!isWarmup) for (const [i, { side }] of planned.entries()) side.measured.push(measurements[i]!);
+  };
+  await round(1, plan.warmup, plan.warmup, true);
+  // Virtual time: once the first passes agree closely and every verdict is clear, the rest would add nothing.
+  const early = plan.earlyStop ? Math.min(plan.passes, plan.earlyStop.afterPasses) : plan.passes;
+  await round(1, early, plan.passes, false);
+  if (early < plan.passes) {
+    const settled = plan.earlyStop!.settled(sides) && noiseReasons(scenario, sides, plan).length === 0;
+    if (!settled) await round(early + 1, plan.passes, plan.passes, false);
+  }
+  const measuredPasses = sides[0]!.measured.length;
 
   const record: AdaptiveRecord = {
     planned: plan.passes,
-    passes: plan.passes,
+    passes: measuredPasses,
     maxPasses: plan.maxPasses,
     reasons: [],
     settled: true,
@@ -202,7 +231,7 @@ export async function runSides(
       break;
     }
     record.passes++;
-    for (const side of inOrder(record.passes)) await boot(side, false, record.passes, record.passes);
+    await round(record.passes, record.passes, record.passes, false);
   }
   return record;
 }

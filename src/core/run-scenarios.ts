@@ -22,7 +22,8 @@ import type { Reporter } from '../report/reporter.js';
 import type { Accel, HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
 import { compareScenario } from '../judge/compare.js';
-import { DEFAULT_REGRESSION, type RegressionSettings } from '../judge/regression.js';
+import { defaultRegression, type RegressionSettings } from '../judge/regression.js';
+import { ICOUNT } from '../boot/icount.js';
 import {
   baselineScenario,
   baselineSpecFor,
@@ -41,6 +42,8 @@ export interface RunOptions {
   kvm?: KvmMode;
   /** Override every scenario's `max-passes`. */
   maxPasses?: number;
+  /** Virtual-clock passes booted at once (default: the host's CPU count); wall-clock passes always run alone. */
+  jobs?: number;
   /** `--baseline-kernel`: boot every scenario as an A/B against this kernel. */
   baselineKernel?: KernelSpec;
   /** Regression thresholds from flags, over each scenario's `regression:` block. */
@@ -125,7 +128,8 @@ export async function runScenarios(
       const { binary, version } = await detection;
       result.hypervisorVersion = version;
 
-      const mode = options.kvm ?? scenario.kvm;
+      // icount is TCG only: a virtual-clock scenario boots no KVM probe (src/scenario/clock.ts refuses kvm: required).
+      const mode = scenario.clock === 'virtual' ? 'off' : (options.kvm ?? scenario.kvm);
       // The real-mode probe is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same
       // /dev/kvm; the kernel proof then runs through the scenario's own hypervisor.
       const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
@@ -153,6 +157,8 @@ export async function runScenarios(
           );
         }
         result.accel = choice.accel;
+        result.clock = scenario.clock;
+        if (scenario.clock === 'virtual') result.icount = ICOUNT;
         if (choice.warning) result.accelWarning = choice.warning;
         if (choice.reason) result.accelReason = choice.reason;
         ports.reporter.progress({ type: 'accel', scenario, accel: choice.accel, warning: choice.warning });
@@ -218,7 +224,7 @@ export async function runScenarios(
 
       // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
       const regression: RegressionSettings = {
-        ...DEFAULT_REGRESSION,
+        ...defaultRegression(scenario.clock),
         ...(scenario.regression
           ? {
               maxIncrease: scenario.regression.maxIncrease,
@@ -245,6 +251,8 @@ export async function runScenarios(
             stageOrder,
             regression,
             ...(accel === 'kvm' ? { stallMs: KVM_STALL_MS } : {}),
+            // Virtual time does not depend on what the host is doing, so passes may share it; wall time would.
+            jobs: scenario.clock === 'virtual' ? (options.jobs ?? availableParallelism()) : 1,
           },
           ports.reporter,
           describeFailedPass,
@@ -269,8 +277,9 @@ export async function runScenarios(
 
         result.stages = judgeStages(measured, stageOrder, scenario.budgets);
         if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
+        // On the virtual clock nothing is aligned to host time: the agent's TSC read places kernel clock zero.
         const alignment = alignmentSummary(measured);
-        if (alignment) result.alignment = alignment;
+        if (alignment && scenario.clock !== 'virtual') result.alignment = alignment;
         const withSystemd = measured.find((m) => m.systemd);
         if (withSystemd?.systemd) result.systemd = withSystemd.systemd;
         const withUnits = measured.find((m) => m.units.length > 0);

@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import {
   compareStage,
-  DEFAULT_REGRESSION,
+  defaultRegression,
   overallVerdict,
   type RegressionSettings,
   type RegressionVerdict,
@@ -45,9 +45,19 @@ export function setupDifferences(base: ScenarioResult, head: ScenarioResult): st
   const known = (key: string) => !base.unknown?.includes(key) && !head.unknown?.includes(key);
   if (known('accel') && base.accel !== head.accel)
     out.push(`accelerator ${base.accel ?? 'none'} vs ${head.accel ?? 'none'}`);
+  const baseClock = base.clock ?? 'wall';
+  const headClock = head.clock ?? 'wall';
+  // Virtual time counts instructions and wall time counts host time: a difference between them says nothing.
+  if (baseClock !== headClock) out.push(`clock ${baseClock} vs ${headClock}`);
+  else if (baseClock === 'virtual' && JSON.stringify(base.icount) !== JSON.stringify(head.icount))
+    out.push(`icount settings ${icountText(base.icount)} vs ${icountText(head.icount)}`);
   if (base.hypervisor !== head.hypervisor) out.push(`hypervisor ${base.hypervisor} vs ${head.hypervisor}`);
   if (known('hostCpus') && base.hostCpus !== head.hostCpus) out.push(`host CPUs ${base.hostCpus} vs ${head.hostCpus}`);
   return out;
+}
+
+function icountText(icount: ScenarioResult['icount']): string {
+  return icount ? `shift=${icount.shift},sleep=${icount.sleep},align=${icount.align},rtc=${icount.rtcBase}` : 'none';
 }
 
 /** The settings a result carries (from its scenario's `regression:` block), with explicit overrides on top. */
@@ -55,7 +65,7 @@ export function settingsFor(head: ScenarioResult, overrides: Partial<RegressionS
   const fromScenario = head.regression
     ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs }
     : {};
-  return { ...DEFAULT_REGRESSION, ...fromScenario, ...overrides };
+  return { ...defaultRegression(head.clock), ...fromScenario, ...overrides };
 }
 
 /** Compares every stage seen on both sides, in the head's order. */
@@ -143,7 +153,7 @@ export function compareRuns(
     if (!head.scenarios.some((s) => s.name === b.name)) comparison.onlyInBase.push(b.name);
   if (refused.length) {
     throw new UsageError(
-      `refusing to compare results taken under different setups; timings from different accelerators, hypervisors or host CPU counts say nothing about a change (use --force to compare anyway):\n  ${refused.join('\n  ')}`,
+      `refusing to compare results taken under different setups; timings from different accelerators, clocks, hypervisors or host CPU counts say nothing about a change (use --force to compare anyway):\n  ${refused.join('\n  ')}`,
     );
   }
   return comparison;

@@ -7,6 +7,7 @@ import { bootstrapInterval, type Interval } from './bootstrap.js';
 import { DEFAULT_SEED, permutationTest } from './permutation.js';
 import { seedFrom } from './random.js';
 import { summarize, type Summary } from './statistics.js';
+import { welchTest } from './welch.js';
 
 export interface RegressionSettings {
   /** The largest increase of the median that is not a regression, as a fraction: 0.05 for `max-increase: 5%`. */
@@ -15,9 +16,29 @@ export interface RegressionSettings {
   pValue: number;
   /** And only when the medians differ by at least this many ms. */
   minMs: number;
+  /** Which test gives the p-value: the permutation test for wall time (the default), Welch's t-test for virtual time. */
+  test?: 'permutation' | 'welch';
 }
 
 export const DEFAULT_REGRESSION: RegressionSettings = { maxIncrease: 0.05, pValue: 0.01, minMs: 0 };
+
+/**
+ * Virtual time: Welch's t-test (welch.ts), since 3 passes a side must be able to show a change, and a 0.5% effect
+ * floor. The floor is the noise floor: bench/virtual.ts measured the virtual clock's per-stage CoV at ≤ 0.1% on this
+ * machine, idle and with every core busy, so two medians 0.5% apart are ≥ 5 σ apart; the t-test's p-value then only
+ * has to confirm that the sides' spreads do not overlap.
+ */
+export const DEFAULT_VIRTUAL_REGRESSION: RegressionSettings = {
+  maxIncrease: 0.005,
+  pValue: 0.01,
+  minMs: 0,
+  test: 'welch',
+};
+
+/** The defaults for a clock; a scenario's `regression:` and flags go on top. */
+export function defaultRegression(clock: 'wall' | 'virtual' | undefined): RegressionSettings {
+  return clock === 'virtual' ? DEFAULT_VIRTUAL_REGRESSION : DEFAULT_REGRESSION;
+}
 
 /** A p-value up to this many times the threshold is "within noise": more passes might still make it significant. */
 export const NOISE_FACTOR = 10;
@@ -32,7 +53,7 @@ export interface StageComparison {
   deltaMs: number;
   /** deltaMs / median(base); 0 when both medians are 0. */
   deltaPct: number;
-  /** Two-sided permutation test on the difference of means, 10,000 seeded resamples. */
+  /** Two-sided: the permutation test on the difference of means (10,000 seeded resamples), or Welch's t-test. */
   pValue: number;
   verdict: RegressionVerdict;
   /** The effect is large enough but p lies in (threshold, 10 × threshold]: more passes could decide it. */
@@ -54,7 +75,8 @@ export function compareStage(
 ): StageComparison | null {
   const baseSummary = summarize(base);
   const headSummary = summarize(head);
-  const test = permutationTest(base, head, { seed });
+  const test =
+    settings.test === 'welch' ? (welchTest(base, head) ?? { pValue: 1 }) : permutationTest(base, head, { seed });
   if (!baseSummary || !headSummary || !test) return null;
   const deltaMs = headSummary.median - baseSummary.median;
   const deltaPct = relative(deltaMs, baseSummary.median);

@@ -1,4 +1,5 @@
-import type { Accel, BudgetLevel, HypervisorName, Machine, Statistic } from '../scenario/types.js';
+import type { IcountSettings } from '../boot/icount.js';
+import type { Accel, BudgetLevel, Clock, HypervisorName, Machine, Statistic } from '../scenario/types.js';
 import type { Span } from '../measure/types.js';
 import type { Summary } from './statistics.js';
 import type { Hint } from '../measure/hints.js';
@@ -47,6 +48,10 @@ export interface ScenarioResult {
   file: string;
   accel: Accel | null;
   accelWarning?: string;
+  /** Which clock timed the stages; absent in results written before the virtual clock existed, which are `wall`. */
+  clock?: Clock;
+  /** QEMU's icount settings, for the virtual clock: results under other settings are not comparable. */
+  icount?: IcountSettings;
   /** Why KVM was dropped when it was wanted (the proof step that failed and what it saw), without the advice. */
   accelReason?: string;
   /** Console bytes the guest wrote beyond what boot-budget keeps (the most in any pass); timings are unaffected. */

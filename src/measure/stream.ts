@@ -31,7 +31,8 @@ import { InitcallPairer, type Initcall } from './initcalls.js';
 import { computeStages, KERNEL_END_PATTERNS, withInitcallSpan, type StageBounds } from './stages.js';
 import { blameFromConsole, parseStartupFinished, type SystemdStartup } from './systemd.js';
 import { alignClocks, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
-import type { BootEvent, PassContext, PassMeasurement, Span } from './types.js';
+import type { BootEvent, ClockAlignment, PassContext, PassMeasurement, Span } from './types.js';
+import { VirtualClockReadings } from './virtual-clock.js';
 
 /**
  * A copy of a string that is kept: a line sliced out of a decoded chunk is a view of the whole chunk in V8, so keeping
@@ -114,6 +115,8 @@ export class StreamingMeasure {
   private readonly wantedTexts: RegExp[];
   /** Matches what any gap pattern's edge matches: most records match none, and one test rules them out. */
   private readonly anyGapEdge: RegExp | null;
+  /** `clock: virtual` only: the TSC reads and kernel records that place the boot on the virtual clock. */
+  private readonly virtual: VirtualClockReadings | null;
 
   constructor(
     private readonly custom: readonly StageDef[],
@@ -123,6 +126,7 @@ export class StreamingMeasure {
     limitBytes = consoleLimitBytes(),
   ) {
     this.kept = new HeadTail(limitBytes);
+    this.virtual = context.clock === 'virtual' ? new VirtualClockReadings() : null;
     this.gapPatterns = [...new Set(rules.flatMap((r) => r.patterns.filter((p): p is GapPattern => p.kind === 'gap')))];
     this.anyGapEdge = anyOf(this.gapPatterns.map((p) => p.edge));
     const builtin = [
@@ -166,6 +170,7 @@ export class StreamingMeasure {
     // The scratch record is shared with the dump; only its fields are kept.
     const printk = this.scratch;
     if (readPrintk(text, printk)) {
+      this.virtual?.consoleLine(printk.text, printk.guestT, this.marks.dumpEnd !== undefined);
       if (this.kept.whole) {
         const texts = this.consolePrintk.get(printk.guestT);
         if (texts) texts.push(printk.text);
@@ -184,6 +189,7 @@ export class StreamingMeasure {
       this.keep(line, null);
       return;
     }
+    this.virtual?.consoleLine(text, undefined, this.marks.dumpEnd !== undefined);
     if (this.marks.init === undefined && text.startsWith(Marker.init)) this.marks.init = line.t;
     if (
       this.marks.ready === undefined &&
@@ -224,6 +230,7 @@ export class StreamingMeasure {
 
   private logRecord(record: PrintkRecord): void {
     const { text, guestT } = record;
+    this.virtual?.logRecord(text, guestT);
     if (this.consolePrintk.size > 0 && this.consolePrintk.get(guestT)?.includes(text))
       this.loggedKeys.add(`${guestT}|${text}`);
     // The first copy of a marker is also kept as an item (markers are always interesting), so the two share it.
@@ -302,14 +309,42 @@ export class StreamingMeasure {
     }
   }
 
+  /** The timeline's edges on the virtual clock: every mark from the guest's own clocks (virtual-clock.ts). */
+  private virtualEdges(): { marks: Timeline['marks']; alignment: ClockAlignment | null } {
+    const anchors = this.virtual!.anchors();
+    if (!anchors) return { marks: {}, alignment: null };
+    const z = anchors.kernelZeroT;
+    const at = (marker: string) => {
+      const record = this.firstMarkerRecords.get(marker);
+      return record ? z + record.guestT : undefined;
+    };
+    const marks: Timeline['marks'] = {};
+    const init = at(Marker.init);
+    if (init !== undefined) marks.init = init;
+    const ready = at(Marker.ready);
+    if (ready !== undefined) marks.ready = ready;
+    if (anchors.dumpEndT !== undefined) marks.dumpEnd = anchors.dumpEndT;
+    if (anchors.exitT !== undefined) marks.exit = anchors.exitT;
+    return { marks, alignment: { kernelZeroT: z, pairs: 1, spreadMs: 0 } };
+  }
+
   finish(end: StreamEnd): PassMeasurement {
     this.closeRun();
-    const marks = { ...this.marks };
-    if (end.exitT !== null && end.outcome.kind === 'exited') marks.exit = end.exitT;
     const keptLines = [...this.kept.head, ...this.kept.tailItems()];
     const consoleLines = keptLines.map((k) => k.line);
     const consoleEvents = keptLines.flatMap((k) => (k.event ? [k.event] : []));
-    const alignment = alignClocks(consoleEvents, [...this.firstMarkerRecords.values()]);
+    const { marks, alignment } = this.virtual
+      ? this.virtualEdges()
+      : {
+          marks: {
+            ...this.marks,
+            ...(end.exitT !== null && end.outcome.kind === 'exited' ? { exit: end.exitT } : {}),
+          },
+          alignment: alignClocks(consoleEvents, [...this.firstMarkerRecords.values()]),
+        };
+    // On the virtual clock only the guest's own timestamps count: a console line's host time has no place there, and
+    // the log's copy of a marker stands in for its console copy.
+    const virtual = this.virtual !== null;
 
     const placed: Placed[] = [
       { kind: 'event', t: 0, event: { t: 0, text: '(hypervisor spawned)', source: 'host', origin: 'host' } },
@@ -327,7 +362,7 @@ export class StreamingMeasure {
           continue;
         }
         const r = item.record;
-        if (this.isConsoleText(r.text)) continue;
+        if (!virtual && this.isConsoleText(r.text)) continue;
         placed.push({
           kind: 'event',
           t: z + r.guestT,
@@ -337,7 +372,11 @@ export class StreamingMeasure {
     }
     for (const event of consoleEvents) {
       if (alignment && event.guestT !== undefined && this.loggedKeys.has(`${event.guestT}|${event.text}`)) continue;
-      placed.push({ kind: 'event', t: event.t, event });
+      if (!virtual) placed.push({ kind: 'event', t: event.t, event });
+      else if (alignment && event.guestT !== undefined) {
+        const t = alignment.kernelZeroT + event.guestT;
+        placed.push({ kind: 'event', t, event: { ...event, t } });
+      }
     }
     if (marks.exit !== undefined)
       placed.push({
@@ -345,7 +384,7 @@ export class StreamingMeasure {
         t: marks.exit,
         event: { t: marks.exit, text: '(hypervisor exited)', source: 'host', origin: 'host' },
       });
-    for (const ring of end.doorbell ?? []) {
+    for (const ring of virtual ? [] : (end.doorbell ?? [])) {
       placed.push({
         kind: 'event',
         t: ring.t,
@@ -370,7 +409,8 @@ export class StreamingMeasure {
       : [];
     const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
 
-    const console = consoleCosts(consoleLines, withSpans, this.dumpStartT);
+    // What the console costs is a matter of host time; on the virtual clock the UART's cost is in the guest's work.
+    const console = virtual ? {} : consoleCosts(consoleLines, withSpans, this.dumpStartT);
     let systemd: SystemdStartup | null = null;
     for (const event of events) systemd ??= parseStartupFinished(event.text);
     systemd ??= alignment ? this.systemdFromLog : null;

@@ -1,4 +1,4 @@
-import type { Firmware, Machine } from '../scenario/types.js';
+import type { Clock, Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import type { Hint } from './hints.js';
 import type { Initcall } from './initcalls.js';
@@ -69,4 +69,6 @@ export interface PassContext {
   machine?: Machine;
   cmdline?: string;
   firmware?: Firmware;
+  /** `virtual`: place the boot on QEMU's virtual clock (virtual-clock.ts) instead of host time. */
+  clock?: Clock;
 }

@@ -14,6 +14,8 @@ export function resultsToJson(results: RunResults): object {
       name: s.name,
       file: s.file,
       accel: s.accel,
+      clock: s.clock ?? 'wall',
+      ...(s.icount ? { icount: s.icount } : {}),
       ...(s.accelWarning ? { accelWarning: s.accelWarning } : {}),
       ...(s.accelReason ? { accelReason: s.accelReason } : {}),
       ...(s.consoleTruncatedBytes ? { consoleTruncatedBytes: s.consoleTruncatedBytes } : {}),

@@ -72,6 +72,8 @@ const scenarioSchema = z.object({
   name: z.string(),
   file: z.string().optional(),
   accel: z.enum(['kvm', 'tcg']).nullable().optional(),
+  clock: z.enum(['wall', 'virtual']).optional(),
+  icount: z.object({ shift: z.number(), sleep: z.boolean(), align: z.boolean(), rtcBase: z.string() }).optional(),
   accelWarning: z.string().optional(),
   accelReason: z.string().optional(),
   consoleTruncatedBytes: z.number().optional(),

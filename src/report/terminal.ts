@@ -25,6 +25,7 @@ function header(result: ScenarioResult, style: Style): string {
   const facts = [
     `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
     result.accel ?? 'no accelerator',
+    ...(result.clock === 'virtual' ? ['virtual time (QEMU icount)'] : []),
     `${result.passes} passes after ${result.warmup} warm-up`,
   ];
   return `${style.bold(result.name)}  ${style.dim(`(${result.file})`)}\n  ${facts.join(' · ')}`;
@@ -119,7 +120,7 @@ export function renderBudgetTable(result: ScenarioResult, style: Style): string 
 export function renderVerdictLine(result: ScenarioResult, style: Style): string {
   const failed = result.stages.filter((s) => s.verdict === 'fail').length;
   const warned = result.stages.filter((s) => s.verdict === 'warn').length;
-  const on = `${result.accel ?? 'no accelerator'}`;
+  const on = `${result.accel ?? 'no accelerator'}${result.clock === 'virtual' ? ' in virtual time' : ''}`;
   switch (result.verdict) {
     case 'pass':
       return `  ${style.green('PASS')} ${result.name}: every budget met on ${on}${warned ? `, ${warned} warning${warned > 1 ? 's' : ''}` : ''}`;

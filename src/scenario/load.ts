@@ -2,13 +2,14 @@
  * Scenario files → typed `Scenario`s. Every problem becomes a `ScenarioError` at the line and column of the YAML node
  * it is about, because the CLI prints `file:line:col` and the Action turns errors into annotations on that line.
  */
+import { withClock } from './clock.js';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ScenarioError, UsageError } from '../errors.js';
 import { confinementFor, outsideProblem, workspaceRoot } from './confine.js';
 import { parseScenarioText } from './parse.js';
 import type { Segment, SourceMap } from './source-map.js';
-import type { KernelSpec, RootfsSpec, Scenario } from './types.js';
+import type { Clock, KernelSpec, RootfsSpec, Scenario } from './types.js';
 
 /** The outcome of checking one scenario file: the scenario, or every problem found in it, sorted by position. */
 export type ScenarioCheck = { ok: true; scenario: Scenario } | { ok: false; errors: ScenarioError[] };
@@ -21,6 +22,8 @@ export interface LoadOptions {
   allowOutside?: boolean;
   /** Default: the Git checkout around `cwd`, else `cwd`. */
   workspace?: string;
+  /** `--clock` / the Action's `clock` input: every scenario on this clock, checked as if its file said so. */
+  clock?: Clock;
 }
 
 /** Loads one scenario file. Throws its first `ScenarioError`, or a `UsageError` when the file cannot be read. */
@@ -157,7 +160,12 @@ export async function loadScenarios(
       errors.push(...check.errors);
       continue;
     }
-    const { scenario } = check;
+    const clocked = options.clock ? withClock(check.scenario, options.clock) : { scenario: check.scenario, errors: [] };
+    const { scenario } = clocked;
+    if (clocked.errors.length) {
+      errors.push(...clocked.errors);
+      continue;
+    }
     const first = byName.get(scenario.name);
     if (first) {
       const pos = scenario.keyPos['name'] ?? { line: 1, column: 1 };

@@ -1,4 +1,5 @@
 /** One scenario file's text → a typed `Scenario`, or every problem in it at its line and column. */
+import { clockProblems } from './clock.js';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { ScenarioError } from '../errors.js';
@@ -85,6 +86,7 @@ export function parseScenarioText(text: string, file: string, displayFile: strin
   const problems = [
     ...(result.success ? [] : problemsFromIssues(result.error.issues, [], data)),
     ...budgetStageProblems(data),
+    ...clockProblems(data),
   ];
   if (!result.success || problems.length > 0) {
     return { ok: false, errors: source.errors(dropImpliedMissingKeys(problems)) };
@@ -138,6 +140,7 @@ function toScenario(
     machine: raw.machine,
     firmware: raw.firmware,
     kvm: raw.kvm,
+    clock: raw.clock,
     cpus: raw.cpus,
     memoryMiB: parseMemory(raw.memory),
     cmdline: raw.cmdline,

@@ -263,6 +263,12 @@ export const scenarioSchema = z
       .describe(
         '`auto` uses KVM when a probe proves it works, else TCG; `required` fails when KVM is unusable; `off` always uses TCG.',
       ),
+    clock: z
+      .enum(['wall', 'virtual'])
+      .default('wall')
+      .describe(
+        "`wall` (default) times stages by the host's clock. `virtual` runs QEMU under TCG with its instruction counter (`-icount shift=0`: 1 ns per instruction) and times every stage by the guest's virtual clock, which a busy host does not move: for catching changes in the guest's work, not absolute boot times. Needs hypervisor: qemu, cpus: 1, and not kvm: required.",
+      ),
     cpus: z.int().min(1).max(64).default(1).describe('Number of virtual CPUs.'),
     memory: memorySchema
       .default('256M')

@@ -11,6 +11,8 @@ export interface SourcePos {
 }
 
 export type Accel = 'kvm' | 'tcg';
+/** `wall`: host time; `virtual`: QEMU's virtual clock under icount (src/boot/icount.ts). */
+export type Clock = 'wall' | 'virtual';
 export type KvmMode = 'auto' | 'required' | 'off';
 export type Machine = 'pc' | 'q35' | 'microvm';
 export type Firmware = 'default' | 'qboot';
@@ -93,6 +95,7 @@ export interface Scenario {
   /** `firmware:`; `qboot` maps to QEMU's `-bios` with Debian's qboot.rom (bench/profiles.ts). */
   firmware: Firmware;
   kvm: KvmMode;
+  clock: Clock;
   cpus: number;
   memoryMiB: number;
   cmdline: string;

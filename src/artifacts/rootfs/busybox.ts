@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { ringFiles } from '../../agent/ring.js';
 import { agentScript } from '../../agent/script.js';
+import { tscFile } from '../../agent/tsc.js';
 import { InfraError } from '../../errors.js';
 import { storeFor } from '../cache/context.js';
 import { hashParts } from '../cache/store.js';
@@ -105,8 +106,8 @@ export function buildBusyboxInitramfs(busyboxBytes: Buffer, applets: string[], r
     ...DEVICE_NODES,
     { path: 'bin/busybox', type: 'file', mode: 0o755, data: busyboxBytes },
     { path: 'init', type: 'file', mode: 0o755, data: Buffer.from(agentScript(run), 'utf8') },
-    // The doorbells' one-byte I/O-port writers (src/agent/ring.ts).
-    ...ringFiles().map((f): CpioEntry => ({ path: f.path, type: 'file', mode: 0o755, data: f.data })),
+    // The doorbells' one-byte I/O-port writers (src/agent/ring.ts) and the virtual clock's TSC reader (tsc.ts).
+    ...[...ringFiles(), tscFile()].map((f): CpioEntry => ({ path: f.path, type: 'file', mode: 0o755, data: f.data })),
   ];
   const names = new Set(applets.filter((name) => /^[^/\0]+$/.test(name) && !['.', '..', 'busybox'].includes(name)));
   for (const name of names) entries.push({ path: `bin/${name}`, type: 'symlink', target: 'busybox' });

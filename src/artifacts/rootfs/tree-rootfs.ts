@@ -10,6 +10,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { agentScript } from '../../agent/script.js';
+import { tscFile } from '../../agent/tsc.js';
 import { InfraError } from '../../errors.js';
 import type { Scenario, TreeSourceSpec } from '../../scenario/types.js';
 import { storeFor } from '../cache/context.js';
@@ -97,6 +98,9 @@ async function addAgent(root: string, scenario: Scenario, agentPath: string, inf
   const target = parent ? `${parent}/${rel.slice(rel.lastIndexOf('/') + 1)}` : rel;
   await rm(join(root, target), { force: true, recursive: true });
   new TreeWriter(root, 'boot-budget agent').file(target, 0o755, Buffer.from(agentScript(scenario.run), 'utf8'));
+  // The virtual clock's TSC reader (src/agent/tsc.ts), beside busybox.
+  const tsc = tscFile();
+  new TreeWriter(root, 'boot-budget agent').file(`${bin}/${tsc.path.split('/').pop()}`, 0o755, tsc.data);
 }
 
 /** Every node of the tree as cpio entries, plus the device nodes the agent needs before devtmpfs. */

@@ -33,7 +33,7 @@ function budgetCell(stage: StageResult): string {
 
 function scenarioHeading(s: ScenarioResult): string {
   const verdict = s.verdict === 'pass' ? '✅' : s.verdict === 'fail' ? '❌' : '💥';
-  return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}** · ${s.passes} passes after ${s.warmup} warm-up`;
+  return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}**${s.clock === 'virtual' ? ' · **virtual time** (QEMU icount)' : ''} · ${s.passes} passes after ${s.warmup} warm-up`;
 }
 
 function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string {
