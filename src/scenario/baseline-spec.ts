@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
 import type { RawScenario } from './schema.js';
-import type { BaselineSpec, RegressionSpec, Scenario, SourcePos } from './types.js';
+import type { AptKernelLocation, BaselineSpec, RegressionSpec, Scenario, SourcePos } from './types.js';
 
 type Extras = Pick<Scenario, 'maxPasses' | 'regression' | 'baseline'>;
 
@@ -11,6 +11,8 @@ export function toRegressionExtras(
   raw: RawScenario,
   file: string,
   positionOf: (key: 'regression' | 'baseline') => SourcePos,
+  /** Where a key under `baseline.kernel` is, for errors artifacts raise later (a `kernel.apt` naming nothing here). */
+  locateKernelKey?: (key: string) => AptKernelLocation,
 ): Extras {
   const out: Extras = {};
   if (raw['max-passes'] !== undefined) out.maxPasses = raw['max-passes'];
@@ -27,7 +29,7 @@ export function toRegressionExtras(
     const b = raw.baseline;
     const dir = path.dirname(file);
     const spec: BaselineSpec = { pos: positionOf('baseline') };
-    if (b.kernel) spec.kernel = toKernelSpec(b.kernel, dir);
+    if (b.kernel) spec.kernel = toKernelSpec(b.kernel, dir, locateKernelKey);
     if (b.rootfs) spec.rootfs = toRootfsSpec(b.rootfs, dir);
     if (b.run) spec.run = b.run;
     if (b.cmdline !== undefined) spec.cmdline = b.cmdline;

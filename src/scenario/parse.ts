@@ -153,7 +153,16 @@ function toScenario(
     stages,
     budgets,
     keyPos: source.topLevelKeyPositions(),
-    ...toRegressionExtras(raw, file, (key) => source.keyPos([key])),
+    ...toRegressionExtras(
+      raw,
+      file,
+      (key) => source.keyPos([key]),
+      (key) => ({
+        file: displayFile,
+        keyPath: `baseline.kernel.${key}`,
+        ...source.keyPos(['baseline', 'kernel', key]),
+      }),
+    ),
   };
 }
 

@@ -30,7 +30,11 @@ describe('regression:, baseline: and max-passes: in scenarios', () => {
     expect(s.maxPasses).toBe(9);
     expect(s.regression).toEqual({ maxIncrease: 0.025, pValue: 0.05, minMs: 20, pos: { line: 7, column: 1 } });
     expect(s.baseline).toEqual({
-      kernel: { kind: 'apt', packages: ['linux-image-amd64'] },
+      kernel: {
+        kind: 'apt',
+        packages: ['linux-image-amd64'],
+        at: { file: 's.yaml', keyPath: 'baseline.kernel.apt', line: 13, column: 5 },
+      },
       run: ['sleep 0.1'],
       pos: { line: 11, column: 1 },
     });
