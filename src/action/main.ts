@@ -1,19 +1,12 @@
 import * as core from '@actions/core';
 import { cleanupNow } from '../boot/processes.js';
+import { cleanUpOnTermination } from '../core/signals.js';
 import { describeError } from '../errors.js';
 import { runAction } from './run-action.js';
 import { readActionSettings } from './settings.js';
 
-// A cancelled job sends SIGINT, then SIGTERM: leave no QEMU behind on the runner.
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.on(signal, () => {
-    cleanupNow();
-    process.exit(code);
-  });
-}
+// A cancelled job must leave no QEMU behind on the runner.
+cleanUpOnTermination((_signal, code) => process.exit(code));
 
 try {
   const outcome = await runAction(await readActionSettings());

@@ -16,6 +16,7 @@ import { plainStyle } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { systemHostActions, type HostActions } from './host.js';
 import { NeutralisingWriter, neutraliseWorkflowCommands } from './sanitize.js';
+import { OUTPUTS } from './contract.js';
 import type { ActionSettings } from './settings.js';
 import {
   baselineTransferFile,
@@ -79,10 +80,10 @@ async function publish(
   await core.summary.addRaw(summaryMarkdown(results, overflow, baseline)).write();
 
   const run = judgeRun(results, { failOn: settings.failOn, comparisonOf: (s) => comparisonOf(s, baseline) });
-  core.setOutput('results', resultsFile);
-  core.setOutput('verdict', run.verdict);
-  core.setOutput('failed', String(run.failed));
-  core.setOutput('regressions', String(run.regressed.length));
+  core.setOutput(OUTPUTS.results, resultsFile);
+  core.setOutput(OUTPUTS.verdict, run.verdict);
+  core.setOutput(OUTPUTS.failed, String(run.failed));
+  core.setOutput(OUTPUTS.regressions, String(run.regressed.length));
   return { failure: run.failure };
 }
 
@@ -117,7 +118,7 @@ export async function runAction(
     // core.info does not escape, and a scenario's text (a key, a value) comes from whoever wrote the scenario.
     for (const annotation of overflow)
       core.info(neutraliseWorkflowCommands(`error: ${annotation.file}:${annotation.line}: ${annotation.message}`));
-    core.setOutput('verdict', 'error');
+    core.setOutput(OUTPUTS.verdict, 'error');
     return { failure: `${errors.length} scenario error(s); nothing was booted` };
   }
   const scenarios = selectShard(loaded, settings.shard);

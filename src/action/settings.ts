@@ -2,9 +2,14 @@ import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import { parseShard, type Shard } from '../core/shard.js';
 import { UsageError } from '../errors.js';
+import { FAIL_ON_LEVELS, type FailOn } from '../judge/verdict.js';
 import type { KvmMode } from '../scenario/types.js';
+import { INPUTS, type InputName } from './contract.js';
 
-/** Everything the Action's inputs say, typed. The only module that calls getInput (see actions/checkout). */
+/** Reads one input: `core.getInput` in the Action, a recorder in tests. */
+export type InputReader = (name: InputName) => string;
+
+/** Everything the Action's inputs say, typed. The only module that reads inputs (see actions/checkout). */
 export interface ActionSettings {
   /** Scenario files and directories, globs already expanded. */
   paths: string[];
@@ -14,7 +19,7 @@ export interface ActionSettings {
   cache: boolean;
   results: string;
   shard?: Shard;
-  failOn: 'error' | 'warn';
+  failOn: FailOn;
   install: boolean;
   /** Results files to merge instead of booting anything (the final job of a sharded matrix). */
   merge: string[];
@@ -27,24 +32,29 @@ export interface ActionSettings {
   clock?: 'wall' | 'virtual';
 }
 
-function optionalCount(name: string, min: number): number | undefined {
-  const text = core.getInput(name);
+function optionalCount(input: InputReader, name: InputName, min: number): number | undefined {
+  const text = input(name);
   if (text === '') return undefined;
   if (!/^\d+$/.test(text) || Number(text) < min)
     throw new UsageError(`input ${name}: expected a whole number ≥ ${min}, got "${text}"`);
   return Number(text);
 }
 
-function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T | undefined): T | undefined {
-  const text = core.getInput(name);
+function oneOf<T extends string>(
+  input: InputReader,
+  name: InputName,
+  allowed: readonly T[],
+  fallback: T | undefined,
+): T | undefined {
+  const text = input(name);
   if (text === '') return fallback;
   if (!(allowed as readonly string[]).includes(text))
     throw new UsageError(`input ${name}: expected one of ${allowed.join(', ')}, got "${text}"`);
   return text as T;
 }
 
-function flag(name: string, fallback: boolean): boolean {
-  const text = core.getInput(name).trim().toLowerCase();
+function flag(input: InputReader, name: InputName, fallback: boolean): boolean {
+  const text = input(name).trim().toLowerCase();
   if (text === '') return fallback;
   if (['true', 'yes', '1'].includes(text)) return true;
   if (['false', 'no', '0'].includes(text)) return false;
@@ -52,7 +62,7 @@ function flag(name: string, fallback: boolean): boolean {
 }
 
 /** Paths stay as given (a missing one is reported by the loader, with its name); patterns are expanded. */
-async function expand(patterns: string[], what: 'files' | 'any'): Promise<string[]> {
+async function expandGlobs(patterns: string[], what: 'files' | 'any'): Promise<string[]> {
   const out: string[] = [];
   for (const pattern of patterns) {
     if (!/[*?[\]{}]/.test(pattern)) {
@@ -67,29 +77,32 @@ async function expand(patterns: string[], what: 'files' | 'any'): Promise<string
   return out;
 }
 
-function words(name: string): string[] {
-  return core
-    .getInput(name)
+function words(input: InputReader, name: InputName): string[] {
+  return input(name)
     .split(/[\s,]+/)
     .filter(Boolean);
 }
 
-export async function readActionSettings(platform: NodeJS.Platform = process.platform): Promise<ActionSettings> {
-  const scenarioPatterns = words('scenarios');
+export async function readActionSettings(
+  platform: NodeJS.Platform = process.platform,
+  input: InputReader = (name) => core.getInput(name),
+): Promise<ActionSettings> {
+  const scenarioPatterns = words(input, INPUTS.scenarios);
+  const shard = input(INPUTS.shard);
   return {
-    paths: await expand(scenarioPatterns.length ? scenarioPatterns : ['scenarios/'], 'any'),
-    passes: optionalCount('passes', 1),
-    warmup: optionalCount('warmup', 0),
-    kvm: oneOf('kvm', ['auto', 'required', 'off'] as const, undefined),
-    cache: flag('cache', true),
-    results: core.getInput('results') || 'boot-budget-results.json',
-    shard: core.getInput('shard') ? parseShard(core.getInput('shard')) : undefined,
-    failOn: oneOf('fail-on', ['error', 'warn'] as const, 'error')!,
-    install: flag('install', platform === 'linux'),
-    merge: await expand(words('merge'), 'files'),
-    allowOutside: flag('allow-outside', false),
-    baseline: flag('baseline', true),
-    maxPasses: optionalCount('max-passes', 1),
-    clock: oneOf('clock', ['wall', 'virtual'] as const, undefined),
+    paths: await expandGlobs(scenarioPatterns.length ? scenarioPatterns : ['scenarios/'], 'any'),
+    passes: optionalCount(input, INPUTS.passes, 1),
+    warmup: optionalCount(input, INPUTS.warmup, 0),
+    kvm: oneOf(input, INPUTS.kvm, ['auto', 'required', 'off'] as const, undefined),
+    cache: flag(input, INPUTS.cache, true),
+    results: input(INPUTS.results) || 'boot-budget-results.json',
+    shard: shard ? parseShard(shard) : undefined,
+    failOn: oneOf(input, INPUTS.failOn, FAIL_ON_LEVELS, 'error') ?? 'error',
+    install: flag(input, INPUTS.install, platform === 'linux'),
+    merge: await expandGlobs(words(input, INPUTS.merge), 'files'),
+    allowOutside: flag(input, INPUTS.allowOutside, false),
+    baseline: flag(input, INPUTS.baseline, true),
+    maxPasses: optionalCount(input, INPUTS.maxPasses, 1),
+    clock: oneOf(input, INPUTS.clock, ['wall', 'virtual'] as const, undefined),
   };
 }

@@ -1,19 +1,14 @@
 #!/usr/bin/env node
 import { cleanupNow } from '../boot/processes.js';
+import { cleanUpOnTermination } from '../core/signals.js';
 import { VERSION } from '../version.js';
 import { runCli } from './cli.js';
 
-// A signal must not leave QEMU running or temp dirs behind; 128 + signal number is the shell's convention.
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.on(signal, () => {
-    cleanupNow();
-    process.stderr.write(`\nboot-budget: ${signal}, stopped; no hypervisor left running.\n`);
-    process.exit(code);
-  });
-}
+// A signal must not leave QEMU running or temp dirs behind.
+cleanUpOnTermination((signal, code) => {
+  process.stderr.write(`\nboot-budget: ${signal}, stopped; no hypervisor left running.\n`);
+  process.exit(code);
+});
 
 try {
   process.exitCode = await runCli({
