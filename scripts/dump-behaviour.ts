@@ -124,7 +124,9 @@ const bundled = await loadScenarioFile(join(dir, 'busybox-initcalls.yaml'), dir)
 const stageOrder = ALWAYS_LISTED_STAGES;
 const boots = join(import.meta.dirname, '..', 'test', 'fixtures', 'boots');
 const results: ScenarioResult[] = [];
-for (const name of readdirSync(boots).sort()) {
+for (const name of readdirSync(boots)
+  .filter((n) => n.endsWith('.json'))
+  .sort()) {
   const { trace } = JSON.parse(readFileSync(join(boots, name), 'utf8')) as { trace: BootTrace };
   const measured = measurePass(trace, bundled.stages, undefined, { machine: 'pc', cmdline: 'console=ttyS0 quiet' });
   const stages = judgeStages([measured, measured], stageOrder, bundled.budgets);

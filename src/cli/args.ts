@@ -5,11 +5,8 @@ import type { RegressionSettings } from '../judge/regression.js';
 import { FAIL_ON_LEVELS, type FailOn } from '../judge/verdict.js';
 import { COMPARE_OPTIONS, COMPARE_USAGE, regressionOverrides } from './compare-args.js';
 
-export interface CliSettings {
-  command: 'run' | 'validate' | 'merge' | 'report' | 'compare' | 'doctor' | 'cache' | 'help' | 'version';
-  paths: string[];
-  passes?: number;
-  warmup?: number;
+/** The files a run, a merge or a report can write, each rendered from the same results. */
+export interface ReportFiles {
   json?: string;
   /** Boot chart as an SVG image. */
   svg?: string;
@@ -19,28 +16,92 @@ export interface CliSettings {
   html?: string;
   /** Trace Event Format JSON for Perfetto. */
   trace?: string;
+}
+
+/** Which scenarios, as `validate` and `run` load them. */
+export interface ScenarioSelection {
+  paths: string[];
   filter?: string;
-  cacheDir?: string;
-  /** `cache list | prune | clear`. */
-  cacheAction?: 'list' | 'prune' | 'clear';
-  /** `cache prune --older-than 30d`, in ms. */
-  olderThanMs?: number;
   /** Let scenario paths leave the workspace (they are confined to it by default). */
   allowOutside?: boolean;
+  /** `--clock wall|virtual`: every scenario on this clock. */
+  clock?: 'wall' | 'virtual';
+}
+
+export interface RunSettings extends ScenarioSelection, ReportFiles {
+  command: 'run';
+  passes?: number;
+  warmup?: number;
+  cacheDir?: string;
   /** Regression thresholds from flags, over each scenario's `regression:` block. */
-  regression?: Partial<RegressionSettings>;
-  /** `compare --force`: compare across accelerators, hypervisors or host CPU counts. */
-  force?: boolean;
+  regression: Partial<RegressionSettings>;
   maxPasses?: number;
   /** `--baseline-kernel`: boot every scenario as an A/B against this kernel (`apt:PACKAGE` or a path). */
   baselineKernel?: string;
   /** `--fail-on warn`: warn-level budgets fail the run too (exit 1). */
   failOn: FailOn;
-  /** `--clock wall|virtual`: every scenario on this clock. */
-  clock?: 'wall' | 'virtual';
   /** `--jobs N`: virtual-clock passes booted at once. */
   jobs?: number;
 }
+
+export interface ValidateSettings extends ScenarioSelection {
+  command: 'validate';
+}
+
+/** `merge RESULTS…`: one report and verdict from the results of sharded runs. */
+export interface MergeSettings extends ReportFiles {
+  command: 'merge';
+  paths: string[];
+  failOn: FailOn;
+}
+
+/** `report RESULTS…`: saved results rendered again, without booting and without a verdict. */
+export interface ReportSettings extends ReportFiles {
+  command: 'report';
+  paths: string[];
+}
+
+export interface CompareSettings {
+  command: 'compare';
+  base: string;
+  head: string;
+  /** The comparison as JSON. */
+  json?: string;
+  regression: Partial<RegressionSettings>;
+  /** `compare --force`: compare across accelerators, hypervisors or host CPU counts. */
+  force?: boolean;
+}
+
+export interface DoctorSettings {
+  command: 'doctor';
+  /** Scenarios whose host packages to check; none means what the Quick start needs. */
+  paths: string[];
+  cacheDir?: string;
+}
+
+export interface CacheSettings {
+  command: 'cache';
+  cacheAction: 'list' | 'prune' | 'clear';
+  /** `cache prune --older-than 30d`, in ms. */
+  olderThanMs?: number;
+  cacheDir?: string;
+}
+
+/**
+ * What one command line asks for: one member per command, holding only the settings that command reads. To add a
+ * flag, add it to OPTIONS below, to the settings of each command that takes it, to `commandSettings`, and to USAGE.
+ * To add a command, add a member here, a case in `commandSettings` and one in cli.ts.
+ */
+export type CliSettings =
+  | RunSettings
+  | ValidateSettings
+  | MergeSettings
+  | ReportSettings
+  | CompareSettings
+  | DoctorSettings
+  | CacheSettings
+  | { command: 'help' }
+  | { command: 'version' };
 
 export const USAGE = `Usage:
   boot-budget [run] [PATHS…]       boot each scenario, measure its stages and check its budgets
@@ -86,113 +147,124 @@ function clockFlag(value: string): 'wall' | 'virtual' {
   return value;
 }
 
+/** Every flag, for every command; a command ignores the flags it does not read. */
+const OPTIONS = {
+  passes: { type: 'string' },
+  warmup: { type: 'string' },
+  json: { type: 'string' },
+  svg: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  trace: { type: 'string' },
+  filter: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'older-than': { type: 'string' },
+  'allow-outside': { type: 'boolean' },
+  'max-increase': { type: 'string' },
+  'p-value': { type: 'string' },
+  'min-ms': { type: 'string' },
+  force: { type: 'boolean' },
+  'baseline-kernel': { type: 'string' },
+  'max-passes': { type: 'string' },
+  'fail-on': { type: 'string' },
+  clock: { type: 'string' },
+  jobs: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const;
+
 /** argv (without node and the script) → typed settings. The only place that knows the CLI's spelling. */
 export function parseCliArgs(argv: readonly string[]): CliSettings {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        passes: { type: 'string' },
-        warmup: { type: 'string' },
-        json: { type: 'string' },
-        svg: { type: 'string' },
-        junit: { type: 'string' },
-        html: { type: 'string' },
-        trace: { type: 'string' },
-        filter: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        'older-than': { type: 'string' },
-        'allow-outside': { type: 'boolean' },
-        'max-increase': { type: 'string' },
-        'p-value': { type: 'string' },
-        'min-ms': { type: 'string' },
-        force: { type: 'boolean' },
-        'baseline-kernel': { type: 'string' },
-        'max-passes': { type: 'string' },
-        'fail-on': { type: 'string' },
-        clock: { type: 'string' },
-        jobs: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
-      },
-    });
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\n\n${USAGE}`);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { command: 'help', paths: [], failOn: 'error' };
-  if (values.version) return { command: 'version', paths: [], failOn: 'error' };
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+  return commandSettings(positionals, values);
+}
 
-  let command: CliSettings['command'] = 'run';
-  let paths = positionals;
-  if (positionals[0] === 'cache') {
-    const action = positionals[1];
-    if ((action !== 'list' && action !== 'prune' && action !== 'clear') || positionals.length > 2) {
-      throw new UsageError(`cache takes one of list, prune or clear.\n\n${USAGE}`);
-    }
-    const olderThan = values['older-than'];
-    const olderThanMs = olderThan === undefined ? undefined : parseAge(olderThan);
-    if (olderThan !== undefined && (action !== 'prune' || olderThanMs === undefined)) {
-      throw new UsageError(
-        action !== 'prune'
-          ? '--older-than only goes with cache prune.'
-          : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`,
-      );
-    }
-    return {
-      command: 'cache',
-      paths: [],
-      cacheAction: action,
-      olderThanMs,
-      cacheDir: values['cache-dir'],
-      failOn: 'error',
-    };
-  }
-  if (positionals[0] === 'doctor') {
-    return { command: 'doctor', paths: positionals.slice(1), cacheDir: values['cache-dir'], failOn: 'error' };
-  }
-  if (
-    positionals[0] === 'run' ||
-    positionals[0] === 'validate' ||
-    positionals[0] === 'merge' ||
-    positionals[0] === 'report'
-  ) {
-    command = positionals[0];
-    paths = positionals.slice(1);
-  }
-  if ((command === 'validate' || command === 'merge' || command === 'report') && paths.length === 0) {
-    throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
-  }
-  if (positionals[0] === 'compare') {
-    command = 'compare';
-    paths = positionals.slice(1);
-    if (paths.length !== 2)
-      throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
-  }
-  return {
-    command,
-    paths: paths.length ? paths : ['scenarios/'],
-    passes: count('passes', values.passes, 1),
-    warmup: count('warmup', values.warmup, 0),
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+const COMMANDS = ['run', 'validate', 'merge', 'report', 'compare', 'doctor', 'cache'] as const;
+
+function commandSettings(positionals: string[], values: Values): CliSettings {
+  const named = (COMMANDS as readonly string[]).includes(positionals[0] ?? '');
+  const command = named ? (positionals[0] as (typeof COMMANDS)[number]) : 'run';
+  const paths = named ? positionals.slice(1) : positionals;
+  const files: ReportFiles = {
     json: values.json,
     svg: values.svg,
     junit: values.junit,
     html: values.html,
     trace: values.trace,
-    filter: values.filter,
-    cacheDir: values['cache-dir'],
-    ...(values['allow-outside'] ? { allowOutside: true } : {}),
-    regression: regressionOverrides(values),
-    ...(values.force ? { force: true } : {}),
-    maxPasses: count('max-passes', values['max-passes'], 1),
-    baselineKernel: values['baseline-kernel'],
-    failOn: failOn(values['fail-on']),
-    ...(values.clock !== undefined ? { clock: clockFlag(values.clock) } : {}),
-    jobs: count('jobs', values.jobs, 1),
   };
+  const selection = (): ScenarioSelection => ({
+    paths: paths.length ? paths : ['scenarios/'],
+    filter: values.filter,
+    ...(values['allow-outside'] ? { allowOutside: true } : {}),
+    ...(values.clock !== undefined ? { clock: clockFlag(values.clock) } : {}),
+  });
+  switch (command) {
+    case 'cache':
+      return cacheSettings(positionals, values);
+    case 'doctor':
+      return { command, paths, cacheDir: values['cache-dir'] };
+    case 'compare': {
+      const [base, head] = paths;
+      if (paths.length !== 2 || base === undefined || head === undefined)
+        throw new UsageError(`compare takes two results files, BASE.json and HEAD.json.\n\n${USAGE}`);
+      return {
+        command,
+        base,
+        head,
+        json: values.json,
+        regression: regressionOverrides(values),
+        ...(values.force ? { force: true } : {}),
+      };
+    }
+    case 'validate':
+    case 'merge':
+    case 'report':
+      if (paths.length === 0) throw new UsageError(`${command} needs at least one path.\n\n${USAGE}`);
+      if (command === 'validate') return { command, ...selection() };
+      if (command === 'merge') return { command, paths, ...files, failOn: failOn(values['fail-on']) };
+      return { command, paths, ...files };
+    case 'run':
+      return {
+        command,
+        ...selection(),
+        ...files,
+        passes: count('passes', values.passes, 1),
+        warmup: count('warmup', values.warmup, 0),
+        cacheDir: values['cache-dir'],
+        regression: regressionOverrides(values),
+        maxPasses: count('max-passes', values['max-passes'], 1),
+        baselineKernel: values['baseline-kernel'],
+        failOn: failOn(values['fail-on']),
+        jobs: count('jobs', values.jobs, 1),
+      };
+  }
+}
+
+function cacheSettings(positionals: string[], values: Values): CacheSettings {
+  const action = positionals[1];
+  if ((action !== 'list' && action !== 'prune' && action !== 'clear') || positionals.length > 2) {
+    throw new UsageError(`cache takes one of list, prune or clear.\n\n${USAGE}`);
+  }
+  const olderThan = values['older-than'];
+  const olderThanMs = olderThan === undefined ? undefined : parseAge(olderThan);
+  if (olderThan !== undefined && (action !== 'prune' || olderThanMs === undefined)) {
+    throw new UsageError(
+      action !== 'prune'
+        ? '--older-than only goes with cache prune.'
+        : `--older-than takes an age such as 30d, 12h or 45m, not "${olderThan}".`,
+    );
+  }
+  return { command: 'cache', cacheAction: action, olderThanMs, cacheDir: values['cache-dir'] };
 }
 
 function failOn(value: string | undefined): FailOn {

@@ -91,7 +91,8 @@ describe('CLI flags of issue #6', () => {
     ]);
     expect(s).toMatchObject({
       command: 'compare',
-      paths: ['a.json', 'b.json'],
+      base: 'a.json',
+      head: 'b.json',
       regression: { maxIncrease: 0.03, pValue: 0.05, minMs: 10 },
       force: true,
     });

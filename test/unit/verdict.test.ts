@@ -99,9 +99,9 @@ describe('the CLI reads the verdict', () => {
   });
 
   it('takes --fail-on error|warn, error by default', () => {
-    expect(parseCliArgs(['run', 'x.yaml']).failOn).toBe('error');
-    expect(parseCliArgs(['run', 'x.yaml', '--fail-on', 'warn']).failOn).toBe('warn');
-    expect(parseCliArgs(['merge', 'a.json', '--fail-on', 'warn']).failOn).toBe('warn');
+    expect(parseCliArgs(['run', 'x.yaml'])).toMatchObject({ failOn: 'error' });
+    expect(parseCliArgs(['run', 'x.yaml', '--fail-on', 'warn'])).toMatchObject({ failOn: 'warn' });
+    expect(parseCliArgs(['merge', 'a.json', '--fail-on', 'warn'])).toMatchObject({ failOn: 'warn' });
     expect(() => parseCliArgs(['run', '--fail-on', 'sometimes'])).toThrow(UsageError);
   });
 });
