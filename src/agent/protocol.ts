@@ -15,6 +15,12 @@ export const Marker = {
   run: `${MARKER_PREFIX}run`,
   /** Prefixes each line of `systemd-analyze blame` that a systemd image's ready unit prints after ready. */
   blame: `${MARKER_PREFIX}blame`,
+  /** Written like the ready marker, right after it, by a systemd image's ready unit: more pairs of kmsg and console
+   *  copies to pin the clocks with, each written by boot-budget itself. */
+  sync: `${MARKER_PREFIX}sync`,
+  /** Around the `systemctl show` output a systemd image's ready unit prints after ready (src/agent/systemd-unit.ts). */
+  systemdBegin: `${MARKER_PREFIX}systemd-begin`,
+  systemdEnd: `${MARKER_PREFIX}systemd-end`,
   /** Followed by ` <line number> <exit status>` when a `run:` line fails; the agent carries on. */
   runFailed: `${MARKER_PREFIX}run-failed`,
   /** `clock: virtual`: followed by the TSC read just after ready, written to /dev/kmsg only (src/agent/tsc.ts). */

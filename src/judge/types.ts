@@ -3,12 +3,22 @@ import type { Accel, BudgetLevel, Clock, HypervisorName, Machine, Statistic } fr
 import type { Span } from '../measure/types.js';
 import type { Summary } from './statistics.js';
 import type { Hint } from '../measure/hints.js';
-import type { SystemdStartup, UnitSpan } from '../measure/systemd.js';
+import type { SystemdResult, UnitResult } from '../measure/systemd/unit-times.js';
 import type { InitcallResult } from './diagnosis.js';
 import type { RegressionSettings } from './regression.js';
 import type { ScenarioComparison } from './compare.js';
 import type { AdaptiveRecord } from './adaptive.js';
 import type { PassTimeline } from '../measure/pass-timeline.js';
+
+/** What boots the tree, and how boot-budget sees it reach ready. */
+export interface InitInfo {
+  /** `agent` (boot-budget's busybox agent), `systemd`, or `other` (the tree's own init, ready by regex). */
+  kind: 'agent' | 'systemd' | 'other';
+  /** The init program inside the image, e.g. /lib/systemd/systemd. */
+  path: string;
+  /** How ready was detected, for people: e.g. `boot-budget's ready unit after graphical.target`. */
+  readiness: string;
+}
 
 export type StageVerdict = 'pass' | 'fail' | 'warn' | 'none';
 export type ScenarioVerdict = 'pass' | 'fail' | 'error';
@@ -71,9 +81,12 @@ export interface ScenarioResult {
   /** How well the guest's clock was pinned to host time: the fewest records seen on both sides in any pass, and the
    *  widest spread of host − guest among them (an upper bound on the error of every kernel-log time). */
   alignment?: { pairs: number; spreadMs: number };
-  /** systemd's own `Startup finished` split and `systemd-analyze blame`, from the first pass that logged them. */
-  systemd?: SystemdStartup;
-  units?: UnitSpan[];
+  /** Which init the guest ran and how readiness was seen (e.g. systemd with boot-budget's ready unit). */
+  init?: InitInfo;
+  /** systemd's own split, critical chain and surgery list, from the measured pass closest to the median total. */
+  systemd?: SystemdResult;
+  /** A systemd image's units from that same pass, slowest first, on the host timeline. */
+  units?: UnitResult[];
   /** Every measured pass on its host timeline, in boot order; absent in results written before it was recorded. */
   timeline?: PassTimeline[];
   /** Metadata the results file it was read from did not have (written by an older boot-budget): shown as unknown. */

@@ -7,7 +7,7 @@ import { Marker } from '../agent/protocol.js';
 import type { Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import { initcallLabel, type Initcall } from './initcalls.js';
-import type { UnitSpan } from './systemd.js';
+import type { UnitSpan } from './systemd/startup.js';
 import type { BootEvent, StageTiming } from './types.js';
 
 export type HintPattern =

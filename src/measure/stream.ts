@@ -29,7 +29,10 @@ import { consoleCosts } from './console-cost.js';
 import { addGap, emptyGapAgg, evaluateHints, HINTS, type GapAgg, type GapPattern, type HintRule } from './hints.js';
 import { InitcallPairer, type Initcall } from './initcalls.js';
 import { computeStages, KERNEL_END_PATTERNS, withInitcallSpan, type StageBounds } from './stages.js';
-import { blameFromConsole, parseStartupFinished, type SystemdStartup } from './systemd.js';
+import { parseStartupFinished } from './systemd/startup.js';
+import { parseSystemdDump } from './systemd/show-output.js';
+import type { SystemdResult } from './systemd/unit-times.js';
+import { systemdView, withUnitSpan } from './systemd/units.js';
 import { alignClocks, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
 import type { BootEvent, ClockAlignment, PassContext, PassMeasurement, Span } from './types.js';
 import { VirtualClockReadings } from './virtual-clock.js';
@@ -42,6 +45,9 @@ const own = (text: string) => (text.length < 13 ? text : Buffer.from(text, 'utf8
 
 /** Initcalls kept in full; past it the list is cut to the slowest half. A cloud-kernel boot has ~575. */
 export const INITCALL_CAP = 20_000;
+
+/** Lines of a systemd image's unit dump kept; past it the rest are dropped. */
+export const SYSTEMD_DUMP_LINES = 100_000;
 
 interface Run {
   firstG: number;
@@ -90,6 +96,9 @@ export class StreamingMeasure {
   private readonly kept: HeadTail<KeptLine>;
   private readonly marks: Timeline['marks'] = {};
   private inDump = false;
+  /** Inside the ready unit's `systemctl show` output, and its lines (a systemd image only). */
+  private inSystemd = false;
+  private readonly systemdLines: string[] = [];
   private dumpStartT = Infinity;
   /** Console texts without a guest time; a log record with one of them is the same line, and the console copy wins. */
   private readonly consoleTexts = new Set<string>();
@@ -103,7 +112,7 @@ export class StreamingMeasure {
   private readonly scratch: PrintkRecord = { guestT: 0, text: '', origin: 'kernel' };
   private run: Run | null = null;
   private lastG = -Infinity;
-  private systemdFromLog: SystemdStartup | null = null;
+  private systemdFromLog: SystemdResult | null = null;
   private readonly pairer = new InitcallPairer();
   /** Initcalls with guest times in startT/endT, moved to host time once kernel clock zero is known. */
   private initcalls: Initcall[] = [];
@@ -155,6 +164,16 @@ export class StreamingMeasure {
       }
       // One record object for the whole dump: logRecord copies what it keeps.
       if (readPrintk(text, this.scratch)) this.logRecord(this.scratch);
+      return;
+    }
+    if (this.inSystemd) {
+      if (text.startsWith(Marker.systemdEnd)) this.inSystemd = false;
+      // Bounded like the console: a unit is ~7 lines, so this is thousands of units.
+      else if (this.systemdLines.length < SYSTEMD_DUMP_LINES) this.systemdLines.push(own(text));
+      return;
+    }
+    if (text.startsWith(Marker.systemdBegin)) {
+      this.inSystemd = true;
       return;
     }
     if (text.startsWith(Marker.dmesgBegin)) {
@@ -244,7 +263,7 @@ export class StreamingMeasure {
       if (call) this.initcall(call);
     } else if (this.systemdFromLog === null && text.includes('Startup finished')) {
       // systemd logs it, under its own facility; kernel records need not be searched for it.
-      this.systemdFromLog = parseStartupFinished(text);
+      this.systemdFromLog = startupFinished(text);
     }
 
     if (this.interesting(record)) {
@@ -409,18 +428,24 @@ export class StreamingMeasure {
       : [];
     const withSpans = stages.map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
 
+    const dump = parseSystemdDump(this.systemdLines);
+    const readyRecord = this.firstMarkerRecords.get(Marker.ready);
+    const view = dump
+      ? systemdView(dump, alignment ? z : null, readyRecord ? readyRecord.guestT * 1000 : null)
+      : { units: [], systemd: null };
+    const stagesWithUnits = withSpans.map((s) => (s.name === 'userspace' ? withUnitSpan(s, view.units) : s));
     // What the console costs is a matter of host time; on the virtual clock the UART's cost is in the guest's work.
-    const console = virtual ? {} : consoleCosts(consoleLines, withSpans, this.dumpStartT);
-    let systemd: SystemdStartup | null = null;
-    for (const event of events) systemd ??= parseStartupFinished(event.text);
+    const console = virtual ? {} : consoleCosts(consoleLines, stagesWithUnits, this.dumpStartT);
+    let systemd: SystemdResult | null = view.systemd;
+    for (const event of events) systemd ??= startupFinished(event.text);
     systemd ??= alignment ? this.systemdFromLog : null;
-    const units = blameFromConsole(consoleLines);
+    const units = view.units;
     const hints = evaluateHints(
       {
-        stages: withSpans,
+        stages: stagesWithUnits,
         events,
         initcalls,
-        units,
+        units: units.map((u) => ({ unit: u.name, ms: u.ms })),
         console: new Map(Object.entries(console)),
         machine: this.context.machine,
         cmdline: this.context.cmdline,
@@ -430,8 +455,14 @@ export class StreamingMeasure {
       },
       this.rules,
     );
-    return { stages: withSpans, alignment, events, initcalls, systemd, units, console, hints };
+    return { stages: stagesWithUnits, alignment, events, initcalls, systemd, units, console, hints };
   }
+}
+
+/** `Startup finished …` as systemd's view of the boot, when an image logged it where boot-budget could read it. */
+function startupFinished(text: string): SystemdResult | null {
+  const parsed = parseStartupFinished(text);
+  return parsed ? { ...parsed, source: 'startup-finished' } : null;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Clock, Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import type { Hint } from './hints.js';
 import type { Initcall } from './initcalls.js';
-import type { SystemdStartup, UnitSpan } from './systemd.js';
+import type { SystemdResult, UnitResult } from './systemd/unit-times.js';
 
 /** One thing that happened during a boot, on the host timeline (ms since the hypervisor was spawned). */
 export interface BootEvent {
@@ -37,8 +37,9 @@ export interface Span {
   fromT: number;
   toT: number;
   ms: number;
-  /** `initcall` when the span is one initcall (from `calling` to `returned`) rather than a gap between records. */
-  kind?: 'gap' | 'initcall';
+  /** `initcall` when the span is one initcall (from `calling` to `returned`), `unit` when it is one systemd unit's
+   *  activation, rather than a gap between records. */
+  kind?: 'gap' | 'initcall' | 'unit';
 }
 
 export interface StageTiming {
@@ -55,10 +56,11 @@ export interface PassMeasurement {
   events: BootEvent[];
   /** From `initcall_debug` records in the kernel log; empty without it. */
   initcalls: Initcall[];
-  /** systemd's `Startup finished` summary, when the image runs systemd and logged it. */
-  systemd: SystemdStartup | null;
-  /** `systemd-analyze blame` as dumped by the image's ready unit, slowest first. */
-  units: UnitSpan[];
+  /** systemd's own view of the boot: from the manager's timestamps that boot-budget's ready unit read, or from a
+   *  `Startup finished` line the image logged. */
+  systemd: SystemdResult | null;
+  /** A systemd image's units with activation times, slowest first (read by boot-budget's ready unit). */
+  units: UnitResult[];
   /** Kernel output on the serial console per stage, and its cost. */
   console: Record<string, ConsoleCost>;
   hints: Hint[];

@@ -148,9 +148,9 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
   }
   if (result.units?.length) {
     out.push(
-      `  slowest units (systemd-analyze blame): ${result.units
+      `  slowest units: ${result.units
         .slice(0, 5)
-        .map((u) => `${u.unit} ${formatMs(u.ms)}`)
+        .map((u) => `${u.name} ${formatMs(u.ms)}`)
         .join(', ')}`,
     );
   }

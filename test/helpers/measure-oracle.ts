@@ -10,7 +10,10 @@ import { consoleCosts } from '../../src/measure/console-cost.js';
 import { evaluateHints } from '../../src/measure/hints.js';
 import { parseInitcalls } from '../../src/measure/initcalls.js';
 import { computeStages, withInitcallSpan } from '../../src/measure/stages.js';
-import { blameFromConsole, parseStartupFinished } from '../../src/measure/systemd.js';
+import { parseSystemdDump } from '../../src/measure/systemd/show-output.js';
+import { parseStartupFinished } from '../../src/measure/systemd/startup.js';
+import type { SystemdResult } from '../../src/measure/systemd/unit-times.js';
+import { systemdView, withUnitSpan } from '../../src/measure/systemd/units.js';
 import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from '../../src/measure/timeline.js';
 import type { BootEvent, PassContext, PassMeasurement } from '../../src/measure/types.js';
 import type { StageDef } from '../../src/scenario/types.js';
@@ -25,9 +28,15 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
   const logRecords: PrintkRecord[] = [];
   const marks: Timeline['marks'] = {};
   let inDump = false;
+  let inSystemd = false;
 
   for (const line of trace.lines) {
     const text = line.text;
+    // The ready unit's `systemctl show` output is data about the boot, not events of it (systemdLines).
+    if (!inDump && (inSystemd || text.startsWith(Marker.systemdBegin))) {
+      inSystemd = !text.startsWith(Marker.systemdEnd);
+      continue;
+    }
     if (!inDump && text.startsWith(Marker.dmesgBegin)) {
       inDump = true;
       consoleEvents.push({ t: line.t, text, source: 'console', origin: 'host' });
@@ -101,6 +110,14 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
   return { events, alignment, marks };
 }
 
+/** The lines between the ready unit's systemd markers. */
+function systemdLines(trace: BootTrace): string[] {
+  const begin = trace.lines.findIndex((l) => l.text.startsWith(Marker.systemdBegin));
+  if (begin < 0) return [];
+  const end = trace.lines.findIndex((l, i) => i > begin && l.text.startsWith(Marker.systemdEnd));
+  return trace.lines.slice(begin + 1, end < 0 ? undefined : end).map((l) => l.text);
+}
+
 export function measureWhole(
   trace: BootTrace,
   custom: readonly StageDef[],
@@ -109,17 +126,27 @@ export function measureWhole(
 ): PassMeasurement {
   const timeline = buildTimeline(trace, readyRegex);
   const initcalls = parseInitcalls(timeline.events);
-  const stages = computeStages(timeline, custom).map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)));
+  const dump = parseSystemdDump(systemdLines(trace));
+  const ready = timeline.events.find((e) => e.source === 'kmsg' && e.text === Marker.ready);
+  const view = dump
+    ? systemdView(dump, timeline.alignment?.kernelZeroT ?? null, ready?.guestT === undefined ? null : ready.guestT * 1000)
+    : { units: [], systemd: null };
+  const stages = computeStages(timeline, custom)
+    .map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)))
+    .map((s) => (s.name === 'userspace' ? withUnitSpan(s, view.units) : s));
   const dumpStartT = trace.lines.find((l) => l.text.startsWith(Marker.dmesgBegin))?.t ?? Infinity;
   const console = consoleCosts(trace.lines, stages, dumpStartT);
-  let systemd = null;
-  for (const event of timeline.events) systemd ??= parseStartupFinished(event.text);
-  const units = blameFromConsole(trace.lines);
+  let systemd: SystemdResult | null = view.systemd;
+  for (const event of timeline.events) {
+    const parsed = parseStartupFinished(event.text);
+    if (parsed) systemd ??= { ...parsed, source: 'startup-finished' };
+  }
+  const units = view.units;
   const hints = evaluateHints({
     stages,
     events: timeline.events,
     initcalls,
-    units,
+    units: units.map((u) => ({ unit: u.name, ms: u.ms })),
     console: new Map(Object.entries(console)),
     machine: context.machine,
     cmdline: context.cmdline,

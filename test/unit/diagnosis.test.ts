@@ -15,7 +15,7 @@ import {
   parseStartupFinished,
   parseSystemdTimespan,
   reachedTarget,
-} from '../../src/measure/systemd.js';
+} from '../../src/measure/systemd/startup.js';
 import type { BootEvent, PassContext, StageTiming } from '../../src/measure/types.js';
 import { withInitcallDebug } from '../../src/boot/cmdline.js';
 import { loadBootFixture } from '../helpers/fixtures.js';

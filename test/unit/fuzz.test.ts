@@ -8,7 +8,7 @@ import { Marker } from '../../src/agent/protocol.js';
 import type { BootTrace } from '../../src/boot/types.js';
 import { ScenarioError } from '../../src/errors.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
-import { parseBlameLine, parseStartupFinished, parseSystemdTimespan } from '../../src/measure/systemd.js';
+import { parseBlameLine, parseStartupFinished, parseSystemdTimespan } from '../../src/measure/systemd/startup.js';
 import { parsePrintk } from '../../src/measure/timeline.js';
 import { parseDuration, parseMemory } from '../../src/scenario/duration.js';
 import { checkScenarioFile } from '../../src/scenario/load.js';

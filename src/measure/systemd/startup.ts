@@ -3,8 +3,8 @@
  * records, and `systemd-analyze blame` output that the image's ready unit dumps to the console (README, "Finding out
  * why"), one line per unit prefixed with the blame marker.
  */
-import { Marker } from '../agent/protocol.js';
-import type { ConsoleLine } from '../boot/types.js';
+import { Marker } from '../../agent/protocol.js';
+import type { ConsoleLine } from '../../boot/types.js';
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 
