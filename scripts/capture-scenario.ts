@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { prepareBoot } from '../src/core/passes.js';
+import { SYSTEMD_TIMEOUT_MS } from '../src/core/run-scenarios.js';
 import { runPass } from '../src/boot/pass-runner.js';
 import { qemuBackend } from '../src/boot/qemu.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
@@ -26,7 +27,12 @@ const { binary, version } = await qemuBackend.detect();
 const ctx = { cacheDir, log: (m: string) => process.stderr.write(`${m}\n`) };
 const prepared = await prepareBoot(scenario, qemuBackend, binary, 'tcg', cacheDir, ctx);
 const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
-const trace = await runPass(prepared.command, { accel: 'tcg', timeoutMs: scenario.timeoutMs, readyRegex });
+// As the core does: a systemd image without a timeout of its own gets the longer default.
+const timeoutMs =
+  prepared.init?.kind === 'systemd' && scenario.keyPos['timeout'] === undefined
+    ? SYSTEMD_TIMEOUT_MS
+    : scenario.timeoutMs;
+const trace = await runPass(prepared.command, { accel: 'tcg', timeoutMs, readyRegex });
 prepared.command.release?.();
 const fixture = {
   captured: {

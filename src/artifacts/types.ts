@@ -31,7 +31,19 @@ export interface DriveArtifact {
   interface: 'nvme' | 'virtio';
 }
 
+/** What boots the tree, and how boot-budget sees it reach ready. */
+export interface InitInfo {
+  /** `agent` (boot-budget's busybox agent), `systemd`, or `other` (the tree's own init, ready by regex). */
+  kind: 'agent' | 'systemd' | 'other';
+  /** The init program inside the image, e.g. `/sbin/init -> /lib/systemd/systemd`. */
+  path: string;
+  /** How ready is detected, for people: e.g. `boot-budget's ready unit after graphical.target`. */
+  readiness: string;
+}
+
 export interface RootfsArtifact {
+  /** What boots the tree and how ready is seen; absent where the builder does not know (a disk image). */
+  init?: InitInfo;
   /** Absolute path of an initramfs to pass as initrd, when the rootfs is one. */
   initrd?: string;
   /** True when boot-budget's agent is /init and will print the markers. */

@@ -141,6 +141,12 @@ function runPassWith(
         if (next !== stage) {
           stage = next;
           options.onStage?.(stage);
+          if (stage === 'ready') {
+            // What a guest prints after ready (a systemd image's unit times, read one unit at a time from the manager:
+            // 20 s under TCG on a loaded host) is not part of the boot; it gets a timeout of its own.
+            clearTimeout(timer);
+            timer = setTimeout(expire(options.timeoutMs), options.timeoutMs);
+          }
           if (stage === 'shutdown') {
             clearTimeout(timer);
             timer = setTimeout(expire(SHUTDOWN_GRACE_MS), SHUTDOWN_GRACE_MS);

@@ -4,7 +4,7 @@
  * After the planned passes, more rounds run while a verdict is within noise, up to max-passes.
  */
 import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
-import type { ArtifactContext } from '../artifacts/types.js';
+import type { ArtifactContext, InitInfo } from '../artifacts/types.js';
 import { guestCmdline } from '../boot/cmdline.js';
 import { runPass } from '../boot/pass-runner.js';
 import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
@@ -29,6 +29,8 @@ export interface PreparedBoot {
   /** The firmware that really runs: results taken under SeaBIOS and under qboot are not comparable. */
   firmware: string;
   accel: Accel;
+  /** What boots the rootfs and how ready is seen, where the rootfs builder knows. */
+  init?: InitInfo;
 }
 
 /** Decides the accelerator once the kernel to boot is known (the KVM proof boots it), before the rootfs is built. */
@@ -70,7 +72,14 @@ export async function prepareBoot(
     accel,
     ...(scenario.clock === 'virtual' ? { clock: scenario.clock } : {}),
   });
-  return { command, kernel: kernel.description, rootfs: rootfs.description, firmware, accel };
+  return {
+    command,
+    kernel: kernel.description,
+    rootfs: rootfs.description,
+    firmware,
+    accel,
+    ...(rootfs.init ? { init: rootfs.init } : {}),
+  };
 }
 
 /** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */

@@ -9,16 +9,7 @@ import type { RegressionSettings } from './regression.js';
 import type { ScenarioComparison } from './compare.js';
 import type { AdaptiveRecord } from './adaptive.js';
 import type { PassTimeline } from '../measure/pass-timeline.js';
-
-/** What boots the tree, and how boot-budget sees it reach ready. */
-export interface InitInfo {
-  /** `agent` (boot-budget's busybox agent), `systemd`, or `other` (the tree's own init, ready by regex). */
-  kind: 'agent' | 'systemd' | 'other';
-  /** The init program inside the image, e.g. /lib/systemd/systemd. */
-  path: string;
-  /** How ready was detected, for people: e.g. `boot-budget's ready unit after graphical.target`. */
-  readiness: string;
-}
+import type { InitInfo } from '../artifacts/types.js';
 
 export type StageVerdict = 'pass' | 'fail' | 'warn' | 'none';
 export type ScenarioVerdict = 'pass' | 'fail' | 'error';

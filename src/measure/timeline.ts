@@ -65,22 +65,31 @@ export function parsePrintk(line: string): PrintkRecord | null {
   return readPrintk(line, record) ? record : null;
 }
 
+/**
+ * Kernel clock zero on the host timeline, from records seen on both sides. Only records boot-budget itself wrote to
+ * both (its markers: the kmsg copy first, the console copy right after) are paired when there are any: a printk line
+ * on the console may reach it long after it was logged (a systemd image's console printk lines were 862 ms late under
+ * TCG), which says nothing about the clocks. Without markers (a tree booting its own init, ready by regex) the
+ * console's printk lines are all there is.
+ */
 export function alignClocks(consoleEvents: BootEvent[], logRecords: PrintkRecord[]): ClockAlignment | null {
-  const differences: number[] = [];
+  const markers: number[] = [];
+  const printk: number[] = [];
   const firstLogTimeByText = new Map<string, number>();
   for (const record of logRecords) {
     if (!firstLogTimeByText.has(record.text)) firstLogTimeByText.set(record.text, record.guestT);
   }
   for (const event of consoleEvents) {
     if (event.guestT !== undefined) {
-      differences.push(event.t - event.guestT);
+      printk.push(event.t - event.guestT);
       continue;
     }
     // Every agent marker is written to the log first and the console second, so each is a pair.
     if (!event.text.startsWith(MARKER_PREFIX)) continue;
     const guestT = firstLogTimeByText.get(event.text);
-    if (guestT !== undefined) differences.push(event.t - guestT);
+    if (guestT !== undefined) markers.push(event.t - guestT);
   }
+  const differences = markers.length > 0 ? markers : printk;
   if (differences.length === 0) return null;
   // A loop, not Math.min(...): a guest may write as many marker-like lines as its log buffer holds.
   let min = Infinity;

@@ -86,6 +86,7 @@ export function resultsToJson(results: RunResults): object {
         ]),
       ),
       ...(s.alignment ? { alignment: { pairs: s.alignment.pairs, spreadMs: round(s.alignment.spreadMs) } } : {}),
+      ...(s.init ? { init: s.init } : {}),
       ...(s.systemd ? { systemd: s.systemd } : {}),
       ...(s.units?.length ? { units: s.units } : {}),
       ...(s.timeline ? { timeline: timelineToJson(s.timeline) } : {}),

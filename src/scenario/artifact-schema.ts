@@ -129,6 +129,42 @@ export const rootfsVariantSchemas = [
     .describe('Layers merged into one initramfs or ext4 image.'),
   z
     .strictObject({
+      mmdebstrap: z
+        .strictObject({
+          suite: z
+            .string()
+            .regex(/^[a-z][a-z0-9.-]*$/, {
+              error: (issue) => `${JSON.stringify(issue.input)} is not a Debian suite such as bookworm`,
+            })
+            .describe('The Debian (or derivative) suite, e.g. bookworm.'),
+          variant: z
+            .enum(['extract', 'custom', 'essential', 'apt', 'required', 'minbase', 'buildd', 'important', 'standard'])
+            .default('minbase')
+            .describe("mmdebstrap's --variant (default minbase)."),
+          include: z
+            .array(aptPackageSchema)
+            .default([])
+            .describe('Packages to add, e.g. [systemd-sysv, udev] for a systemd image.'),
+          mirror: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              "Where packages come from: a mirror URL, or an apt sources file (one-line or deb822) relative to this file. Default: Debian's archive.",
+            ),
+        })
+        .describe("Build the tree with Debian's mmdebstrap (no root needed), cached by these inputs."),
+      layers: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('Directories and tarballs merged over the built tree in order, later layers winning.'),
+      into: z.enum(['initramfs', 'ext4']).default('ext4').describe('What the tree becomes (default ext4).'),
+      size: imageSizeSchema.optional().describe('Image size for `into: ext4`.'),
+      ...treeOptions,
+    })
+    .describe("A Debian tree built by mmdebstrap, with optional layers on top; its own init boots (systemd's, say)."),
+  z
+    .strictObject({
       disk: z
         .strictObject({
           image: z

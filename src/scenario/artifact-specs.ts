@@ -4,7 +4,7 @@ import { isTarball } from '../artifacts/tree/extract.js';
 import { parseMemory } from './duration.js';
 import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
 import type { RawScenario } from './schema.js';
-import type { AptKernelLocation, KernelBuildSpec, KernelSpec, RootfsSpec, TreeSourceSpec } from './types.js';
+import type { AptKernelLocation, KernelBuildSpec, KernelSpec, MmdebstrapSpec, RootfsSpec, TreeSourceSpec } from './types.js';
 
 function treeSource(dir: string, given: string): TreeSourceSpec {
   const absolute = path.resolve(dir, given);
@@ -63,6 +63,25 @@ export function toRootfsSpec(raw: RawScenario['rootfs'], dir: string): RootfsSpe
   if ('initramfs' in raw)
     return { kind: 'initramfs', layers: [treeSource(dir, raw.initramfs)], agent: raw.agent, ...limit };
   const size = raw.size === undefined ? {} : { sizeMiB: parseMemory(raw.size) };
+  if ('mmdebstrap' in raw) {
+    const m = raw.mmdebstrap;
+    const base: MmdebstrapSpec = {
+      suite: m.suite,
+      variant: m.variant,
+      include: m.include,
+      ...(m.mirror === undefined
+        ? {}
+        : {
+            mirror: /:\/\//.test(m.mirror)
+              ? { kind: 'url', url: m.mirror }
+              : { kind: 'file', path: path.resolve(dir, m.mirror) },
+          }),
+    };
+    const layers = raw.layers.map((l) => treeSource(dir, l));
+    return raw.into === 'ext4'
+      ? { kind: 'ext4', base, layers, agent: raw.agent, ...size, ...limit }
+      : { kind: 'initramfs', base, layers, agent: raw.agent, ...limit };
+  }
   if ('tarball' in raw)
     return { kind: 'ext4', layers: [treeSource(dir, raw.tarball)], agent: raw.agent, ...size, ...limit };
   const layers = raw.layers.map((l) => treeSource(dir, l));

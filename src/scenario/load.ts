@@ -122,6 +122,8 @@ function specInputs(
       add(single ? singleAt : ['rootfs', 'layers', i], layer.path, 'rootfs layer', 'any');
     });
   }
+  if ((rootfs?.kind === 'initramfs' || rootfs?.kind === 'ext4') && rootfs.base?.mirror?.kind === 'file')
+    add(['rootfs', 'mmdebstrap', 'mirror'], rootfs.base.mirror.path, 'apt sources file', 'file');
   if (rootfs?.kind === 'disk') add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
   return inputs;
 }

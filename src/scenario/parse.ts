@@ -124,7 +124,13 @@ function toScenario(
     ];
   });
   const ready: ReadySpec =
-    raw.ready === 'agent' ? { kind: 'agent' } : { kind: 'regex', regex: parseRegexLiteral(raw.ready) };
+    raw.ready === 'agent'
+      ? { kind: 'agent' }
+      : typeof raw.ready === 'string'
+        ? { kind: 'regex', regex: parseRegexLiteral(raw.ready) }
+        : 'target' in raw.ready
+          ? { kind: 'target', name: raw.ready.target, pos: source.valuePos(['ready', 'target']) }
+          : { kind: 'unit', name: raw.ready.unit, pos: source.valuePos(['ready', 'unit']) };
   return {
     name: raw.name,
     file,

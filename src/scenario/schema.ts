@@ -160,18 +160,36 @@ const rootfsSchema = z
   ])
   .describe('The root filesystem the guest boots into: one of `busybox`, `initramfs`, `tarball`, `layers` or `disk`.');
 
+/** A systemd unit name (systemd's unit_name_is_valid, simplified): no path, no spaces, a known suffix. */
+function systemdUnitName(only?: 'target') {
+  const suffix = only ?? '(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)';
+  return z
+    .string()
+    .regex(new RegExp(`^[A-Za-z0-9:_.\\@-]+\\.${suffix}$`), {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a systemd ${only ?? 'unit'} name${only ? ` (e.g. multi-user.target)` : ' (e.g. foo.service)'}`,
+    })
+    .describe(only ? 'A systemd target, e.g. multi-user.target.' : 'A systemd unit, e.g. foo.service.');
+}
+
 const readySchema = z.union(
   [
     z
       .literal('agent', { error: (issue) => `expected \`agent\` or a /regex/, got ${JSON.stringify(issue.input)}` })
       .describe('The guest agent prints its ready marker once `run` has finished.'),
     regexLiteralSchema('`agent`').describe('Ready is the first console line matching this /regex/, e.g. /login:/.'),
+    z
+      .strictObject({ target: systemdUnitName('target') })
+      .describe("A systemd image: boot-budget's ready unit marks ready once this target is reached."),
+    z
+      .strictObject({ unit: systemdUnitName() })
+      .describe("A systemd image: boot-budget's ready unit marks ready once this unit has started."),
   ],
   {
     error: (issue) => {
       const { input } = issue;
       if (typeof input === 'string' && input.startsWith('/')) return problemOf(parseRegexLiteral, input);
-      return 'expected `agent` or a /regex/ matched against console lines, e.g. /login:/';
+      return 'expected `agent`, a /regex/ matched against console lines (e.g. /login:/), `{ target: multi-user.target }` or `{ unit: foo.service }`';
     },
   },
 );
@@ -296,7 +314,9 @@ export const scenarioSchema = z
       .describe('How long one boot may take to reach ready before it is abandoned, e.g. 60s.'),
     ready: readySchema
       .default('agent')
-      .describe("When the boot counts as ready: `agent` (the guest agent's marker) or a /regex/ on the console."),
+      .describe(
+        "When the boot counts as ready: `agent` (boot-budget's marker: its busybox agent's, or on a systemd image its ready unit's after default.target), `{ target: … }` or `{ unit: … }` (a systemd image's ready unit after that target or unit), or a /regex/ on the console.",
+      ),
     run: z
       .array(z.string())
       .default([])

@@ -55,13 +55,40 @@ export interface KernelBuildSpec {
 /** One input of a rootfs: a directory or a tarball (absolute path). */
 export type TreeSourceSpec = { kind: 'dir' | 'tarball'; path: string };
 
+/** A tree that mmdebstrap builds; the tree's other layers go on top of it. */
+export interface MmdebstrapSpec {
+  suite: string;
+  variant: string;
+  include: string[];
+  /** A mirror URL, or an apt sources file (absolute path). */
+  mirror?: { kind: 'url'; url: string } | { kind: 'file'; path: string };
+}
+
 export type RootfsSpec =
   | { kind: 'busybox' }
-  | { kind: 'initramfs'; layers: TreeSourceSpec[]; agent: boolean; extractLimitBytes?: number }
-  | { kind: 'ext4'; layers: TreeSourceSpec[]; agent: boolean; sizeMiB?: number; extractLimitBytes?: number }
+  | {
+      kind: 'initramfs';
+      base?: MmdebstrapSpec;
+      layers: TreeSourceSpec[];
+      agent: boolean;
+      extractLimitBytes?: number;
+    }
+  | {
+      kind: 'ext4';
+      base?: MmdebstrapSpec;
+      layers: TreeSourceSpec[];
+      agent: boolean;
+      sizeMiB?: number;
+      extractLimitBytes?: number;
+    }
   | { kind: 'disk'; image: string; format: 'raw' | 'qcow2' };
 
-export type ReadySpec = { kind: 'agent' } | { kind: 'regex'; regex: RegExp };
+/** `agent` is boot-budget's own marker: the busybox agent's, or on a systemd image its ready unit's after
+ *  default.target; `target`/`unit` name what a systemd image's ready unit waits for instead. */
+export type ReadySpec =
+  | { kind: 'agent' }
+  | { kind: 'regex'; regex: RegExp }
+  | { kind: 'target' | 'unit'; name: string; pos: SourcePos };
 
 /** A user-defined stage: from the first event matching `from` to the first later event matching `to`. */
 export interface StageDef {

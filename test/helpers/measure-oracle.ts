@@ -129,7 +129,11 @@ export function measureWhole(
   const dump = parseSystemdDump(systemdLines(trace));
   const ready = timeline.events.find((e) => e.source === 'kmsg' && e.text === Marker.ready);
   const view = dump
-    ? systemdView(dump, timeline.alignment?.kernelZeroT ?? null, ready?.guestT === undefined ? null : ready.guestT * 1000)
+    ? systemdView(
+        dump,
+        timeline.alignment?.kernelZeroT ?? null,
+        ready?.guestT === undefined ? null : ready.guestT * 1000,
+      )
     : { units: [], systemd: null };
   const stages = computeStages(timeline, custom)
     .map((s) => (s.name === 'total' ? s : withInitcallSpan(s, initcalls)))

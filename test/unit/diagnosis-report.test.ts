@@ -85,9 +85,8 @@ describe('JSON results', () => {
       try: expect.stringContaining('cryptomgr.notests'),
     });
     expect(kernel.initcalls[0]).toMatchObject({ name: 'crypto_algapi_init', mean: 248.706 });
-    // microvm boots with tsc_early_khz, so the guest clock runs off until the TSC is recalibrated: a wide spread.
-    expect(json.scenarios[0].alignment).toEqual({ pairs: 4, spreadMs: expect.any(Number) });
-    expect(json.scenarios[0].alignment.spreadMs).toBeGreaterThan(json.scenarios[1].alignment.spreadMs);
+    // Only the agent's init and ready markers pair (a printk line may reach the console late).
+    expect(json.scenarios[0].alignment).toEqual({ pairs: 2, spreadMs: expect.any(Number) });
     expect(json.scenarios[1].stages.firmware.hints.map((h: { id: string }) => h.id)).toEqual(['seabios']);
   });
 });

@@ -12,15 +12,18 @@ import { promisify } from 'node:util';
 import { agentScript } from '../../agent/script.js';
 import { tscFile } from '../../agent/tsc.js';
 import { InfraError } from '../../errors.js';
-import type { Scenario, TreeSourceSpec } from '../../scenario/types.js';
+import type { MmdebstrapSpec, Scenario, TreeSourceSpec } from '../../scenario/types.js';
 import { storeFor } from '../cache/context.js';
 import { hashParts, hashTree, sha256File } from '../cache/store.js';
 import { copyDirectory, extractTarball } from '../tree/extract.js';
 import { DEFAULT_EXTRACT_LIMIT, formatBytes, resolveLinkInRoot, TreeWriter } from '../tree/tree-writer.js';
-import type { ArtifactContext, RootfsSource } from '../types.js';
+import type { ArtifactContext, InitInfo, RootfsSource } from '../types.js';
 import { busyboxVersion, DEVICE_NODES, findStaticBusybox, inspectElf, listApplets } from './busybox.js';
 import { type CpioEntry, gzipCpio, writeCpio } from './cpio.js';
 import { chooseRootDevice } from './root-device.js';
+import { addSystemdReadyUnit, checkReadiness, initInfo, readyIdentity } from './tree-init.js';
+import { findInit, INIT_CANDIDATES } from './init-detect.js';
+import { describeMmdebstrap, mmdebstrapTarball } from './mmdebstrap.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +31,8 @@ const FORMAT_VERSION = 'boot-budget/tree-rootfs/1';
 export const DISK_AGENT_PATH = '/boot-budget/init';
 
 interface TreeSpec {
+  /** A tree mmdebstrap builds first; `layers` go on top of it. */
+  base?: MmdebstrapSpec;
   layers: TreeSourceSpec[];
   agent: boolean;
   extractLimitBytes?: number;
@@ -37,10 +42,42 @@ interface BuildInfo {
   /** What was added to the user's tree, for the description. */
   notes: string[];
   bytes: number;
+  /** What boots the tree; absent in entries built before it was recorded. */
+  init?: InitInfo;
 }
 
 async function layerIdentity(layer: TreeSourceSpec): Promise<string> {
   return layer.kind === 'tarball' ? `tarball:${await sha256File(layer.path)}` : `dir:${await hashTree(layer.path)}`;
+}
+
+/** The spec with its mmdebstrap base built (or taken from the cache) and put first, as a tarball layer. */
+async function withBase<S extends TreeSpec>(spec: S, ctx: ArtifactContext): Promise<S> {
+  if (!spec.base) return spec;
+  const tarball = await mmdebstrapTarball(spec.base, ctx);
+  return { ...spec, layers: [{ kind: 'tarball', path: tarball }, ...spec.layers] };
+}
+
+/**
+ * What the tree boots decides what boot-budget adds: its agent to a tree with no init, its ready unit to a systemd
+ * tree, nothing to a tree with another init (which shows ready by the scenario's regex).
+ */
+async function prepareInit(
+  root: string,
+  scenario: Scenario,
+  spec: TreeSpec,
+  candidates: readonly string[],
+  agentPath: string,
+  info: BuildInfo,
+): Promise<void> {
+  const init = await findInit(root, candidates);
+  checkReadiness(init, spec.agent, scenario);
+  if (init.kind === 'none') {
+    if (spec.agent) await addAgent(root, scenario, agentPath, info);
+  } else if (init.kind === 'systemd' && spec.agent) {
+    const added = await addSystemdReadyUnit(root, scenario, (await findStaticBusybox()).bytes);
+    info.notes.push(added);
+  }
+  info.init = initInfo(init, spec.agent, scenario, agentPath);
 }
 
 /** Layers merged into `dir`, later ones replacing what earlier ones wrote. */
@@ -151,28 +188,33 @@ async function withStaging<T>(ctx: ArtifactContext, fn: (dir: string) => Promise
 }
 
 function describeLayers(spec: TreeSpec): string {
-  const names = spec.layers.map((l) => l.path.split('/').pop());
-  return spec.layers.length === 1 ? names[0]! : `${spec.layers.length} layers (${names.join(', ')})`;
+  const names = [
+    ...(spec.base ? [describeMmdebstrap(spec.base)] : []),
+    ...spec.layers.map((l) => l.path.split('/').pop()),
+  ];
+  return names.length === 1 ? names[0]! : `${names.length} layers (${names.join(', ')})`;
 }
 
 async function treeKey(kind: string, spec: TreeSpec, scenario: Scenario, extra: string[]): Promise<string> {
   const parts = [FORMAT_VERSION, kind, ...(await Promise.all(spec.layers.map(layerIdentity))), '\0', ...extra];
   if (spec.agent) {
     parts.push(agentScript(scenario.run), (await findStaticBusybox()).bytes.toString('base64'));
+    parts.push(readyIdentity(scenario));
   }
   return hashParts(parts);
 }
 
 export const initramfsRootfs: RootfsSource<{ kind: 'initramfs' } & TreeSpec> = {
   kind: 'initramfs',
-  async build(spec, scenario, ctx) {
+  async build(given, scenario, ctx) {
+    const spec = await withBase(given, ctx);
     const key = await treeKey('initramfs', spec, scenario, []);
-    const entry = await storeFor(ctx).get('initramfs', key, `initramfs from ${describeLayers(spec)}`, (dir) =>
+    const entry = await storeFor(ctx).get('initramfs', key, `initramfs from ${describeLayers(given)}`, (dir) =>
       withStaging(ctx, async (root) => {
-        ctx.log(`building an initramfs from ${describeLayers(spec)}`);
+        ctx.log(`building an initramfs from ${describeLayers(given)}`);
         await stageLayers(spec, root);
         const info: BuildInfo = { notes: [], bytes: 0 };
-        if (spec.agent) await addAgent(root, scenario, '/init', info);
+        await prepareInit(root, scenario, spec, INIT_CANDIDATES.initramfs, '/init', info);
         const archive = gzipCpio(writeCpio(await cpioEntries(root)));
         info.bytes = archive.length;
         await writeFile(join(dir, 'initramfs.cpio.gz'), archive);
@@ -180,24 +222,31 @@ export const initramfsRootfs: RootfsSource<{ kind: 'initramfs' } & TreeSpec> = {
       }),
     );
     const info = JSON.parse(await readFile(join(entry.dir, 'info.json'), 'utf8')) as BuildInfo;
+    const agent = info.init ? info.init.kind === 'agent' : spec.agent;
+    // The kernel runs /init from an initramfs; a tree whose init is elsewhere needs it named.
+    const initPath = info.init?.path.split(' ')[0];
+    const cmdline = info.init && info.init.kind !== 'agent' && initPath !== '/init' ? [`rdinit=${initPath}`] : [];
     return {
       initrd: join(entry.dir, 'initramfs.cpio.gz'),
-      agent: spec.agent,
-      description: `initramfs from ${describeLayers(spec)} (${formatBytes(info.bytes)}${spec.agent ? ', agent as /init' : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''})`,
+      agent,
+      ...(info.init ? { init: info.init } : {}),
+      ...(cmdline.length ? { cmdline } : {}),
+      description: `initramfs from ${describeLayers(given)} (${formatBytes(info.bytes)}${agent ? ', agent as /init' : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''})`,
     };
   },
 };
 
 export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeSpec> = {
   kind: 'ext4',
-  async build(spec, scenario, ctx, kernel) {
+  async build(given, scenario, ctx, kernel) {
+    const spec = await withBase(given, ctx);
     const key = await treeKey('ext4', spec, scenario, [String(spec.sizeMiB ?? 'auto')]);
-    const entry = await storeFor(ctx).get('ext4', key, `ext4 image from ${describeLayers(spec)}`, (dir) =>
+    const entry = await storeFor(ctx).get('ext4', key, `ext4 image from ${describeLayers(given)}`, (dir) =>
       withStaging(ctx, async (root) => {
-        ctx.log(`building an ext4 image from ${describeLayers(spec)}`);
+        ctx.log(`building an ext4 image from ${describeLayers(given)}`);
         await stageLayers(spec, root);
         const info: BuildInfo = { notes: [], bytes: 0 };
-        if (spec.agent) await addAgent(root, scenario, DISK_AGENT_PATH, info);
+        await prepareInit(root, scenario, spec, INIT_CANDIDATES.disk, DISK_AGENT_PATH, info);
         await mkdir(join(root, 'dev'), { recursive: true }).catch(() => undefined);
         const content = await treeBytes(root);
         // Content plus a quarter, 256 bytes of inode per node, and 16 MiB for the journal and metadata.
@@ -247,13 +296,15 @@ export const ext4Rootfs: RootfsSource<{ kind: 'ext4'; sizeMiB?: number } & TreeS
     const info = JSON.parse(await readFile(join(entry.dir, 'info.json'), 'utf8')) as BuildInfo;
     const root = await chooseRootDevice(kernel, scenario.machine);
     const params = [`root=${root.device}`, 'rootfstype=ext4', 'rootwait', 'rw'];
-    if (spec.agent) params.push(`init=${DISK_AGENT_PATH}`);
+    const agent = info.init ? info.init.kind === 'agent' : spec.agent;
+    if (agent) params.push(`init=${DISK_AGENT_PATH}`);
     return {
       drives: [{ path: join(entry.dir, 'rootfs.ext4'), format: 'raw', interface: root.interface }],
       cmdline: params,
-      agent: spec.agent,
+      agent,
+      ...(info.init ? { init: info.init } : {}),
       rootDevice: `${root.device} via ${root.reason}`,
-      description: `ext4 from ${describeLayers(spec)} (${formatBytes(info.bytes)}${spec.agent ? `, agent at ${DISK_AGENT_PATH}` : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''}) · root ${root.device} via ${root.reason}`,
+      description: `ext4 from ${describeLayers(given)} (${formatBytes(info.bytes)}${agent ? `, agent at ${DISK_AGENT_PATH}` : ''}${info.notes.length ? `; ${info.notes.join('; ')}` : ''}) · root ${root.device} via ${root.reason}`,
     };
   },
 };

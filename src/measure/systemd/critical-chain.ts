@@ -4,8 +4,12 @@
  * became active at all and before the end of the boot; repeat until a unit has none. Each link is the reason the one
  * before it could not start sooner. Where systemd prints several dependencies that tie, the chain takes the first in
  * `After=` order, as systemd prints them. systemd stops at a unit it has already printed; so does this.
+ *
+ * One deliberate difference: systemd-analyze only counts units that became active, which leaves out every oneshot
+ * service without RemainAfterExit (it goes from activating straight back to inactive), although its target waited for
+ * it to finish. Here such a unit counts as reached when it finished (reachedUs), so a slow oneshot shows on the chain.
  */
-import { activationUs, type ChainLink, type UnitTimes } from './unit-times.js';
+import { activationUs, type ChainLink, reachedUs, type UnitTimes } from './unit-times.js';
 
 export function criticalChain(
   target: string,
@@ -17,7 +21,7 @@ export function criticalChain(
   const byName = new Map(units.map((u) => [u.name, u]));
   const link = (u: UnitTimes): ChainLink => ({
     name: u.name,
-    atMs: (u.activatedUs - userspaceUs) / 1000,
+    atMs: (reachedUs(u) - userspaceUs) / 1000,
     ms: activationUs(u) / 1000,
   });
   const first = byName.get(target);
@@ -29,8 +33,9 @@ export function criticalChain(
     let next: UnitTimes | undefined;
     for (const name of current.after) {
       const dep = byName.get(name);
-      if (!dep || dep.activatedUs <= 0 || dep.activatedUs > endUs) continue;
-      if (!next || dep.activatedUs > next.activatedUs) next = dep;
+      const reached = dep ? reachedUs(dep) : 0;
+      if (!dep || reached <= 0 || reached > endUs) continue;
+      if (!next || reached > reachedUs(next)) next = dep;
     }
     if (!next || seen.has(next.name)) break;
     chain.push(link(next));

@@ -45,6 +45,16 @@ export interface SystemdDump {
 /** systemd's phases, as `systemd-analyze time` names them. */
 export type SystemdPhase = 'firmware' | 'loader' | 'kernel' | 'initrd' | 'userspace';
 
+/**
+ * When the unit's activation ended: it became active, or, for a unit that never stayed active (a oneshot service
+ * without RemainAfterExit, which goes from activating straight back to inactive), when it finished. 0 for neither.
+ */
+export function reachedUs(unit: UnitTimes): number {
+  if (unit.activatedUs > 0) return unit.activatedUs;
+  if (unit.activatingUs > 0 && unit.deactivatedUs >= unit.activatingUs) return unit.deactivatedUs;
+  return 0;
+}
+
 /** Time to start, as blame computes it: to active, or to inactive again for a unit that never stayed active. */
 export function activationUs(unit: UnitTimes): number {
   if (unit.activatedUs >= unit.activatingUs && unit.activatedUs > 0) return unit.activatedUs - unit.activatingUs;
@@ -59,7 +69,8 @@ export interface UnitResult {
   name: string;
   /** When it started activating; null when the kernel clock could not be aligned to host time. */
   activating: number | null;
-  /** When it became active; null when it never did before ready (a unit that failed or still waits). */
+  /** When its activation ended: it became active, or (a oneshot that ran and exited) it finished; null when neither
+   *  happened before ready (a unit that still waits) or the clocks could not be aligned. */
   active: number | null;
   /** Time to start, as `systemd-analyze blame` counts it. */
   ms: number;
@@ -70,7 +81,7 @@ export interface UnitResult {
 /** One link of the critical chain, target first, as `systemd-analyze critical-chain` prints it. */
 export interface ChainLink {
   name: string;
-  /** When it became active, ms after userspace started (`@…`). */
+  /** When it became active (or, a oneshot, finished), ms after userspace started (`@…`). */
   atMs: number;
   /** Time to start (`+…`); 0 for units that took none (targets, most mounts). */
   ms: number;

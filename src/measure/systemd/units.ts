@@ -10,6 +10,7 @@ import { criticalChain } from './critical-chain.js';
 import { systemdPhases } from './phases.js';
 import {
   activationUs,
+  reachedUs,
   type SurgeryCandidate,
   type SystemdDump,
   type SystemdResult,
@@ -59,7 +60,7 @@ export function systemdView(dump: SystemdDump, zeroT: number | null, readyGuestU
     .map((u) => ({
       name: u.name,
       activating: host(u.activatingUs),
-      active: u.activatedUs > 0 && u.activatedUs <= endUs ? host(u.activatedUs) : null,
+      active: reachedUs(u) > 0 && reachedUs(u) <= endUs ? host(reachedUs(u)) : null,
       ms: activationUs(u) / 1000,
       critical: onChain.has(u.name),
     }))
