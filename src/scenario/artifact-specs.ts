@@ -4,7 +4,14 @@ import { isTarball } from '../artifacts/tree/extract.js';
 import { parseMemory } from './duration.js';
 import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
 import type { RawScenario } from './schema.js';
-import type { AptKernelLocation, KernelBuildSpec, KernelSpec, MmdebstrapSpec, RootfsSpec, TreeSourceSpec } from './types.js';
+import type {
+  AptKernelLocation,
+  KernelBuildSpec,
+  KernelSpec,
+  MmdebstrapSpec,
+  RootfsSpec,
+  TreeSourceSpec,
+} from './types.js';
 
 function treeSource(dir: string, given: string): TreeSourceSpec {
   const absolute = path.resolve(dir, given);
