@@ -147,7 +147,9 @@ budgets:
     expect(run.stdout).not.toMatch(/pass 1\/1/);
   });
 
-  it('splits scenarios across shards exactly once each, and merging the shards gives the unsharded verdicts', async () => {
+  it('splits scenarios across shards exactly once each, and merging the shards gives the unsharded verdicts', {
+    timeout: 600_000,
+  }, async () => {
     const names = ['alpha', 'bravo', 'charlie', 'delta'];
     const files = Object.fromEntries(
       names.map((name) => [

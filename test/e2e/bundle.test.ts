@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -45,6 +45,14 @@ interface ScenarioJson {
   baseline?: { kernel: string; stages: Record<string, StageJson> };
   comparison?: { verdict: string; stages: Record<string, { verdict: string }> };
 }
+
+/**
+ * Whether this process may make a private mount namespace (root with unshare). The qboot-missing fallback test hides
+ * /usr/share/qemu/qboot.rom in one, so the host's file is never touched. Machine-dependent: on this project's machines
+ * the tests run as root and it works; in an unprivileged container it does not, and that test is skipped by name.
+ */
+const canUnshare =
+  spawnSync('unshare', ['--mount', '--propagation', 'private', 'true'], { stdio: 'ignore' }).status === 0;
 
 let first: { dir: string; json: string; scenarios: Record<string, ScenarioJson> } | undefined;
 
@@ -217,4 +225,68 @@ timeout: 120s
     expect(Object.keys(s.comparison!.stages)).toEqual(expect.arrayContaining(['kernel', 'userspace', 'total']));
     expect(statSync(json).size).toBeGreaterThan(0);
   });
+
+  it.runIf(canUnshare)(
+    'run: firmware qboot on a host without qboot.rom boots SeaBIOS and says so (private mount namespace)',
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const dir = testDir({
+        'fallback.yaml': `name: qboot-missing
+kernel:
+  apt: linux-image-cloud-amd64
+rootfs:
+  busybox: {}
+machine: pc
+firmware: qboot
+passes: 1
+warmup: 0
+timeout: 120s
+`,
+      });
+      // A copy of QEMU's data dir without qboot.rom, bound over the real one in this process's own mount namespace.
+      const share = join(dir, 'qemu-share');
+      execFileSync('cp', ['-a', '/usr/share/qemu/.', share]);
+      execFileSync('rm', ['-f', join(share, 'qboot.rom')]);
+      const json = join(dir, 'results.json');
+      const script = `mount --bind "$1" /usr/share/qemu && shift && exec "$@"`;
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(
+          'unshare',
+          [
+            '--mount',
+            '--propagation',
+            'private',
+            'sh',
+            '-c',
+            script,
+            'sh',
+            share,
+            process.execPath,
+            CLI_BUNDLE,
+            'run',
+            dir,
+            '--json',
+            json,
+            ...CACHE_ARGS,
+          ],
+          { env: { ...process.env, NO_COLOR: '1' } },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout + run.stderr).toMatch(
+        /firmware: qboot was asked for but \/usr\/share\/qemu\/qboot\.rom is missing; booting with the machine's SeaBIOS/,
+      );
+      const scenario = (JSON.parse(readFileSync(json, 'utf8')) as { scenarios: ScenarioJson[] }).scenarios[0]!;
+      expect(scenario.firmware).toBe('seabios');
+      // The host's own file was never hidden from anyone else.
+      expect(existsSync('/usr/share/qemu/qboot.rom')).toBe(true);
+    },
+  );
 });

@@ -96,15 +96,38 @@ describe('zero-perturbation kernel breakdown, quiet against verbose (real QEMU)'
 
     const residual = median(common.map((text) => v.get(text)! - q.get(text)! - costBefore(v.get(text)!)));
     const quietKernel = median(quietBoots.map((b) => b.m.stages.find((s) => s.name === 'kernel')!.ms));
-    // Run-to-run noise under TCG is ±15% (MEASURED.md); medians of three must agree within it.
-    expect(Math.abs(residual)).toBeLessThan(0.15 * quietKernel);
 
+    // The margin is the noise of this machine at this moment, measured on the same boots: how far apart two boots of
+    // the SAME command line place the same records (median shift over the common records, the largest of the six
+    // same-command pairs). An idle machine gives a few percent of the kernel stage; a loaded one (other QEMUs on both
+    // cores) several times that, and a fixed margin would then fail a correct product. The residual compares medians
+    // of three, so it is held to 1.5x the largest single-pair shift: for boots that differ only by chance, the residual
+    // passes that about once in a thousand runs or less.
+    const sameCommandShift = (boots: typeof quietBoots) => {
+      const maps = boots.map((b) => kernelEventOffsets(b));
+      const shifts: number[] = [];
+      for (let i = 0; i < maps.length; i++)
+        for (let j = i + 1; j < maps.length; j++) {
+          const both = common.filter((text) => maps[i]!.has(text) && maps[j]!.has(text));
+          shifts.push(Math.abs(median(both.map((text) => maps[i]!.get(text)! - maps[j]!.get(text)!))));
+        }
+      return Math.max(...shifts);
+    };
+    const noise = Math.max(sameCommandShift(quietBoots), sameCommandShift(verboseBoots));
+    // What the console cost by the middle record: left in, the residual would be about this large.
+    const consoleCost = median(common.map((text) => costBefore(v.get(text)!)));
+    process.stderr.write(
+      `quiet vs verbose: ${common.length} common kernel records, median residual ${residual.toFixed(1)} ms, same-command noise ${noise.toFixed(1)} ms, console cost by the median record ${consoleCost.toFixed(1)} ms (${consoleCost > 3 * noise ? 'stands out of the noise: checked' : 'within the noise: not checked'}), quiet kernel ${quietKernel.toFixed(0)} ms\n`,
+    );
+    expect(Math.abs(residual)).toBeLessThanOrEqual(1.5 * noise);
+    // Subtracting the console's cost must bring verbose closer to quiet than leaving it in. Machine-dependent: this
+    // can only be told when the cost stands out of the noise (on an idle machine it does, several times over); the
+    // line above says which case ran.
+    const raw = median(common.map((text) => v.get(text)! - q.get(text)!));
+    if (consoleCost > 3 * noise) expect(Math.abs(residual)).toBeLessThan(Math.abs(raw));
     // The console's cost is named in the verbose boot's hints and only there.
     const consoleHint = verbose.m.hints.find((h) => h.id === 'serial-console');
     expect(consoleHint?.evidence).toMatch(/kernel lines \(\d+ bytes\) on the serial console/);
     expect(quiet.m.hints.map((h) => h.id)).not.toContain('serial-console');
-    process.stderr.write(
-      `quiet vs verbose: ${common.length} common kernel records, median residual ${residual.toFixed(1)} ms, console ${consoleHint?.ms.toFixed(1)} ms at ${usPerByte.toFixed(2)} µs/byte, quiet kernel ${quietKernel.toFixed(0)} ms\n`,
-    );
   }, 300_000);
 });
