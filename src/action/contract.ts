@@ -18,12 +18,16 @@ export const INPUTS = {
   merge: 'merge',
   baseline: 'baseline',
   maxPasses: 'max-passes',
+  html: 'html',
+  comment: 'comment',
+  githubToken: 'github-token',
 } as const;
 
 export const OUTPUTS = {
   results: 'results',
   verdict: 'verdict',
   failed: 'failed',
+  html: 'html',
   regressions: 'regressions',
 } as const;
 

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { ActionsRemoteCache } from '../artifacts/cache/actions-cache.js';
 import { defaultCacheDir } from '../artifacts/cache-dir.js';
 import { mergeResultFiles } from '../core/merge.js';
@@ -10,6 +10,9 @@ import { selectShard } from '../core/shard.js';
 import type { ScenarioError } from '../errors.js';
 import { annotationsFor, withinLimits, workspacePath, type Annotation } from '../report/github/annotations.js';
 import { summaryMarkdown } from '../report/github/summary.js';
+import { changes, commentMarkdown } from '../report/github/comment.js';
+import { writeHtml } from '../report/html/report.js';
+import { pullRequestTarget, upsertComment } from './pr-comment.js';
 import { writeResultsJson } from '../report/json.js';
 import { TerminalReporter } from '../report/progress.js';
 import { plainStyle } from '../report/style.js';
@@ -56,6 +59,40 @@ function scenarioErrorAnnotation(error: ScenarioError, paths: { cwd: string; wor
   };
 }
 
+/** The sticky pull-request comment, as `comment` asks. Never fails the step: a refusal or an API error is a warning. */
+async function commentOnPullRequest(
+  results: RunResults,
+  settings: ActionSettings,
+  baseline: BaselineSummary | undefined,
+  htmlFile: string | undefined,
+): Promise<void> {
+  if (settings.comment === 'never') return;
+  const target = pullRequestTarget();
+  if (!target) return;
+  if (!settings.githubToken) {
+    core.warning('boot-budget: no github-token, so no pull-request comment');
+    return;
+  }
+  const env = process.env;
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
+  const body = commentMarkdown(results, baseline, {
+    ...(runUrl ? { runUrl } : {}),
+    ...(htmlFile ? { htmlFile: basename(htmlFile) } : {}),
+  });
+  const create = settings.comment === 'always' || changes(results, baseline).length > 0;
+  try {
+    const outcome = await upsertComment(settings.githubToken, target, body, create);
+    if (outcome.kind === 'refused') core.warning(`boot-budget: no pull-request comment: ${outcome.reason}`);
+    else if (outcome.kind === 'skipped') core.info(`pull-request comment: ${outcome.reason}`);
+    else core.info(`pull-request comment ${outcome.kind}: ${outcome.url}`);
+  } catch (error) {
+    core.warning(`boot-budget: the pull-request comment failed: ${(error as Error).message}`);
+  }
+}
+
 /** Results → annotations, summary and outputs, and the step's verdict. */
 async function publish(
   results: RunResults,
@@ -77,7 +114,16 @@ async function publish(
       },
     );
   }
-  await core.summary.addRaw(summaryMarkdown(results, overflow, baseline)).write();
+  const htmlFile = settings.html ? resolve(paths.cwd, settings.html) : undefined;
+  if (htmlFile) {
+    await writeHtml(htmlFile, results, { title: 'boot-budget report', ...(baseline ? { baseline } : {}) });
+    core.setOutput(OUTPUTS.html, htmlFile);
+  }
+  const htmlNote = htmlFile
+    ? `\n\nThe HTML report (timeline of every pass) is \`${workspacePath(htmlFile, paths.cwd, paths.workspace)}\`: upload it with \`actions/upload-artifact\` to open it from this run.\n`
+    : '';
+  await core.summary.addRaw(summaryMarkdown(results, overflow, baseline) + htmlNote).write();
+  await commentOnPullRequest(results, settings, baseline, htmlFile);
 
   const run = judgeRun(results, { failOn: settings.failOn, comparisonOf: (s) => comparisonOf(s, baseline) });
   core.setOutput(OUTPUTS.results, resultsFile);

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { FAIL_ON_LEVELS, type FailOn } from '../judge/verdict.js';
 import type { KvmMode } from '../scenario/types.js';
 import { INPUTS, type InputName } from './contract.js';
+import { COMMENT_MODES, type CommentMode } from '../report/github/comment.js';
 
 /** Reads one input: `core.getInput` in the Action, a recorder in tests. */
 export type InputReader = (name: InputName) => string;
@@ -30,6 +31,12 @@ export interface ActionSettings {
   maxPasses?: number;
   /** Input `clock`: every scenario on this clock; empty keeps each scenario's. */
   clock?: 'wall' | 'virtual';
+  /** Where to write the HTML report (input `html`); none when empty. */
+  html?: string;
+  /** When to post the sticky pull-request comment (input `comment`). */
+  comment: CommentMode;
+  /** The token the comment is posted with (input `github-token`, default the workflow's). */
+  githubToken: string;
 }
 
 function optionalCount(input: InputReader, name: InputName, min: number): number | undefined {
@@ -104,5 +111,8 @@ export async function readActionSettings(
     baseline: flag(input, INPUTS.baseline, true),
     maxPasses: optionalCount(input, INPUTS.maxPasses, 1),
     clock: oneOf(input, INPUTS.clock, ['wall', 'virtual'] as const, undefined),
+    html: input(INPUTS.html) || undefined,
+    comment: oneOf(input, INPUTS.comment, COMMENT_MODES, 'on-change') ?? 'on-change',
+    githubToken: input(INPUTS.githubToken),
   };
 }
