@@ -1,6 +1,5 @@
 /** The validated `kernel:` and `rootfs:` mappings → typed specs with absolute paths (relative to the scenario file). */
 import path from 'node:path';
-import { isTarball } from '../artifacts/tree/extract.js';
 import { parseMemory } from './duration.js';
 import { KERNEL_CONFIG_TARGETS } from './artifact-schema.js';
 import type { RawScenario } from './schema.js';
@@ -12,6 +11,13 @@ import type {
   RootfsSpec,
   TreeSourceSpec,
 } from './types.js';
+
+const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
+
+/** Whether a scenario path names a tarball (by its extension, as artifacts/tree/extract.ts reads it) or a directory. */
+export function isTarball(path: string): boolean {
+  return TARBALL_PATTERN.test(path);
+}
 
 function treeSource(dir: string, given: string): TreeSourceSpec {
   const absolute = path.resolve(dir, given);

@@ -14,12 +14,8 @@ import { Parser, type ReadEntry } from 'tar';
 import { InfraError } from '../../errors.js';
 import { type TreeWriter, UnsafeArchiveError } from './tree-writer.js';
 
-const TARBALL_PATTERN = /\.(tar|tar\.gz|tgz|tar\.xz|txz|tar\.zst|tzst)$/;
-
-/** Whether a scenario path names a tarball (by its extension, as `tarBytes` reads it) rather than a directory. */
-export function isTarball(path: string): boolean {
-  return TARBALL_PATTERN.test(path);
-}
+// The scenario step decides by name whether a path is a tarball; the extraction here reads the same names.
+export { isTarball } from '../../scenario/artifact-specs.js';
 
 function zstdStream(input: Readable): Readable {
   const out = new Readable({ read() {} });
