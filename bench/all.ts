@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { withParentDeathSignal } from '../src/boot/processes.js';
 import { machineInfo, quick, repo } from './lib.js';
 
 const BENCHES = ['latency', 'parse', 'overhead', 'profiles', 'cache'];
@@ -23,11 +24,15 @@ const failed: string[] = [];
 for (const name of only) {
   const t0 = Date.now();
   console.log(`\n=== ${name} ===`);
-  const run = spawnSync(
+  // SIGTERM to the bench when this runner dies (`timeout 300 npm run bench` ends only this process): the bench's
+  // clean-up then kills its QEMU, which would otherwise outlive both.
+  const bench = withParentDeathSignal(
     process.execPath,
     ['--import', 'tsx', join(repo, 'bench', `${name}.ts`), ...(quick ? ['--quick'] : [])],
-    { cwd: repo, stdio: 'inherit' },
+    undefined,
+    'TERM',
   );
+  const run = spawnSync(bench.file, bench.args, { cwd: repo, stdio: 'inherit' });
   console.log(
     `(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s${run.status === 0 ? '' : `, exit ${run.status ?? run.signal}`})`,
   );

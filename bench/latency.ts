@@ -7,16 +7,17 @@
  *
  *   npx tsx bench/latency.ts [--quick]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { runPass } from '../src/boot/pass-runner.js';
+import { spawnOwned } from '../src/boot/processes.js';
 import { fmtUs, note, percentile, quick, repo, table, writeResult } from './lib.js';
 
 const LINES = quick ? 200 : 3000;
 const INTERVAL_MS = 2;
 
 function spinners(n: number): ChildProcess[] {
-  return Array.from({ length: n }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+  return Array.from({ length: n }, () => spawnOwned(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
 }
 
 async function measure(

@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { defaultCacheDir } from '../src/artifacts/cache-dir.js';
 import { buildRootfs, resolveKernel } from '../src/artifacts/resolve.js';
 import type { KernelArtifact, RootfsArtifact } from '../src/artifacts/types.js';
-import { chooseAccel, probeKvm } from '../src/boot/accel.js';
+import { chooseAccel, KvmProver } from '../src/boot/accel.js';
 import { guestCmdline } from '../src/boot/cmdline.js';
+import { cleanupOnSignals } from '../src/boot/processes.js';
 import { QEMU_BINARY, qemuBackend, qemuBios } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { quantile } from '../src/judge/statistics.js';
@@ -18,6 +19,9 @@ import { loadScenarioFile } from '../src/scenario/load.js';
 import type { Accel, Firmware, Machine, Scenario } from '../src/scenario/types.js';
 
 export const repo = resolve(import.meta.dirname, '..');
+
+// A bench that is stopped (Ctrl-C, `timeout`, a cancelled CI job) leaves no QEMU or temp dir behind, like the CLI.
+cleanupOnSignals('bench');
 export const quick = process.argv.includes('--quick');
 export const resultsDir = process.env['BENCH_RESULTS'] ?? join(repo, 'bench', 'results');
 
@@ -84,12 +88,40 @@ export function writeResult(name: string, figures: unknown): string {
   return file;
 }
 
-let accelPromise: Promise<{ accel: Accel; warning?: string }> | undefined;
+const accelByMachine = new Map<Machine, Promise<{ accel: Accel; warning?: string }>>();
+let prover: KvmProver | undefined;
 
-/** KVM when the core's own proof says it works, else TCG: every bench boots with the accelerator a user would get. */
-export function benchAccel(): Promise<{ accel: Accel; warning?: string }> {
-  accelPromise ??= chooseAccel('auto', () => probeKvm(QEMU_BINARY));
-  return accelPromise;
+/**
+ * KVM when the core's own proof (the real-mode probe, then the bundled kernel booted under KVM on `machine`) says it
+ * works, else TCG: every bench boots with the accelerator a user would get.
+ */
+export function benchAccel(machine: Machine = 'pc'): Promise<{ accel: Accel; warning?: string }> {
+  let choice = accelByMachine.get(machine);
+  if (!choice) {
+    prover ??= new KvmProver(artifactCtx.cacheDir);
+    const kvm = prover;
+    choice = (async () => {
+      const { loaded, kernel } = await bundledScenario();
+      return chooseAccel(
+        'auto',
+        () => kvm.realMode(QEMU_BINARY),
+        () =>
+          kvm.kernel({
+            backend: qemuBackend,
+            binary: QEMU_BINARY,
+            version: machineInfo().qemu ?? 'unknown',
+            kernel: kernel.path,
+            kernelLabel: kernel.description,
+            machine,
+            cpus: loaded.cpus,
+            memoryMiB: loaded.memoryMiB,
+            cmdline: loaded.cmdline,
+          }),
+      );
+    })();
+    accelByMachine.set(machine, choice);
+  }
+  return choice;
 }
 
 export interface Profile {
@@ -102,19 +134,23 @@ const artifactCtx = { cacheDir: defaultCacheDir(), log: (m: string) => process.s
 let bundled: Promise<{ loaded: Scenario; kernel: KernelArtifact }> | undefined;
 const rootfsByMachine = new Map<Machine, Promise<RootfsArtifact>>();
 
+function bundledScenario(): Promise<{ loaded: Scenario; kernel: KernelArtifact }> {
+  bundled ??= (async () => {
+    const loaded = await loadScenarioFile(join(repo, 'scenarios', 'debian-cloud-busybox.yaml'), repo);
+    return { loaded, kernel: await resolveKernel(loaded, artifactCtx) };
+  })();
+  return bundled;
+}
+
 /** The bundled scenario with its machine and firmware replaced, as the QEMU command the core would run. */
 export async function bundledCommand(
   profile?: Profile,
 ): Promise<{ scenario: Scenario; command: HypervisorCommand; accel: Accel }> {
   // Profiles change only machine and firmware, so the kernel is resolved once (each resolution asks apt and re-hashes
   // the cache entry).
-  bundled ??= (async () => {
-    const loaded = await loadScenarioFile(join(repo, 'scenarios', 'debian-cloud-busybox.yaml'), repo);
-    return { loaded, kernel: await resolveKernel(loaded, artifactCtx) };
-  })();
-  const { loaded, kernel } = await bundled;
+  const { loaded, kernel } = await bundledScenario();
   const scenario: Scenario = profile ? { ...loaded, machine: profile.machine, firmware: profile.firmware } : loaded;
-  const { accel } = await benchAccel();
+  const { accel } = await benchAccel(scenario.machine);
   // Once per machine: a disk rootfs picks its root device by machine.
   if (!rootfsByMachine.has(scenario.machine))
     rootfsByMachine.set(scenario.machine, buildRootfs(scenario, artifactCtx, kernel));

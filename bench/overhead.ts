@@ -9,9 +9,9 @@
  *
  *   npx tsx bench/overhead.ts [--quick]
  */
-import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { runPass } from '../src/boot/pass-runner.js';
+import { spawnOwned } from '../src/boot/processes.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { StreamingMeasure } from '../src/measure/stream.js';
 import { bootstrapInterval } from '../src/judge/bootstrap.js';
@@ -59,7 +59,7 @@ function direct(command: HypervisorCommand): Promise<Sample> {
   const devnull = openSync('/dev/null', 'w');
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const child = spawn(command.file, command.args, { stdio: ['ignore', devnull, devnull] });
+  const child = spawnOwned(command.file, command.args, { stdio: ['ignore', devnull, devnull] });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {

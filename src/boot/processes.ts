@@ -1,5 +1,5 @@
 import { accessSync, constants, rmSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 /**
@@ -83,11 +83,41 @@ export function withParentDeathSignal(
   file: string,
   args: readonly string[],
   setpriv: string | null = resolveSetpriv(),
+  signal: 'KILL' | 'TERM' = 'KILL',
 ): { file: string; args: string[] } {
   if (!setpriv) return { file, args: [...args] };
   const binary = findOnPath(file);
   if (!binary) return { file, args: [...args] };
-  return { file: setpriv, args: ['--pdeathsig', 'KILL', '--', binary, ...args] };
+  return { file: setpriv, args: ['--pdeathsig', signal, '--', binary, ...args] };
+}
+
+/**
+ * A helper process (a bench's direct QEMU, a load generator) with the same guarantees as a pass's hypervisor: its own
+ * process group, killed by `cleanupNow()`, and dead with its parent.
+ */
+export function spawnOwned(file: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  const spawned = withParentDeathSignal(file, args);
+  const child = spawn(spawned.file, spawned.args, { ...options, detached: true });
+  const untrack = trackProcessGroup(child);
+  child.on('exit', untrack);
+  return child;
+}
+
+/**
+ * The CLI's clean-up for scripts that boot hypervisors outside it (the benches): on SIGINT or SIGTERM, kill every
+ * tracked process group, remove temp dirs, and exit with 128 + the signal's number.
+ */
+export function cleanupOnSignals(name: string): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.on(signal, () => {
+      cleanupNow();
+      process.stderr.write(`\n${name}: ${signal}, stopped; no hypervisor left running.\n`);
+      process.exit(code);
+    });
+  }
 }
 
 /** setpriv's path, looked up once per process; null when it is missing. */

@@ -12,7 +12,7 @@ import { renderScenario } from '../report/terminal.js';
 import { TerminalReporter } from '../report/progress.js';
 import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
-import { formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
+import { BUNDLED_SCENARIO, formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
 import { hostPackagesFor } from '../artifacts/requirements.js';
 import {
   parseCliArgs,
@@ -102,7 +102,11 @@ async function doctor(settings: DoctorSettings, io: CliIo): Promise<number> {
     ? await loadScenarios(settings.paths, io.cwd)
     : { scenarios: [], errors: [] };
   if (errors.length) throw errors[0];
-  const report = await gatherDoctorReport(cacheDirOf(settings, io), undefined, hostPackagesFor(scenarios));
+  // The kernel proof needs a kernel: the scenarios', else the bundled scenario's.
+  const proved = scenarios.length ? scenarios : (await loadScenarios([BUNDLED_SCENARIO], io.cwd)).scenarios;
+  const report = await gatherDoctorReport(cacheDirOf(settings, io), undefined, hostPackagesFor(scenarios), {
+    scenarios: proved,
+  });
   io.stdout.write(formatDoctorReport(report));
   return ExitCode.ok;
 }

@@ -2,6 +2,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { withParentDeathSignal } from '../../src/boot/processes.js';
 
 export const REPO = resolve(import.meta.dirname, '..', '..');
 
@@ -52,7 +53,9 @@ export interface CliOptions {
 export function startCli(args: string[], options: CliOptions = {}): CliHandle {
   const started = Date.now();
   const entry = options.bundle ? [CLI_BUNDLE] : ['--import', 'tsx', join(REPO, 'src', 'cli', 'main.ts')];
-  const child = spawn(process.execPath, [...entry, ...args], {
+  // Dead with the test run (or bench) that started it, like the hypervisors it starts are dead with it.
+  const cli = withParentDeathSignal(process.execPath, [...entry, ...args]);
+  const child = spawn(cli.file, cli.args, {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

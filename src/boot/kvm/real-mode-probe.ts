@@ -33,19 +33,26 @@ export const KVM_HOWTO = [
   'Elsewhere, the host needs hardware virtualisation (VT-x/AMD-V) enabled and the kvm_intel or kvm_amd module loaded.',
 ].join('\n');
 
-export async function probeKvm(qemuBinary: string, device = '/dev/kvm'): Promise<KvmProbe> {
+/** Step zero: the device node, which answers at once where it is missing or closed to this user. */
+export async function kvmDevice(device = '/dev/kvm'): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
     await access(device, constants.R_OK | constants.W_OK);
+    return { ok: true };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
-      usable: false,
+      ok: false,
       reason:
         code === 'ENOENT'
           ? `${device} does not exist`
           : `${device} exists but cannot be opened for read and write (${code})`,
     };
   }
+}
+
+export async function probeKvm(qemuBinary: string, device = '/dev/kvm'): Promise<KvmProbe> {
+  const opened = await kvmDevice(device);
+  if (!opened.ok) return { usable: false, reason: opened.reason };
 
   const dir = await mkdtemp(join(tmpdir(), 'boot-budget-probe-'));
   const release = trackTempDir(dir);
