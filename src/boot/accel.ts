@@ -10,15 +10,8 @@ import type { ProofAnswer } from './kvm/prover.js';
 import { KVM_HOWTO, type KvmProbe } from './kvm/real-mode-probe.js';
 
 export { KERNEL_PROOF_TIMEOUT_MS, type KernelProof } from './kvm/kernel-proof.js';
-export { KvmProver, type ProofAnswer, type ProofTarget } from './kvm/prover.js';
+export { KVM_STALL_MS, KvmProver, type ProofAnswer, type ProofTarget } from './kvm/prover.js';
 export { KVM_HOWTO, PROBE_EXIT_STATUS, probeBootSector, probeKvm, type KvmProbe } from './kvm/real-mode-probe.js';
-
-/**
- * A KVM pass that shows nothing past the firmware within this many ms is taken as KVM hanging the kernel, the proof
- * notwithstanding. Under TCG on this project's loaded 2-core machine the bundled scenario's first console line (the
- * agent's init marker: `quiet` hides the kernel's) came 10.7 s after spawn; twice that is far beyond any working KVM.
- */
-export const KVM_STALL_MS = 20_000;
 
 export interface AccelChoice {
   accel: Accel;

@@ -5,7 +5,6 @@ import {
   afterKvmStall,
   type AccelChoice,
   chooseAccel,
-  KVM_STALL_MS,
   KvmProver,
   KvmStallError,
   type ProofTarget,
@@ -278,7 +277,7 @@ export async function runScenarios(
             accel,
             stageOrder,
             regression,
-            ...(accel === 'kvm' ? { stallMs: KVM_STALL_MS } : {}),
+            ...(accel === 'kvm' ? { stallMs: prover.stallMs } : {}),
             // Virtual time does not depend on what the host is doing, so passes may share it; wall time would.
             jobs: scenario.clock === 'virtual' ? (options.jobs ?? availableParallelism()) : 1,
           },

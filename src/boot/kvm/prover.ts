@@ -6,6 +6,13 @@ import { proveKernel, type KernelProof, type KernelProofTarget } from './kernel-
 import { hostBootId, kernelProofKey, proofCacheFile, readCachedProof, writeCachedProof } from './proof-cache.js';
 import { probeKvm, type KvmProbe } from './real-mode-probe.js';
 
+/**
+ * A KVM pass that shows nothing past the firmware within this many ms is taken as KVM hanging the kernel, the proof
+ * notwithstanding. Under TCG on this project's loaded 2-core machine the bundled scenario's first console line (the
+ * agent's init marker: `quiet` hides the kernel's) came 10.7 s after spawn; twice that is far beyond any working KVM.
+ */
+export const KVM_STALL_MS = 20_000;
+
 export interface ProverDeps {
   probe: (qemuBinary: string) => Promise<KvmProbe>;
   prove: (target: KernelProofTarget) => Promise<KernelProof>;
@@ -22,11 +29,16 @@ export class KvmProver {
   private readonly probes = new Map<string, Promise<KvmProbe>>();
   private readonly proofs = new Map<string, Promise<ProofAnswer>>();
 
+  /** How long a pass under KVM may show nothing past the firmware (PassOptions.stallMs). */
+  readonly stallMs: number;
+
   constructor(
     private readonly cacheDir: string,
     deps: Partial<ProverDeps> = {},
+    limits: { stallMs?: number } = {},
   ) {
     this.deps = { probe: probeKvm, prove: proveKernel, bootId: hostBootId, ...deps };
+    this.stallMs = limits.stallMs ?? KVM_STALL_MS;
   }
 
   realMode(qemuBinary: string): Promise<KvmProbe> {
