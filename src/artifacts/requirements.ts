@@ -43,6 +43,17 @@ export const HOST_REQUIREMENTS: readonly Requirement[] = [
     needed: ({ rootfs }) => rootfs.some((r) => r.kind === 'ext4'),
   },
   {
+    name: 'mmdebstrap',
+    why: 'Debian trees built by mmdebstrap (rootfs `mmdebstrap:`)',
+    needed: ({ rootfs }) => rootfs.some((r) => 'base' in r && r.base !== undefined),
+  },
+  {
+    // Ubuntu does not trust Debian's archive by default; on Debian this is always installed already.
+    name: 'debian-archive-keyring',
+    why: "mmdebstrap's check of Debian's archive signatures",
+    needed: ({ rootfs }) => rootfs.some((r) => 'base' in r && r.base !== undefined),
+  },
+  {
     name: 'xz-utils',
     why: '.tar.xz tarballs (the xz tool)',
     needed: (uses) =>

@@ -40,6 +40,27 @@ describe('host packages derived from scenarios', () => {
     ]);
   });
 
+  it('a Debian tree built by mmdebstrap adds mmdebstrap and the keyring Ubuntu lacks, and e2fsprogs for ext4', async () => {
+    const dir = testDir({
+      'sd.yaml': [
+        'name: sd',
+        'kernel: {apt: [linux-image-cloud-amd64, linux-image-virtual]}',
+        'rootfs: {mmdebstrap: {suite: bookworm, include: [systemd-sysv]}}',
+        'ready: {target: multi-user.target}',
+        '',
+      ].join('\n'),
+    });
+    const scenario = await loadScenarioFile('sd.yaml', dir);
+    // busybox-static too: whether the built tree has an init of its own (else the busybox agent) shows only once built.
+    expect(names(hostPackagesFor([scenario]))).toEqual([
+      'qemu-system-x86',
+      'busybox-static',
+      'e2fsprogs',
+      'mmdebstrap',
+      'debian-archive-keyring',
+    ]);
+  });
+
   it('asks for fresh apt lists when a kernel comes from apt, not for a kernel file', async () => {
     const { scenarios } = await loadScenarios(['scenarios/'], REPO);
     expect(needsFreshAptLists(scenarios)).toBe(true);
