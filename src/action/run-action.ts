@@ -14,7 +14,7 @@ import { changes, commentMarkdown } from '../report/github/comment.js';
 import { writeHtml } from '../report/html/report.js';
 import { pullRequestTarget, upsertComment } from './pr-comment.js';
 import { writeResultsJson } from '../report/json.js';
-import { TerminalReporter } from '../report/progress.js';
+import { TerminalReporter } from '../report/terminal-reporter.js';
 import { plainStyle } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { systemHostActions, type HostActions } from './host.js';

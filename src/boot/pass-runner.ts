@@ -81,12 +81,12 @@ function msSince(start: bigint): number {
 export async function runPass(command: HypervisorCommand, options: PassOptions): Promise<BootTrace> {
   // The console and a doorbell on its own channel need their FIFOs open before the spawn, so the child inherits them.
   const consoleFifo = await openFifoChannel('console');
-  let fifo: FifoChannel | undefined;
+  let doorbellFifo: FifoChannel | undefined;
   try {
-    fifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel('doorbell') : undefined;
-    return await runPassWith(command, options, consoleFifo, fifo);
+    doorbellFifo = command.doorbell?.channel === 'fd3' ? await openFifoChannel('doorbell') : undefined;
+    return await runPassWith(command, options, consoleFifo, doorbellFifo);
   } finally {
-    fifo?.release();
+    doorbellFifo?.release();
     consoleFifo.release();
   }
 }
@@ -95,7 +95,7 @@ function runPassWith(
   command: HypervisorCommand,
   options: PassOptions,
   consoleFifo: FifoChannel,
-  fifo: FifoChannel | undefined,
+  doorbellFifo: FifoChannel | undefined,
 ): Promise<BootTrace> {
   return new Promise((resolve) => {
     let stage: LiveStage = 'firmware';
@@ -107,19 +107,21 @@ function runPassWith(
     const spawned = withParentDeathSignal(command.file, command.args);
     const child = spawn(spawned.file, spawned.args, {
       detached: true,
-      stdio: fifo ? ['ignore', consoleFifo.writeFd, 'pipe', fifo.writeFd] : ['ignore', consoleFifo.writeFd, 'pipe'],
+      stdio: doorbellFifo
+        ? ['ignore', consoleFifo.writeFd, 'pipe', doorbellFifo.writeFd]
+        : ['ignore', consoleFifo.writeFd, 'pipe'],
     });
     const untrack = trackProcessGroup(child);
     options.onSpawn?.(start);
     consoleFifo.afterSpawn();
-    fifo?.afterSpawn();
+    doorbellFifo?.afterSpawn();
 
     const doorbell = command.doorbell;
     const rings: DoorbellMark[] = [];
-    let fifoDone: Promise<void> = Promise.resolve();
-    if (fifo && doorbell?.channel === 'fd3') {
-      fifo.reader.on('data', (chunk: Buffer) => rings.push(...doorbell.decode(chunk, msSince(start))));
-      fifoDone = fifo.done;
+    let doorbellDone: Promise<void> = Promise.resolve();
+    if (doorbellFifo && doorbell?.channel === 'fd3') {
+      doorbellFifo.reader.on('data', (chunk: Buffer) => rings.push(...doorbell.decode(chunk, msSince(start))));
+      doorbellDone = doorbellFifo.done;
     }
     // Hypervisors that log doorbell rings on stderr get those lines stamped like console lines.
     const stderrLines =
@@ -198,7 +200,7 @@ function runPassWith(
       // The FIFOs' last bytes may still be in flight; their end-of-file comes once the hypervisor's write ends are
       // closed. Only then is the outcome an exit: a panic line may be among those last bytes.
       await Promise.race([
-        Promise.all([consoleFifo.done, fifoDone]),
+        Promise.all([consoleFifo.done, doorbellDone]),
         new Promise((done) => setTimeout(done, FIFO_DRAIN_MS)),
       ]);
       splitter.end();

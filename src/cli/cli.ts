@@ -9,7 +9,7 @@ import { writeJunit } from '../report/junit.js';
 import { writeSvg } from '../report/svg.js';
 import { readResultsFile, unknownMetadataNotes } from '../report/results-file.js';
 import { renderScenario } from '../report/terminal.js';
-import { TerminalReporter } from '../report/progress.js';
+import { TerminalReporter } from '../report/terminal-reporter.js';
 import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
 import { BUNDLED_SCENARIO, formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';

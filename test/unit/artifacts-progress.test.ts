@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { TerminalReporter } from '../../src/report/progress.js';
+import { TerminalReporter } from '../../src/report/terminal-reporter.js';
 import { styleFor } from '../../src/report/style.js';
 import type { Scenario } from '../../src/scenario/types.js';
 

@@ -9,8 +9,8 @@ interface Stream {
 }
 
 /**
- * The CLI's reporter: progress on stderr (one live line on a terminal, plain lines in CI logs), and each scenario's
- * chart and table on stdout as soon as it is done.
+ * The reporter of the CLI and the Action's log: progress on stderr (one live line on a terminal, plain lines in CI
+ * logs), and each scenario's chart and table (terminal.ts) on stdout as soon as it is done.
  */
 export class TerminalReporter implements Reporter {
   private liveLine = false;
