@@ -133,7 +133,8 @@ describe('workflows', () => {
     for (const file of files) {
       for (const [id, job] of Object.entries<any>(load(join('.github', 'workflows', file)).jobs)) {
         if (!job.steps.some((s: any) => /\.ci\/run/.test(s.run ?? ''))) continue;
-        expect(job.container, `${file}: job ${id}`).toEqual({ image: 'debian:bookworm', options: '--device /dev/kvm' });
+        expect(job.container?.image, `${file}: job ${id}`).toBe('debian:bookworm');
+        expect(job.container?.options, `${file}: job ${id}`).toMatch(/(^| )--device \/dev\/kvm( |$)/);
         // The image lacks git, which checkout and .ci/run's freshness check need; it comes before checkout.
         const git = job.steps.findIndex((s: any) => /apt-get install .*\bgit\b/.test(s.run ?? ''));
         const checkout = job.steps.findIndex((s: any) => /^actions\/checkout@/.test(s.uses ?? ''));
