@@ -38,6 +38,8 @@ export interface TimelineUnit {
   name: string;
   startT: number;
   endT: number;
+  /** On the critical chain to the ready target. */
+  critical?: boolean;
 }
 
 export interface PassTimeline {
@@ -47,23 +49,16 @@ export interface PassTimeline {
   units?: TimelineUnit[];
 }
 
-/** Units as the systemd support records them; only those with both edges can be placed. */
-interface PlaceableUnit {
-  name?: string;
-  unit?: string;
-  activating?: number | null;
-  active?: number | null;
-}
-
 export function passTimeline(measurement: PassMeasurement): PassTimeline {
   const initcalls = [...measurement.initcalls]
     .sort((a, b) => b.ms - a.ms)
     .slice(0, TIMELINE_INITCALLS)
     .sort((a, b) => a.startT - b.startT)
     .map((call) => ({ name: initcallLabel(call), startT: call.startT, endT: call.endT, ms: call.ms }));
-  const units = (measurement.units as readonly PlaceableUnit[]).flatMap((u) =>
-    typeof u.activating === 'number' && typeof u.active === 'number'
-      ? [{ name: u.name ?? u.unit ?? '?', startT: u.activating, endT: u.active }]
+  // A unit still waiting at ready, or one whose clock could not be aligned, has no interval to draw.
+  const units = measurement.units.flatMap((u) =>
+    u.activating !== null && u.active !== null
+      ? [{ name: u.name, startT: u.activating, endT: u.active, ...(u.critical ? { critical: true } : {}) }]
       : [],
   );
   return {

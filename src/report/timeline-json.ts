@@ -32,7 +32,14 @@ export function timelineToJson(passes: readonly PassTimeline[]): object[] {
       ms: round(c.ms),
     })),
     ...(pass.units
-      ? { units: pass.units.map((u) => ({ name: u.name, startT: round(u.startT), endT: round(u.endT) })) }
+      ? {
+          units: pass.units.map((u) => ({
+            name: u.name,
+            startT: round(u.startT),
+            endT: round(u.endT),
+            ...(u.critical ? { critical: true } : {}),
+          })),
+        }
       : {}),
   }));
 }
@@ -53,6 +60,8 @@ export const timelineSchema = z.array(
       z.object({ t: z.number(), text: z.string(), source: z.enum(['console', 'kmsg', 'host', 'doorbell']) }),
     ),
     initcalls: z.array(z.object({ name: z.string(), startT: z.number(), endT: z.number(), ms: z.number() })),
-    units: z.array(z.object({ name: z.string(), startT: z.number(), endT: z.number() })).optional(),
+    units: z
+      .array(z.object({ name: z.string(), startT: z.number(), endT: z.number(), critical: z.boolean().optional() }))
+      .optional(),
   }),
 );

@@ -35,7 +35,7 @@ describe('HTML report (markup; the browser tests drive it in Chromium)', () => {
   });
 
   it('shows virtual time in the header when the run used the virtual clock', () => {
-    const virtual = renderHtml(fixtureResults({ ...fixtureScenario(), clock: 'virtual' } as never));
+    const virtual = renderHtml(fixtureResults({ ...fixtureScenario(), clock: 'virtual' }));
     expect(virtual).toMatch(/virtual time \(QEMU icount\)/);
     expect(html).not.toMatch(/virtual time/);
   });

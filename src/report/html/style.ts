@@ -23,7 +23,7 @@ svg.timeline .grid { stroke: var(--line); stroke-width: 1; }
 .item { stroke: none; } .item:focus { outline: none; stroke: var(--fg); stroke-width: 2; }
 .stage { fill: var(--stage); } .stage.v-fail { fill: var(--fail); } .stage.v-warn { fill: var(--warn); }
 .side-a { fill: none; stroke: var(--fg); stroke-width: 1; stroke-dasharray: 3 2; }
-.span { fill: var(--span); } .initcall { fill: var(--initcall); } .unit { fill: var(--unit); }
+.span { fill: var(--span); } .initcall { fill: var(--initcall); } .unit { fill: var(--unit); opacity: .6; } .unit.critical { opacity: 1; }
 .tick { fill: var(--tick); opacity: .7; } .tick.kmsg { fill: var(--initcall); } .tick.host { fill: var(--fg); }
 svg.timeline .bar-label { fill: #fff; pointer-events: none; font-size: 11px; }
 .budget { stroke-width: 3; stroke: var(--fg); } .budget.under { stroke: var(--pass); }

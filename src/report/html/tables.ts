@@ -22,7 +22,7 @@ const VERDICT: Record<StageResult['verdict'], string> = {
 };
 
 export function scenarioHeader(result: ScenarioResult, against: string | undefined): string {
-  const clock = (result as { clock?: string }).clock;
+  const clock = result.clock;
   const facts = [
     `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
     result.accel ?? 'no accelerator',

@@ -109,7 +109,12 @@ function passEvents(result: ScenarioResult, pass: PassTimeline, pid: number, out
   sliceEvents(
     pid,
     'units',
-    (pass.units ?? []).map((u) => ({ name: u.name, startT: u.startT, endT: u.endT, args: { ms: u.endT - u.startT } })),
+    (pass.units ?? []).map((u) => ({
+      name: u.name,
+      startT: u.startT,
+      endT: u.endT,
+      args: { ms: u.endT - u.startT, ...(u.critical ? { critical: true } : {}) },
+    })),
     out,
   );
   if (pass.events.length) {
