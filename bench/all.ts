@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { withParentDeathSignal } from '../src/boot/processes.js';
 import { machineInfo, quick, repo } from './lib.js';
 
-const BENCHES = ['latency', 'parse', 'overhead', 'profiles', 'cache'];
+const BENCHES = ['latency', 'parse', 'overhead', 'profiles', 'cache', 'virtual'];
 const onlyArg = process.argv.indexOf('--only');
 const only = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : BENCHES;
 

@@ -16,7 +16,7 @@ import { QEMU_BINARY, qemuBackend, qemuBios } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
 import { quantile } from '../src/judge/statistics.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
-import type { Accel, Firmware, Machine, Scenario } from '../src/scenario/types.js';
+import type { Accel, Clock, Firmware, Machine, Scenario } from '../src/scenario/types.js';
 
 export const repo = resolve(import.meta.dirname, '..');
 
@@ -142,15 +142,19 @@ function bundledScenario(): Promise<{ loaded: Scenario; kernel: KernelArtifact }
   return bundled;
 }
 
-/** The bundled scenario with its machine and firmware replaced, as the QEMU command the core would run. */
+/**
+ * The bundled scenario with its machine and firmware replaced, as the QEMU command the core would run; on the virtual
+ * clock (TCG with icount) when `clock` says so.
+ */
 export async function bundledCommand(
   profile?: Profile,
+  clock: Clock = 'wall',
 ): Promise<{ scenario: Scenario; command: HypervisorCommand; accel: Accel }> {
   // Profiles change only machine and firmware, so the kernel is resolved once (each resolution asks apt and re-hashes
   // the cache entry).
   const { loaded, kernel } = await bundledScenario();
   const scenario: Scenario = profile ? { ...loaded, machine: profile.machine, firmware: profile.firmware } : loaded;
-  const { accel } = await benchAccel(scenario.machine);
+  const accel = clock === 'virtual' ? 'tcg' : (await benchAccel(scenario.machine)).accel;
   // Once per machine: a disk rootfs picks its root device by machine.
   if (!rootfsByMachine.has(scenario.machine))
     rootfsByMachine.set(scenario.machine, buildRootfs(scenario, artifactCtx, kernel));
@@ -165,6 +169,7 @@ export async function bundledCommand(
     machine: scenario.machine,
     ...(bios ? { bios } : {}),
     accel,
+    ...(clock === 'virtual' ? { clock } : {}),
   });
   return { scenario, command, accel };
 }

@@ -20,7 +20,7 @@ import { passTimeline } from '../measure/pass-timeline.js';
 import { ALWAYS_LISTED_STAGES } from '../scenario/builtin-stages.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Accel, HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
-import { DEFAULT_MAX_PASSES } from '../judge/adaptive.js';
+import { DEFAULT_MAX_PASSES, VIRTUAL_EARLY_STOP, variesLittle } from '../judge/adaptive.js';
 import { compareScenario } from '../judge/compare.js';
 import { defaultRegression, type RegressionSettings } from '../judge/regression.js';
 import { ICOUNT } from '../boot/icount.js';
@@ -280,6 +280,18 @@ export async function runScenarios(
             ...(accel === 'kvm' ? { stallMs: prover.stallMs } : {}),
             // Virtual time does not depend on what the host is doing, so passes may share it; wall time would.
             jobs: scenario.clock === 'virtual' ? (options.jobs ?? availableParallelism()) : 1,
+            ...(scenario.clock === 'virtual'
+              ? {
+                  earlyStop: {
+                    afterPasses: VIRTUAL_EARLY_STOP.afterPasses,
+                    settled: (done: readonly BootSide[]) =>
+                      variesLittle(
+                        done.map((side) => judgeStages(side.measured, stageOrder, [])),
+                        VIRTUAL_EARLY_STOP,
+                      ),
+                  },
+                }
+              : {}),
           },
           ports.reporter,
           describeFailedPass,

@@ -22,6 +22,26 @@ export interface AdaptiveRecord {
   settled: boolean;
 }
 
+/**
+ * Virtual time: passes that agree this closely (every stage's CoV at most a fifth of the virtual clock's 0.5% effect
+ * floor, or its σ under 50 µs: the agent's few-ms stages vary by ~20 µs) say all that more passes would, so a
+ * virtual-clock scenario stops after its first 3 passes when they do and no verdict is within noise. Wall time never
+ * stops early.
+ */
+export const VIRTUAL_EARLY_STOP = { afterPasses: 3, maxCov: 0.001, maxStddevMs: 0.05 };
+
+/** Every measured stage of every side varies by at most `maxCov`, or by at most `maxStddevMs`. */
+export function variesLittle(
+  sides: ReadonlyArray<readonly StageResult[]>,
+  limits: { maxCov: number; maxStddevMs: number },
+): boolean {
+  return sides.every((stages) =>
+    stages.every(
+      (stage) => !stage.summary || stage.summary.cov <= limits.maxCov || stage.summary.stddev <= limits.maxStddevMs,
+    ),
+  );
+}
+
 export function budgetNoiseReasons(stages: readonly StageResult[]): string[] {
   const out: string[] = [];
   for (const stage of stages) {

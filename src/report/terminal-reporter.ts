@@ -14,6 +14,8 @@ interface Stream {
  */
 export class TerminalReporter implements Reporter {
   private liveLine = false;
+  /** Passes booted and not yet ready, with the stage each is in: virtual-clock passes run several at once. */
+  private readonly running = new Map<string, string>();
   private lastArtifactLine = Date.now();
 
   constructor(
@@ -44,20 +46,27 @@ export class TerminalReporter implements Reporter {
         else this.line(`  ${name}: accelerator ${event.accel}`);
         break;
       case 'pass-start':
-      case 'pass-stage':
+      case 'pass-stage': {
+        const pass = `${event.side ? `${event.side} ` : ''}${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of}`;
+        this.running.set(pass, event.type === 'pass-stage' ? event.stage : 'starting');
         if (this.err.isTTY) {
-          const stage = event.type === 'pass-stage' ? event.stage : 'starting';
-          this.live(
-            `  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} · ${stage}`,
-          );
+          const all = [...this.running].map(([p, stage]) => `${p} · ${stage}`).join(', ');
+          this.live(`  ${name}: ${this.running.size > 1 ? `${this.running.size} running: ` : ''}${all}`);
         }
         break;
-      case 'pass-end':
+      }
+      case 'pass-end': {
+        const pass = `${event.side ? `${event.side} ` : ''}${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of}`;
+        this.running.delete(pass);
+        const clock = event.scenario.clock === 'virtual' ? ' of virtual time' : '';
+        const others = this.running.size ? ` (${this.running.size} still running)` : '';
         this.line(
-          `  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}`,
+          `  ${name}${event.side ? ` ${event.side}` : ''}: ${event.warmup ? 'warm-up' : 'pass'} ${event.pass}/${event.of} ready in ${event.totalMs === null ? '?' : formatMs(event.totalMs)}${clock}${others}`,
         );
         break;
+      }
       case 'scenario-end':
+        this.running.clear();
         this.clearLive();
         this.out.write(`\n${renderScenario(event.result, this.style)}\n\n`);
         break;

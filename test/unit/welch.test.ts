@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { VIRTUAL_EARLY_STOP, variesLittle } from '../../src/judge/adaptive.js';
 import { mulberry32, type Random } from '../../src/judge/random.js';
+import { summarize } from '../../src/judge/statistics.js';
+import type { StageResult } from '../../src/judge/types.js';
 import { compareStage, DEFAULT_VIRTUAL_REGRESSION, defaultRegression } from '../../src/judge/regression.js';
 import { regularizedBeta, studentTwoSidedP, welchTest } from '../../src/judge/welch.js';
 
@@ -145,5 +148,22 @@ describe("the virtual clock's regression rule (Welch p ≤ 0.01 and a ≥ 0.5% c
     expect(alarmRate(5_000, 3, 0.01, 0.0001, 3)).toBe(1);
     expect(alarmRate(5_000, 3, 0.01, 0.001, 3)).toBeGreaterThanOrEqual(0.97);
     expect(alarmRate(5_000, 3, 0.02, 0.002, 5)).toBeGreaterThanOrEqual(0.97);
+  });
+});
+
+describe('virtual-clock passes stop early only when they agree closely', () => {
+  const stage = (name: string, samples: number[]) => ({ name, samples, summary: summarize(samples) }) as StageResult;
+  // Samples of real virtual-clock passes here (ms): three that agree, and two whose kernel stage differs by a jiffy.
+  const agreeing = [
+    stage('kernel', [1625.003, 1625.172, 1624.956]),
+    stage('userspace', [4.537, 4.545, 4.569]),
+    stage('total', [1749.994, 1750.17, 1749.978]),
+  ];
+  const jiffyApart = [stage('kernel', [1629.061, 1625.119, 1625.0]), stage('total', [1754.099, 1750.124, 1750.0])];
+
+  it('stops when every stage has CoV ≤ 0.1% or σ ≤ 50 µs', () => {
+    expect(variesLittle([agreeing], VIRTUAL_EARLY_STOP)).toBe(true);
+    expect(variesLittle([agreeing, jiffyApart], VIRTUAL_EARLY_STOP)).toBe(false);
+    expect(variesLittle([[stage('userspace', [4.5, 4.7, 4.6])]], VIRTUAL_EARLY_STOP)).toBe(false);
   });
 });
