@@ -6,7 +6,8 @@ import { cloudKernel } from '../helpers/debian-kernel.js';
 import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
 
 // `clock: virtual` under real QEMU (icount, TCG): every stage in the guest's virtual time, which the load of this
-// shared machine does not move. Each boot costs ~10–40 s of wall time here, so the passes are few.
+// shared machine does not move. Each boot costs 10–60 s of wall time here (icount, and a loaded machine), so the
+// passes are few and the time limits generous.
 
 expectNoHypervisorsAfterEach();
 
@@ -56,7 +57,7 @@ describe('clock: virtual, real QEMU', () => {
       -1,
     );
     jobs2 = { kernel: s.stages.kernel.median, total: s.stages.total.median, firmware: s.stages.firmware.median };
-  });
+  }, 600_000);
 
   it('--jobs 1 gives the same medians within 0.5% as --jobs 2', async () => {
     expect(jobs2, 'the --jobs 2 run above').toBeDefined();
@@ -68,7 +69,7 @@ describe('clock: virtual, real QEMU', () => {
     const s = stagesOf(json);
     for (const stage of ['firmware', 'kernel', 'total'] as const)
       expect(Math.abs(s.stages[stage].median / jobs2![stage] - 1), stage).toBeLessThanOrEqual(0.005);
-  });
+  }, 600_000);
 
   it('flags a busy loop of ~1% of the boot in B as a regression with 3 passes a side', async () => {
     const dir = testDir({
@@ -91,7 +92,7 @@ describe('clock: virtual, real QEMU', () => {
     expect(s.comparison.stages.firmware.verdict).toBe('no change');
     expect(s.stages.total.samples).toHaveLength(3);
     expect(run.stdout).toMatch(/REGRESSION virtual-ab: .*total/);
-  });
+  }, 900_000);
 
   it('refuses cpus: 2 with clock: virtual at the cpus key, exit 2, without booting', async () => {
     const dir = testDir({ 'bad.yaml': scenario('virtual-smp', 'cpus: 2\n') });
