@@ -27,7 +27,7 @@ import { loadScenarioFile } from '../src/scenario/load.js';
 import { bundledCommand, fmtMs, note, quick, repo, table, writeResult } from './lib.js';
 
 const bootsArg = process.argv.indexOf('--boots');
-const BOOTS = bootsArg > 0 ? Number(process.argv[bootsArg + 1]) : quick ? 1 : 5;
+const BOOTS = bootsArg > 0 ? Number(process.argv[bootsArg + 1]) : quick ? 1 : 4;
 const STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total'] as const;
 /** 2% of the ~1.75 s boot: 3,000 rounds of this loop measured 41 ms of virtual time here. */
 const TWO_PERCENT_LOOP = 'i=0; while [ $i -lt 2600 ]; do i=$((i+1)); done';
@@ -115,7 +115,7 @@ console.log(
 );
 
 // --jobs: the same number of virtual-clock passes, one and two at a time.
-const jobsBoots = quick ? 0 : 4;
+const jobsBoots = quick ? 0 : 2;
 const timed = async (jobs: number) => {
   const t0 = Date.now();
   await runLimited(
