@@ -1,5 +1,5 @@
 /**
- * Cache (issue #9, 5).
+ * Cache.
  * - Cold against warm: runs the build-from-source scenario (bench/tiny-built.yaml) twice through the real CLI, first
  *   with an empty cache (unpack, configure, compile), then with the cache it left (no make at all). Fails when warm
  *   is over 5% of cold. Takes ~6-7 minutes on 2 cores, so --quick leaves it out.

@@ -1,5 +1,5 @@
 /**
- * Timestamp latency (issue #9, 2): how late boot-budget stamps a console line. A child writes lines on its stdout at
+ * Timestamp latency: how late boot-budget stamps a console line. A child writes lines on its stdout at
  * instants it records itself (CLOCK_MONOTONIC through process.hrtime, the same clock the parent stamps with on
  * Linux), one byte per write like QEMU's serial backend; the parent is the real runPass, so the bytes go through the
  * same console FIFO (the child's stdout), 'data' handler and ConsoleSplitter as a boot's console. Latency = stamp − write instant, measured

@@ -1,5 +1,5 @@
 /**
- * Harness overhead (issue #9, 1): one pass through boot-budget (runPass streaming into StreamingMeasure, as the core's
+ * Harness overhead: one pass through boot-budget (runPass streaming into StreamingMeasure, as the core's
  * passes run them) against
  * QEMU run directly with the identical argv and initramfs, its console going to /dev/null: the physical limit on
  * this machine. Interleaved A B, B A so that drift in machine load hits both sides alike; the figure is the ratio of

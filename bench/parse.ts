@@ -1,5 +1,5 @@
 /**
- * Parse throughput (issue #9, 3): the measure step on real captured initcall_debug boots (test/fixtures/boots), with
+ * Parse throughput: the measure step on real captured initcall_debug boots (test/fixtures/boots), with
  * the kernel log replicated to 50, 100 and 200 MB. The replicas model a guest that ran for a long time before its log
  * was dumped: each copy is a real boot's log moved later in guest time, and the dump and exit are moved after them,
  * so the first boot's stages are unchanged and every figure can be checked against the unreplicated boot.

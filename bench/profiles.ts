@@ -1,5 +1,5 @@
 /**
- * Profiles (issue #9, 4): the bundled scenario on pc with SeaBIOS, q35, microvm, and pc/q35 with qboot
+ * Profiles: the bundled scenario on pc with SeaBIOS, q35, microvm, and pc/q35 with qboot
  * (`firmware: qboot`, i.e. -bios /usr/share/qemu/qboot.rom), all on the same accelerator. Profiles are interleaved
  * round by round, each round in a rotated order, so that machine load drifts over all of them alike. Ratios are
  * medians against pc + SeaBIOS, the schema's historical default.

@@ -57,7 +57,7 @@ export interface RootfsArtifact {
   rootDevice?: string;
 }
 
-/** A way to obtain a kernel. One implementation per `kernel:` variant; later issues add url and build. */
+/** A way to obtain a kernel. One implementation per `kernel:` variant (path, apt, url, build). */
 export interface KernelSource<S extends KernelSpec = KernelSpec> {
   readonly kind: S['kind'];
   resolve(spec: S, ctx: ArtifactContext): Promise<KernelArtifact>;

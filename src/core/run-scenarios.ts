@@ -52,7 +52,7 @@ export interface RunOptions {
 
 export interface Ports {
   reporter: Reporter;
-  /** Backends by name; tests and later issues may add more. */
+  /** Backends by name, over boot/backends.ts; tests inject fakes. */
   backends?: Partial<Record<HypervisorName, HypervisorBackend>>;
   /** A cache shared between machines (the Action passes its @actions/cache adapter); artifacts fall back to it. */
   remoteCache?: RemoteCache;

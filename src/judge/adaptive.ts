@@ -1,5 +1,5 @@
 /**
- * When to run more passes (DESIGN §3): only while a verdict is within noise, i.e. more passes could flip it.
+ * When to run more passes (docs/architecture.md#judging): only while a verdict is within noise, i.e. more passes could flip it.
  * A budget is within noise when its statistic's 95% bootstrap interval contains the budget; a regression verdict when
  * the effect is large enough but the p-value lies between the threshold and 10 × the threshold.
  */

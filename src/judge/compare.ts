@@ -1,6 +1,6 @@
 /**
  * Base vs head, scenario by scenario and stage by stage: `boot-budget compare`, the Action's base-branch baseline and
- * the same-job A/B all end here. Results from different setups are refused, never compared silently (DESIGN §3).
+ * the same-job A/B all end here. Results from different setups are refused, never compared silently (docs/architecture.md#judging).
  */
 import { UsageError } from '../errors.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * Hints: known causes of slow boots, as data (DESIGN §2). Each row says which stage it explains, what to look for
+ * Hints: known causes of slow boots, as data (docs/architecture.md#add-a-hint). Each row says which stage it explains, what to look for
  * (a pattern over the pass's events, initcalls, `run:` lines, systemd units, console output or the stage itself), how
  * much of it counts, and what to try. `evaluateHints` is the one interpreter of the table.
  */

@@ -1,6 +1,6 @@
 /**
  * The measure step, fed one console line at a time as the pass runner splits them off, in memory that stays flat
- * however long the kernel log is (issue #9: "stream, don't slurp"). Rather than placing every log record on the
+ * however long the kernel log is (docs/architecture.md#clock-alignment). Rather than placing every log record on the
  * timeline, it keeps only what stages, spans and hints can need:
  *
  * - the console lines outside the log dump (the console of a `quiet` boot is a few lines; the dump is the bulk);

@@ -3,7 +3,7 @@ import type { ScenarioResult } from '../judge/types.js';
 import type { Scenario } from '../scenario/types.js';
 
 /**
- * What the core tells the outside world while it works. The CLI prints it; the Action will log and annotate it.
+ * What the core tells the outside world while it works. The CLI and the Action print it (terminal-reporter.ts).
  * `side` labels the passes of a same-job A/B: A is the baseline, B the scenario.
  */
 export type ProgressEvent =

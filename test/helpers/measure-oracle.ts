@@ -20,7 +20,7 @@ import type { StageDef } from '../../src/scenario/types.js';
 
 /**
  * Builds one host-time timeline from the console and the dumped kernel log. The kernel's own clock starts at zero
- * early in boot; the records seen on both sides pin it to host time (DESIGN §2). The console copy can only be later
+ * early in boot; the records seen on both sides pin it to host time (docs/architecture.md#clock-alignment). The console copy can only be later
  * than the log record, never earlier, so the smallest difference is the tightest estimate.
  */
 export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {

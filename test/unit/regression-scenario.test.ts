@@ -75,7 +75,7 @@ describe('regression:, baseline: and max-passes: in scenarios', () => {
   });
 });
 
-describe('CLI flags of issue #6', () => {
+describe('CLI regression and A/B flags', () => {
   it('parses compare and the regression flags', () => {
     const s = parseCliArgs([
       'compare',

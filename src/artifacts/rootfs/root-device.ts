@@ -1,7 +1,7 @@
 /**
  * Which block device a disk root can be attached as, so that the kernel reaches it without loading modules.
- * Debian's cloud kernel builds virtio_pci/virtio_blk as modules but NVMe in (MEASURED.md), so it gets an NVMe drive;
- * a kernel built from source with VIRTIO_BLK=y gets virtio-blk. A kernel that has neither built in would need an
+ * Debian's cloud kernel builds virtio_pci/virtio_blk as modules but NVMe in (its modules.builtin lists nvme.ko), so
+ * it gets an NVMe drive; a kernel built from source with VIRTIO_BLK=y gets virtio-blk. A kernel that has neither built in would need an
  * initramfs that loads the modules first (the supermin approach), which boot-budget does not generate yet.
  */
 import { existsSync } from 'node:fs';
