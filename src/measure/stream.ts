@@ -20,6 +20,10 @@
  * in test/fixtures/boots (test/unit/stream-measure.test.ts) except `events` (the kept records, not all of them) and,
  * past the cap, `initcalls`. It can differ when a console line that is not also in the log lands inside a run of
  * kernel records (a verbose console whose log buffer wrapped): the run is then treated as one piece.
+ *
+ * It stays one file over the usual ~400 lines: `push` (what to keep of each line) and `finish` (stages and spans from
+ * what was kept) are two halves of one contract about what a run summary holds, and each change to one has needed
+ * the other; the parsing, alignment, stage and hint rules it calls live in their own files.
  */
 import { Marker, MARKER_PREFIX } from '../agent/protocol.js';
 import { CONSOLE_LINE_OVERHEAD_BYTES, consoleLimitBytes, HeadTail } from '../boot/console.js';
