@@ -8,6 +8,7 @@ import type { RunResults } from '../judge/types.js';
 import { judgeRun } from '../judge/verdict.js';
 import { selectShard } from '../core/shard.js';
 import type { ScenarioError } from '../errors.js';
+import { TCG_NOTICE_TITLE, tcgFallbackAnnotation } from '../report/github/accel-notice.js';
 import { annotationsFor, withinLimits, workspacePath, type Annotation } from '../report/github/annotations.js';
 import { summaryMarkdown } from '../report/github/summary.js';
 import { changes, commentMarkdown } from '../report/github/comment.js';
@@ -106,14 +107,8 @@ async function publish(
     ...regressionAnnotations(results, baseline, paths),
   ]);
   for (const annotation of shown) annotate(annotation);
-  if (results.scenarios.some((s) => s.accel === 'tcg' && s.accelWarning)) {
-    core.warning(
-      'KVM is unusable on this runner, so boot-budget fell back to TCG: these timings are emulated and several times slower than under KVM.',
-      {
-        title: 'boot-budget: emulated timings',
-      },
-    );
-  }
+  const tcg = tcgFallbackAnnotation(results);
+  if (tcg) core.warning(tcg, { title: TCG_NOTICE_TITLE });
   const htmlFile = settings.html ? resolve(paths.cwd, settings.html) : undefined;
   if (htmlFile) {
     await writeHtml(htmlFile, results, { title: 'boot-budget report', ...(baseline ? { baseline } : {}) });

@@ -8,6 +8,12 @@ import type { HypervisorBackend } from '../../src/boot/types.js';
 import { runScenarios } from '../../src/core/run-scenarios.js';
 import type { ProgressEvent } from '../../src/report/reporter.js';
 import { loadScenarioFile } from '../../src/scenario/load.js';
+import { tcgFallbackAnnotation } from '../../src/report/github/accel-notice.js';
+import { summaryMarkdown } from '../../src/report/github/summary.js';
+import { resultsToJson } from '../../src/report/json.js';
+import { resultsFromJson } from '../../src/report/results-file.js';
+import { plainStyle } from '../../src/report/style.js';
+import { renderScenario } from '../../src/report/terminal.js';
 import { testDir } from '../helpers/vitest-dirs.js';
 
 // The whole core with a fake QEMU (test/helpers/fake-qemu): which accelerator each kind of KVM host ends up with, and
@@ -94,6 +100,22 @@ describe('kvm: auto on each kind of KVM host', () => {
     expect(argvs.filter((a) => a.includes('-initrd')).map(accelOf)).toEqual(['tcg']);
     const accelEvents = events.filter((e) => e.type === 'accel');
     expect(accelEvents).toHaveLength(1);
+
+    // The same result, as each report shows it: the terminal, the results JSON, the job summary, the annotation.
+    const results = { version: 1 as const, scenarios: [result] };
+    expect(renderScenario(result, plainStyle)).toContain(`warning: KVM is unusable (${result.accelReason});`);
+    const json = resultsToJson(results) as { scenarios: Array<{ accel: string; accelReason: string }> };
+    expect(json.scenarios[0]).toMatchObject({ accel: 'tcg', accelReason: result.accelReason });
+    expect(resultsFromJson(JSON.parse(JSON.stringify(json)), 'results.json').scenarios[0]!.accelReason).toBe(
+      result.accelReason,
+    );
+    const summary = summaryMarkdown(results);
+    expect(summary).toMatch(/> \[!WARNING\]\n> Some scenarios ran under TCG/);
+    expect(summary).toContain(`> - fake-hangs: the kernel proof booted`);
+    expect(summary).toContain('it stopped before the kernel printed its first line');
+    expect(tcgFallbackAnnotation(results)).toMatch(
+      /^KVM is unusable on this runner, so boot-budget fell back to TCG: .*\nfake-hangs: the kernel proof booted .* -accel kvm -cpu host/,
+    );
   }, 60_000);
 
   it('KVM that passes the proof and stalls a pass: the scenario runs again under TCG and the proof is remembered as failed', async () => {

@@ -22,8 +22,8 @@ function age(ms: number): string {
   return `${Math.max(0, Math.floor(ms / 60_000))}m ago`;
 }
 
-/** Directories beside the store that boot-budget also owns: kernel build trees, logs, pre-store caches, vmlinux extracts. */
-const OWNED = ['work', 'logs', 'kernels', 'rootfs', 'vmlinux'];
+/** Directories beside the store that boot-budget also owns: kernel build trees, logs, pre-store caches, vmlinux extracts, KVM proofs. */
+const OWNED = ['work', 'logs', 'kernels', 'rootfs', 'vmlinux', 'kvm-proofs'];
 
 export async function cacheCommand(
   action: 'list' | 'prune' | 'clear',

@@ -6,6 +6,7 @@ import type { Annotation } from './annotations.js';
 import type { ScenarioComparison } from '../../judge/compare.js';
 import { baselineLine, comparisonOf, deltaCell, type BaselineSummary } from './regression.js';
 import { abNote } from './ab-summary.js';
+import { tcgFallbackSummary } from './accel-notice.js';
 
 /** GitHub refuses step summaries over 1 MiB; stay well below it and say when something was left out. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 64 * 1024;
@@ -111,12 +112,8 @@ export function summaryMarkdown(
   if (regressed.length) parts.push(`❌ regression in ${regressed.map(code).join(', ')}`);
   const against = baselineLine(results, baseline);
   if (against) parts.push(against);
-  const accels = [...new Set(results.scenarios.map((s) => s.accel).filter(Boolean))];
-  if (accels.includes('tcg')) {
-    parts.push(
-      '> [!WARNING]\n> Some scenarios ran under TCG (software emulation) because KVM was unusable: their timings are emulated and not comparable with KVM runs.',
-    );
-  }
+  const tcg = tcgFallbackSummary(results);
+  if (tcg) parts.push(tcg);
   if (overflow.length) {
     parts.push(
       `### ${overflow.length} more finding${overflow.length > 1 ? 's' : ''} than GitHub shows as annotations\n\nGitHub shows at most 10 error and 10 warning annotations per step; these did not fit:\n\n` +
