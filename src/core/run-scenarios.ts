@@ -6,10 +6,12 @@ import {
   type AccelChoice,
   chooseAccel,
   KvmProver,
+  KVM_HOWTO,
   KvmStallError,
   type ProofTarget,
 } from '../boot/accel.js';
 import { HYPERVISORS } from '../boot/backends.js';
+import { findOnPath } from '../boot/processes.js';
 import { QEMU_BINARY } from '../boot/qemu.js';
 import type { BootTrace, HypervisorBackend } from '../boot/types.js';
 import { describeError, InfraError } from '../errors.js';
@@ -155,6 +157,9 @@ export async function runScenarios(
       // The real-mode probe is a QEMU boot sector, so other hypervisors are vouched for by QEMU's probe of the same
       // /dev/kvm; the kernel proof then runs through the scenario's own hypervisor.
       const prober = scenario.hypervisor === 'qemu' ? binary : QEMU_BINARY;
+      // Without QEMU, the other hypervisors' real-mode step is the device check alone; their kernel proof still runs.
+      const realMode = () =>
+        scenario.hypervisor === 'qemu' || findOnPath(QEMU_BINARY) ? prover.realMode(prober) : prover.device();
       const proofTarget = (kernel: { path: string; description: string }): ProofTarget => ({
         backend,
         binary,
@@ -172,12 +177,16 @@ export async function runScenarios(
         live: (message) => ports.reporter.progress({ type: 'artifact-progress', scenario, message }),
         ...(ports.remoteCache ? { remoteCache: ports.remoteCache } : {}),
       };
+      // Firecracker and Cloud Hypervisor run guests only under KVM: a failed proof is their error, before any rootfs.
+      const ensureSupported = (choice: AccelChoice): AccelChoice => {
+        if (HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) return choice;
+        throw new InfraError(
+          `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and KVM is unusable: ${choice.reason ?? 'the scenario says kvm: off'}.`,
+          KVM_HOWTO,
+        );
+      };
       const settle = (choice: AccelChoice): Accel => {
-        if (!HYPERVISORS[scenario.hypervisor].accels.includes(choice.accel)) {
-          throw new InfraError(
-            `${scenario.hypervisor} runs guests only under ${HYPERVISORS[scenario.hypervisor].accels.join(' or ')}, and ${choice.accel} was chosen${choice.warning ? `: ${choice.warning}` : '.'}`,
-          );
-        }
+        ensureSupported(choice);
         result.accel = choice.accel;
         result.clock = scenario.clock;
         if (scenario.clock === 'virtual') result.icount = ICOUNT;
@@ -188,18 +197,15 @@ export async function runScenarios(
       };
       // The real-mode probe runs before any download or build, so a missing or dead /dev/kvm fails `kvm: required`
       // at once; the kernel proof runs as soon as the kernel is there, before the rootfs is built.
-      const probed = await chooseAccel(mode, () => prover.realMode(prober));
+      const probed = ensureSupported(await chooseAccel(mode, realMode));
       // Each side's kernel is proved; one that fails takes the whole scenario (both sides of an A/B) to TCG.
       let forced: AccelChoice | undefined = probed.accel === 'tcg' ? probed : undefined;
       const proved: ProofTarget[] = [];
       const accelFor = async (kernel: { path: string; description: string }): Promise<Accel> => {
         if (forced) return forced.accel;
         proved.push(proofTarget(kernel));
-        const choice = await chooseAccel(
-          mode,
-          () => prover.realMode(prober),
-          () => prover.kernel(proofTarget(kernel)),
-        );
+        const choice = await chooseAccel(mode, realMode, () => prover.kernel(proofTarget(kernel)));
+        ensureSupported(choice);
         if (choice.accel === 'tcg') forced = choice;
         return choice.accel;
       };

@@ -2,7 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KvmProver, probeKvm } from '../../src/boot/accel.js';
-import { proveKernel } from '../../src/boot/kvm/kernel-proof.js';
+import { proofCommand, proveKernel } from '../../src/boot/kvm/kernel-proof.js';
+import { cloudHypervisorBackend } from '../../src/boot/cloud-hypervisor.js';
+import { firecrackerBackend } from '../../src/boot/firecracker.js';
 import { qemuBackend } from '../../src/boot/qemu.js';
 import type { HypervisorBackend } from '../../src/boot/types.js';
 import { runScenarios } from '../../src/core/run-scenarios.js';
@@ -147,5 +149,82 @@ describe('kvm: auto on each kind of KVM host', () => {
     expect(result.verdict).toBe('error');
     expect(result.error).toMatch(/nothing past the firmware/);
     expect(argvs.filter((a) => a.includes('-initrd')).map(accelOf)).toEqual(['kvm']);
+  }, 60_000);
+});
+
+describe('Firecracker and Cloud Hypervisor: the same proof through their own binaries', () => {
+  const request = { kernel: '/cache/vmlinux', kernelLabel: 'k', machine: 'pc' as const, cpus: 2, memoryMiB: 256 };
+
+  it('boots the kernel alone with the console and panic=-1: no initramfs, no disk', () => {
+    const fc = proofCommand({
+      ...request,
+      backend: firecrackerBackend,
+      binary: 'firecracker',
+      cmdline: 'console=ttyS0 quiet',
+    });
+    try {
+      const config = JSON.parse(readFileSync(fc.args[fc.args.indexOf('--config-file') + 1]!, 'utf8'));
+      expect(fc.file).toBe('firecracker');
+      expect(config['boot-source'].kernel_image_path).toBe('/cache/vmlinux');
+      expect(config['boot-source']).not.toHaveProperty('initrd_path');
+      expect(config['boot-source'].boot_args).toMatch(/^console=ttyS0 panic=-1\b/);
+      expect(config.drives ?? []).toEqual([]);
+      expect(config['machine-config'].vcpu_count).toBe(2);
+    } finally {
+      fc.release?.();
+    }
+    const ch = proofCommand({
+      ...request,
+      backend: cloudHypervisorBackend,
+      binary: 'cloud-hypervisor',
+      cmdline: 'console=hvc0',
+    });
+    expect(ch.file).toBe('cloud-hypervisor');
+    expect(ch.args).not.toContain('--initramfs');
+    expect(ch.args).not.toContain('--disk');
+    expect(ch.args[ch.args.indexOf('--cmdline') + 1]).toMatch(/^console=hvc0 panic=-1\b/);
+  });
+
+  it('a failed proof is the scenario error, naming the reason, before the rootfs is built', async () => {
+    const dir = testDir();
+    writeFileSync(join(dir, 'vmlinux'), 'a vmlinux');
+    const file = join(dir, 'fc.yaml');
+    writeFileSync(
+      file,
+      'name: fc\nkernel:\n  path: vmlinux\nrootfs:\n  busybox: {}\nhypervisor: firecracker\nkvm: auto\npasses: 1\nwarmup: 0\n',
+    );
+    const scenario = await loadScenarioFile(file, dir);
+    process.env['FAKE_KVM'] = 'hangs';
+    const log = join(dir, 'argv.jsonl');
+    process.env['FAKE_QEMU_LOG'] = log;
+    // A Firecracker that hangs under KVM: the fake QEMU stands in for its binary, with its own proof argv.
+    const hangingFirecracker: HypervisorBackend = {
+      name: 'firecracker',
+      detect: async () => ({ binary: FAKE_QEMU, version: '1.7.0' }),
+      command: (binary, req) => ({ ...firecrackerBackend.command(binary, req), file: binary }),
+    };
+    const prover = new KvmProver(
+      join(dir, 'cache'),
+      // The real-mode step runs QEMU's boot sector whatever the hypervisor: the fake QEMU's passes.
+      { probe: () => probeKvm(FAKE_QEMU, '/dev/null'), prove: (t) => proveKernel(t, { timeoutMs: 1000 }) },
+      { stallMs: 1000 },
+    );
+    const results = await runScenarios(
+      [scenario],
+      { cacheDir: join(dir, 'cache') },
+      { reporter: { progress() {} }, backends: { firecracker: hangingFirecracker }, kvmProver: prover },
+    );
+    const result = results.scenarios[0]!;
+    expect(result.verdict).toBe('error');
+    expect(result.error).toMatch(
+      /^firecracker runs guests only under kvm, and KVM is unusable: the kernel proof booted .*vmlinux.* with .*qemu-system-x86_64 KVM \(firecracker\), 1 vCPU, no initramfs and no root/,
+    );
+    expect(result.rootfs).toBeNull();
+    // One boot: the proof's (a --config-file argv); no pass.
+    const argvs = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as string[]);
+    expect(argvs.filter((a) => !a.some((x) => x.startsWith('isa-debug-exit')))).toHaveLength(1);
   }, 60_000);
 });

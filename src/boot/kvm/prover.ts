@@ -4,7 +4,7 @@
  */
 import { proveKernel, type KernelProof, type KernelProofTarget } from './kernel-proof.js';
 import { hostBootId, kernelProofKey, proofCacheFile, readCachedProof, writeCachedProof } from './proof-cache.js';
-import { probeKvm, type KvmProbe } from './real-mode-probe.js';
+import { kvmDevice, probeKvm, type KvmProbe } from './real-mode-probe.js';
 
 /**
  * A KVM pass that shows nothing past the firmware within this many ms is taken as KVM hanging the kernel, the proof
@@ -17,6 +17,7 @@ export interface ProverDeps {
   probe: (qemuBinary: string) => Promise<KvmProbe>;
   prove: (target: KernelProofTarget) => Promise<KernelProof>;
   bootId: () => Promise<string | null>;
+  device: () => ReturnType<typeof kvmDevice>;
 }
 
 export type ProofTarget = KernelProofTarget & { version: string };
@@ -37,7 +38,7 @@ export class KvmProver {
     deps: Partial<ProverDeps> = {},
     limits: { stallMs?: number } = {},
   ) {
-    this.deps = { probe: probeKvm, prove: proveKernel, bootId: hostBootId, ...deps };
+    this.deps = { probe: probeKvm, prove: proveKernel, bootId: hostBootId, device: kvmDevice, ...deps };
     this.stallMs = limits.stallMs ?? KVM_STALL_MS;
   }
 
@@ -45,6 +46,12 @@ export class KvmProver {
     let probe = this.probes.get(qemuBinary);
     if (!probe) this.probes.set(qemuBinary, (probe = this.deps.probe(qemuBinary)));
     return probe;
+  }
+
+  /** The device check alone, for hypervisors other than QEMU on a host without QEMU for the real-mode probe. */
+  async device(): Promise<KvmProbe> {
+    const opened = await this.deps.device();
+    return opened.ok ? { usable: true, ms: 0 } : { usable: false, reason: opened.reason };
   }
 
   kernel(target: ProofTarget): Promise<ProofAnswer> {
