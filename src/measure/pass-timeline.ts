@@ -3,14 +3,20 @@
  * offending spans, the events the measure step kept, its initcalls and its systemd units, all on the pass's host
  * timeline. It is kept in the results JSON so that `boot-budget report` can draw a saved run without booting.
  *
- * Bounded like the measure step: `events` are the records it kept (the console outside the log dump, up to the
- * console limit, and the log records something looks for), not every record of the dump; initcalls are cut to the
- * slowest TIMELINE_INITCALLS, which keeps a cloud-kernel boot with `initcall_debug` (~575 per pass) drawable.
+ * Bounded like the measure step: `events` are the records it kept (the console outside the log dump and the log
+ * records something looks for), not every record of the dump, and at most TIMELINE_EVENTS of them, each cut to
+ * TIMELINE_TEXT characters; initcalls are cut to the slowest TIMELINE_INITCALLS, which keeps a cloud-kernel boot
+ * with `initcall_debug` (~575 per pass) drawable.
  */
 import { initcallLabel } from './initcalls.js';
 import type { BootEvent, PassMeasurement, Span } from './types.js';
 
 export const TIMELINE_INITCALLS = 150;
+/** Events kept per pass, the first half and the last half: a guest that floods its console (up to the 64 MiB console
+ *  limit) would otherwise put all of it into the results file and the HTML report of every pass. */
+export const TIMELINE_EVENTS = 4000;
+/** Characters kept of one event's text; the rest is cut with an ellipsis. */
+export const TIMELINE_TEXT = 400;
 
 export interface TimelineStage {
   name: string;
@@ -47,6 +53,8 @@ export interface PassTimeline {
   events: TimelineEvent[];
   initcalls: TimelineInitcall[];
   units?: TimelineUnit[];
+  /** Events left out between the first and the last TIMELINE_EVENTS / 2; absent when none were. */
+  eventsLeftOut?: number;
 }
 
 export function passTimeline(measurement: PassMeasurement): PassTimeline {
@@ -61,9 +69,14 @@ export function passTimeline(measurement: PassMeasurement): PassTimeline {
       ? [{ name: u.name, startT: u.activating, endT: u.active, ...(u.critical ? { critical: true } : {}) }]
       : [],
   );
+  const all = measurement.events;
+  const half = TIMELINE_EVENTS / 2;
+  const kept = all.length > TIMELINE_EVENTS ? [...all.slice(0, half), ...all.slice(-half)] : all;
+  const text = (t: string) => (t.length > TIMELINE_TEXT ? `${t.slice(0, TIMELINE_TEXT - 1)}…` : t);
   return {
     stages: measurement.stages.map((s) => ({ name: s.name, startT: s.startT, endT: s.endT, span: s.span })),
-    events: measurement.events.map((e) => ({ t: e.t, text: e.text, source: e.source })),
+    events: kept.map((e) => ({ t: e.t, text: text(e.text), source: e.source })),
+    ...(all.length > kept.length ? { eventsLeftOut: all.length - kept.length } : {}),
     initcalls,
     ...(units.length ? { units } : {}),
   };

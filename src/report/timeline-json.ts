@@ -25,6 +25,7 @@ export function timelineToJson(passes: readonly PassTimeline[]): object[] {
         : null,
     })),
     events: pass.events.map((e) => ({ t: round(e.t), text: e.text, source: e.source })),
+    ...(pass.eventsLeftOut ? { eventsLeftOut: pass.eventsLeftOut } : {}),
     initcalls: pass.initcalls.map((c) => ({
       name: c.name,
       startT: round(c.startT),
@@ -59,6 +60,7 @@ export const timelineSchema = z.array(
     events: z.array(
       z.object({ t: z.number(), text: z.string(), source: z.enum(['console', 'kmsg', 'host', 'doorbell']) }),
     ),
+    eventsLeftOut: z.number().int().optional(),
     initcalls: z.array(z.object({ name: z.string(), startT: z.number(), endT: z.number(), ms: z.number() })),
     units: z
       .array(z.object({ name: z.string(), startT: z.number(), endT: z.number(), critical: z.boolean().optional() }))

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compareRuns } from '../../src/judge/compare.js';
 import { resultsToJson } from '../../src/report/json.js';
 import { resultsFromJson, unknownMetadataNotes } from '../../src/report/results-file.js';
-import { fixtureResults } from '../helpers/report-results.js';
+import { passTimeline, TIMELINE_EVENTS, TIMELINE_TEXT } from '../../src/measure/pass-timeline.js';
+import { fixtureResults, measuredPasses } from '../helpers/report-results.js';
 
 /** A scenario as the first results format wrote it (src/report/json.ts when it was added): no firmware, no stage start,
  *  a span without times, no timeline. Then with the metadata a still older writer would not have had removed. */
@@ -32,6 +33,25 @@ function oldScenario(): Record<string, unknown> {
     verdict: 'pass',
   };
 }
+
+describe('the timeline of a pass', () => {
+  it('keeps the first and last events of a flooded console, each cut short, and says how many it left out', () => {
+    const [pass] = measuredPasses(['cloud-quiet-sleep1']);
+    const flood = Array.from({ length: 10_000 }, (_, i) => ({
+      t: 5000 + i,
+      text: `${i} ${'x'.repeat(1000)}`,
+      source: 'console' as const,
+      origin: 'user' as const,
+    }));
+    const timeline = passTimeline({ ...pass!, events: [...pass!.events, ...flood] });
+    expect(timeline.events).toHaveLength(TIMELINE_EVENTS);
+    expect(timeline.eventsLeftOut).toBe(pass!.events.length + flood.length - TIMELINE_EVENTS);
+    expect(timeline.events[0]!.text).toBe(pass!.events[0]!.text);
+    expect(timeline.events.at(-1)!.text.startsWith('9999 xxx')).toBe(true);
+    expect(Math.max(...timeline.events.map((e) => e.text.length))).toBe(TIMELINE_TEXT);
+    expect(passTimeline(pass!).eventsLeftOut).toBeUndefined();
+  });
+});
 
 describe('reading results files', () => {
   it('keeps every pass on its timeline through the file', () => {

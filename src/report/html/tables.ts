@@ -109,5 +109,6 @@ export function logList(result: ScenarioResult, median: number): string {
   const pass = result.timeline?.[median];
   if (!pass?.events.length) return '';
   const lines = pass.events.map((e) => `${formatMs(e.t).padStart(9)}  ${e.source.padEnd(7)} ${e.text}`);
-  return `<details class="log"><summary>Console and kernel log of pass ${median + 1} (${pass.events.length} records kept)</summary><pre>${esc(lines.join('\n'))}</pre></details>`;
+  const leftOut = pass.eventsLeftOut ? `, ${pass.eventsLeftOut} left out in the middle` : '';
+  return `<details class="log"><summary>Console and kernel log of pass ${median + 1} (${pass.events.length} records kept${leftOut})</summary><pre>${esc(lines.join('\n'))}</pre></details>`;
 }
