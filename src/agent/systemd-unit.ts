@@ -44,6 +44,8 @@ export const UNIT_PROPERTIES = [
 
 /** The key of the line the script adds to the manager's block: the unit the scenario's target resolves to. */
 export const TARGET_KEY = 'BootBudgetTarget';
+/** Lines the script adds to the manager's block, one per queued job at ready: `<unit> <type> <state>`. */
+export const JOB_KEY = 'BootBudgetJob';
 
 /** What the ready unit waits for: a target (default.target unless the scenario names one) or a unit. */
 export interface ReadyAfter {
@@ -104,6 +106,8 @@ export function readyScript(after: ReadyAfter): string {
     `  echo ${shellQuote(Marker.systemdBegin)}`,
     `  systemctl show ${show(MANAGER_PROPERTIES)}`,
     `  echo "${TARGET_KEY}=$(systemctl show -p Id --value ${shellQuote(after.name)})"`,
+    // Jobs still queued at ready: a unit waiting for a device that never comes (a getty on a missing console).
+    `  systemctl list-jobs --no-legend --full | $B awk '{ print "${JOB_KEY}=" $2 " " $3 " " $4 }'`,
     '  echo',
     // One `show` for the units that can have run: one block per unit, blank-line separated. The manager answers one
     // unit at a time (~0.3 s each under TCG on a loaded host), so units that cannot have started are left out:

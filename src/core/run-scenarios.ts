@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { ArtifactContext, InitInfo, RemoteCache } from '../artifacts/types.js';
 import type { PassMeasurement } from '../measure/types.js';
+import { unseenBudgetReasons } from '../judge/unseen.js';
 import {
   afterKvmStall,
   type AccelChoice,
@@ -321,6 +322,8 @@ export async function runScenarios(
         result.timeline = measured.map(passTimeline);
 
         result.stages = judgeStages(measured, stageOrder, scenario.budgets);
+        const unseen = unseenBudgetReasons(result.stages, scenario.budgets);
+        if (unseen.length > 0) throw new InfraError(unseen.join(' '));
         if (result.baseline) result.comparison = compareScenario(result.baseline.stages, result, 'ab', regression);
         // On the virtual clock nothing is aligned to host time: the agent's TSC read places kernel clock zero.
         const alignment = alignmentSummary(measured);

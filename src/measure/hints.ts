@@ -8,6 +8,7 @@ import type { Firmware, Machine } from '../scenario/types.js';
 import type { ConsoleCost } from './console-cost.js';
 import { initcallLabel, type Initcall } from './initcalls.js';
 import type { UnitSpan } from './systemd/startup.js';
+import { UNIT_HINTS } from './systemd/unit-hints.js';
 import type { BootEvent, StageTiming } from './types.js';
 
 export type HintPattern =
@@ -21,8 +22,9 @@ export type HintPattern =
   | { kind: 'wait-for'; text: RegExp }
   /** `run:` lines matching `line`, each from its start to the next run line or the ready marker. */
   | { kind: 'run'; line: RegExp }
-  /** Units from `systemd-analyze blame` matching `unit`. */
-  | { kind: 'unit'; unit: RegExp }
+  /** A systemd image's units matching `unit`, by their time to start; with `waiting`, only units still queued (a job
+   *  not yet run) at ready, each counting from the start of userspace. */
+  | { kind: 'unit'; unit: RegExp; waiting?: boolean }
   /** The kernel's output on the serial console during the stage. */
   | { kind: 'console' }
   /** The stage as a whole. */
@@ -163,6 +165,7 @@ export const HINTS: readonly HintRule[] = [
     advice: 'One initcall takes at least a tenth of the kernel stage.',
     try: 'initcall_blacklist=<name> if the guest does not need it, or build the kernel without its CONFIG option',
   },
+  ...UNIT_HINTS,
 ];
 
 /** What the hints can look at, for one pass. */
@@ -275,10 +278,14 @@ function evaluatePattern(pattern: HintPattern, stage: StageTiming, ctx: HintCont
       return { ms, evidence: spans.map((s) => `run line ${s.line} took ${fmt(s.ms)}`).join('; ') };
     }
     case 'unit': {
-      const units = ctx.units.filter((u) => pattern.unit.test(u.unit));
+      const units = ctx.units.filter(
+        (u) => pattern.unit.test(u.unit) && (u.waiting ?? false) === (pattern.waiting ?? false),
+      );
       if (units.length === 0) return null;
       const ms = units.reduce((sum, u) => sum + u.ms, 0);
-      return { ms, evidence: units.map((u) => `${u.unit} took ${fmt(u.ms)} (systemd-analyze blame)`).join('; ') };
+      const said = (u: UnitSpan) =>
+        u.waiting ? `${u.unit} was still waiting at ready` : `${u.unit} took ${fmt(u.ms)} to start`;
+      return { ms, evidence: units.map(said).join('; ') };
     }
     case 'console': {
       const cost = ctx.console.get(stage.name);

@@ -36,7 +36,7 @@ import { computeStages, KERNEL_END_PATTERNS, withInitcallSpan, type StageBounds 
 import { parseStartupFinished } from './systemd/startup.js';
 import { parseSystemdDump } from './systemd/show-output.js';
 import type { SystemdResult } from './systemd/unit-times.js';
-import { systemdView, withUnitSpan } from './systemd/units.js';
+import { systemdView, unitSpans, withUnitSpan } from './systemd/units.js';
 import { alignClocks, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
 import type { BootEvent, ClockAlignment, PassContext, PassMeasurement, Span } from './types.js';
 import { VirtualClockReadings } from './virtual-clock.js';
@@ -449,7 +449,7 @@ export class StreamingMeasure {
         stages: stagesWithUnits,
         events,
         initcalls,
-        units: units.map((u) => ({ unit: u.name, ms: u.ms })),
+        units: unitSpans(view),
         console: new Map(Object.entries(console)),
         machine: this.context.machine,
         cmdline: this.context.cmdline,

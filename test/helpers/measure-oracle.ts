@@ -13,7 +13,7 @@ import { computeStages, withInitcallSpan } from '../../src/measure/stages.js';
 import { parseSystemdDump } from '../../src/measure/systemd/show-output.js';
 import { parseStartupFinished } from '../../src/measure/systemd/startup.js';
 import type { SystemdResult } from '../../src/measure/systemd/unit-times.js';
-import { systemdView, withUnitSpan } from '../../src/measure/systemd/units.js';
+import { systemdView, unitSpans, withUnitSpan } from '../../src/measure/systemd/units.js';
 import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from '../../src/measure/timeline.js';
 import type { BootEvent, PassContext, PassMeasurement } from '../../src/measure/types.js';
 import type { StageDef } from '../../src/scenario/types.js';
@@ -150,7 +150,7 @@ export function measureWhole(
     stages,
     events: timeline.events,
     initcalls,
-    units: units.map((u) => ({ unit: u.name, ms: u.ms })),
+    units: unitSpans(view),
     console: new Map(Object.entries(console)),
     machine: context.machine,
     cmdline: context.cmdline,

@@ -4,7 +4,7 @@
  * `Key=value` block per unit with blank lines between. Anything else there is systemctl talking to people (its errors)
  * and is kept as a problem for the report. The text is the guest's: nothing here is trusted beyond its shape.
  */
-import { TARGET_KEY } from '../../agent/systemd-unit.js';
+import { JOB_KEY, TARGET_KEY } from '../../agent/systemd-unit.js';
 import type { BootTimes, SystemdDump, UnitTimes } from './unit-times.js';
 
 const KEY_VALUE = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/;
@@ -47,6 +47,7 @@ export function parseSystemdDump(lines: readonly string[]): SystemdDump | null {
   const blocks: Array<Map<string, string>> = [];
   const problems: string[] = [];
   let current: Map<string, string> | null = null;
+  const waiting: string[] = [];
   for (const raw of lines) {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') {
@@ -59,11 +60,16 @@ export function parseSystemdDump(lines: readonly string[]): SystemdDump | null {
       continue;
     }
     if (!current) blocks.push((current = new Map()));
+    if (match[1] === JOB_KEY) {
+      const [unit, , state] = match[2]!.split(' ');
+      if (unit && state === 'waiting') waiting.push(unit);
+      continue;
+    }
     current.set(match[1]!, match[2]!);
   }
   const manager = blocks.find((b) => b.has('UserspaceTimestampMonotonic'));
   if (!manager) return null;
   const target = manager.get(TARGET_KEY) || null;
   const units = blocks.flatMap((b) => (b === manager ? [] : (unitTimes(b) ?? [])));
-  return { boot: bootTimes(manager), target, units, problems };
+  return { boot: bootTimes(manager), target, units, waiting, problems };
 }

@@ -61,6 +61,8 @@ export function reachedTarget(text: string): string | null {
 export interface UnitSpan {
   unit: string;
   ms: number;
+  /** Still queued at ready (its job had not run): `ms` then counts from the start of userspace. */
+  waiting?: boolean;
 }
 
 /** One line of `systemd-analyze blame`: a time span, then the unit (which may hold escapes such as `\x2d`). */

@@ -38,6 +38,8 @@ export interface SystemdDump {
   /** The unit the ready unit waited for (`default.target` resolved, e.g. `graphical.target`). */
   target: string | null;
   units: UnitTimes[];
+  /** Units whose start job was still queued at ready (`systemctl list-jobs`, state `waiting`). */
+  waiting: string[];
   /** Lines of the dump that were not systemctl's `Key=value` output (its error messages), for the report. */
   problems: string[];
 }
@@ -107,6 +109,8 @@ export interface SystemdResult {
   targetMs?: number;
   criticalChain?: ChainLink[];
   surgery?: SurgeryCandidate[];
+  /** Units whose start job was still queued when the ready unit ran. */
+  waiting?: string[];
   /** systemctl's complaints while the ready unit read the manager, if any. */
   problems?: string[];
 }

@@ -6,6 +6,7 @@
  */
 import { READY_UNIT_NAME } from '../../agent/systemd-unit.js';
 import type { StageTiming } from '../types.js';
+import type { UnitSpan } from './startup.js';
 import { criticalChain } from './critical-chain.js';
 import { systemdPhases } from './phases.js';
 import {
@@ -81,9 +82,18 @@ export function systemdView(dump: SystemdDump, zeroT: number | null, readyGuestU
       ...(dump.target ? { target: dump.target, targetMs: chainMs } : {}),
       criticalChain: chain,
       surgery,
+      ...(dump.waiting.length ? { waiting: dump.waiting } : {}),
       ...(dump.problems.length ? { problems: dump.problems.slice(0, 20) } : {}),
     },
   };
+}
+
+/** Units as the hint table reads them: time to start, and those still queued at ready. */
+export function unitSpans(view: SystemdView): UnitSpan[] {
+  return [
+    ...view.units.map((u) => ({ unit: u.name, ms: u.ms })),
+    ...(view.systemd?.waiting ?? []).map((unit) => ({ unit, ms: 0, waiting: true })),
+  ];
 }
 
 /** A unit this large explains userspace better than the largest gap between two records: after journald starts,
