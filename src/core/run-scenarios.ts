@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { ArtifactContext, InitInfo, RemoteCache } from '../artifacts/types.js';
 import type { PassMeasurement } from '../measure/types.js';
 import { unseenBudgetReasons } from '../judge/unseen.js';
+import { neutraliseResult } from '../report/untrusted.js';
 import {
   afterKvmStall,
   type AccelChoice,
@@ -354,8 +355,10 @@ export async function runScenarios(
     } finally {
       releaseCommand?.();
     }
-    ports.reporter.progress({ type: 'scenario-end', scenario, result });
-    results.push(result);
+    // The guest's words are untrusted in every report: neutralised once, here, before any reporter sees them.
+    const safe = neutraliseResult(result);
+    ports.reporter.progress({ type: 'scenario-end', scenario, result: safe });
+    results.push(safe);
   }
   return { version: 1, scenarios: results };
 }

@@ -60,6 +60,8 @@ export function resultsToJson(results: RunResults): object {
                   ms: round(stage.span.ms),
                   fromT: round(stage.span.fromT),
                   toT: round(stage.span.toT),
+                  // The guest's own text of an edge the report neutralised (src/report/untrusted.ts).
+                  ...('raw' in stage.span && stage.span.raw ? { raw: stage.span.raw } : {}),
                   ...(stage.span.kind ? { kind: stage.span.kind } : {}),
                 }
               : null,
@@ -98,12 +100,24 @@ export function resultsToJson(results: RunResults): object {
   };
 }
 
+/**
+ * The results as JSON text. JSON.stringify escapes C0 controls but writes C1 controls and bidi overrides as they are;
+ * those are escaped too, so that the guest's raw text (`raw` of a span) cannot reorder what a viewer of the file sees.
+ * The parsed values are unchanged.
+ */
+export function resultsJsonText(results: RunResults): string {
+  return JSON.stringify(resultsToJson(results), null, 2).replace(
+    /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** Atomic: a run killed while writing leaves the previous file or none, never half a file. */
 export async function writeResultsJson(file: string, results: RunResults): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify(resultsToJson(results), null, 2)}\n`);
+    await writeFile(temp, `${resultsJsonText(results)}\n`);
     await rename(temp, file);
   } finally {
     await rm(temp, { force: true });

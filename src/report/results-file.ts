@@ -1,3 +1,4 @@
+import { neutraliseResult } from './untrusted.js';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { RunResults } from '../judge/types.js';
@@ -141,6 +142,7 @@ export function resultsFromJson(data: unknown, source: string): RunResults {
   const rawScenarios = (data as { scenarios: Record<string, unknown>[] }).scenarios;
   return {
     version: 1,
+    // A results file may come from anywhere (an artifact of another job): its guest text is neutralised again.
     scenarios: parsed.data.scenarios.map(({ regression, adaptive, baseline, timeline, ...s }, index) => {
       const unknown = [...new Set([...(s.unknown ?? []), ...missingMetadata(rawScenarios[index]!, s.stages)])];
       const stages = Object.entries(s.stages).map(
@@ -171,7 +173,7 @@ export function resultsFromJson(data: unknown, source: string): RunResults {
         ...(timeline ? { timeline } : {}),
         ...(unknown.length ? { unknown } : {}),
       };
-      return { ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) };
+      return neutraliseResult({ ...result, ...regressionFieldsFromJson({ regression, adaptive, baseline }, result) });
     }),
   };
 }

@@ -131,6 +131,43 @@ export function renderVerdictLine(result: ScenarioResult, style: Style): string 
   }
 }
 
+/** How many units and chain links the terminal lists. */
+const TERMINAL_UNITS = 8;
+
+/** systemd's own split, the slowest units, the critical chain to the ready target and what could be masked. */
+function renderSystemd(result: ScenarioResult, style: Style): string[] {
+  const out: string[] = [];
+  const sd = result.systemd;
+  if (sd) {
+    const phases = Object.entries(sd.phases).map(([phase, ms]) => `${phase} ${formatMs(ms)}`);
+    const source = sd.source === 'manager' ? ", from the manager's timestamps" : '';
+    out.push(`  systemd: ${phases.join(' + ')} = ${formatMs(sd.totalMs)}${source}`);
+  }
+  if (result.units?.length) {
+    out.push('', `  slowest units (${result.units.length} started before ready; * on the critical chain):`);
+    const units = result.units.slice(0, TERMINAL_UNITS);
+    const width = Math.max(...units.map((u) => u.name.length));
+    for (const u of units)
+      out.push(`    ${u.name.padEnd(width)}  ${formatMs(u.ms).padStart(9)}${u.critical ? ' *' : ''}`);
+  }
+  if (sd?.criticalChain?.length) {
+    out.push('', `  critical chain to ${sd.target} (@ when reached after userspace started, + time to start):`);
+    sd.criticalChain.forEach((link, depth) => {
+      const took = link.ms > 0 ? ` +${formatMs(link.ms)}` : '';
+      const line = `    ${'  '.repeat(Math.min(depth, 1))}${depth ? '└─' : ''}${link.name} @${formatMs(link.atMs)}${took}`;
+      out.push(link.ms > 0 ? style.red(line) : line);
+    });
+  }
+  if (sd?.surgery?.length) {
+    out.push('', '  surgery (units on the critical chain an image could mask, share of the chain):');
+    for (const c of sd.surgery.slice(0, TERMINAL_UNITS))
+      out.push(`    systemctl mask ${c.name}  # ${formatMs(c.ms)}, ${(c.share * 100).toFixed(1)}%`);
+  }
+  if (sd?.waiting?.length) out.push(`  still queued at ready: ${sd.waiting.join(', ')}`);
+  if (sd?.problems?.length) out.push(`  ${style.yellow('systemctl said:')} ${sd.problems.slice(0, 3).join(' | ')}`);
+  return out;
+}
+
 /** Why stages took what they took: the alignment's uncertainty, systemd's own split, the slowest initcalls and the
  *  hints that applied, each with its evidence and what to try. */
 export function renderDiagnosis(result: ScenarioResult, style: Style): string {
@@ -142,18 +179,9 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
       ),
     );
   }
-  if (result.systemd) {
-    const phases = Object.entries(result.systemd.phases).map(([phase, ms]) => `${phase} ${formatMs(ms)}`);
-    out.push(`  systemd: ${phases.join(' + ')} = ${formatMs(result.systemd.totalMs)}`);
-  }
-  if (result.units?.length) {
-    out.push(
-      `  slowest units: ${result.units
-        .slice(0, 5)
-        .map((u) => `${u.name} ${formatMs(u.ms)}`)
-        .join(', ')}`,
-    );
-  }
+  if (result.init && result.init.kind !== 'agent')
+    out.push(style.dim(`  init: ${result.init.kind} (${result.init.path}); ready: ${result.init.readiness}`));
+  out.push(...renderSystemd(result, style));
   for (const stage of result.stages) {
     if (!stage.initcalls?.length) continue;
     out.push('', `  slowest initcalls in ${stage.name} (mean ± σ, share of ${stage.name}):`);
