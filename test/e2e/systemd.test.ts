@@ -67,7 +67,7 @@ describe('systemd images, end to end', () => {
   it('boots the mmdebstrap image with zero configuration: systemd is init, every stage, phases, units, chain', {
     timeout: TIMEOUT,
   }, async () => {
-    const dir = testDir({ 'debian.yaml': `name: debian-systemd\n${KERNEL}\n${ROOTFS}\nbudgets:\n  total: 10min\n` });
+    const dir = testDir({ 'debian.yaml': `name: debian-systemd\n${KERNEL}\n${ROOTFS}\nbudgets:\n  total: 600s\n` });
     const { cli, results } = await run(dir);
     const s = results.scenarios[0]!;
     expect(s.error, cli.stderr).toBeUndefined();
@@ -122,7 +122,7 @@ describe('systemd images, end to end', () => {
     symlinkSync('/dev/null', join(dir, 'mask/etc/systemd/system/slow-thing.service'));
     writeFileSync(
       join(dir, 'slow.yaml'),
-      `name: slow-thing-masked\n${KERNEL}\n${ROOTFS}\n  layers: [slow, mask]\nbudgets:\n  userspace: 10min\n`,
+      `name: slow-thing-masked\n${KERNEL}\n${ROOTFS}\n  layers: [slow, mask]\nbudgets:\n  userspace: 600s\n`,
     );
     const masked = await run(dir);
     const m = masked.results.scenarios[0]!;
@@ -160,16 +160,17 @@ describe('console text in reports', () => {
   it('comes out neutralised in the terminal, JSON, SVG, JUnit and job summary: no escape reaches any of them', {
     timeout: TIMEOUT,
   }, async () => {
-    // The coloured line ends the largest gap of userspace, so it is the offending span's edge in every report.
+    // The coloured line starts the largest gap of a custom stage (it is printed, then the line sleeps), so it is that
+    // stage's offending span edge in every report; the stage is longer than the span, so the SVG draws the span too.
     const dir = testDir({
-      'ansi.yaml': `name: ansi\n${KERNEL}\nrootfs:\n  busybox: {}\nrun:\n  - "sleep 0.5; printf '\\\\033[1;31mred alert\\\\033[0m \\\\342\\\\200\\\\256evil\\\\n'"\nbudgets:\n  userspace: 1ms\n`,
+      'ansi.yaml': `name: ansi\n${KERNEL}\nrootfs:\n  busybox: {}\nrun:\n  - "printf '\\\\033[1;31mred alert\\\\033[0m \\\\342\\\\200\\\\256evil\\\\n'; sleep 0.5"\n  - "true"\nstages:\n  - name: alert\n    from: /^boot-budget:run 1/\n    to: /^boot-budget:run 2/\nbudgets:\n  alert: 1ms\n`,
     });
     const svg = join(dir, 'chart.svg');
     const junit = join(dir, 'junit.xml');
     const { cli, results, json } = await run(dir, ['--svg', svg, '--junit', junit]);
     const s = results.scenarios[0]!;
     expect(s.error, cli.stderr).toBeUndefined();
-    expect(s.stages['userspace']!.span!.to).toBe('red alert \\u202eevil');
+    expect(s.stages['alert']!.span!.from).toBe('red alert \\u202eevil');
     const summary = summaryMarkdown(await readResultsFile(json));
     const outputs = {
       terminal: cli.stdout,
@@ -183,7 +184,7 @@ describe('console text in reports', () => {
       expect(text, format).not.toMatch(/\u001b|\u202e/);
     }
     // The JSON keeps what the guest wrote beside it, escaped as JSON escapes it.
-    expect(JSON.parse(outputs.json).scenarios[0].stages.userspace.span.raw.to).toBe(
+    expect(JSON.parse(outputs.json).scenarios[0].stages.alert.span.raw.from).toBe(
       '\u001b[1;31mred alert\u001b[0m \u202eevil',
     );
   });
