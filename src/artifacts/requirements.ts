@@ -72,7 +72,11 @@ export const HOST_REQUIREMENTS: readonly Requirement[] = [
 ];
 
 function usesOf(scenario: Scenario): Uses {
-  const kernels = [scenario.kernel, ...(scenario.baseline?.kernel ? [scenario.baseline.kernel] : [])];
+  const kernels = [
+    ...(scenario.kernel ? [scenario.kernel] : []),
+    ...(scenario.rootfs.kind === 'disk-image' ? [scenario.rootfs.kernel] : []),
+    ...(scenario.baseline?.kernel ? [scenario.baseline.kernel] : []),
+  ];
   const rootfs = [scenario.rootfs, ...(scenario.baseline?.rootfs ? [scenario.baseline.rootfs] : [])];
   return { scenario, kernels, rootfs };
 }

@@ -1,10 +1,11 @@
 import { InfraError } from '../errors.js';
-import type { Scenario } from '../scenario/types.js';
+import type { KernelSpec, Scenario } from '../scenario/types.js';
 import { cacheWriteError } from './cache/store.js';
 import { aptKernel } from './kernel/apt.js';
 import { buildKernel } from './kernel/build.js';
 import { pathKernel } from './kernel/path.js';
 import { urlKernel } from './kernel/url.js';
+import { diskImageSource, type KernelCmdline } from './image/disk-image.js';
 import { busyboxRootfs } from './rootfs/busybox.js';
 import { diskRootfs } from './rootfs/disk.js';
 import { ext4Rootfs, initramfsRootfs } from './rootfs/tree-rootfs.js';
@@ -29,12 +30,14 @@ async function asInfra<T>(what: string, ctx: ArtifactContext, work: () => Promis
   }
 }
 
+/** The kernel QEMU boots with `-kernel`, or for a `disk-image:` rootfs the one the image carries. */
 export async function resolveKernel(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
-  return asInfra('kernel', ctx, () => resolveKernelSpec(scenario, ctx));
+  const spec = scenario.kernel ?? (scenario.rootfs.kind === 'disk-image' ? scenario.rootfs.kernel : undefined);
+  if (!spec) throw new InfraError('this scenario boots its disk through its own firmware; it has no kernel to resolve');
+  return asInfra('kernel', ctx, () => resolveKernelSpec(spec, ctx));
 }
 
-async function resolveKernelSpec(scenario: Scenario, ctx: ArtifactContext): Promise<KernelArtifact> {
-  const spec = scenario.kernel;
+async function resolveKernelSpec(spec: KernelSpec, ctx: ArtifactContext): Promise<KernelArtifact> {
   switch (spec.kind) {
     case 'path':
       return pathKernel.resolve(spec, ctx);
@@ -52,14 +55,17 @@ export async function buildRootfs(
   scenario: Scenario,
   ctx: ArtifactContext,
   kernel?: KernelArtifact,
+  /** For a `disk-image:`, whose loader entry carries the kernel command line the boot step would use. */
+  kernelCmdline?: KernelCmdline,
 ): Promise<RootfsArtifact> {
-  return asInfra('rootfs', ctx, () => buildRootfsSpec(scenario, ctx, kernel));
+  return asInfra('rootfs', ctx, () => buildRootfsSpec(scenario, ctx, kernel, kernelCmdline));
 }
 
 async function buildRootfsSpec(
   scenario: Scenario,
   ctx: ArtifactContext,
   kernel?: KernelArtifact,
+  kernelCmdline?: KernelCmdline,
 ): Promise<RootfsArtifact> {
   const spec = scenario.rootfs;
   switch (spec.kind) {
@@ -71,5 +77,10 @@ async function buildRootfsSpec(
       return ext4Rootfs.build(spec, scenario, ctx, kernel);
     case 'disk':
       return diskRootfs.build(spec, scenario, ctx, kernel);
+    case 'disk-image': {
+      if (!kernelCmdline) throw new Error('a disk-image needs the kernel command line rule');
+      const buildFrom = (sub: Scenario, c: ArtifactContext, k: KernelArtifact) => buildRootfsSpec(sub, c, k);
+      return diskImageSource({ buildFrom }, kernelCmdline).build(spec, scenario, ctx, kernel);
+    }
   }
 }

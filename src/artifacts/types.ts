@@ -1,4 +1,4 @@
-import type { KernelSpec, RootfsSpec, Scenario } from '../scenario/types.js';
+import type { BootLoader, DiskFirmware, KernelSpec, RootfsSpec, Scenario } from '../scenario/types.js';
 
 /** What artifact builders may use: where the cache lives and how to tell people what is going on. */
 export interface ArtifactContext {
@@ -55,6 +55,11 @@ export interface RootfsArtifact {
   cmdline?: string[];
   /** How the root device is reached, e.g. `nvme (built into the kernel) → /dev/nvme0n1`; shown in results. */
   rootDevice?: string;
+  /**
+   * Set when the first drive is a whole bootable disk: the firmware boots it through its own loader, with no
+   * `-kernel`. `loader` and `cmdline` are known when boot-budget built the image.
+   */
+  wholeDisk?: { firmware: DiskFirmware; loader?: BootLoader; cmdline?: string };
 }
 
 /** A way to obtain a kernel. One implementation per `kernel:` variant (path, apt, url, build). */

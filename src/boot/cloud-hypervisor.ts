@@ -10,6 +10,7 @@
  * started, on stderr at warn level (debug in older releases): `[Debug I/O port: Userspace code 0x61] 0.123456 seconds`.
  */
 import { END_ENV } from '../agent/protocol.js';
+import { directKernel } from './disk-boot.js';
 import { InfraError } from '../errors.js';
 import { detectBinary } from './detect.js';
 import { withQuirks, type CmdlineQuirk } from './cmdline.js';
@@ -40,7 +41,7 @@ export function cloudHypervisorCmdline(request: Pick<BootRequest, 'cmdline' | 'd
 export function cloudHypervisorArgs(request: BootRequest, cmdline = cloudHypervisorCmdline(request)): string[] {
   return [
     '--kernel',
-    request.kernel,
+    directKernel(request, 'cloud-hypervisor'),
     ...(request.initrd ? ['--initramfs', request.initrd] : []),
     '--cmdline',
     cmdline,

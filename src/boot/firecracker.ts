@@ -9,6 +9,7 @@
  * `i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd`; boot-budget leaves that to the scenario, so a budget shows it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { directKernel } from './disk-boot.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectBinary } from './detect.js';
@@ -59,7 +60,7 @@ export function firecrackerCmdline(request: Pick<BootRequest, 'cmdline' | 'doorb
 export function firecrackerConfig(request: BootRequest, cmdline = firecrackerCmdline(request)): FirecrackerConfig {
   return {
     'boot-source': {
-      kernel_image_path: request.kernel,
+      kernel_image_path: directKernel(request, 'firecracker'),
       boot_args: cmdline,
       ...(request.initrd ? { initrd_path: request.initrd } : {}),
     },

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Accel, Firmware, Machine } from '../scenario/types.js';
 import { withQuirks, type CmdlineQuirk } from './cmdline.js';
 import { detectBinary } from './detect.js';
+import { diskFirmwareArgs } from './disk-boot.js';
 import { DEBUGCON_IOBASE, decodeDebugcon, doorbellParam } from './doorbell.js';
 import { icountArgs, VIRTUAL_CLOCK_PARAM } from './icount.js';
 import type { BootRequest, HypervisorBackend, HypervisorCommand } from './types.js';
@@ -105,12 +106,10 @@ export const qemuBackend: HypervisorBackend = {
       String(request.cpus),
       '-m',
       `${request.memoryMiB}M`,
-      '-kernel',
-      request.kernel,
-      ...(request.initrd ? ['-initrd', request.initrd] : []),
+      ...(request.diskBoot || request.kernel === undefined
+        ? diskFirmwareArgs(request.diskBoot?.firmware ?? 'bios')
+        : ['-kernel', request.kernel, ...(request.initrd ? ['-initrd', request.initrd] : []), '-append', cmdline]),
       ...qemuDriveArgs(request),
-      '-append',
-      cmdline,
       // The pass runner hands QEMU a FIFO as fd 3; debugcon bytes are written as the guest outputs them, unbuffered.
       ...(request.doorbell
         ? [

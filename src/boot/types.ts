@@ -1,4 +1,4 @@
-import type { Accel, Clock, HypervisorName, Machine } from '../scenario/types.js';
+import type { Accel, Clock, DiskFirmware, HypervisorName, Machine } from '../scenario/types.js';
 import type { LiveStage } from './live-stage.js';
 
 /** One console line, stamped with host time (ms since the hypervisor was spawned) at the arrival of its first byte. */
@@ -55,7 +55,10 @@ export type DoorbellChannel =
 
 /** What a backend needs to know to boot one pass. Paths are absolute and never written to. */
 export interface BootRequest {
-  kernel: string;
+  /** The kernel for `-kernel`; absent for a whole-disk boot (`diskBoot`), whose loader finds the kernel itself. */
+  kernel?: string;
+  /** Boot the first drive through this firmware and the disk's own loader (QEMU only). */
+  diskBoot?: { firmware: DiskFirmware };
   initrd?: string;
   cmdline: string;
   cpus: number;

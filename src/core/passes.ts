@@ -6,6 +6,7 @@
 import { buildRootfs, resolveKernel } from '../artifacts/resolve.js';
 import type { ArtifactContext, InitInfo } from '../artifacts/types.js';
 import { guestCmdline } from '../boot/cmdline.js';
+import { checkDiskFirmware, DISK_FIRMWARE_NAMES } from '../boot/disk-boot.js';
 import { runPass } from '../boot/pass-runner.js';
 import { QBOOT_ROM, qemuBios } from '../boot/qemu.js';
 import type { HypervisorBackend, HypervisorCommand } from '../boot/types.js';
@@ -45,6 +46,7 @@ export async function prepareBoot(
   cacheDir: string,
   ctx: ArtifactContext,
 ): Promise<PreparedBoot> {
+  if (scenario.boot === 'disk') return prepareDiskBoot(scenario, backend, binary, accelFor, ctx);
   const kernel = await resolveKernel(scenario, ctx);
   const bootKernel = backend.prepareKernel ? await backend.prepareKernel(kernel.path, cacheDir, ctx.log) : kernel.path;
   const accel =
@@ -79,6 +81,48 @@ export async function prepareBoot(
     firmware,
     accel,
     ...(rootfs.init ? { init: rootfs.init } : {}),
+  };
+}
+
+/**
+ * A whole-disk boot: the disk's own firmware and loader find the kernel. A `disk-image:` is built first (with its
+ * kernel); a user's `disk:` is used as it is. Either way QEMU opens it with snapshot=on.
+ */
+async function prepareDiskBoot(
+  scenario: Scenario,
+  backend: HypervisorBackend,
+  binary: string,
+  accelFor: Accel | AccelForKernel,
+  ctx: ArtifactContext,
+): Promise<PreparedBoot> {
+  const firmware = scenario.firmware === 'bios' ? 'bios' : 'uefi';
+  checkDiskFirmware(firmware);
+  const kernel = scenario.rootfs.kind === 'disk-image' ? await resolveKernel(scenario, ctx) : undefined;
+  let accel: Accel;
+  if (typeof accelFor !== 'function') accel = accelFor;
+  else if (kernel) accel = await accelFor(kernel);
+  else {
+    // KVM is proved by booting the kernel (MEASURED: a probe proves only what it runs); a user's image hides its own.
+    ctx.log("kvm: a user's disk image has no kernel boot-budget can prove KVM with; booting it under TCG");
+    accel = 'tcg';
+  }
+  const rootfs = await buildRootfs(scenario, ctx, kernel, guestCmdline);
+  const command = backend.command(binary, {
+    diskBoot: { firmware },
+    // The loader's command line as the image has it; for a user's image, unknown until its kernel logs it.
+    cmdline: rootfs.wholeDisk?.cmdline ?? '',
+    ...(rootfs.drives?.length ? { drives: rootfs.drives, disk: { path: rootfs.drives[0]!.path, readOnly: true } } : {}),
+    cpus: scenario.cpus,
+    memoryMiB: scenario.memoryMiB,
+    machine: scenario.machine,
+    accel,
+  });
+  return {
+    command,
+    kernel: kernel ? `${kernel.description} (on the disk)` : "the disk's own",
+    rootfs: rootfs.description,
+    firmware: DISK_FIRMWARE_NAMES[firmware],
+    accel,
   };
 }
 

@@ -29,7 +29,7 @@ function treeSource(dir: string, given: string): TreeSourceSpec {
  * later about what the key names.
  */
 export function toKernelSpec(
-  raw: RawScenario['kernel'],
+  raw: NonNullable<RawScenario['kernel']>,
   dir: string,
   locate?: (key: string) => AptKernelLocation,
 ): KernelSpec {
@@ -70,6 +70,20 @@ export function toKernelSpec(
 
 export function toRootfsSpec(raw: RawScenario['rootfs'], dir: string): RootfsSpec {
   if ('busybox' in raw) return { kind: 'busybox' };
+  if ('disk-image' in raw) {
+    const d = raw['disk-image'];
+    const from = toRootfsSpec(d.from, dir);
+    if (from.kind === 'disk' || from.kind === 'disk-image') throw new Error('disk-image: `from` cannot be a disk');
+    return {
+      kind: 'disk-image',
+      from,
+      kernel: toKernelSpec(d.kernel, dir),
+      loader: d.loader,
+      firmware: d.firmware,
+      menuTimeoutS: d['menu-timeout'],
+      ...(d.size === undefined ? {} : { sizeMiB: parseMemory(d.size) }),
+    };
+  }
   if ('disk' in raw) return { kind: 'disk', image: path.resolve(dir, raw.disk.image), format: raw.disk.format };
   const limit =
     raw['extract-limit'] === undefined ? {} : { extractLimitBytes: parseMemory(raw['extract-limit']) * 1024 * 1024 };

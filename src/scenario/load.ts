@@ -125,6 +125,12 @@ function specInputs(
   if ((rootfs?.kind === 'initramfs' || rootfs?.kind === 'ext4') && rootfs.base?.mirror?.kind === 'file')
     add(['rootfs', 'mmdebstrap', 'mirror'], rootfs.base.mirror.path, 'apt sources file', 'file');
   if (rootfs?.kind === 'disk') add(['rootfs', 'disk', 'image'], rootfs.image, 'disk image', 'file');
+  if (rootfs?.kind === 'disk-image') {
+    const at: Segment[] = ['rootfs', 'disk-image'];
+    inputs.push(...specInputs(rootfs.kernel, undefined, [...prefix, ...at], source));
+    if (rootfs.from.kind === 'initramfs' || rootfs.from.kind === 'ext4')
+      for (const layer of rootfs.from.layers) add([...at, 'from'], layer.path, 'disk image rootfs', 'any');
+  }
   return inputs;
 }
 

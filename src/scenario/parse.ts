@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit } from 'yaml';
 import { ScenarioError } from '../errors.js';
 import { toKernelSpec, toRootfsSpec } from './artifact-specs.js';
+import { defaultFirmware, diskBootProblems } from './disk-boot.js';
 import { toRegressionExtras } from './baseline-spec.js';
 import { parseDuration, parseMemory } from './duration.js';
 import {
@@ -87,6 +88,7 @@ export function parseScenarioText(text: string, file: string, displayFile: strin
     ...(result.success ? [] : problemsFromIssues(result.error.issues, [], data)),
     ...budgetStageProblems(data),
     ...clockProblems(data),
+    ...diskBootProblems(data),
   ];
   if (!result.success || problems.length > 0) {
     return { ok: false, errors: source.errors(dropImpliedMissingKeys(problems)) };
@@ -135,16 +137,23 @@ function toScenario(
     name: raw.name,
     file,
     displayFile,
-    kernel: toKernelSpec(raw.kernel, path.dirname(file), (key) => ({
-      file: displayFile,
-      keyPath: `kernel.${key}`,
-      ...source.keyPos(['kernel', key]),
-    })),
+    ...(raw.kernel
+      ? {
+          kernel: toKernelSpec(raw.kernel, path.dirname(file), (key) => ({
+            file: displayFile,
+            keyPath: `kernel.${key}`,
+            ...source.keyPos(['kernel', key]),
+          })),
+        }
+      : {}),
     rootfs: toRootfsSpec(raw.rootfs, path.dirname(file)),
+    boot: raw.boot,
     hypervisor: raw.hypervisor,
     doorbell: raw.doorbell,
     machine: raw.machine,
-    firmware: raw.firmware,
+    firmware:
+      raw.firmware ??
+      defaultFirmware(raw.boot, 'disk-image' in raw.rootfs ? raw.rootfs['disk-image'].firmware : undefined),
     kvm: raw.kvm,
     clock: raw.clock,
     cpus: raw.cpus,

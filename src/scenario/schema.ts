@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { aptKernelSchema, buildKernelSchema, rootfsVariantSchemas, urlKernelSchema } from './artifact-schema.js';
 import { BUILTIN_STAGE_NAMES, BUILTIN_STAGES } from './builtin-stages.js';
+import { bootSchema, diskImageSchema } from './disk-boot.js';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { memorySchema, problemOf } from './value-schemas.js';
 
@@ -144,21 +145,43 @@ const kernelSchema = z
   )
   .describe('Where the kernel comes from: exactly one of `path`, `apt`, `url` (+ `sha256`) or `build`.');
 
+const busyboxRootfsSchema = z.strictObject({
+  busybox: z
+    .strictObject(
+      {},
+      { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
+    )
+    .describe(
+      'An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.',
+    ),
+});
+
+// The trees a disk image can be built from: every variant but a disk (rootfsVariantSchemas, in its order).
+const [initramfsRootfsSchema, tarballRootfsSchema, layersRootfsSchema, mmdebstrapRootfsSchema, diskRootfsSchema] =
+  rootfsVariantSchemas;
+
 const rootfsSchema = z
   .union([
-    z.strictObject({
-      busybox: z
-        .strictObject(
-          {},
-          { error: (issue) => (issue.input === null ? 'write `busybox: {}`; it takes no options yet' : undefined) },
-        )
-        .describe(
-          'An initramfs that boot-budget builds from busybox and its guest agent. Takes no options yet: write `{}`.',
-        ),
-    }),
-    ...rootfsVariantSchemas,
+    busyboxRootfsSchema,
+    initramfsRootfsSchema,
+    tarballRootfsSchema,
+    layersRootfsSchema,
+    mmdebstrapRootfsSchema,
+    diskRootfsSchema,
+    diskImageSchema(
+      kernelSchema,
+      z.union([
+        busyboxRootfsSchema,
+        initramfsRootfsSchema,
+        tarballRootfsSchema,
+        layersRootfsSchema,
+        mmdebstrapRootfsSchema,
+      ]),
+    ),
   ])
-  .describe('The root filesystem the guest boots into: one of `busybox`, `initramfs`, `tarball`, `layers` or `disk`.');
+  .describe(
+    'The root filesystem the guest boots into: one of `busybox`, `initramfs`, `tarball`, `layers`, `mmdebstrap`, `disk` or `disk-image`.',
+  );
 
 /** A systemd unit name (systemd's unit_name_is_valid, simplified): no path, no spaces, a known suffix. */
 function systemdUnitName(only?: 'target') {
@@ -250,8 +273,9 @@ export const scenarioSchema = z
           `"${String(issue.input)}" is not a valid scenario name; start with a letter or digit, then letters, digits, ., _ or -`,
       })
       .describe('A unique name for this scenario; results and reports are keyed by it.'),
-    kernel: kernelSchema,
+    kernel: kernelSchema.optional(),
     rootfs: rootfsSchema,
+    boot: bootSchema,
     hypervisor: z
       .enum(['qemu', 'firecracker', 'cloud-hypervisor'])
       .default('qemu')
@@ -269,11 +293,12 @@ export const scenarioSchema = z
       .default('pc')
       .describe('The QEMU machine type. microvm boots fastest; pc and q35 emulate a full PC.'),
     firmware: z
-      .enum(['default', 'qboot'])
-      // The fastest working profile measured by bench/profiles.ts (README, Performance).
-      .default('qboot')
+      .enum(['default', 'qboot', 'uefi', 'bios'])
+      // Not defaulted here: the default depends on `boot:` (qboot, the fastest profile measured by bench/profiles.ts,
+      // for -kernel boots; the disk image's own firmware for `boot: disk`), so load.ts fills it in.
+      .optional()
       .describe(
-        "QEMU only: the guest firmware. `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS's PCI and option-ROM scan, and falls back to the machine's own firmware where the file is missing; `default` is the machine's own (SeaBIOS on pc and q35). microvm always uses its built-in qboot.",
+        "QEMU only: the guest firmware. With -kernel: `qboot` (default) boots pc or q35 with /usr/share/qemu/qboot.rom (-bios), which skips SeaBIOS's PCI and option-ROM scan, and falls back to the machine's own firmware where the file is missing; `default` is the machine's own (SeaBIOS on pc and q35); microvm always uses its built-in qboot. With `boot: disk`: `uefi` (OVMF, the default) or `bios` (SeaBIOS).",
       ),
     kvm: z
       .enum(['auto', 'required', 'off'])

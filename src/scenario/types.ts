@@ -15,7 +15,12 @@ export type Accel = 'kvm' | 'tcg';
 export type Clock = 'wall' | 'virtual';
 export type KvmMode = 'auto' | 'required' | 'off';
 export type Machine = 'pc' | 'q35' | 'microvm';
-export type Firmware = 'default' | 'qboot';
+export type Firmware = 'default' | 'qboot' | DiskFirmware;
+/** The firmware a whole-disk boot starts in: OVMF (UEFI) or SeaBIOS (legacy BIOS). */
+export type DiskFirmware = 'uefi' | 'bios';
+/** `boot: kernel` hands QEMU the kernel (`-kernel`); `boot: disk` boots the image through its own firmware and loader. */
+export type BootMode = 'kernel' | 'disk';
+export type BootLoader = 'systemd-boot' | 'grub';
 export type HypervisorName = 'qemu' | 'firecracker' | 'cloud-hypervisor';
 export type Statistic = 'median' | 'mean' | 'p90' | 'max';
 export type BudgetLevel = 'error' | 'warn';
@@ -81,7 +86,21 @@ export type RootfsSpec =
       sizeMiB?: number;
       extractLimitBytes?: number;
     }
-  | { kind: 'disk'; image: string; format: 'raw' | 'qcow2' };
+  | { kind: 'disk'; image: string; format: 'raw' | 'qcow2' }
+  | DiskImageSpec;
+
+/** `disk-image:`: a whole bootable disk (partition table, ESP, bootloader, kernel, rootfs) that boot-budget builds. */
+export interface DiskImageSpec {
+  kind: 'disk-image';
+  /** What the guest runs: an initramfs (`busybox`, `initramfs`) goes on the ESP, an ext4 tree becomes partition 2. */
+  from: Exclude<RootfsSpec, { kind: 'disk' } | { kind: 'disk-image' }>;
+  kernel: KernelSpec;
+  loader: BootLoader;
+  firmware: DiskFirmware;
+  /** The loader's menu timeout in whole seconds (systemd-boot `timeout`, GRUB's `timeout`); 0 boots at once. */
+  menuTimeoutS: number;
+  sizeMiB?: number;
+}
 
 /** `agent` is boot-budget's own marker: the busybox agent's, or on a systemd image its ready unit's after
  *  default.target; `target`/`unit` name what a systemd image's ready unit waits for instead. */
@@ -113,8 +132,10 @@ export interface Scenario {
   file: string;
   /** The path as the user should see it (relative to the working directory when inside it). */
   displayFile: string;
-  kernel: KernelSpec;
+  /** Absent exactly when `boot` is `disk`: the image carries its own kernel. */
+  kernel?: KernelSpec;
   rootfs: RootfsSpec;
+  boot: BootMode;
   hypervisor: HypervisorName;
   /** Have the agent ring the hypervisor's guest-to-host doorbell at init and ready (see src/boot/doorbell.ts). */
   doorbell: boolean;

@@ -25,7 +25,7 @@ async function bundledAptSpecs(): Promise<Array<{ file: string; spec: AptSpec }>
   const { scenarios, errors } = await loadScenarios(['scenarios/', 'scenarios/ab/', 'scenarios/kvm/'], REPO);
   expect(errors).toEqual([]);
   return scenarios.map((s) => {
-    expect(s.kernel.kind, `${s.displayFile} should use kernel: {apt: …}`).toBe('apt');
+    expect(s.kernel?.kind, `${s.displayFile} should use kernel: {apt: …}`).toBe('apt');
     return { file: s.displayFile, spec: s.kernel as AptSpec };
   });
 }

@@ -129,7 +129,7 @@ describe('kvm: auto on each kind of KVM host', () => {
     );
     expect(argvs.filter((a) => a.includes('-initrd')).map(accelOf)).toEqual(['kvm', 'tcg']);
     // The next scenario on this kernel does not try KVM again.
-    const kernel = scenario.kernel.kind === 'path' ? scenario.kernel.path : '';
+    const kernel = scenario.kernel?.kind === 'path' ? scenario.kernel.path : '';
     const again = await prover.kernel({
       backend: fakeQemu,
       binary: FAKE_QEMU,

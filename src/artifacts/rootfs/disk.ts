@@ -17,6 +17,17 @@ export const diskRootfs: RootfsSource<{ kind: 'disk'; image: string; format: 'ra
     } catch {
       throw new InfraError(`disk image ${spec.image} cannot be read.`);
     }
+    if (scenario.boot === 'disk') {
+      // Booted through its own firmware and loader: the image's initramfs, not the kernel, finds the root, and
+      // virtio-blk is what cloud images expect.
+      const firmware = scenario.firmware === 'bios' ? 'bios' : 'uefi';
+      return {
+        drives: [{ path: spec.image, format: spec.format, interface: 'virtio' }],
+        agent: false,
+        wholeDisk: { firmware },
+        description: `disk ${basename(spec.image)} (${spec.format}, snapshot=on: never written), booted by ${firmware === 'uefi' ? 'OVMF' : 'SeaBIOS'} through its own loader`,
+      };
+    }
     const root = await chooseRootDevice(kernel, scenario.machine);
     return {
       drives: [{ path: spec.image, format: spec.format, interface: root.interface }],
