@@ -205,7 +205,7 @@ export async function runSides(
     const measure = new StreamingMeasure(scenario.stages, readyRegex, {
       machine: scenario.machine,
       cmdline: side.command.cmdline,
-      firmware: side.firmware === 'qboot' ? 'qboot' : 'default',
+      firmware: scenario.boot === 'disk' ? scenario.firmware : side.firmware === 'qboot' ? 'qboot' : 'default',
       clock: scenario.clock,
     });
     const trace = await runPass(side.command, {

@@ -21,7 +21,7 @@ import { judgeStages, scenarioVerdict } from '../judge/budgets.js';
 import { alignmentSummary } from '../judge/diagnosis.js';
 import type { RunResults, ScenarioResult } from '../judge/types.js';
 import { passTimeline } from '../measure/pass-timeline.js';
-import { ALWAYS_LISTED_STAGES } from '../scenario/builtin-stages.js';
+import { stageOrderFor } from '../measure/stages.js';
 import type { Reporter } from '../report/reporter.js';
 import type { Accel, HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES, VIRTUAL_EARLY_STOP, variesLittle } from '../judge/adaptive.js';
@@ -273,7 +273,7 @@ export async function runScenarios(
       result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
 
       const bootSides = async (sides: BootSide[], baseline: PreparedBoot | undefined, accel: Accel) => {
-        const stageOrder = ALWAYS_LISTED_STAGES;
+        const stageOrder = stageOrderFor(scenario.boot);
         const maxPasses = Math.max(passes, options.maxPasses ?? scenario.maxPasses ?? DEFAULT_MAX_PASSES);
         result.adaptive = await runSides(
           scenario,

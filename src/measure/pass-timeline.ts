@@ -23,6 +23,8 @@ export interface TimelineStage {
   startT: number;
   endT: number;
   span: Span | null;
+  /** What placed each edge, on whole-disk boots (see StageTiming). */
+  edges?: { from: string; to: string };
 }
 
 export interface TimelineEvent {
@@ -74,7 +76,13 @@ export function passTimeline(measurement: PassMeasurement): PassTimeline {
   const kept = all.length > TIMELINE_EVENTS ? [...all.slice(0, half), ...all.slice(-half)] : all;
   const text = (t: string) => (t.length > TIMELINE_TEXT ? `${t.slice(0, TIMELINE_TEXT - 1)}…` : t);
   return {
-    stages: measurement.stages.map((s) => ({ name: s.name, startT: s.startT, endT: s.endT, span: s.span })),
+    stages: measurement.stages.map((s) => ({
+      name: s.name,
+      startT: s.startT,
+      endT: s.endT,
+      span: s.span,
+      ...(s.edges ? { edges: s.edges } : {}),
+    })),
     events: kept.map((e) => ({ t: e.t, text: text(e.text), source: e.source })),
     ...(all.length > kept.length ? { eventsLeftOut: all.length - kept.length } : {}),
     initcalls,

@@ -5,6 +5,27 @@ import { initcallLabel, type Initcall } from './initcalls.js';
 import type { Timeline } from './timeline.js';
 import type { BootEvent, Span, StageTiming } from './types.js';
 
+/**
+ * Where the firmware starts the boot loader, best first, with the source each names in results. OVMF prints the
+ * BdsDxe lines on the serial console (after screen-clearing escapes, on the same line, so they are not anchored);
+ * SeaBIOS prints `Booting from Hard Disk...` to its debug console; GRUB's own banner comes last.
+ */
+export const LOADER_START_EDGES: ReadonlyArray<{ pattern: RegExp; source: string }> = [
+  { pattern: /BdsDxe: starting /, source: 'OVMF (BdsDxe: starting)' },
+  { pattern: /Booting from Hard Disk/, source: 'SeaBIOS (Booting from Hard Disk)' },
+  { pattern: /Welcome to GRUB!|GNU GRUB +version/, source: 'GRUB console' },
+];
+
+/** Where an initramfs hands over to the real root: systemd's and busybox/klibc's words for it. */
+export const ROOT_SWITCH_PATTERNS: readonly RegExp[] = [/^Switching root\.?$/, /^run-init: |switch_root: /];
+
+/** Which stages a boot lists in its reports, in boot-chart order: disk boots add `loader` and `initrd`. */
+export function stageOrderFor(boot: 'kernel' | 'disk'): string[] {
+  return BUILTIN_STAGES.filter((s) => s.listed === 'always' || (boot === 'disk' && s.listed === 'disk-boot')).map(
+    (s) => s.name,
+  );
+}
+
 /** Where the kernel hands over to userspace, best first. */
 export const KERNEL_END_PATTERNS: readonly RegExp[] = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
 
@@ -24,15 +45,46 @@ export interface AnchorPoint {
   t: number;
   /** What happened there, as the edge of a span: the log line itself where there is one. */
   label: string;
+  /** What placed it, for results: `OVMF (BdsDxe: starting)`, `kernel log`, …; set on whole-disk edges. */
+  source?: string;
 }
 
 function resolveAnchors(timeline: Timeline): Partial<Record<TimelineAnchor, AnchorPoint>> {
   const { marks, alignment, events } = timeline;
   const kernelEnd = findKernelEnd(events, marks.ready);
   const at = (t: number | undefined, label: string) => (t === undefined ? undefined : { t, label });
+  const kernelZeroT = alignment?.kernelZeroT;
+  let loaderStart: AnchorPoint | undefined;
+  for (const edge of LOADER_START_EDGES) {
+    const found = events.find(
+      (e) =>
+        e.source === 'console' &&
+        e.guestT === undefined &&
+        (kernelZeroT === undefined || e.t <= kernelZeroT) &&
+        edge.pattern.test(e.text),
+    );
+    if (found) {
+      loaderStart = { t: found.t, label: found.text, source: edge.source };
+      break;
+    }
+  }
+  const switchEvent = kernelEnd
+    ? events.find(
+        (e) =>
+          e.source !== 'host' &&
+          e.t >= kernelEnd.t &&
+          (marks.ready === undefined || e.t <= marks.ready) &&
+          ROOT_SWITCH_PATTERNS.some((p) => p.test(e.text)),
+      )
+    : undefined;
   return {
     spawn: { t: 0, label: '(hypervisor spawned)' },
-    'kernel-zero': at(alignment?.kernelZeroT, '(kernel clock zero)'),
+    'loader-start': loaderStart,
+    'root-switch': switchEvent ? { t: switchEvent.t, label: switchEvent.text, source: 'kernel log' } : undefined,
+    'kernel-zero':
+      kernelZeroT === undefined
+        ? undefined
+        : { t: kernelZeroT, label: '(kernel clock zero)', source: 'kernel log (clock aligned to the console)' },
     'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, Marker.init),
     ready: at(marks.ready, '(ready)'),
     'dump-end': at(marks.dumpEnd, Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
@@ -104,11 +156,17 @@ export function computeStages(timeline: Timeline, custom: readonly StageDef[], s
   });
   const anchors = resolveAnchors(timeline);
   const stages: StageTiming[] = [];
-  for (const stage of BUILTIN_STAGES) {
-    const start = anchors[stage.from];
-    const end = anchors[stage.to];
+  const first = (which: TimelineAnchor | readonly TimelineAnchor[]) =>
+    (typeof which === 'string' ? [which] : which).map((a) => anchors[a]).find((p) => p !== undefined);
+  // A whole-disk boot (one whose loader was seen) says in results what placed each edge.
+  const diskBoot = anchors['loader-start'] !== undefined;
+  for (const stage of BUILTIN_STAGES as readonly BuiltinStage[]) {
+    const start = first(stage.from);
+    const end = first(stage.to);
     if (start === undefined || end === undefined || end.t < start.t) continue;
-    stages.push(timing({ name: stage.name, start, end, spanEvents: stage.spanEvents }));
+    const stageTiming = timing({ name: stage.name, start, end, spanEvents: stage.spanEvents });
+    if (diskBoot) stageTiming.edges = { from: start.source ?? start.label, to: end.source ?? end.label };
+    stages.push(stageTiming);
   }
   for (const def of custom) {
     const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));

@@ -48,6 +48,8 @@ export interface StageTiming {
   endT: number;
   ms: number;
   span: Span | null;
+  /** What placed the stage's start and end (`OVMF (BdsDxe: starting)`, `kernel log …`); set on whole-disk boots. */
+  edges?: { from: string; to: string };
 }
 
 export interface PassMeasurement {

@@ -23,6 +23,7 @@ export function timelineToJson(passes: readonly PassTimeline[]): object[] {
             ...(s.span.kind ? { kind: s.span.kind } : {}),
           }
         : null,
+      ...(s.edges ? { edges: s.edges } : {}),
     })),
     events: pass.events.map((e) => ({ t: round(e.t), text: e.text, source: e.source })),
     ...(pass.eventsLeftOut ? { eventsLeftOut: pass.eventsLeftOut } : {}),
@@ -56,7 +57,15 @@ const spanSchema = z.object({
 
 export const timelineSchema = z.array(
   z.object({
-    stages: z.array(z.object({ name: z.string(), startT: z.number(), endT: z.number(), span: spanSchema.nullable() })),
+    stages: z.array(
+      z.object({
+        name: z.string(),
+        startT: z.number(),
+        endT: z.number(),
+        span: spanSchema.nullable(),
+        edges: z.object({ from: z.string(), to: z.string() }).optional(),
+      }),
+    ),
     events: z.array(
       z.object({ t: z.number(), text: z.string(), source: z.enum(['console', 'kmsg', 'host', 'doorbell']) }),
     ),

@@ -9,12 +9,22 @@
  */
 
 /** Named points on one boot's timeline, resolved per pass by the measure step (src/measure/stages.ts). */
-export type TimelineAnchor = 'spawn' | 'kernel-zero' | 'kernel-end' | 'ready' | 'dump-end' | 'exit' | 'doorbell';
+export type TimelineAnchor =
+  | 'spawn'
+  | 'loader-start'
+  | 'kernel-zero'
+  | 'kernel-end'
+  | 'root-switch'
+  | 'ready'
+  | 'dump-end'
+  | 'exit'
+  | 'doorbell';
 
 export interface BuiltinStage {
   name: string;
-  from: TimelineAnchor;
-  to: TimelineAnchor;
+  /** Where the stage starts and ends; in a list, the first anchor the boot showed. */
+  from: TimelineAnchor | readonly TimelineAnchor[];
+  to: TimelineAnchor | readonly TimelineAnchor[];
   /** One line for people, shown in reports and docs. */
   covers: string;
   /** The JSON Schema description of its key under `budgets:`. */
@@ -23,20 +33,32 @@ export interface BuiltinStage {
   spanEvents: 'all' | 'userspace';
   /**
    * `always`: every report lists it, measured or not (a row of the boot chart). `when-measured`: a stage only some
-   * boots have, which appears only where it was measured.
+   * boots have, which appears only where it was measured. `disk-boot`: listed on whole-disk boots (`boot: disk`).
    */
-  listed: 'always' | 'when-measured';
+  listed: 'always' | 'when-measured' | 'disk-boot';
 }
 
 export const BUILTIN_STAGES = [
   {
     name: 'firmware',
     from: 'spawn',
-    to: 'kernel-zero',
-    covers: 'VMM setup, firmware and kernel decompression',
-    budget: 'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression).',
+    // A whole-disk boot shows where its firmware hands over to the boot loader; a -kernel boot goes straight on.
+    to: ['loader-start', 'kernel-zero'],
+    covers: 'VMM setup and firmware, up to the boot loader (with -kernel, through kernel decompression)',
+    budget:
+      'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression); with `boot: disk`, to the firmware starting the boot loader.',
     spanEvents: 'all',
     listed: 'always',
+  },
+  {
+    name: 'loader',
+    from: 'loader-start',
+    to: 'kernel-zero',
+    covers: 'the boot loader: its menu, reading the kernel and initrd, the EFI stub decompressing the kernel',
+    budget:
+      'Budget for `loader` (`boot: disk`): from the firmware starting the boot loader to kernel clock zero (menu timeout, reading the kernel, decompression).',
+    spanEvents: 'all',
+    listed: 'disk-boot',
   },
   {
     name: 'kernel',
@@ -48,10 +70,20 @@ export const BUILTIN_STAGES = [
     listed: 'always',
   },
   {
-    name: 'userspace',
+    name: 'initrd',
     from: 'kernel-end',
+    to: 'root-switch',
+    covers: "the image's initramfs, up to the switch to the real root",
+    budget:
+      "Budget for `initrd` (`boot: disk`): from the kernel starting the image's initramfs to its switch to the real root.",
+    spanEvents: 'userspace',
+    listed: 'disk-boot',
+  },
+  {
+    name: 'userspace',
+    from: ['root-switch', 'kernel-end'],
     to: 'ready',
-    covers: 'init to the ready marker',
+    covers: 'init (after the initrd, when there is one) to the ready marker',
     budget: 'Budget for `userspace`: from running init to the ready marker.',
     // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
     // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
