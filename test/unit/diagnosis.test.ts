@@ -39,9 +39,12 @@ function eventsFromLog(lines: string[]): BootEvent[] {
 
 /** What a fixture was booted with, read from the QEMU argv it recorded. */
 function contextOf(argv: string[]): PassContext {
+  const append = argv.indexOf('-append');
   return {
     machine: argv[argv.indexOf('-machine') + 1] as PassContext['machine'],
-    cmdline: argv[argv.indexOf('-append') + 1],
+    // A whole-disk boot has no -append: its command line is in the image's loader entry.
+    ...(append >= 0 ? { cmdline: argv[append + 1] } : {}),
+    firmware: argv.some((a) => a.includes('OVMF_CODE')) ? 'uefi' : argv.includes('-bios') ? 'qboot' : 'default',
   };
 }
 
@@ -197,6 +200,9 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
     ['entropy-wait', 'cloud-entropy-wait', 'cloud-hwclock'],
     ['seabios', 'cloud-initcalls-pc', 'cloud-initcalls-microvm'],
     ['pci-probe', 'cloud-initcalls-pc', 'cloud-initcalls-microvm'],
+    ['loader-menu-timeout', 'uefi-systemd-boot-menu2', 'uefi-systemd-boot'],
+    ['ovmf-before-bds', 'uefi-systemd-boot', 'cloud-initcalls-pc'],
+    ['efi-stub-decompression', 'uefi-systemd-boot', 'cloud-initcalls-pc'],
   ];
   it.each(cases)('%s fires on %s and not on %s', (id, fires, silent) => {
     expect(hintIds(fires)).toContain(id);

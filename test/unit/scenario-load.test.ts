@@ -76,6 +76,7 @@ budgets:
       displayFile: 'full.yaml',
       kernel: { kind: 'path', path: path.join(dir, 'bzImage') },
       rootfs: { kind: 'busybox' },
+      boot: 'kernel',
       hypervisor: 'qemu',
       doorbell: false,
       machine: 'microvm',
@@ -255,7 +256,7 @@ describe('scenario errors point at the offending node', () => {
         column: 3,
         keyPath: 'budgets.kernl',
         detail:
-          'unknown stage "kernl"; did you mean "kernel"? Stages here: firmware, kernel, userspace, shutdown, total, doorbell, network',
+          'unknown stage "kernl"; did you mean "kernel"? Stages here: firmware, loader, kernel, initrd, userspace, shutdown, total, doorbell, network',
       },
     ]);
   });
@@ -398,7 +399,7 @@ describe('scenario errors point at the offending node', () => {
         column: 11,
         keyPath: 'stages.0.name',
         detail:
-          '"kernel" is a built-in stage and cannot be redefined; built-in stages are firmware, kernel, userspace, shutdown, total, doorbell',
+          '"kernel" is a built-in stage and cannot be redefined; built-in stages are firmware, loader, kernel, initrd, userspace, shutdown, total, doorbell',
       },
     ]);
   });
