@@ -30,18 +30,22 @@ export function diskImageSchema<K extends z.ZodType, F extends z.ZodType>(kernel
           loader: z
             .enum(BOOT_LOADERS)
             .default('systemd-boot')
-            .describe('The boot loader on the ESP. `systemd-boot` (UEFI) is supported; `grub` is not yet.'),
+            .describe(
+              'The boot loader: `systemd-boot` (UEFI only) or `grub` (UEFI, or BIOS with core.img in a BIOS boot partition).',
+            ),
           firmware: z
             .enum(DISK_FIRMWARES)
             .default('uefi')
-            .describe('The firmware the disk is laid out for: `uefi` (an EFI system partition). `bios` is not yet.'),
+            .describe(
+              'The firmware the disk is laid out for: `uefi` (OVMF boots EFI/BOOT/BOOTX64.EFI) or `bios` (SeaBIOS boots GRUB from the MBR; needs `loader: grub`).',
+            ),
           'menu-timeout': z
             .int()
             .min(0)
             .max(600)
             .default(0)
             .describe(
-              "The loader menu's timeout in seconds (systemd-boot's `timeout`); 0 boots the entry at once. It shows up inside the `loader` stage.",
+              "The loader menu's timeout in seconds (systemd-boot's `timeout`, GRUB's `timeout`); 0 boots the entry at once. It shows up inside the `loader` stage.",
             ),
           size: sizeSchema((input) => `${input} has no unit; write a size such as 256M`)
             .optional()

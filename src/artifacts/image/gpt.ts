@@ -8,6 +8,7 @@ import { stat, truncate, writeFile } from 'node:fs/promises';
 import { copyInto, runTool } from './tools.js';
 
 const SECTOR = 512;
+export const SECTORS_PER_MIB = (1024 * 1024) / SECTOR;
 /** Partitions start 1 MiB in, as sfdisk and every partitioning tool align them; the backup GPT needs the last MiB. */
 const ALIGN_MIB = 1;
 
@@ -51,7 +52,7 @@ export function layoutDisk(partitions: readonly PartitionSpec[], minSizeMiB?: nu
 
 /** The sfdisk script for `layout`. */
 export function sfdiskScript(layout: DiskLayout): string {
-  const perMiB = (1024 * 1024) / SECTOR;
+  const perMiB = SECTORS_PER_MIB;
   const lines = ['label: gpt', `label-id: ${DISK_GUID}`, 'unit: sectors', ''];
   layout.partitions.forEach((p, i) => {
     const uuid = p.uuid ?? `B00DB00D-0000-4000-8000-00000000000${i + 1}`;
