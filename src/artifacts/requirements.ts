@@ -62,6 +62,38 @@ export const HOST_REQUIREMENTS: readonly Requirement[] = [
         (k) => k.kind === 'build' && k.build.source.kind === 'tarball' && /xz$/.test(k.build.source.path),
       ),
   },
+  {
+    name: 'ovmf',
+    why: 'UEFI firmware for whole-disk boots (boot: disk, firmware: uefi)',
+    needed: ({ scenario }) => scenario?.boot === 'disk' && scenario.firmware === 'uefi',
+  },
+  ...(
+    [
+      ['fdisk', 'the partition table of a built disk image (sfdisk on a file)'],
+      ['dosfstools', "a built disk image's EFI system partition (mkfs.vfat)"],
+      ['mtools', "files on a built disk image's ESP without mounting it (mmd, mcopy)"],
+    ] as const
+  ).map(
+    ([name, why]): Requirement => ({
+      name,
+      why,
+      needed: ({ rootfs }) => rootfs.some((r) => r.kind === 'disk-image'),
+    }),
+  ),
+  ...(
+    [
+      ['systemd-boot-efi', 'systemd-boot for a built disk image', 'systemd-boot', 'uefi'],
+      ['grub-efi-amd64-bin', 'GRUB for a built UEFI disk image (grub-mkimage)', 'grub', 'uefi'],
+      ['grub-pc-bin', 'GRUB for a built BIOS disk image (grub-mkimage, boot.img)', 'grub', 'bios'],
+    ] as const
+  ).map(
+    ([name, why, loader, firmware]): Requirement => ({
+      name,
+      why,
+      needed: ({ rootfs }) =>
+        rootfs.some((r) => r.kind === 'disk-image' && r.loader === loader && r.firmware === firmware),
+    }),
+  ),
   ...['build-essential', 'bc', 'flex', 'bison', 'libelf-dev', 'libssl-dev'].map(
     (name): Requirement => ({
       name,
@@ -77,7 +109,9 @@ function usesOf(scenario: Scenario): Uses {
     ...(scenario.rootfs.kind === 'disk-image' ? [scenario.rootfs.kernel] : []),
     ...(scenario.baseline?.kernel ? [scenario.baseline.kernel] : []),
   ];
-  const rootfs = [scenario.rootfs, ...(scenario.baseline?.rootfs ? [scenario.baseline.rootfs] : [])];
+  const own = [scenario.rootfs, ...(scenario.baseline?.rootfs ? [scenario.baseline.rootfs] : [])];
+  // A disk image is built from a rootfs of its own, which needs what that rootfs needs.
+  const rootfs = own.flatMap((r): RootfsSpec[] => (r.kind === 'disk-image' ? [r, r.from] : [r]));
   return { scenario, kernels, rootfs };
 }
 

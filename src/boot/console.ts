@@ -111,7 +111,9 @@ export class ConsoleSplitter {
   /** `t` is the host time, in ms since spawn, at which this chunk arrived. */
   push(chunk: Buffer, t: number): void {
     const text = this.decoder.write(chunk);
-    if (chunk.length > 0 && this.pendingStart === null) this.pendingStart = t;
+    // A line that so far holds only carriage returns has not started: boot loaders (GRUB) end their output with a
+    // bare CR and hand over, and the next text, seconds later (the kernel's or the agent's), must not take its time.
+    if (chunk.length > 0 && (this.pendingStart === null || this.onlyCarriageReturns())) this.pendingStart = t;
     let offset = 0;
     while (offset < text.length) {
       if (this.pendingStart === null) this.pendingStart = t;
@@ -134,6 +136,13 @@ export class ConsoleSplitter {
     if (this.pendingStart !== null) this.emit(0);
     if (!this.kept) return;
     for (const line of this.kept.tailItems()) this.lines.push(line);
+  }
+
+  private onlyCarriageReturns(): boolean {
+    const { pending } = this;
+    if (pending === '' || pending.length > 4) return false;
+    for (let i = 0; i < pending.length; i++) if (pending.charCodeAt(i) !== 13) return false;
+    return true;
   }
 
   /** Lengths here are UTF-16 units, which equal bytes for the ASCII that consoles carry; close enough for a limit. */

@@ -17,6 +17,22 @@ describe('ConsoleSplitter', () => {
     ]);
   });
 
+  it('starts a line at its first byte after a bare carriage return, which GRUB leaves before the kernel', () => {
+    const splitter = new ConsoleSplitter();
+    // GRUB's last output before it jumps to the kernel ends with a lone CR; the agent's marker follows seconds later.
+    splitter.push(Buffer.from('Booting in blind mode\r\n'), 100);
+    splitter.push(Buffer.from('\r'), 101);
+    splitter.push(Buffer.from('boot-budget:init\r\n'), 5000);
+    // A CR inside a line does not move its start.
+    splitter.push(Buffer.from('a\rb'), 6000);
+    splitter.push(Buffer.from('c\n'), 7000);
+    expect(splitter.lines).toEqual([
+      { t: 100, text: 'Booting in blind mode' },
+      { t: 5000, text: 'boot-budget:init' },
+      { t: 6000, text: 'abc' },
+    ]);
+  });
+
   it('keeps UTF-8 characters split across chunks intact', () => {
     const splitter = new ConsoleSplitter();
     const bytes = Buffer.from('µs ✓\n');

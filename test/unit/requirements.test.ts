@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aptInstallCommand, hostPackagesFor, needsFreshAptLists } from '../../src/artifacts/requirements.js';
@@ -14,6 +15,23 @@ describe('host packages derived from scenarios', () => {
     expect(errors).toEqual([]);
     expect(names(hostPackagesFor(scenarios))).toEqual(['qemu-system-x86', 'busybox-static']);
     expect(names(hostPackagesFor([]))).toEqual(['qemu-system-x86', 'busybox-static']);
+  });
+
+  it('the bundled whole-disk scenario needs the packages its install line names, and no others', async () => {
+    const file = 'scenarios/disk/uefi-systemd-boot.yaml';
+    const scenario = await loadScenarioFile(file, REPO);
+    const needed = names(hostPackagesFor([scenario]));
+    expect(needed).toEqual([
+      'qemu-system-x86',
+      'busybox-static',
+      'ovmf',
+      'fdisk',
+      'dosfstools',
+      'mtools',
+      'systemd-boot-efi',
+    ]);
+    const installLine = /sudo apt-get install (.+)/.exec(readFileSync(join(REPO, file), 'utf8'))![1]!;
+    expect(installLine.trim().split(/\s+/).sort()).toEqual([...needed].sort());
   });
 
   it('an ext4 root from a .tar.xz and a kernel built from source add e2fsprogs, xz-utils and the build tools', async () => {
