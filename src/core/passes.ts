@@ -107,6 +107,13 @@ async function prepareDiskBoot(
     accel = 'tcg';
   }
   const rootfs = await buildRootfs(scenario, ctx, kernel, guestCmdline);
+  const imageCmdline = rootfs.wholeDisk?.cmdline;
+  // Without -kernel, boot-budget cannot add the console itself: the loader entry must name the serial port, or the
+  // kernel and the agent print where the host cannot read and the boot is seen only up to the loader.
+  if (imageCmdline !== undefined && !/(^|\s)console=ttyS\d/.test(imageCmdline))
+    ctx.log(
+      `warning: the disk image's kernel command line (${imageCmdline}) has no console=ttyS0; nothing after the boot loader will reach the serial console, so kernel, userspace and ready cannot be seen`,
+    );
   const command = backend.command(binary, {
     diskBoot: { firmware },
     // The loader's command line as the image has it; for a user's image, unknown until its kernel logs it.

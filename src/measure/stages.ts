@@ -14,7 +14,7 @@ export const LOADER_START_EDGES: ReadonlyArray<{ pattern: RegExp; source: string
   { pattern: /BdsDxe: starting /, source: 'OVMF (BdsDxe: starting)' },
   { pattern: /Booting from Hard Disk/, source: 'SeaBIOS (Booting from Hard Disk)' },
   // The first line of the GRUB images boot-budget builds (src/artifacts/image/grub.ts), then GRUB's own menu header.
-  { pattern: /^GRUB: reading \/grub\/grub\.cfg/, source: 'GRUB console (its first line)' },
+  { pattern: /GRUB: reading \/grub\/grub\.cfg/, source: 'GRUB console (its first line)' },
   { pattern: /Welcome to GRUB!|GNU GRUB +version/, source: 'GRUB console (menu)' },
 ];
 

@@ -80,6 +80,37 @@ describe('whole-disk boots, real QEMU with OVMF', () => {
     expect(hintIds(plain)).not.toContain('loader-menu-timeout');
   }, 900_000);
 
+  it('boots a BIOS image: SeaBIOS runs GRUB from the MBR gap, which starts the kernel', async () => {
+    const dir = testDir({
+      'bios.yaml': `name: grub-bios
+boot: disk
+rootfs:
+  disk-image:
+    from: { busybox: {} }
+    kernel: { apt: linux-image-cloud-amd64 }
+    loader: grub
+    firmware: bios
+machine: q35
+passes: 1
+warmup: 0
+timeout: 180s
+`,
+    });
+    const json = join(dir, 'results.json');
+    const run = await runCli([dir, '--json', json, ...CACHE_ARGS]);
+    expect(run.code).toBe(0);
+    const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
+    expect(scenario.firmware).toBe('seabios');
+    const stages = scenario.stages as Record<string, StageJson>;
+    const [fw, loader, kernel, userspace, total] = ['firmware', 'loader', 'kernel', 'userspace', 'total'].map(
+      (n) => stages[n]!.samples[0]!,
+    );
+    for (const ms of [fw, loader, kernel, userspace]) expect(ms).toBeGreaterThan(0);
+    expect(Math.abs(fw! + loader! + kernel! + userspace! - total!)).toBeLessThan(1);
+    const timeline = scenario.timeline[0].stages as Array<{ name: string; edges?: { from: string; to: string } }>;
+    expect(timeline.find((s) => s.name === 'loader')?.edges?.from).toBe('GRUB console (its first line)');
+  }, 900_000);
+
   it("leaves a user's disk image byte-identical after a passing run and a failing one", async () => {
     // A user's image: one the disk-image source built (it carries the agent), copied out of the cache.
     const store = join(TEST_CACHE_DIR, 'store', 'disk-image');

@@ -49,9 +49,6 @@ export function grubConfig(entry: LoaderEntry): string {
     `set timeout=${entry.menuTimeoutS}`,
     'set default=0',
     "menuentry 'boot-budget' {",
-    // Keep the text console: with no display (QEMU -nodefaults) GRUB's EFI linux loader otherwise looks for a video
-    // mode, prints "error: no suitable video mode found." and boots "in blind mode".
-    '  set gfxpayload=text',
     // Debian's generated grub.cfg prints the same two lines.
     "  echo 'Loading Linux ...'",
     `  linux ${entry.kernel} ${entry.options}`,
