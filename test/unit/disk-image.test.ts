@@ -45,7 +45,7 @@ describe('boot: disk scenarios', () => {
     expect(scenario.rootfs).toEqual({
       kind: 'disk-image',
       from: { kind: 'busybox' },
-      kernel: { kind: 'apt', package: 'linux-image-cloud-amd64' },
+      kernel: { kind: 'apt', packages: ['linux-image-cloud-amd64'] },
       loader: 'systemd-boot',
       firmware: 'uefi',
       menuTimeoutS: 2,
