@@ -3,7 +3,7 @@
  * captured on this machine; Ubuntu 24.04's were reconstructed from Ubuntu's package index pages, which
  * test/fixtures/apt/ubuntu-24.04.json cites record by record. No apt, network or root is used here.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interpretAptCacheShow } from '../../src/artifacts/kernel/apt-host.js';
@@ -21,19 +21,22 @@ import { testDir } from '../helpers/vitest-dirs.js';
 const REPO = join(import.meta.dirname, '..', '..');
 type AptSpec = Extract<KernelSpec, { kind: 'apt' }>;
 
+/** Every bundled scenario's kernel: the top-level one, or a built disk image's own. */
 async function bundledAptSpecs(): Promise<Array<{ file: string; spec: AptSpec }>> {
-  const { scenarios, errors } = await loadScenarios(['scenarios/', 'scenarios/ab/', 'scenarios/kvm/'], REPO);
+  const dirs = readdirSync(join(REPO, 'scenarios'), { withFileTypes: true }).filter((d) => d.isDirectory());
+  const { scenarios, errors } = await loadScenarios(['scenarios/', ...dirs.map((d) => `scenarios/${d.name}/`)], REPO);
   expect(errors).toEqual([]);
   return scenarios.map((s) => {
-    expect(s.kernel?.kind, `${s.displayFile} should use kernel: {apt: …}`).toBe('apt');
-    return { file: s.displayFile, spec: s.kernel as AptSpec };
+    const kernel = s.rootfs.kind === 'disk-image' ? s.rootfs.kernel : s.kernel;
+    expect(kernel?.kind, `${s.displayFile} should use kernel: {apt: …}`).toBe('apt');
+    return { file: s.displayFile, spec: kernel as AptSpec };
   });
 }
 
 describe('candidate resolution', () => {
   it('every bundled scenario resolves to Debian 12 cloud kernel on Debian', async () => {
     const specs = await bundledAptSpecs();
-    expect(specs.length).toBeGreaterThanOrEqual(3);
+    expect(specs.length).toBeGreaterThanOrEqual(4);
     for (const { file, spec } of specs) {
       const plan = await planAptKernel(spec.packages, recordedApt('debian-12'), spec.at);
       expect(plan, file).toMatchObject({
