@@ -1,17 +1,38 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KvmProver } from '../../src/boot/accel.js';
 import { qemuBackend, QEMU_BINARY } from '../../src/boot/qemu.js';
 import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli } from '../helpers/cli.js';
 import { cloudKernel } from '../helpers/debian-kernel.js';
-import { expectNoHypervisorsAfterEach, testDir } from '../helpers/vitest-dirs.js';
+import { testDir } from '../helpers/vitest-dirs.js';
 
 // The KVM proof on this machine's real /dev/kvm, with Debian's cloud kernel: a paravirtual KVM whose real-mode probe
 // has been seen both to pass and to hang, and which hangs every real kernel. Nothing here forces `kvm: off` except the
 // SIGKILL test, which is about processes, not KVM.
 
-expectNoHypervisorsAfterEach();
+// Other test files (and other checkouts) share the test cache dir, so QEMU's argv cannot tell this file's QEMUs from
+// theirs: every CLI here carries a marker in its environment, which its hypervisors inherit.
+const MARKER = `BOOT_BUDGET_KVM_PROOF_TEST=${process.pid}-${Date.now()}`;
+const markerEnv = { [MARKER.split('=')[0]!]: MARKER.split('=')[1]! };
+
+function markedHypervisors(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.includes('qemu-system')) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(MARKER)) found.push(`${pid} ${cmd}`);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+afterEach(() => {
+  expect(markedHypervisors()).toEqual([]);
+});
 
 const bundled = readFileSync(join(import.meta.dirname, '..', '..', 'scenarios', 'debian-cloud-busybox.yaml'), 'utf8');
 
@@ -43,7 +64,9 @@ describe('the KVM proof on this host', () => {
     const works = await kvmBootsTheKernel();
     const out = testDir();
     const json = join(out, 'results.json');
-    const run = await runCli(['scenarios/', '--passes', '1', '--warmup', '0', '--json', json, ...CACHE_ARGS]);
+    const run = await runCli(['scenarios/', '--passes', '1', '--warmup', '0', '--json', json, ...CACHE_ARGS], {
+      env: markerEnv,
+    });
     const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
     // Budgets are for an idle machine; on a loaded one they fail (exit 1). What must never happen is exit 3: a hang
     // under KVM that ends in a timeout.
@@ -62,7 +85,7 @@ describe('the KVM proof on this host', () => {
   it('exits 3 within 15 s under kvm: required, naming the step of the proof that failed', async () => {
     const works = await kvmBootsTheKernel();
     const dir = testDir({ 'kvm.yaml': bundled.replace(/^kvm: auto$/m, 'kvm: required') });
-    const run = await runCli([dir, '--allow-outside', ...CACHE_ARGS]);
+    const run = await runCli([dir, '--allow-outside', ...CACHE_ARGS], { env: markerEnv });
     if (works) {
       expect([0, 1]).toContain(run.code);
       return;
@@ -123,7 +146,7 @@ warmup: 0
 timeout: 60s
 `,
     });
-    const cli = startCli([dir, '--allow-outside', '--cache-dir', cacheDir]);
+    const cli = startCli([dir, '--allow-outside', '--cache-dir', cacheDir], { env: markerEnv });
     try {
       const deadline = Date.now() + 60_000;
       while (hypervisorsMentioning(cacheDir).length === 0 && Date.now() < deadline)
@@ -137,4 +160,46 @@ timeout: 60s
     await new Promise((r) => setTimeout(r, 1000));
     expect(hypervisorsMentioning(cacheDir)).toEqual([]);
   }, 120_000);
+
+  // A fake QEMU first on PATH that behaves like working KVM (test/helpers/fake-qemu): the branch where both steps of
+  // the proof pass and the passes boot with -accel kvm -cpu host, through the real CLI.
+  it.skipIf(!existsSync('/dev/kvm'))(
+    'takes KVM through the CLI when both steps pass (fake QEMU on PATH)',
+    async () => {
+      const fakeDir = join(import.meta.dirname, '..', 'helpers', 'fake-qemu');
+      const dir = testDir({
+        vmlinuz: 'a kernel that only the fake QEMU boots',
+        'fake.yaml':
+          'name: fake-kvm\nkernel:\n  path: vmlinuz\nrootfs:\n  busybox: {}\nkvm: auto\npasses: 1\nwarmup: 0\ntimeout: 20s\n',
+      });
+      const cacheDir = testDir();
+      const json = join(dir, 'results.json');
+      const log = join(dir, 'argv.jsonl');
+      const run = await runCli([dir, '--allow-outside', '--cache-dir', cacheDir, '--json', json], {
+        env: {
+          PATH: `${fakeDir}:${process.env['PATH']}`,
+          FAKE_KVM: 'works',
+          FAKE_QEMU_REPLAY: join(import.meta.dirname, '..', 'fixtures', 'boots', 'cloud-hwclock.json'),
+          FAKE_QEMU_LOG: log,
+          ...markerEnv,
+        },
+      });
+      expect(run.stderr).not.toMatch(/internal error/);
+      const scenario = JSON.parse(readFileSync(json, 'utf8')).scenarios[0];
+      expect(scenario.accel, run.stdout + run.stderr).toBe('kvm');
+      expect(scenario.accelReason).toBeUndefined();
+      expect(run.stdout).not.toMatch(/falling back to TCG/);
+      const argvs = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      const pass = argvs.find((a) => a.includes('-initrd'))!;
+      expect(pass.join(' ')).toContain('-accel kvm -cpu host');
+      // The proof boot before it: the same kernel alone.
+      expect(
+        argvs.some((a) => a.includes('-kernel') && !a.includes('-initrd') && a.join(' ').includes('-cpu host')),
+      ).toBe(true);
+    },
+    120_000,
+  );
 });
