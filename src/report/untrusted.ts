@@ -12,6 +12,7 @@
  */
 import type { ScenarioResult } from '../judge/types.js';
 import type { Span } from '../measure/types.js';
+import type { PassTimeline } from '../measure/pass-timeline.js';
 
 // CSI (ESC [ … final byte) and OSC (ESC ] … BEL or ESC \), the sequences terminals act on; 8-bit CSI too.
 const ESCAPE_SEQUENCE =
@@ -64,15 +65,19 @@ export function neutraliseResult(result: ScenarioResult): ScenarioResult {
           },
         }
       : {}),
-    ...(result.timeline
-      ? {
-          timeline: result.timeline.map((pass) => ({
-            ...pass,
-            stages: pass.stages.map((s) => ({ ...s, span: s.span ? safeSpan(s.span) : null })),
-            events: pass.events.map((e) => ({ ...e, text: text(e.text) })),
-            ...(pass.units ? { units: pass.units.map((u) => ({ ...u, name: text(u.name) })) } : {}),
-          })),
-        }
+    ...(result.timeline ? { timeline: safeTimeline(result.timeline) } : {}),
+    ...(result.baseline?.timeline
+      ? { baseline: { ...result.baseline, timeline: safeTimeline(result.baseline.timeline) } }
       : {}),
   };
+}
+
+/** Each pass's timeline (both sides of an A/B have one) with its guest text neutralised. */
+function safeTimeline(timeline: readonly PassTimeline[]): PassTimeline[] {
+  return timeline.map((pass) => ({
+    ...pass,
+    stages: pass.stages.map((s) => ({ ...s, span: s.span ? safeSpan(s.span) : null })),
+    events: pass.events.map((e) => ({ ...e, text: neutraliseConsoleText(e.text) })),
+    ...(pass.units ? { units: pass.units.map((u) => ({ ...u, name: neutraliseConsoleText(u.name) })) } : {}),
+  }));
 }

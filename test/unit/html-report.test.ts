@@ -8,6 +8,11 @@ describe('HTML report (markup; the browser tests drive it in Chromium)', () => {
   const scenario = fixtureScenario();
   const html = renderHtml(fixtureResults(scenario, fixtureAbScenario()));
 
+  it('inlines a script that parses', () => {
+    // Only the browser runs it; a syntax error there would leave the page without a timeline and nothing else fails.
+    expect(() => new Function(TIMELINE_SCRIPT)).not.toThrow();
+  });
+
   it('is one file that loads nothing from the network', () => {
     expect(html).not.toMatch(/\b(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
     expect(html).not.toMatch(/@import|url\(\s*["']?https?:/i);

@@ -83,8 +83,7 @@ export const TIMELINE_SCRIPT = String.raw`(function () {
     lanes(calls).forEach(function (lane, i) { rows.push({ label: i === 0 ? 'initcalls' : '', items: lane, marks: [] }); });
     var units = (pass.units || []).map(function (u) {
       return { kind: 'unit', name: u.name, t0: u.startT, t1: u.endT, cls: 'unit' + (u.critical ? ' critical' : ''),
-        text: u.name + ': ' + fmt(u.endT - u.startT) + ' from ' + fmt(u.startT) + (u.critical ? '
-(on the critical chain)' : '') };
+        text: u.name + ': ' + fmt(u.endT - u.startT) + ' from ' + fmt(u.startT) + (u.critical ? '\n(on the critical chain)' : '') };
     });
     lanes(units).forEach(function (lane, i) { rows.push({ label: i === 0 ? 'systemd units' : '', items: lane, marks: [] }); });
     rows.push({ label: 'log records', ticks: true, marks: [], items: pass.events.map(function (e) {
