@@ -123,17 +123,21 @@ timeout: 180s
     expect(timeline.find((s) => s.name === 'loader')?.edges?.from).toBe('GRUB console (its first line)');
   }, 900_000);
 
-  it("leaves a user's disk image byte-identical after a passing run and a failing one", async () => {
-    // A user's image: one the disk-image source built (it carries the agent), copied out of the cache.
+  it("leaves a user's disk image byte-identical after a passing run and a failing one, though the guest writes it", async () => {
+    // A user's image: one the disk-image source builds, whose agent writes over the disk's first sector, copied out of
+    // the cache. Without snapshot=on that write would land in the file.
+    const writer = testDir({
+      'writer.yaml': `${imageScenario('uefi-disk-writer', 0)}run:
+  - printf boot-budget-was-here | dd of=/dev/nvme0n1 bs=1 seek=0 conv=notrunc && sync && echo wrote-the-disk
+`,
+    });
+    const built = await runCli([writer, ...CACHE_ARGS]);
+    expect(built.code).toBe(0);
     const store = join(TEST_CACHE_DIR, 'store', 'disk-image');
-    const built = readdirSync(store)
+    const newest = readdirSync(store)
       .map((key) => join(store, key, 'disk.img'))
-      .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
-    expect(built.length).toBeGreaterThan(0);
-    const dir = testDir();
-    const image = join(dir, 'user.img');
-    copyFileSync(built[0]!, image);
-    const before = sha256(image);
+      .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile())
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
     const userScenario = (name: string, extra: string) => `name: ${name}
 boot: disk
 firmware: uefi
@@ -145,12 +149,17 @@ warmup: 0
 timeout: 180s
 ${extra}`;
     const passing = testDir({ 'user.yaml': userScenario('user-disk-pass', '') });
-    copyFileSync(image, join(passing, 'user.img'));
+    copyFileSync(newest, join(passing, 'user.img'));
+    const before = sha256(join(passing, 'user.img'));
     const failing = testDir({ 'user.yaml': userScenario('user-disk-fail', 'budgets:\n  total: 1ms\n') });
-    copyFileSync(image, join(failing, 'user.img'));
+    copyFileSync(newest, join(failing, 'user.img'));
 
-    const ok = await runCli([passing, ...CACHE_ARGS]);
+    const json = join(passing, 'results.json');
+    const ok = await runCli([passing, '--json', json, ...CACHE_ARGS]);
     expect(ok.code).toBe(0);
+    // The guest did write to its disk; the write went to QEMU's throw-away overlay.
+    const events = JSON.parse(readFileSync(json, 'utf8')).scenarios[0].timeline[0].events as Array<{ text: string }>;
+    expect(events.some((e) => e.text === 'wrote-the-disk')).toBe(true);
     expect(sha256(join(passing, 'user.img'))).toBe(before);
     const bad = await runCli([failing, ...CACHE_ARGS]);
     expect(bad.code).toBe(1);
