@@ -13,7 +13,7 @@ import { UsageError } from '../../src/errors.js';
 import { budgetNoiseReasons, regressionNoiseReasons } from '../../src/judge/adaptive.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import { compareRuns, compareScenario } from '../../src/judge/compare.js';
-import { compareStage, DEFAULT_REGRESSION } from '../../src/judge/regression.js';
+import { compareStage, DEFAULT_REGRESSION, DEFAULT_VIRTUAL_REGRESSION } from '../../src/judge/regression.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
 import type { PassMeasurement } from '../../src/measure/types.js';
 import { renderCompareReport } from '../../src/report/compare.js';
@@ -100,6 +100,31 @@ describe('compareRuns', () => {
     expect(renderCompareReport(forced, plainStyle, { base: 'b.json', head: 'h.json' })).toMatch(
       /compared despite different setups \(--force\): accelerator kvm vs tcg/,
     );
+  });
+
+  it('refuses to compare virtual time with wall time, or virtual time under other icount settings', () => {
+    const icount = { shift: 0, sleep: false, align: false, rtcBase: '2020-01-01T00:00:00' };
+    const virtual = result('a', FAST, { clock: 'virtual', icount });
+    // A result from before the virtual clock has no `clock`: it is wall time.
+    expect(() => compareRuns(run(virtual), run(result('a', SLOW)))).toThrow(/a: clock virtual vs wall/);
+    expect(() => compareRuns(run(result('a', SLOW)), run(virtual))).toThrow(/a: clock wall vs virtual/);
+    const other = result('a', SLOW, { clock: 'virtual', icount: { ...icount, shift: 2 } });
+    expect(() => compareRuns(run(virtual), run(other))).toThrow(/a: icount settings shift=0,.* vs shift=2,/);
+    expect(compareRuns(run(virtual), run(result('a', SLOW, { clock: 'virtual', icount }))).scenarios).toHaveLength(1);
+    // Read back from JSON, the clock survives, so a saved base-branch baseline refuses the same way.
+    const back = resultsFromJson(resultsToJson(run(virtual)), 'base.json');
+    expect(back.scenarios[0]).toMatchObject({ clock: 'virtual', icount });
+    expect(() => compareRuns(back, run(result('a', SLOW)))).toThrow(/clock virtual vs wall/);
+  });
+
+  it('judges virtual-time results by Welch’s test and the virtual noise floor', () => {
+    const icount = { shift: 0, sleep: false, align: false, rtcBase: '2020-01-01T00:00:00' };
+    const regression = { ...DEFAULT_VIRTUAL_REGRESSION, line: 12, column: 1 };
+    const base = result('a', [1750.0, 1750.2, 1749.9], { clock: 'virtual', icount, regression });
+    const head = result('a', [1767.6, 1767.5, 1767.8], { clock: 'virtual', icount, regression });
+    const comparison = compareRuns(run(base), run(head)).scenarios[0]!;
+    expect(comparison.settings).toMatchObject({ test: 'welch', maxIncrease: 0.005 });
+    expect(comparison.verdict).toBe('regression');
   });
 
   it('lists scenarios on one side only and skips errored ones', () => {
