@@ -18,7 +18,7 @@ rootfs:
   busybox: {}
 clock: virtual
 warmup: 0
-timeout: 180s
+timeout: 300s
 ${extra}`;
 
 /**
