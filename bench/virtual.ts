@@ -8,7 +8,7 @@
  *    and the wall time it took; then the false-alarm rate of the virtual clock's rule on identical sides, resampled
  *    (seeded) from the virtual-time samples of step 1, and how often the wall clock's rule finds the 2% in its own.
  *
- *   npx tsx bench/virtual.ts [--quick] [--boots N]
+ *   npx tsx bench/virtual.ts [--quick] [--boots N] [--only cov,jobs,ab]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -28,6 +28,8 @@ import { bundledCommand, fmtMs, note, quick, repo, table, writeResult } from './
 
 const bootsArg = process.argv.indexOf('--boots');
 const BOOTS = bootsArg > 0 ? Number(process.argv[bootsArg + 1]) : quick ? 1 : 4;
+const onlyArg = process.argv.indexOf('--only');
+const parts = onlyArg > 0 ? process.argv[onlyArg + 1]!.split(',') : ['cov', 'jobs', 'ab'];
 const STAGES = ['firmware', 'kernel', 'userspace', 'shutdown', 'total'] as const;
 /** 2% of the ~1.75 s boot: 3,000 rounds of this loop measured 41 ms of virtual time here. */
 const TWO_PERCENT_LOOP = 'i=0; while [ $i -lt 2600 ]; do i=$((i+1)); done';
@@ -85,6 +87,7 @@ async function covRun(command: HypervisorCommand, busy: boolean) {
 
 /** Identical sides resampled from real virtual samples: how often the rule calls a change. */
 function alarmRate(pool: number[], shift: number, rule: typeof DEFAULT_REGRESSION, runs: number, seed: number) {
+  if (runs === 0 || pool.length < 2) return Number.NaN;
   const random = mulberry32(seed);
   const draw = () => Array.from({ length: 3 }, () => pool[randomIndex(random, pool.length)]!);
   let alarms = 0;
@@ -99,8 +102,9 @@ function alarmRate(pool: number[], shift: number, rule: typeof DEFAULT_REGRESSIO
 const { command, scenario } = await bundledCommand(undefined, 'virtual');
 note(`${scenario.name} with -icount, ${BOOTS} boots per condition`);
 
-const idle = await covRun(command, false);
-const busy = quick ? idle : await covRun(command, true);
+const none = { wall: {} as Samples, virtual: {} as Samples };
+const idle = parts.includes('cov') ? await covRun(command, false) : none;
+const busy = quick || !parts.includes('cov') ? idle : await covRun(command, true);
 const rows = STAGES.map((stage) => [
   stage,
   fmtMs(summarize(idle.virtual[stage] ?? [])?.median ?? Number.NaN),
@@ -115,7 +119,7 @@ console.log(
 );
 
 // --jobs: the same number of virtual-clock passes, one and two at a time.
-const jobsBoots = quick ? 0 : 2;
+const jobsBoots = quick || !parts.includes('jobs') ? 0 : 2;
 const timed = async (jobs: number) => {
   const t0 = Date.now();
   await runLimited(
@@ -124,16 +128,16 @@ const timed = async (jobs: number) => {
   );
   return (Date.now() - t0) / 1000;
 };
-const oneAtATime = quick ? 0 : await timed(1);
-const twoAtATime = quick ? oneAtATime : await timed(2);
-if (!quick)
+const oneAtATime = jobsBoots ? await timed(1) : 0;
+const twoAtATime = jobsBoots ? await timed(2) : 0;
+if (jobsBoots)
   console.log(
     `\n--jobs: ${jobsBoots} passes took ${oneAtATime.toFixed(0)} s one at a time, ${twoAtATime.toFixed(0)} s two at a time: ${(oneAtATime / twoAtATime).toFixed(2)}× (${availableParallelism()} cores)`,
   );
 
 // A 2% regression, 3 passes a side, with every core busy: the verdict and the wall time it took.
 let abFigures: { verdict: string; deltaPct: number; pValue: number; seconds: number } | null = null;
-if (!quick) {
+if (!quick && parts.includes('ab')) {
   const loaded = await loadScenarioFile(join(repo, 'scenarios', 'debian-cloud-busybox.yaml'), repo);
   const ab = {
     ...loaded,
@@ -143,6 +147,8 @@ if (!quick) {
     passes: 3,
     warmup: 0,
     maxPasses: 3,
+    // An icount pass on a loaded 2-core machine with both cores busy took over 60 s of wall time here.
+    timeoutMs: 600_000,
     budgets: [],
     run: [TWO_PERCENT_LOOP],
     baseline: { run: [], pos: { line: 1, column: 1 } },
@@ -169,7 +175,7 @@ if (!quick) {
 // False alarms and power from the real samples of step 1 (idle and busy pooled), 3 a side, seeded.
 const virtualPool = [...(idle.virtual.total ?? []), ...(quick ? [] : (busy.virtual.total ?? []))];
 const wallPool = [...(idle.wall.total ?? []), ...(quick ? [] : (busy.wall.total ?? []))];
-const runs = quick ? 200 : 20_000;
+const runs = virtualPool.length < 2 ? 0 : quick ? 200 : 20_000;
 const rates = {
   virtualFalseAlarms: alarmRate(virtualPool, 0, DEFAULT_VIRTUAL_REGRESSION, runs, 1),
   virtualFinds2pct: alarmRate(virtualPool, 0.02, DEFAULT_VIRTUAL_REGRESSION, runs, 2),
