@@ -5,7 +5,9 @@ import { criticalChain } from '../../src/measure/systemd/critical-chain.js';
 import { systemdPhases } from '../../src/measure/systemd/phases.js';
 import { parseSystemdDump } from '../../src/measure/systemd/show-output.js';
 import type { UnitTimes } from '../../src/measure/systemd/unit-times.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
+import { judgeStages } from '../../src/judge/budgets.js';
+import { summaryMarkdown } from '../../src/report/github/summary.js';
 
 // A real systemd boot (test/fixtures/boots/systemd-bookworm.json says how it was captured): Debian bookworm minbase
 // built by the mmdebstrap source, booted with boot-budget's ready unit, which printed the manager's timestamps.
@@ -151,5 +153,18 @@ describe('systemd phases', () => {
       phases: { firmware: 2000, loader: 1000, kernel: 800, initrd: 1200, userspace: 3000 },
       totalMs: 8000,
     });
+  });
+});
+
+describe('the job summary of a systemd boot (systemd-bookworm)', () => {
+  it('draws the slowest units beside the stages, marks the critical ones, and lists the critical chain', () => {
+    const stages = judgeStages([m], ['firmware', 'kernel', 'userspace', 'shutdown', 'total'], []);
+    const result = scenarioResult('debian-systemd', stages, { units: m.units, systemd: m.systemd! });
+    const summary = summaryMarkdown({ version: 1, scenarios: [result] });
+    expect(summary).toMatch(/section systemd units/);
+    const slowestCritical = m.units.find((u) => u.critical && u.ms > 0)!;
+    expect(summary).toContain(`  ${slowestCritical.name} `);
+    expect(summary).toMatch(new RegExp(`${slowestCritical.name.replace(/[.]/g, '\\.')} [^\\n]*: crit, `));
+    expect(summary).toMatch(/systemd critical chain\*\* to `graphical\.target`/);
   });
 });

@@ -73,9 +73,23 @@ function gantt(s: ScenarioResult): string {
     const tag = stage.verdict === 'fail' ? 'crit, ' : '';
     lines.push(`  ${stage.name} ${formatMs(stage.summary!.median)} : ${tag}${start}, ${end}`);
   }
+  // A systemd image's slowest units, from the typical pass; those on the critical chain are marked.
+  const units = (s.units ?? []).filter((u) => u.activating !== null && u.active !== null && u.ms > 0);
+  if (units.length > 0) lines.push('  section systemd units');
+  for (const unit of units.slice(0, SUMMARY_UNITS)) {
+    const start = Math.round(unit.activating!);
+    const end = Math.max(start + 1, Math.round(unit.active!));
+    // Mermaid reads `:` and `;` in a task name as syntax.
+    lines.push(
+      `  ${unit.name.replace(/[:;#]/g, '_')} ${formatMs(unit.ms)} : ${unit.critical ? 'crit, ' : ''}${start}, ${end}`,
+    );
+  }
   lines.push('```');
   return lines.join('\n');
 }
+
+/** How many of a systemd image's slowest units the summary's chart draws. */
+const SUMMARY_UNITS = 8;
 
 function spanList(s: ScenarioResult): string {
   const items = s.stages
@@ -89,6 +103,14 @@ function spanList(s: ScenarioResult): string {
       );
       return `- **${stage.name}** (${VERDICT_CELL[stage.verdict] || 'no budget'}): ${span}${hints.join('')}`;
     });
+  const chain = s.systemd?.criticalChain;
+  if (chain?.length)
+    items.push(
+      `- **systemd critical chain** to ${code(s.systemd!.target ?? chain[0]!.name)}: ${chain
+        .filter((l) => l.ms > 0)
+        .map((l) => `${code(l.name)} +${formatMs(l.ms)}`)
+        .join(' ← ')}`,
+    );
   if (items.length === 0) return '';
   return `<details><summary>Offending spans and hints</summary>\n\n${items.join('\n')}\n\n</details>`;
 }
