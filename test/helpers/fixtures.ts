@@ -5,7 +5,19 @@ import { scenarioVerdict } from '../../src/judge/budgets.js';
 import type { ScenarioResult, StageResult } from '../../src/judge/types.js';
 
 export interface BootFixture {
-  captured: { how: string; tool: string; qemu: string; date: string };
+  captured: {
+    how: string;
+    tool: string;
+    qemu: string;
+    date: string;
+    /** Recorded by today's scripts/capture-trace.ts: what was booted, and how. */
+    scenario?: string;
+    kernel?: string;
+    rootfs?: string;
+    firmware?: string;
+    cmdline?: string;
+    host?: string;
+  };
   trace: BootTrace;
 }
 

@@ -139,6 +139,28 @@ describe('a quiet boot with a 1 s workload (cloud-quiet-sleep1)', () => {
   });
 });
 
+describe("today's shape: the agent's run-line markers, the FIFO console, qboot (cloud-run-line)", () => {
+  const { captured, trace } = loadBootFixture('cloud-run-line');
+  const m = measurePass(trace, []);
+
+  it('was captured the way a run boots', () => {
+    expect(captured.firmware).toBe('qboot');
+    expect(captured.tool).toMatch(/FIFO/);
+    expect(trace.argv).toEqual(expect.arrayContaining(['-bios', 'qboot.rom']));
+    expect(captured.cmdline).toBe(trace.argv[trace.argv.indexOf('-append') + 1]);
+  });
+
+  it('names the run line itself, from its marker to ready, as the offending span of userspace', () => {
+    const runLine = trace.lines.find((l) => l.text === 'boot-budget:run 1: sleep 1')!;
+    const ready = trace.lines.find((l) => l.text === Marker.ready)!;
+    const span = stageOf(m, 'userspace').span!;
+    expect(span).toMatchObject({ from: 'boot-budget:run 1: sleep 1', to: Marker.ready });
+    expect(span.ms).toBeCloseTo(ready.t - runLine.t, 6);
+    expect(span.ms).toBeGreaterThanOrEqual(1000);
+    expect(m.stages.map((s) => s.name)).toEqual(['firmware', 'kernel', 'userspace', 'shutdown', 'total']);
+  });
+});
+
 describe('a boot without quiet (cloud-verbose)', () => {
   const { trace } = loadBootFixture('cloud-verbose');
   const measured = measurePass(trace, []);
