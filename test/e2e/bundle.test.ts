@@ -109,7 +109,7 @@ kernel:
   apt: linux-image-cloud-amd64
 rootfs:
   disk: { image: disk.qcow2, format: qcow2 }
-cmdline: console=ttyS0 quiet init=/init
+cmdline: console=ttyS0 quiet rw init=/init
 passes: 1
 warmup: 0
 timeout: 120s

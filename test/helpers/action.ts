@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { REPO, TEST_CACHE_DIR } from './cli.js';
+import { REPO, TEST_CACHE_DIR, TEST_RUN_MARK } from './cli.js';
 
 export interface ActionRun {
   code: number | null;
@@ -138,6 +138,8 @@ export function actionWorkspace(files: Record<string, string>): {
         // The cache the other end-to-end tests fill, so the kernel is not downloaded again.
         XDG_CACHE_HOME: join(TEST_CACHE_DIR, 'xdg'),
         INPUT_INSTALL: 'false',
+        // So that the no-leftover check knows this run's hypervisors (test/helpers/cli.ts).
+        BOOT_BUDGET_TEST_RUN: TEST_RUN_MARK.split('=')[1],
         ...options.env,
       };
       for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;

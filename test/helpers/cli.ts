@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withParentDeathSignal } from '../../src/boot/processes.js';
@@ -79,12 +79,30 @@ export function runBundle(args: string[], options: Omit<CliOptions, 'bundle'> = 
   return startCli(args, { ...options, bundle: true }).done;
 }
 
-/** Hypervisor processes whose command line mentions `needle` (a test's own temp or cache path). */
+/**
+ * Marks every process this test process starts (the CLI, the Action bundle, and the hypervisors they start inherit
+ * it), so that the no-leftover check sees this run's hypervisors only. The test cache is shared by every test run on
+ * the machine, so its path alone would also match another run's boots; an orphaned hypervisor keeps its environment,
+ * so a real leftover of this run is still caught.
+ */
+export const TEST_RUN_MARK = `BOOT_BUDGET_TEST_RUN=${(process.env.BOOT_BUDGET_TEST_RUN ??= `${process.pid}-${Date.now()}`)}`;
+
+function startedByThisRun(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(TEST_RUN_MARK);
+  } catch {
+    // Gone, or another user's: not this run's either way (our own children are always readable).
+    return false;
+  }
+}
+
+/** This run's hypervisor processes whose command line mentions `needle` (a test's own temp or cache path). */
 export function hypervisorsMentioning(needle: string): string[] {
   try {
     return execFileSync('pgrep', ['-a', '-f', 'qemu-system'], { encoding: 'utf8' })
       .split('\n')
-      .filter((line) => line.includes(needle) && !line.includes('pgrep'));
+      .filter((line) => line.includes(needle) && !line.includes('pgrep'))
+      .filter((line) => startedByThisRun(line.split(' ')[0]!));
   } catch (error) {
     // pgrep exits 1 when nothing matches; anything else (no pgrep at all) must fail the check, not pass it.
     if ((error as { status?: number }).status === 1) return [];
