@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dirBytes } from '../artifacts/cache/commands.js';
@@ -19,8 +20,16 @@ import { kvmDevice } from './kvm/real-mode-probe.js';
 import { resolveSetpriv } from './processes.js';
 import { QEMU_BINARY } from './qemu.js';
 
-/** The Quick start's scenario, shipped in the package (`files`) two levels above src/boot and dist/cli alike. */
-export const BUNDLED_SCENARIO = fileURLToPath(new URL('../../scenarios/debian-cloud-busybox.yaml', import.meta.url));
+const SCENARIO_DIR = 'scenarios';
+
+/**
+ * The Quick start's scenario, shipped in the package (`files`) two levels above src/boot and dist/cli alike. The path
+ * is joined at run time from a variable: ncc treats a literal `new URL('…', import.meta.url)` as an asset, copies it
+ * into dist/ and rewrites the URL into one that no longer parses, which crashed the Action bundle at start-up.
+ */
+export function bundledScenario(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', SCENARIO_DIR, 'debian-cloud-busybox.yaml');
+}
 
 /** The kernel proof for one scenario's kernel, or why it was not run. */
 export interface DoctorKernelProof {

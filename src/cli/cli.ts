@@ -12,7 +12,7 @@ import { renderScenario } from '../report/terminal.js';
 import { TerminalReporter } from '../report/terminal-reporter.js';
 import { styleFor } from '../report/style.js';
 import { loadScenarios } from '../scenario/load.js';
-import { BUNDLED_SCENARIO, formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
+import { bundledScenario, formatDoctorReport, gatherDoctorReport } from '../boot/doctor.js';
 import { hostPackagesFor } from '../artifacts/requirements.js';
 import {
   parseCliArgs,
@@ -103,7 +103,7 @@ async function doctor(settings: DoctorSettings, io: CliIo): Promise<number> {
     : { scenarios: [], errors: [] };
   if (errors.length) throw errors[0];
   // The kernel proof needs a kernel: the scenarios', else the bundled scenario's.
-  const proved = scenarios.length ? scenarios : (await loadScenarios([BUNDLED_SCENARIO], io.cwd)).scenarios;
+  const proved = scenarios.length ? scenarios : (await loadScenarios([bundledScenario()], io.cwd)).scenarios;
   const report = await gatherDoctorReport(cacheDirOf(settings, io), undefined, hostPackagesFor(scenarios), {
     scenarios: proved,
   });
