@@ -101,16 +101,17 @@ export function unitSpans(view: SystemdView): UnitSpan[] {
 const UNIT_SPAN_SHARE = 0.05;
 
 /**
- * The slowest unit on the critical chain inside the stage becomes its offending span when it is ≥ 5% of the stage:
- * the chain holds the units the ready target waited for, and of those this one cost the most. Targets take no time
- * of their own; a unit without both host times (clocks not aligned, never active) cannot be placed.
+ * The unit the ready target waited for last becomes the stage's offending span when it is ≥ 5% of the stage: of the
+ * units on the critical chain that took time, the one that finished last (the chain runs back in time from the target,
+ * so this is its first unit of work). Slower units further down the chain overlapped with others; this one is what
+ * userspace was still waiting on at the end. A unit without both host times (clocks not aligned) cannot be placed.
  */
 export function withUnitSpan(stage: StageTiming, units: readonly UnitResult[]): StageTiming {
   let slowest: UnitResult | undefined;
   for (const unit of units) {
-    if (!unit.critical || unit.activating === null || unit.active === null) continue;
+    if (!unit.critical || unit.ms <= 0 || unit.activating === null || unit.active === null) continue;
     if (unit.activating < stage.startT || unit.active > stage.endT) continue;
-    if (!slowest || unit.ms > slowest.ms) slowest = unit;
+    if (!slowest || unit.active > slowest.active!) slowest = unit;
   }
   if (!slowest || slowest.ms <= 0 || slowest.ms < UNIT_SPAN_SHARE * stage.ms) return stage;
   return {
