@@ -124,11 +124,11 @@ timeout: 180s
   }, 900_000);
 
   it("leaves a user's disk image byte-identical after a passing run and a failing one, though the guest writes it", async () => {
-    // A user's image: one the disk-image source builds, whose agent writes over the disk's first sector, copied out of
-    // the cache. Without snapshot=on that write would land in the file.
+    // A user's image: one the disk-image source builds, whose agent writes a fresh random UUID over the disk's first
+    // bytes on every boot, copied out of the cache. Without snapshot=on that write would land in the file.
     const writer = testDir({
       'writer.yaml': `${imageScenario('uefi-disk-writer', 0)}run:
-  - printf boot-budget-was-here | dd of=/dev/nvme0n1 bs=1 seek=0 conv=notrunc && sync && echo wrote-the-disk
+  - test -b /dev/nvme0n1 && cat /proc/sys/kernel/random/uuid | dd of=/dev/nvme0n1 bs=1 seek=0 conv=notrunc && sync && echo wrote-the-disk
 `,
     });
     const built = await runCli([writer, ...CACHE_ARGS]);

@@ -18,11 +18,12 @@ export const diskRootfs: RootfsSource<{ kind: 'disk'; image: string; format: 'ra
       throw new InfraError(`disk image ${spec.image} cannot be read.`);
     }
     if (scenario.boot === 'disk') {
-      // Booted through its own firmware and loader: the image's initramfs, not the kernel, finds the root, and
-      // virtio-blk is what cloud images expect.
+      // Booted through its own firmware and loader: OVMF and SeaBIOS both boot NVMe, and Linux has it built in
+      // (Debian's cloud kernel builds virtio-blk as a module, so a virtio disk would be invisible to an image
+      // without an initramfs).
       const firmware = scenario.firmware === 'bios' ? 'bios' : 'uefi';
       return {
-        drives: [{ path: spec.image, format: spec.format, interface: 'virtio' }],
+        drives: [{ path: spec.image, format: spec.format, interface: 'nvme' }],
         agent: false,
         wholeDisk: { firmware },
         description: `disk ${basename(spec.image)} (${spec.format}, snapshot=on: never written), booted by ${firmware === 'uefi' ? 'OVMF' : 'SeaBIOS'} through its own loader`,
