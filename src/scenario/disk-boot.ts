@@ -133,6 +133,15 @@ export function diskBootProblems(data: unknown): DiskBootProblem[] {
       detail: 'microvm has no firmware that boots a disk; use `machine: q35` (or pc)',
       anchor: 'value',
     });
+  // KVM is proved by booting the kernel it will run; a user's disk hides its kernel behind its own loader, so
+  // `required` could only be taken on trust (it boots under TCG, see docs/architecture.md).
+  if (!image && 'disk' in rootfs && data['kvm'] === 'required')
+    problems.push({
+      path: ['kvm'],
+      detail:
+        "KVM cannot be proved on a user's disk image: boot-budget proves KVM by booting the kernel it will run, and this image's kernel sits behind its own loader; use `kvm: auto` (it boots under TCG) or build the image with `rootfs: { disk-image: … }`",
+      anchor: 'value',
+    });
   if (data['hypervisor'] !== undefined && data['hypervisor'] !== 'qemu')
     problems.push({ path: ['hypervisor'], detail: '`boot: disk` needs `hypervisor: qemu`', anchor: 'value' });
   return problems;

@@ -76,6 +76,18 @@ describe('boot: disk scenarios', () => {
       { line: 3, keyPath: 'rootfs', detail: expect.stringMatching(/needs a disk/) },
     ]);
   });
+
+  it("refuses kvm: required on a user's disk, whose kernel cannot be proved, and takes kvm: auto", async () => {
+    await writeFile(path.join(dir, 'disk.img'), Buffer.alloc(512));
+    const userDisk = 'rootfs: {disk: {image: ./disk.img}}\n';
+    expect(await problems(`name: d\nboot: disk\nkvm: required\n${userDisk}`)).toEqual([
+      { line: 3, keyPath: 'kvm', detail: expect.stringMatching(/KVM cannot be proved on a user's disk image/) },
+    ]);
+    const auto = await check(`name: d\nboot: disk\nkvm: auto\n${userDisk}`);
+    if (!auto.ok) throw new Error(auto.errors.map((e) => e.message).join('\n'));
+    // A disk-image: carries a kernel boot-budget knows, so it can be proved and `required` stands.
+    expect((await check(`name: d\nboot: disk\nkvm: required\n${IMAGE}`)).ok).toBe(true);
+  });
 });
 
 describe('a GPT disk without root', () => {
