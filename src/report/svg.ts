@@ -1,6 +1,6 @@
 /**
- * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
- * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
+ * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls (and under
+ * userspace a systemd image's slowest units), on a shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
  * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import type { RunResults } from '../judge/types.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import { clip, nestedRows } from './layout.js';
+import { unitRows } from './svg-units.js';
 
 const WIDTH = 960;
 const LABEL_WIDTH = 300;
@@ -37,6 +38,8 @@ const COLOURS = {
   none: '#546e7a',
   span: '#90a4ae',
   initcall: '#b0bec5',
+  unit: '#80cbc4',
+  criticalUnit: '#00897b',
   budget: '#c62828',
 };
 
@@ -44,9 +47,10 @@ interface Row {
   label: string;
   startT: number;
   ms: number;
-  stddev: number;
+  /** Absent for a unit, which comes from one pass. */
+  stddev?: number;
   fill: string;
-  indent: boolean;
+  kind: 'stage' | 'span' | 'unit';
   budgetT?: number;
   over?: boolean;
 }
@@ -62,7 +66,7 @@ function rowsOf(result: ScenarioResult): Row[] {
       ms: stage.summary.mean,
       stddev: stage.summary.stddev,
       fill: COLOURS[stage.verdict],
-      indent: false,
+      kind: 'stage',
       ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
       over,
     });
@@ -77,11 +81,25 @@ function rowsOf(result: ScenarioResult): Row[] {
         ms: nested.mean,
         stddev: nested.stddev,
         fill: fromSpan ? COLOURS.span : COLOURS.initcall,
-        indent: true,
+        kind: 'span',
       });
     }
+    if (stage.name === 'userspace') rows.push(...systemdUnitRows(result));
   }
+  // Without a userspace bar (it could not be measured) the units still show, at the end.
+  if (!result.stages.some((s) => s.name === 'userspace' && s.summary && s.meanStartT !== null))
+    rows.push(...systemdUnitRows(result));
   return rows;
+}
+
+function systemdUnitRows(result: ScenarioResult): Row[] {
+  return unitRows(result).map((u) => ({
+    label: u.label,
+    startT: u.startT,
+    ms: u.ms,
+    fill: u.critical ? COLOURS.criticalUnit : COLOURS.unit,
+    kind: 'unit',
+  }));
 }
 
 function scenarioGroup(result: ScenarioResult, top: number): { svg: string; height: number } {
@@ -107,11 +125,13 @@ function scenarioGroup(result: ScenarioResult, top: number): { svg: string; heig
     const barX = x(row.startT);
     const barW = Math.max(1, x(row.startT + row.ms) - barX);
     const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
+    const spread = row.stddev === undefined ? '' : ` ± ${formatMs(row.stddev)}`;
+    const nested = row.kind !== 'stage';
     parts.push(
-      `<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}`)}</title>`,
-      `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, row.indent ? 44 : 40))}</text>`,
+      `<g class="${row.kind}"><title>${escapeXml(`${row.label}: ${formatMs(row.ms)}${spread}${share}`)}</title>`,
+      `<text x="${nested ? 24 : 8}" y="${n(y + BAR - 3)}"${nested ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, nested ? 44 : 40))}</text>`,
       `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`,
-      `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)} ± ${formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`,
+      `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${formatMs(row.ms)}${spread}${share}${row.over ? ' ✗' : ''}`)}</text></g>`,
     );
     if (row.budgetT !== undefined) {
       const bx = x(row.budgetT);
@@ -132,7 +152,7 @@ export function renderSvg(results: RunResults): string {
     groups.push(group.svg);
     top += group.height;
   }
-  const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
+  const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; teal: slowest systemd units (dark *: critical chain); dashed red line: budget</text>`;
   const height = Math.ceil(top + 24);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
