@@ -69,6 +69,26 @@ const METADATA_UNKNOWN = {
   rootfs: null,
 } as const;
 
+const unitSchema = z.object({
+  name: z.string(),
+  activating: z.number().nullable(),
+  active: z.number().nullable(),
+  ms: z.number(),
+  critical: z.boolean(),
+});
+
+const systemdSchema = z.object({
+  phases: z.partialRecord(z.enum(['firmware', 'loader', 'kernel', 'initrd', 'userspace']), z.number()),
+  totalMs: z.number(),
+  source: z.enum(['manager', 'startup-finished']).optional(),
+  target: z.string().optional(),
+  targetMs: z.number().optional(),
+  criticalChain: z.array(z.object({ name: z.string(), atMs: z.number(), ms: z.number() })).optional(),
+  surgery: z.array(z.object({ name: z.string(), ms: z.number(), share: z.number() })).optional(),
+  waiting: z.array(z.string()).optional(),
+  problems: z.array(z.string()).optional(),
+});
+
 const scenarioSchema = z.object({
   name: z.string(),
   file: z.string().optional(),
@@ -91,6 +111,9 @@ const scenarioSchema = z.object({
   stages: z.record(z.string(), stageSchema),
   alignment: z.object({ pairs: z.number(), spreadMs: z.number() }).optional(),
   timeline: timelineSchema.optional(),
+  init: z.object({ kind: z.enum(['agent', 'systemd', 'other']), path: z.string(), readiness: z.string() }).optional(),
+  systemd: systemdSchema.optional(),
+  units: z.array(unitSchema).optional(),
   /** What an older file lacked, carried along when it is written again (by `merge`). */
   unknown: z.array(z.string()).optional(),
   verdict: z.enum(['pass', 'fail', 'error']).optional(),

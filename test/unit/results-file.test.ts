@@ -102,3 +102,23 @@ describe('reading results files', () => {
     );
   });
 });
+
+describe("a systemd scenario's results read back", () => {
+  it('keeps init, systemd and units, as measured from the real systemd-bookworm capture', () => {
+    const [pass] = measuredPasses(['systemd-bookworm']);
+    const scenario = {
+      ...fixtureResults().scenarios[0]!,
+      init: { kind: 'systemd', path: '/sbin/init -> /lib/systemd/systemd', readiness: 'ready unit' },
+      systemd: pass!.systemd!,
+      units: pass!.units,
+    } as const;
+    // The capture gives every field these carry: a chain, a surgery list and units placed on the host timeline.
+    expect(scenario.systemd.criticalChain!.length).toBeGreaterThan(4);
+    expect(scenario.units.length).toBeGreaterThan(60);
+    const json = JSON.parse(JSON.stringify(resultsToJson({ version: 1, scenarios: [scenario] })));
+    const [back] = resultsFromJson(json, 'results.json').scenarios;
+    expect(back!.init).toEqual(scenario.init);
+    expect(back!.systemd).toEqual(scenario.systemd);
+    expect(back!.units).toEqual(scenario.units);
+  });
+});
