@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -196,7 +205,9 @@ describe('faults, end to end under QEMU', () => {
     async () => {
       // The cached cloud kernel as a plain file, for a run against a cache of its own.
       const { path: kernel } = await cloudKernel();
-      const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', `  path: ${kernel}`) }));
+      // A copy beside the scenario: the test cache lies outside the workspace, where scenarios may not reach.
+      const f = fault((token) => ({ 's.yaml': scenario('cache-full', token, '', '  path: ./bzImage') }));
+      copyFileSync(kernel, join(f.dir, 'bzImage'));
       const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
       // 1 MiB: less than the busybox initramfs (~1 MiB compressed, more while it is written).
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'tmpfs', cache]);
@@ -216,7 +227,9 @@ describe('faults, end to end under QEMU', () => {
 
   it('the cache directory is not writable (a file where it should be): a clear error, exit 3', async () => {
     const { path: kernel } = await cloudKernel();
-    const f = fault((token) => ({ 's.yaml': scenario('cache-file', token, '', `  path: ${kernel}`) }));
+    // A copy beside the scenario: the test cache lies outside the workspace, where scenarios may not reach.
+    const f = fault((token) => ({ 's.yaml': scenario('cache-file', token, '', '  path: ./bzImage') }));
+    copyFileSync(kernel, join(f.dir, 'bzImage'));
     const notADir = join(f.dir, 'cache');
     writeFileSync(notADir, 'not a directory');
     chmodSync(notADir, 0o444);
@@ -249,7 +262,9 @@ describe('faults, end to end under QEMU', () => {
 
   it('two runs at once share one cache without corrupting it', { timeout: 300_000 }, async () => {
     const { path: kernel } = await cloudKernel();
-    const f = fault((token) => ({ 's.yaml': scenario('concurrent', token, '', `  path: ${kernel}`) }));
+    // A copy beside the scenario: the test cache lies outside the workspace, where scenarios may not reach.
+    const f = fault((token) => ({ 's.yaml': scenario('concurrent', token, '', '  path: ./bzImage') }));
+    copyFileSync(kernel, join(f.dir, 'bzImage'));
     const cache = mkdtempSync(join(tmpdir(), 'boot-budget-faults-cache-'));
     cleanups.push(() => rmSync(cache, { recursive: true, force: true }));
     const [a, b] = await Promise.all([
