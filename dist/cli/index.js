@@ -3101,7 +3101,7 @@ function resolveSetpriv() {
 
 /***/ }),
 
-/***/ 4748:
+/***/ 7015:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -16976,7 +16976,7 @@ function partialRecord(keyType, valueType, params) {
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
         partial: true,
     });
 }
@@ -22378,6 +22378,24 @@ const METADATA_UNKNOWN = {
     kernel: null,
     rootfs: null,
 };
+const unitSchema = object({
+    name: schemas_string(),
+    activating: schemas_number().nullable(),
+    active: schemas_number().nullable(),
+    ms: schemas_number(),
+    critical: schemas_boolean(),
+});
+const systemdSchema = object({
+    phases: partialRecord(schemas_enum(['firmware', 'loader', 'kernel', 'initrd', 'userspace']), schemas_number()),
+    totalMs: schemas_number(),
+    source: schemas_enum(['manager', 'startup-finished']).optional(),
+    target: schemas_string().optional(),
+    targetMs: schemas_number().optional(),
+    criticalChain: array(object({ name: schemas_string(), atMs: schemas_number(), ms: schemas_number() })).optional(),
+    surgery: array(object({ name: schemas_string(), ms: schemas_number(), share: schemas_number() })).optional(),
+    waiting: array(schemas_string()).optional(),
+    problems: array(schemas_string()).optional(),
+});
 const scenarioSchema = object({
     name: schemas_string(),
     file: schemas_string().optional(),
@@ -22400,6 +22418,9 @@ const scenarioSchema = object({
     stages: record(schemas_string(), stageSchema),
     alignment: object({ pairs: schemas_number(), spreadMs: schemas_number() }).optional(),
     timeline: timelineSchema.optional(),
+    init: object({ kind: schemas_enum(['agent', 'systemd', 'other']), path: schemas_string(), readiness: schemas_string() }).optional(),
+    systemd: systemdSchema.optional(),
+    units: array(unitSchema).optional(),
     /** What an older file lacked, carried along when it is written again (by `merge`). */
     unknown: array(schemas_string()).optional(),
     verdict: schemas_enum(['pass', 'fail', 'error']).optional(),
@@ -22694,12 +22715,30 @@ function nestedRows(stage, maxInitcalls) {
     return rows;
 }
 
+;// CONCATENATED MODULE: ./src/report/svg-units.ts
+
+/** How many of a systemd image's slowest units the chart draws. */
+const CHART_UNITS = 10;
+/** The slowest units that started and finished before ready, slowest first; critical-chain units end in ` *`. */
+function unitRows(result, max = CHART_UNITS) {
+    return (result.units ?? [])
+        .filter((u) => u.activating !== null && u.active !== null && u.ms > 0)
+        .slice(0, max)
+        .map((u) => ({
+        label: `unit ${neutraliseConsoleText(u.name)}${u.critical ? ' *' : ''}`,
+        startT: u.activating,
+        ms: u.ms,
+        critical: u.critical,
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/report/svg.ts
 /**
- * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls, on a
- * shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
+ * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls (and under
+ * userspace a systemd image's slowest units), on a shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
  * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
  */
+
 
 
 
@@ -22728,6 +22767,8 @@ const COLOURS = {
     none: '#546e7a',
     span: '#90a4ae',
     initcall: '#b0bec5',
+    unit: '#80cbc4',
+    criticalUnit: '#00897b',
     budget: '#c62828',
 };
 function rowsOf(result) {
@@ -22742,7 +22783,7 @@ function rowsOf(result) {
             ms: stage.summary.mean,
             stddev: stage.summary.stddev,
             fill: COLOURS[stage.verdict],
-            indent: false,
+            kind: 'stage',
             ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
             over,
         });
@@ -22756,11 +22797,25 @@ function rowsOf(result) {
                 ms: nested.mean,
                 stddev: nested.stddev,
                 fill: fromSpan ? COLOURS.span : COLOURS.initcall,
-                indent: true,
+                kind: 'span',
             });
         }
+        if (stage.name === 'userspace')
+            rows.push(...systemdUnitRows(result));
     }
+    // Without a userspace bar (it could not be measured) the units still show, at the end.
+    if (!result.stages.some((s) => s.name === 'userspace' && s.summary && s.meanStartT !== null))
+        rows.push(...systemdUnitRows(result));
     return rows;
+}
+function systemdUnitRows(result) {
+    return unitRows(result).map((u) => ({
+        label: u.label,
+        startT: u.startT,
+        ms: u.ms,
+        fill: u.critical ? COLOURS.criticalUnit : COLOURS.unit,
+        kind: 'unit',
+    }));
 }
 function scenarioGroup(result, top) {
     const rows = rowsOf(result);
@@ -22783,7 +22838,9 @@ function scenarioGroup(result, top) {
         const barX = x(row.startT);
         const barW = Math.max(1, x(row.startT + row.ms) - barX);
         const share = total ? ` · ${((row.ms / total) * 100).toFixed(1)}%` : '';
-        parts.push(`<g class="${row.indent ? 'span' : 'stage'}"><title>${escapeXml(`${row.label}: ${duration_formatMs(row.ms)} ± ${duration_formatMs(row.stddev)}${share}`)}</title>`, `<text x="${row.indent ? 24 : 8}" y="${n(y + BAR - 3)}"${row.indent ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, row.indent ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${duration_formatMs(row.ms)} ± ${duration_formatMs(row.stddev)}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
+        const spread = row.stddev === undefined ? '' : ` ± ${duration_formatMs(row.stddev)}`;
+        const nested = row.kind !== 'stage';
+        parts.push(`<g class="${row.kind}"><title>${escapeXml(`${row.label}: ${duration_formatMs(row.ms)}${spread}${share}`)}</title>`, `<text x="${nested ? 24 : 8}" y="${n(y + BAR - 3)}"${nested ? ' fill="#555"' : ''}>${escapeXml(clip(row.label, nested ? 44 : 40))}</text>`, `<rect x="${n(barX)}" y="${n(y)}" width="${n(barW)}" height="${BAR}" fill="${row.fill}"${row.over ? ' stroke="#000" stroke-width="1.5"' : ''}/>`, `<text x="${n(plotX + plotW + 8)}" y="${n(y + BAR - 3)}" font-size="11">${escapeXml(`${duration_formatMs(row.ms)}${spread}${share}${row.over ? ' ✗' : ''}`)}</text></g>`);
         if (row.budgetT !== undefined) {
             const bx = x(row.budgetT);
             parts.push(`<line class="budget" x1="${n(bx)}" y1="${n(y - 3)}" x2="${n(bx)}" y2="${n(y + BAR + 3)}" stroke="${COLOURS.budget}" stroke-width="2" stroke-dasharray="3,2"><title>${escapeXml(`${row.label} budget`)}</title></line>`);
@@ -22800,7 +22857,7 @@ function renderSvg(results) {
         groups.push(group.svg);
         top += group.height;
     }
-    const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; dashed red line: budget</text>`;
+    const legend = `<text x="8" y="${n(top + 12)}" font-size="10" fill="#666">bars: mean on a shared time axis from hypervisor spawn; grey: offending span and slowest initcalls; teal: slowest systemd units (dark *: critical chain); dashed red line: budget</text>`;
     const height = Math.ceil(top + 24);
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -23550,6 +23607,14 @@ function diskBootProblems(data) {
         problems.push({
             path: ['machine'],
             detail: 'microvm has no firmware that boots a disk; use `machine: q35` (or pc)',
+            anchor: 'value',
+        });
+    // KVM is proved by booting the kernel it will run; a user's disk hides its kernel behind its own loader, so
+    // `required` could only be taken on trust (it boots under TCG, see docs/architecture.md).
+    if (!image && 'disk' in rootfs && data['kvm'] === 'required')
+        problems.push({
+            path: ['kvm'],
+            detail: "KVM cannot be proved on a user's disk image: boot-budget proves KVM by booting the kernel it will run, and this image's kernel sits behind its own loader; use `kvm: auto` (it boots under TCG) or build the image with `rootfs: { disk-image: … }`",
             anchor: 'value',
         });
     if (data['hypervisor'] !== undefined && data['hypervisor'] !== 'qemu')
@@ -26097,7 +26162,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _core_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2230);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4748);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7015);
 
 
 
