@@ -11,9 +11,9 @@ import { buildRootfs, resolveKernel } from '../src/artifacts/resolve.js';
 import type { KernelArtifact, RootfsArtifact } from '../src/artifacts/types.js';
 import { chooseAccel, KvmProver } from '../src/boot/accel.js';
 import { guestCmdline } from '../src/boot/cmdline.js';
-import { cleanupOnSignals } from '../src/boot/processes.js';
 import { QEMU_BINARY, qemuBackend, qemuBios } from '../src/boot/qemu.js';
 import type { HypervisorCommand } from '../src/boot/types.js';
+import { cleanUpOnTermination } from '../src/core/signals.js';
 import { quantile } from '../src/judge/statistics.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
 import type { Accel, Clock, Firmware, Machine, Scenario } from '../src/scenario/types.js';
@@ -21,7 +21,10 @@ import type { Accel, Clock, Firmware, Machine, Scenario } from '../src/scenario/
 export const repo = resolve(import.meta.dirname, '..');
 
 // A bench that is stopped (Ctrl-C, `timeout`, a cancelled CI job) leaves no QEMU or temp dir behind, like the CLI.
-cleanupOnSignals('bench');
+cleanUpOnTermination((signal, code) => {
+  process.stderr.write(`\nbench: ${signal}, stopped; no hypervisor left running.\n`);
+  process.exit(code);
+});
 export const quick = process.argv.includes('--quick');
 export const resultsDir = process.env['BENCH_RESULTS'] ?? join(repo, 'bench', 'results');
 

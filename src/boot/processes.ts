@@ -103,23 +103,6 @@ export function spawnOwned(file: string, args: readonly string[], options: Spawn
   return child;
 }
 
-/**
- * The CLI's clean-up for scripts that boot hypervisors outside it (the benches): on SIGINT or SIGTERM, kill every
- * tracked process group, remove temp dirs, and exit with 128 + the signal's number.
- */
-export function cleanupOnSignals(name: string): void {
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.on(signal, () => {
-      cleanupNow();
-      process.stderr.write(`\n${name}: ${signal}, stopped; no hypervisor left running.\n`);
-      process.exit(code);
-    });
-  }
-}
-
 /** setpriv's path, looked up once per process; null when it is missing. */
 export function resolveSetpriv(): string | null {
   if (setprivPath === undefined) setprivPath = findOnPath(SETPRIV);
