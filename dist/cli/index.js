@@ -2971,7 +2971,7 @@ if (process.platform === 'linux') {
 /* harmony export */   sz: () => (/* binding */ resolveSetpriv),
 /* harmony export */   uU: () => (/* binding */ trackProcessGroup)
 /* harmony export */ });
-/* unused harmony exports SETPRIV, spawnOwned, cleanupOnSignals */
+/* unused harmony exports SETPRIV, spawnOwned */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1421);
@@ -3074,22 +3074,6 @@ function spawnOwned(file, args, options = {}) {
     const untrack = trackProcessGroup(child);
     child.on('exit', untrack);
     return child;
-}
-/**
- * The CLI's clean-up for scripts that boot hypervisors outside it (the benches): on SIGINT or SIGTERM, kill every
- * tracked process group, remove temp dirs, and exit with 128 + the signal's number.
- */
-function cleanupOnSignals(name) {
-    for (const [signal, code] of [
-        ['SIGINT', 130],
-        ['SIGTERM', 143],
-    ]) {
-        process.on(signal, () => {
-            cleanupNow();
-            process.stderr.write(`\n${name}: ${signal}, stopped; no hypervisor left running.\n`);
-            process.exit(code);
-        });
-    }
 }
 /** setpriv's path, looked up once per process; null when it is missing. */
 function resolveSetpriv() {
