@@ -182,11 +182,16 @@ const rates = {
   wallFalseAlarms: alarmRate(wallPool, 0, DEFAULT_REGRESSION, runs, 3),
   wallFinds2pct: alarmRate(wallPool, 0.02, DEFAULT_REGRESSION, runs, 4),
 };
-console.log(
-  `\n${runs} seeded A/B draws of 3 a side from the measured \`total\` samples (${virtualPool.length} per clock):` +
-    `\n  virtual clock (Welch, ≥ 0.5%): false alarms ${(rates.virtualFalseAlarms * 100).toFixed(2)}%, finds +2% in ${(rates.virtualFinds2pct * 100).toFixed(1)}%` +
-    `\n  wall clock (permutation, ≥ 5%): false alarms ${(rates.wallFalseAlarms * 100).toFixed(2)}%, finds +2% in ${(rates.wallFinds2pct * 100).toFixed(1)}%`,
-);
+if (runs === 0)
+  console.log(
+    `\nno seeded A/B draws: ${virtualPool.length} \`total\` sample per clock is too few to resample (run without --quick)`,
+  );
+else
+  console.log(
+    `\n${runs} seeded A/B draws of 3 a side from the measured \`total\` samples (${virtualPool.length} per clock):` +
+      `\n  virtual clock (Welch, ≥ 0.5%): false alarms ${(rates.virtualFalseAlarms * 100).toFixed(2)}%, finds +2% in ${(rates.virtualFinds2pct * 100).toFixed(1)}%` +
+      `\n  wall clock (permutation, ≥ 5%): false alarms ${(rates.wallFalseAlarms * 100).toFixed(2)}%, finds +2% in ${(rates.wallFinds2pct * 100).toFixed(1)}%`,
+  );
 
 console.log(
   `\nwritten: ${writeResult('virtual', { boots: BOOTS, idle, busy, jobs: { boots: jobsBoots, oneAtATime, twoAtATime }, ab: abFigures, rates, scenario: scenario.name })}`,
