@@ -5,6 +5,7 @@ import { KvmProver } from '../../src/boot/accel.js';
 import { qemuBackend, QEMU_BINARY } from '../../src/boot/qemu.js';
 import { CACHE_ARGS, hypervisorsMentioning, runCli, startCli } from '../helpers/cli.js';
 import { cloudKernel } from '../helpers/debian-kernel.js';
+import { kvmBootsTheKernel } from '../helpers/kvm.js';
 import { testDir } from '../helpers/vitest-dirs.js';
 
 // The KVM proof on this machine's real /dev/kvm, with Debian's cloud kernel: a paravirtual KVM whose real-mode probe
@@ -36,32 +37,13 @@ afterEach(() => {
 
 const bundled = readFileSync(join(import.meta.dirname, '..', '..', 'scenarios', 'debian-cloud-busybox.yaml'), 'utf8');
 
-/** Whether this host runs the cloud kernel under KVM, by the product's own two steps (in a throwaway cache dir). */
-async function kvmBootsTheKernel(): Promise<boolean> {
-  const kernel = await cloudKernel();
-  const prover = new KvmProver(testDir());
-  if (!(await prover.realMode(QEMU_BINARY)).usable) return false;
-  const proof = await prover.kernel({
-    backend: qemuBackend,
-    binary: QEMU_BINARY,
-    version: 'test',
-    kernel: kernel.path,
-    kernelLabel: kernel.description,
-    machine: 'pc',
-    cpus: 1,
-    memoryMiB: 256,
-    cmdline: 'console=ttyS0',
-  });
-  return proof.ok;
-}
-
 describe('the KVM proof on this host', () => {
   beforeAll(async () => {
     await cloudKernel();
   }, 600_000);
 
   it('boots the bundled scenario (kvm: auto) under TCG when KVM cannot boot its kernel, and says why', async () => {
-    const works = await kvmBootsTheKernel();
+    const works = await kvmBootsTheKernel(testDir());
     const out = testDir();
     const json = join(out, 'results.json');
     const run = await runCli(['scenarios/', '--passes', '1', '--warmup', '0', '--json', json, ...CACHE_ARGS], {
@@ -83,7 +65,7 @@ describe('the KVM proof on this host', () => {
   }, 240_000);
 
   it('exits 3 within 15 s under kvm: required, naming the step of the proof that failed', async () => {
-    const works = await kvmBootsTheKernel();
+    const works = await kvmBootsTheKernel(testDir());
     const dir = testDir({ 'kvm.yaml': bundled.replace(/^kvm: auto$/m, 'kvm: required') });
     const run = await runCli([dir, '--allow-outside', ...CACHE_ARGS], { env: markerEnv });
     if (works) {
