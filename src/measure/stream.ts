@@ -495,6 +495,10 @@ function walkStage(
       if (p.t !== startT) prev = { t: startT, text: stage.start.label };
       first = false;
     }
+    // Early kernel records can be stamped before records logged ahead of them (sched_clock changes source when the
+    // TSC is calibrated: one boot logged "x86/fpu: …" at 0.039 s after "tsc: Detected …" at 0.056 s). Such a record
+    // sits inside a run placed before it, so the next gap still starts at the latest point seen.
+    if (prev && p.t < prev.t) return;
     if (prev) consider(prev, p);
     prev = p;
   };
@@ -535,7 +539,8 @@ function walkStage(
       const g = run.maxGap;
       consider({ t: z + g.fromG, text: g.fromText }, { t: z + g.toG, text: g.toText });
     }
-    if (p.endT <= endT && run.count > 1) prev = lastPoint;
+    if (p.endT <= endT && run.count > 1 && (prev === null || lastPoint.t >= (prev as { t: number }).t))
+      prev = lastPoint;
   }
   if (first) prev = { t: startT, text: stage.start.label };
   const last = prev as { t: number; text: string } | null;
