@@ -11,6 +11,9 @@
  * - A minbase image has no D-Bus. `systemctl` as root falls back to the manager's private socket, so `systemctl show`,
  *   `list-units` and `poweroff` work; `systemd-analyze blame` does not.
  * - systemd's status lines reach the console with ANSI escapes, so the script's own lines are plain and start a line.
+ * - serial-getty@ttyS0 (Type=idle, so started up to 5 s late) printed its issue banner and login prompt in the middle
+ *   of the dump. So the dump is written to a file first, then the image's gettys are stopped (the list of queued
+ *   jobs is already in the file), and only then does the dump go to the console.
  */
 import { END_ENV, Marker } from './protocol.js';
 import { shellQuote } from './script.js';
@@ -20,6 +23,10 @@ export const READY_UNIT_NAME = 'boot-budget-ready.service';
 export const HELPER_DIR = 'boot-budget';
 const BUSYBOX = `/${HELPER_DIR}/busybox`;
 const SCRIPT = `/${HELPER_DIR}/systemd-ready`;
+/** Where the dump waits while the gettys are stopped; /run is a tmpfs on every systemd image. */
+const DUMP_FILE = '/run/boot-budget-dump';
+/** The image's login prompts on a console; stopping them also cancels a getty job still queued. */
+const GETTY_UNITS = ["'serial-getty@*.service'", "'getty@*.service'", 'console-getty.service'];
 
 /** Manager properties `systemd-analyze time` reads (src/analyze/analyze-time-data.c), all µs on CLOCK_MONOTONIC. */
 export const MANAGER_PROPERTIES = [
@@ -116,6 +123,12 @@ export function readyScript(after: ReadyAfter): string {
     // `--`: the root mount is `-.mount`, which would read as an option.
     `  systemctl show ${show(UNIT_PROPERTIES)} -- $units`,
     `  echo ${shellQuote(Marker.systemdEnd)}`,
+    `} > ${DUMP_FILE} 2>&1`,
+    `systemctl stop ${GETTY_UNITS.join(' ')} > /dev/null 2>&1`,
+    '{',
+    // The getty's login prompt ends without a newline: the dump must start a line of its own.
+    '  echo',
+    `  $B cat ${DUMP_FILE}`,
     `  echo ${shellQuote(Marker.dmesgBegin)}`,
     // -r keeps each record's <priority>: its facility tells the kernel's records from userspace's.
     '  $B dmesg -r',
