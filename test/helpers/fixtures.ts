@@ -10,18 +10,20 @@ export interface BootFixture {
     tool: string;
     qemu: string;
     date: string;
-    /** Recorded by today's scripts/capture-trace.ts: what was booted, and how. */
-    scenario?: string;
-    kernel?: string;
-    rootfs?: string;
-    firmware?: string;
-    cmdline?: string;
-    host?: string;
+    /** The scenario booted (test/fixtures/boots/scenarios/<name>.yaml), and what the product resolved it to. */
+    scenario: string;
+    kernel: string;
+    rootfs: string;
+    firmware: string;
+    cmdline: string;
+    host: string;
+    /** The host's 1-minute load average before and after the boot: how far to trust the fixture's times. */
+    loadAverage: string;
   };
   trace: BootTrace;
 }
 
-/** Boots captured with scripts/capture-trace.ts; each file says in `captured.how` how it was made. */
+/** Boots captured with scripts/capture-boot.ts from test/fixtures/boots/scenarios/; each file says in `captured.how` how it was made. */
 export function loadBootFixture(name: string): BootFixture {
   return JSON.parse(
     readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boots', `${name}.json`), 'utf8'),

@@ -74,7 +74,8 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
 
   it('takes durations from the kernel and places them on the host timeline inside the kernel stage', () => {
     const crypto = calls.find((c) => c.name === 'crypto_algapi_init')!;
-    expect(crypto.ms).toBeCloseTo(187.163, 3);
+    // "initcall crypto_algapi_init+0x0/0x7e returned 0 after 339456 usecs"
+    expect(crypto.ms).toBeCloseTo(339.456, 3);
     const kernel = stage('cloud-initcalls-pc', 'kernel');
     expect(crypto.startT).toBeGreaterThan(kernel.startT);
     expect(crypto.endT).toBeLessThan(kernel.endT);
@@ -112,8 +113,13 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     // Console initcalls run before the kernel clock starts, so they sit on kernel clock zero: kernel's, not firmware's.
     expect(firmware!.initcalls).toBeUndefined();
     expect(kernel!.initcalls!.length).toBe(10);
-    expect(kernel!.initcalls!.slice(0, 2).map((c) => c.name)).toEqual(['crypto_algapi_init', 'acpi_init']);
-    expect(kernel!.initcalls![0]!.share).toBeCloseTo(187.163 / kernel!.summary!.mean, 6);
+    // By hand from the log: crypto_algapi_init 339456 µs, init_kprobe_trace 198895 µs, acpi_init 148000 µs.
+    expect(kernel!.initcalls!.slice(0, 3).map((c) => c.name)).toEqual([
+      'crypto_algapi_init',
+      'init_kprobe_trace',
+      'acpi_init',
+    ]);
+    expect(kernel!.initcalls![0]!.share).toBeCloseTo(339.456 / kernel!.summary!.mean, 6);
   });
 
   it('makes an initcall of ≥ 10% of kernel the offending span when it beats the largest gap', () => {
@@ -126,7 +132,7 @@ describe('initcalls (initcall_debug, captured with quiet: read from the dumped l
     expect(withInitcallSpan(split, pass.initcalls).span).toMatchObject({
       kind: 'initcall',
       from: 'calling crypto_algapi_init',
-      ms: 248.706,
+      ms: 405.583,
     });
     // The 10% rule on either side of the line, whatever share this boot (or a recapture of it) happens to give the
     // slowest initcall: only the stage's length is changed, its edges and the initcalls inside stay as captured.
@@ -226,6 +232,25 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
       expect(hintIds(fixture)).not.toContain('i8042');
   });
 
+  it("leaves a boot loader's menu countdown to loader-menu-timeout, so no second hint claims the same time", () => {
+    const loader = stage('uefi-systemd-boot-menu2', 'loader');
+    const hints = measure('uefi-systemd-boot-menu2').hints.filter((h) => h.stage === 'loader');
+    // The loader stage alone is over efi-stub-decompression's 1 s, but 2 s of it are the menu's countdown.
+    expect(loader.ms).toBeGreaterThan(2000 + 100);
+    expect(hints.map((h) => h.id)).toEqual(['loader-menu-timeout']);
+    expect(hints[0]!.ms).toBe(2000);
+  });
+
+  it('never advises a kernel parameter the command line already has', () => {
+    const tuned = contextOf(loadBootFixture('cloud-initcalls-pc-tuned').trace.argv).cmdline!;
+    expect(tuned).toContain('8250.nr_uarts=1');
+    // The tuned boot's one UART still takes ~10 ms to probe, over uart-probe's threshold: only the cmdline rule
+    // keeps the hint silent.
+    const uart = measure('cloud-initcalls-pc-tuned').initcalls.find((c) => c.name === 'serial8250_init')!;
+    expect(uart.ms).toBeGreaterThan(HINTS.find((h) => h.id === 'uart-probe')!.threshold.minMs!);
+    expect(hintIds('cloud-initcalls-pc-tuned')).not.toContain('uart-probe');
+  });
+
   it('names the measured cost and what to try', () => {
     const crypto = measure('cloud-initcalls-pc').hints.find((h) => h.id === 'crypto-self-tests')!;
     expect(crypto.evidence).toContain('crypto_algapi_init');
@@ -240,7 +265,13 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
   it('prices the serial console from the bytes it carried', () => {
     const verbose = measure('cloud-verbose');
     const cost = verbose.console['kernel']!;
-    expect(cost.lines).toBeGreaterThan(300);
+    // Every printk line the console carried inside the kernel stage is priced, counted here by hand from the capture.
+    const kernel = verbose.stages.find((s) => s.name === 'kernel')!;
+    const printkLines = loadBootFixture('cloud-verbose').trace.lines.filter(
+      (l) => /^\[\s*\d+\.\d+\]/.test(l.text) && l.t >= kernel.startT && l.t <= kernel.endT,
+    );
+    expect(printkLines.length).toBeGreaterThan(200);
+    expect(cost.lines).toBe(printkLines.length);
     expect(cost.usPerByte).toBeGreaterThan(0);
     expect(verbose.hints.find((h) => h.id === 'serial-console')!.ms).toBeCloseTo(cost.ms, 6);
     expect(measure('cloud-quiet-sleep1').console['kernel']!.lines).toBe(0);
@@ -302,9 +333,14 @@ describe('run-line markers', () => {
     expect(lines[marker + 2]).toContain(`sh -c ${shellQuote('hwclock -s')}`);
     // Only the first line of a multi-line entry becomes a marker.
     expect(lines).toContain(`echo ${shellQuote(`${Marker.run} 2: printf a`)} > /dev/console`);
-    // The captured boot shows the marker in the dumped log, aligned like any other record.
+    // The captured boot shows both copies; the measure step keeps the console's (stamped by the host as it arrived)
+    // and drops the dumped log's, as it does for the init and ready markers.
+    const { trace } = loadBootFixture('cloud-hwclock');
+    expect(trace.lines.some((l) => /^<14>\[\s*[\d.]+\] boot-budget:run 1: hwclock -s$/.test(l.text))).toBe(true);
     expect(
-      measure('cloud-hwclock').events.some((e) => e.text === `${Marker.run} 1: hwclock -s` && e.source === 'kmsg'),
-    ).toBe(true);
+      measure('cloud-hwclock')
+        .events.filter((e) => e.text === `${Marker.run} 1: hwclock -s`)
+        .map((e) => e.source),
+    ).toEqual(['console']);
   });
 });

@@ -4,7 +4,7 @@ import { stageOrderFor } from '../../src/measure/stages.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 
 // Real whole-disk boots (OVMF → systemd-boot → cloud kernel → busybox agent), captured with
-// scripts/capture-trace.ts --uefi-disk; each fixture says how in `captured.how`.
+// scripts/capture-boot.ts; each fixture says how in `captured.how`.
 const measure = (name: string) =>
   measurePass(loadBootFixture(name).trace, [], undefined, { machine: 'q35', firmware: 'uefi' });
 

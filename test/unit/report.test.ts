@@ -56,7 +56,7 @@ describe('terminal report', () => {
 
   it('tables the budget verdict with the offending span', () => {
     expect(text).toMatch(
-      /userspace .*median ≤ 500 ms\s+✗ FAIL\s+1\.0\d s between "boot-budget:init" and "boot-budget:ready"/,
+      /userspace .*median ≤ 500 ms\s+✗ FAIL\s+1\.02 s between "boot-budget:run 1: sleep 1" and "boot-budget:ready"/,
     );
     expect(text).toMatch(/FAIL sleepy: 1 budget exceeded on tcg/);
   });
@@ -84,7 +84,7 @@ describe('JSON results', () => {
     expect(scenario.stages.userspace).toMatchObject({
       budget: { max: 500, level: 'error', line: 20 },
       verdict: 'fail',
-      span: { from: 'boot-budget:init', to: 'boot-budget:ready' },
+      span: { from: 'boot-budget:run 1: sleep 1', to: 'boot-budget:ready' },
     });
     for (const key of ['samples', 'median', 'mean', 'stddev', 'min', 'max'])
       expect(scenario.stages.kernel).toHaveProperty(key);

@@ -13,7 +13,7 @@ import { parsePrintk } from '../../src/measure/timeline.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
 
 // cloud-virtual-clock.json is a real boot under `-icount shift=0,sleep=off,align=off` with the agent's TSC reads,
-// captured with scripts/capture-trace.ts (its `captured.how` says how).
+// captured with scripts/capture-boot.ts (its `captured.how` says how).
 const { trace } = loadBootFixture('cloud-virtual-clock');
 const virtual = { machine: 'pc' as const, clock: 'virtual' as const };
 const stage = (stages: ReturnType<typeof measurePass>['stages'], name: string) =>
