@@ -117,10 +117,10 @@ async function publish(
   const htmlNote = htmlFile
     ? `\n\nThe HTML report (timeline of every pass) is \`${workspacePath(htmlFile, paths.cwd, paths.workspace)}\`: upload it with \`actions/upload-artifact\` to open it from this run.\n`
     : '';
-  await core.summary.addRaw(summaryMarkdown(results, overflow, baseline) + htmlNote).write();
+  const run = judgeRun(results, { failOn: settings.failOn, comparisonOf: (s) => comparisonOf(s, baseline) });
+  await core.summary.addRaw(summaryMarkdown(results, overflow, baseline, run) + htmlNote).write();
   await commentOnPullRequest(results, settings, baseline, htmlFile);
 
-  const run = judgeRun(results, { failOn: settings.failOn, comparisonOf: (s) => comparisonOf(s, baseline) });
   core.setOutput(OUTPUTS.results, resultsFile);
   core.setOutput(OUTPUTS.verdict, run.verdict);
   core.setOutput(OUTPUTS.failed, String(run.failed));

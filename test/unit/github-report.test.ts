@@ -7,6 +7,7 @@ import {
   type Annotation,
 } from '../../src/report/github/annotations.js';
 import { summaryMarkdown, SUMMARY_LIMIT_BYTES } from '../../src/report/github/summary.js';
+import { judgeRun } from '../../src/judge/verdict.js';
 import type { RunResults } from '../../src/judge/types.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import type { ScenarioResult } from '../../src/judge/types.js';
@@ -87,6 +88,17 @@ describe('job summary', () => {
     expect(text).toMatch(/\| userspace \| 1\.\d\d s \| 0\.00 ms \| median ≤ 500 ms \| ❌ fail \| kvm \|/);
     expect(text).toMatch(/```mermaid\ngantt\n/);
     expect(text).not.toMatch(/> \[!WARNING\]/);
+  });
+
+  it("heads with the run's own verdict, so fail-on: warn shows a warn-level budget as the failure it is", () => {
+    // userspace meets its 60 s error-level budget; kernel is over its 1 ms warn-level one.
+    const results: RunResults = { version: 1, scenarios: [result('one', 60_000)] };
+    expect(summaryMarkdown(results)).toMatch(/^## boot-budget: ✅ every budget met/);
+    const strict = judgeRun(results, { failOn: 'warn' });
+    expect(strict.verdict).toBe('fail');
+    expect(summaryMarkdown(results, [], undefined, strict)).toMatch(
+      /^## boot-budget: ❌ 1 warn-level budget exceeded \(fail-on: warn\)/,
+    );
   });
 
   it("stays under GitHub's 1 MiB limit however many scenarios there are", () => {

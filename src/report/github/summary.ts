@@ -1,4 +1,5 @@
 import type { RunResults } from '../../judge/types.js';
+import { judgeRun, type RunVerdict } from '../../judge/verdict.js';
 import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { describeSpan } from '../terminal.js';
@@ -119,18 +120,19 @@ export function summaryMarkdown(
   results: RunResults,
   overflow: readonly Annotation[] = [],
   baseline?: BaselineSummary,
+  /** The run's verdict as the front end judged it (its fail-on setting); judged with the defaults when not given. */
+  run: RunVerdict = judgeRun(results, { failOn: 'error', comparisonOf: (s) => comparisonOf(s, baseline) }),
 ): string {
-  const failed = results.scenarios.flatMap((s) => s.stages.filter((stage) => stage.verdict === 'fail')).length;
-  const errors = results.scenarios.filter((s) => s.verdict === 'error').length;
-  const headline = errors
-    ? `💥 ${errors} scenario${errors > 1 ? 's' : ''} could not be measured`
+  const { failed, warned, errors, regressed } = run;
+  const plural = (n: number, word: string) => `${n} ${word}${n > 1 ? 's' : ''}`;
+  const headline = errors.length
+    ? `💥 ${plural(errors.length, 'scenario')} could not be measured`
     : failed
-      ? `❌ ${failed} budget${failed > 1 ? 's' : ''} exceeded`
-      : '✅ every budget met';
+      ? `❌ ${plural(failed, 'budget')} exceeded`
+      : run.verdict === 'fail' && warned && !regressed.length
+        ? `❌ ${plural(warned, 'warn-level budget')} exceeded (fail-on: warn)`
+        : '✅ every budget met';
   const parts = [`## boot-budget: ${headline}`];
-  const regressed = results.scenarios
-    .filter((s) => comparisonOf(s, baseline)?.verdict === 'regression')
-    .map((s) => s.name);
   if (regressed.length) parts.push(`❌ regression in ${regressed.map(code).join(', ')}`);
   const against = baselineLine(results, baseline);
   if (against) parts.push(against);
