@@ -4,12 +4,13 @@
  */
 
 // µ has two code points that look the same: U+00B5 (micro sign, what keyboards type) and U+03BC (Greek mu).
-const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, us: 0.001, µs: 0.001, μs: 0.001 };
+// `min` as systemd writes it (`1min 30s` in its own output); a bare `m` stays an error: minutes or milli?
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, us: 0.001, µs: 0.001, μs: 0.001 };
 
 const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
 
 /** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
-export const DURATION_PATTERN = `^(${NUMBER})(ms|s|us|µs|μs)$`;
+export const DURATION_PATTERN = `^(${NUMBER})(ms|s|min|us|µs|μs)$`;
 
 /** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
 export const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;
@@ -28,7 +29,7 @@ const numberThenUnitRe = new RegExp(`^(?:${NUMBER})([A-Za-zµμ]+)$`);
  */
 export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 
-/** Parses `150ms`, `1.5s`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
+/** Parses `150ms`, `1.5s`, `10min`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
 export function parseDuration(text: string): number {
   const match = durationRe.exec(text);
   if (match) {
@@ -49,7 +50,7 @@ export function parseDuration(text: string): number {
   }
   const unit = numberThenUnitRe.exec(trimmed)?.[1];
   if (unit !== undefined)
-    throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
+    throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s, min or us: ${DURATION_EXAMPLES}`);
   throw new Error(`"${text}" is not a duration; ${DURATION_EXAMPLES}`);
 }
 

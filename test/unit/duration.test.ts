@@ -12,6 +12,8 @@ describe('parseDuration', () => {
     ['800µs', 0.8], // U+00B5 micro sign
     ['800μs', 0.8], // U+03BC Greek mu
     ['0.25ms', 0.25],
+    ['10min', 600_000],
+    ['1.5min', 90_000],
   ])('%s → %f ms', (text, ms) => {
     expect(parseDuration(text)).toBeCloseTo(ms, 9);
   });
