@@ -200,7 +200,7 @@ export async function runSides(
   sides: readonly BootSide[],
   plan: PassPlan,
   reporter: Reporter,
-  describeFailedPass: (trace: BootTrace, timeoutMs: number) => string,
+  describeFailedPass: (trace: BootTrace, timeoutMs: number, scenario: Scenario) => string,
   /** Sees every trace, warm-ups included, before it is judged. */
   onTrace?: (trace: BootTrace) => void,
 ): Promise<AdaptiveRecord> {
@@ -228,7 +228,7 @@ export async function runSides(
     onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
     if (!passReachedReady(trace)) {
       const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
-      const message = `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`;
+      const message = `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs, scenario)}`;
       if (trace.outcome.kind === 'stalled') throw new KvmStallError(message, `a KVM ${message}`);
       throw new InfraError(message);
     }

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import type { ArtifactContext, InitInfo, RemoteCache } from '../artifacts/types.js';
 import type { PassMeasurement } from '../measure/types.js';
 import { unseenBudgetReasons } from '../judge/unseen.js';
@@ -89,15 +90,38 @@ function medianPass(passes: readonly PassMeasurement[]): PassMeasurement | undef
   return best;
 }
 
+/**
+ * Why no agent marker can come: the rootfs carries no boot-budget agent (a user's disk is booted as it is, a tree
+ * can opt out), yet the scenario waits for the agent's ready marker. Null when the agent (or a ready unit) is there.
+ */
+function agentlessReadyWait(scenario: Pick<Scenario, 'ready' | 'rootfs'>): string | null {
+  if (scenario.ready.kind !== 'agent') return null;
+  const { rootfs } = scenario;
+  const tree = rootfs.kind === 'disk-image' ? rootfs.from : rootfs;
+  const without =
+    tree.kind === 'disk'
+      ? `The disk image ${basename(tree.image)} is booted as it is, without boot-budget's agent`
+      : (tree.kind === 'ext4' || tree.kind === 'initramfs') && !tree.agent
+        ? 'The rootfs has `agent: false`'
+        : null;
+  return without
+    ? ` ${without}, so its ready marker never comes: set \`ready:\` to a /regex/ of a console line the image prints once it is up (e.g. ready: /login:/).`
+    : null;
+}
+
 /** Explains a pass that did not reach the ready marker; such a pass cannot be measured, so the scenario errors. */
-export function describeFailedPass(trace: BootTrace, timeoutMs: number): string {
+export function describeFailedPass(
+  trace: BootTrace,
+  timeoutMs: number,
+  scenario?: Pick<Scenario, 'ready' | 'rootfs'>,
+): string {
   const { outcome, reached } = trace;
   const stderr = trace.stderrTail ? ` Hypervisor said: ${trace.stderrTail.split('\n').slice(-3).join(' | ')}` : '';
   switch (outcome.kind) {
     case 'panic':
       return `kernel panic during ${reached}: ${outcome.line}`;
     case 'timeout':
-      return `no ready marker within the ${timeoutMs} ms timeout; last stage reached: ${reached}.`;
+      return `no ready marker within the ${timeoutMs} ms timeout; last stage reached: ${reached}.${(scenario && agentlessReadyWait(scenario)) ?? ''}`;
     case 'stalled':
       return `nothing past the firmware on the console within ${outcome.afterMs} ms: the kernel never started.`;
     case 'spawn-failed':
