@@ -40,6 +40,8 @@ interface Timing {
   startT: number;
   mean: number;
   stddev: number;
+  /** How many passes the figures come from: a span or initcall may be in fewer passes than its stage. */
+  n: number;
 }
 
 /** A row drawn under its stage: the offending span, or one of the slowest initcalls (the span may be one too). */
@@ -57,7 +59,12 @@ export function nestedRows(stage: StageResult, maxInitcalls: number): NestedRow[
     stage.spanMeanStartT !== undefined &&
     stage.spanSummary.mean < 0.999 * stage.summary.mean
   ) {
-    const timing = { startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev };
+    const timing = {
+      startT: stage.spanMeanStartT,
+      mean: stage.spanSummary.mean,
+      stddev: stage.spanSummary.stddev,
+      n: stage.spanSummary.n,
+    };
     rows.push(
       stage.span.kind === 'initcall'
         ? { ...timing, kind: 'initcall', name: stage.span.from.replace(/^calling /, ''), isSpan: true }
@@ -69,6 +76,7 @@ export function nestedRows(stage: StageResult, maxInitcalls: number): NestedRow[
       startT: call.meanStartT,
       mean: call.summary.mean,
       stddev: call.summary.stddev,
+      n: call.summary.n,
       kind: 'initcall',
       name: call.name,
       isSpan: false,

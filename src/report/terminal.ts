@@ -48,13 +48,14 @@ export function renderChart(result: ScenarioResult, style: Style): string {
   const scale = BAR_WIDTH / (end || 1);
 
   lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - formatMs(end).length)}${formatMs(end)}`);
-  const row = (label: string, startT: number, mean: number, stddev: number, glyph: string, note = '') => {
+  const row = (label: string, startT: number, mean: number, stddev: number, n: number, glyph: string, note = '') => {
     // A row that starts before spawn (a negative mean start has been seen on a loaded machine) is drawn from 0.
     const from = Math.max(0, Math.min(BAR_WIDTH - 1, Math.floor(startT * scale)));
     const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(mean * scale)));
     const bar = `${' '.repeat(from)}${glyph.repeat(width)}`.padEnd(BAR_WIDTH);
     const share = total > 0 ? `${((mean / total) * 100).toFixed(1)}%` : '';
-    const figures = `${formatMs(mean)} ± ${formatMs(stddev)}`;
+    // One sample has no spread to show: `± 0.00 ms` would claim a boot that never varies.
+    const figures = n > 1 ? `${formatMs(mean)} ± ${formatMs(stddev)}` : formatMs(mean);
     return `  ${label.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}${note}`.trimEnd();
   };
   for (const stage of stages) {
@@ -65,15 +66,17 @@ export function renderChart(result: ScenarioResult, style: Style): string {
         : stage.verdict === 'warn'
           ? `  ${style.yellow('! over budget (warn)')}`
           : '';
-    lines.push(row(stage.name, stage.meanStartT!, summary.mean, summary.stddev, '█', over));
+    lines.push(row(stage.name, stage.meanStartT!, summary.mean, summary.stddev, summary.n, '█', over));
     // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
     const nested = nestedRows(stage, CHART_INITCALLS);
     nested.forEach((n, i) => {
+      // Passes differ in what bounds their largest gap: say when this span was that of only some of them.
+      const some = n.n < summary.n ? ` (in ${n.n} of ${summary.n} passes)` : '';
       const label =
         n.kind === 'span'
-          ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"`
-          : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
-      lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
+          ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"${some}`
+          : `${n.isSpan ? 'span ' : ''}initcall ${n.name}${some}`;
+      lines.push(row('', n.startT, n.mean, n.stddev, n.n, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
     });
   }
   return lines.join('\n');
