@@ -64,7 +64,8 @@ function rowsOf(result: ScenarioResult): Row[] {
       label: stage.name,
       startT: stage.meanStartT,
       ms: stage.summary.mean,
-      stddev: stage.summary.stddev,
+      // One sample has no spread to show (see terminal.ts).
+      ...(stage.summary.n > 1 ? { stddev: stage.summary.stddev } : {}),
       fill: COLOURS[stage.verdict],
       kind: 'stage',
       ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
@@ -79,7 +80,7 @@ function rowsOf(result: ScenarioResult): Row[] {
             : `initcall ${nested.name}`,
         startT: nested.startT,
         ms: nested.mean,
-        stddev: nested.stddev,
+        ...(nested.n > 1 ? { stddev: nested.stddev } : {}),
         fill: fromSpan ? COLOURS.span : COLOURS.initcall,
         kind: 'span',
       });
