@@ -130,6 +130,7 @@ async function prepareDiskBoot(
     rootfs: rootfs.description,
     firmware: DISK_FIRMWARE_NAMES[firmware],
     accel,
+    ...(rootfs.init ? { init: rootfs.init } : {}),
   };
 }
 

@@ -108,6 +108,44 @@ describe('systemd images, end to end', () => {
     expect(cli.stdout).not.toMatch(/systemctl said/);
   });
 
+  it('boots the same systemd tree as a whole disk: OVMF, GRUB, the kernel from the ESP, systemd to its target', {
+    timeout: TIMEOUT,
+  }, async () => {
+    // A user's image as a distribution ships it: GPT, an ESP with GRUB, the root partition with systemd.
+    const dir = testDir({
+      'grub-systemd.yaml': `name: grub-systemd
+boot: disk
+firmware: uefi
+rootfs:
+  disk-image:
+    from:
+      mmdebstrap: { suite: bookworm, variant: minbase, include: [systemd-sysv, udev] }
+    kernel: { apt: linux-image-cloud-amd64 }
+    loader: grub
+machine: q35
+memory: 512M
+budgets:
+  total: 600s
+`,
+    });
+    const { cli, results } = await run(dir);
+    const s = results.scenarios[0]! as Results['scenarios'][number] & { firmware?: string };
+    expect(s.error, cli.stderr).toBeUndefined();
+    expect(cli.code).toBe(0);
+    expect(s.firmware).toBe('ovmf');
+    expect(s.init).toMatchObject({ kind: 'systemd' });
+    const sample = (stage: string) => s.stages[stage]!.samples[0]!;
+    for (const stage of ['firmware', 'loader', 'kernel', 'userspace']) expect(sample(stage), stage).toBeGreaterThan(0);
+    expect(
+      Math.abs(sample('firmware') + sample('loader') + sample('kernel') + sample('userspace') - sample('total')),
+    ).toBeLessThan(1);
+    // GRUB passes no loader timestamps to systemd (systemd-boot would): its phases start at the kernel.
+    expect(Object.keys(s.systemd!.phases)).toEqual(['kernel', 'userspace']);
+    expect(s.systemd!.criticalChain[0]!.name).toBe(s.systemd!.target);
+    expect(s.systemd!.problems).toBeUndefined();
+    expect(s.stages['userspace']!.span).toMatchObject({ from: expect.stringMatching(/^systemd:unit /) });
+  });
+
   it('names a slow oneshot as the offending span of userspace and fails a userspace budget on it; masked, it is gone', {
     timeout: TIMEOUT,
   }, async () => {

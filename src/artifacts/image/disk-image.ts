@@ -136,6 +136,8 @@ export function diskImageSource(
         return {
           drives: [{ path: image, format: 'raw', interface: from.drives?.[0]?.interface ?? 'nvme' }],
           agent: from.agent,
+          // What the tree inside boots (systemd with the ready unit, say): the results and the timeout follow it.
+          ...(from.init ? { init: from.init } : {}),
           wholeDisk: { firmware: spec.firmware, loader: spec.loader, cmdline: options },
           description: `${what}, GPT ${formatBytes(layout.sizeMiB * 1024 ** 2)}: ${coreImg ? 'GRUB core.img in a BIOS boot partition, ' : ''}ESP with ${spec.loader}, ${kernel.description}${from.initrd ? ', initrd' : ''}; ${from.description}`,
         };
