@@ -134,10 +134,12 @@ timeout: 180s
     const built = await runCli([writer, ...CACHE_ARGS]);
     expect(built.code).toBe(0);
     const store = join(TEST_CACHE_DIR, 'store', 'disk-image');
+    // The writer's image is the entry used last: the cache touches an entry's directory on every use (its file keeps
+    // the time it was built, which on a reused cache can be older than another image's).
     const newest = readdirSync(store)
-      .map((key) => join(store, key, 'disk.img'))
-      .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile())
-      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0]!;
+      .filter((key) => statSync(join(store, key, 'disk.img'), { throwIfNoEntry: false })?.isFile())
+      .sort((a, b) => statSync(join(store, b)).mtimeMs - statSync(join(store, a)).mtimeMs)
+      .map((key) => join(store, key, 'disk.img'))[0]!;
     const userScenario = (name: string, extra: string) => `name: ${name}
 boot: disk
 firmware: uefi

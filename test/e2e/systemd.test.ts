@@ -212,10 +212,15 @@ describe('console text in reports', () => {
   it('comes out neutralised in the terminal, JSON, SVG, JUnit and job summary: no escape reaches any of them', {
     timeout: TIMEOUT,
   }, async () => {
+    // A custom stage sees the kernel's records too, and the kernel logs "clocksource: Switched to clocksource tsc"
+    // when its refined TSC calibration ends, seconds after init on a loaded host: a rehearsal saw it split the sleep
+    // below. So the first run line waits until the kernel has left tsc-early (under KVM it never used it).
+    const WAIT_FOR_TSC =
+      '"for i in $(seq 100); do grep -qx tsc-early /sys/devices/system/clocksource/clocksource0/current_clocksource || break; sleep 0.1; done"';
     // The coloured line starts the largest gap of a custom stage (it is printed, then the line sleeps), so it is that
     // stage's offending span edge in every report; the stage is longer than the span, so the SVG draws the span too.
     const dir = testDir({
-      'ansi.yaml': `name: ansi\n${KERNEL}\nrootfs:\n  busybox: {}\nrun:\n  - "printf '\\\\033[1;31mred alert\\\\033[0m \\\\342\\\\200\\\\256evil\\\\n'; sleep 0.5"\n  - "true"\nstages:\n  - name: alert\n    from: /^boot-budget:run 1/\n    to: /^boot-budget:run 2/\nbudgets:\n  alert: 1ms\n`,
+      'ansi.yaml': `name: ansi\n${KERNEL}\nrootfs:\n  busybox: {}\nrun:\n  - ${WAIT_FOR_TSC}\n  - "printf '\\\\033[1;31mred alert\\\\033[0m \\\\342\\\\200\\\\256evil\\\\n'; sleep 0.5"\n  - "true"\nstages:\n  - name: alert\n    from: /^boot-budget:run 2/\n    to: /^boot-budget:run 3/\nbudgets:\n  alert: 1ms\n`,
     });
     const svg = join(dir, 'chart.svg');
     const junit = join(dir, 'junit.xml');
