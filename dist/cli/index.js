@@ -6963,10 +6963,11 @@ function withInitcallSpan(stage, initcalls) {
  * mean milliseconds or seconds, and guessing wrong turns a budget into one that always passes or always fails.
  */
 // µ has two code points that look the same: U+00B5 (micro sign, what keyboards type) and U+03BC (Greek mu).
-const DURATION_UNIT_MS = { ms: 1, s: 1000, us: 0.001, µs: 0.001, μs: 0.001 };
+// `min` as systemd writes it (`1min 30s` in its own output); a bare `m` stays an error: minutes or milli?
+const DURATION_UNIT_MS = { ms: 1, s: 1000, min: 60_000, us: 0.001, µs: 0.001, μs: 0.001 };
 const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
 /** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
-const DURATION_PATTERN = `^(${NUMBER})(ms|s|us|µs|μs)$`;
+const DURATION_PATTERN = `^(${NUMBER})(ms|s|min|us|µs|μs)$`;
 /** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
 const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;
 const DURATION_EXAMPLES = 'write 150ms, 1.5s or 800us';
@@ -6980,7 +6981,7 @@ const numberThenUnitRe = new RegExp(`^(?:${NUMBER})([A-Za-zµμ]+)$`);
  * every boot at once instead of never.
  */
 const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
-/** Parses `150ms`, `1.5s`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
+/** Parses `150ms`, `1.5s`, `10min`, `800us` or `800µs` into milliseconds. Throws an Error with a message for people otherwise. */
 function parseDuration(text) {
     const match = durationRe.exec(text);
     if (match) {
@@ -7003,7 +7004,7 @@ function parseDuration(text) {
     }
     const unit = numberThenUnitRe.exec(trimmed)?.[1];
     if (unit !== undefined)
-        throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s or us: ${DURATION_EXAMPLES}`);
+        throw new Error(`"${text}" has an unknown unit "${unit}"; use ms, s, min or us: ${DURATION_EXAMPLES}`);
     throw new Error(`"${text}" is not a duration; ${DURATION_EXAMPLES}`);
 }
 /**
@@ -18723,6 +18724,8 @@ function diskImageSource(deps, kernelCmdline) {
                 return {
                     drives: [{ path: image, format: 'raw', interface: from.drives?.[0]?.interface ?? 'nvme' }],
                     agent: from.agent,
+                    // What the tree inside boots (systemd with the ready unit, say): the results and the timeout follow it.
+                    ...(from.init ? { init: from.init } : {}),
                     wholeDisk: { firmware: spec.firmware, loader: spec.loader, cmdline: options },
                     description: `${what}, GPT ${formatBytes(layout.sizeMiB * 1024 ** 2)}: ${coreImg ? 'GRUB core.img in a BIOS boot partition, ' : ''}ESP with ${spec.loader}, ${kernel.description}${from.initrd ? ', initrd' : ''}; ${from.description}`,
                 };
@@ -21722,6 +21725,7 @@ async function prepareDiskBoot(scenario, backend, binary, accelFor, ctx) {
         rootfs: rootfs.description,
         firmware: DISK_FIRMWARE_NAMES[firmware],
         accel,
+        ...(rootfs.init ? { init: rootfs.init } : {}),
     };
 }
 /** The baseline side: the scenario with what `baseline:` (or --baseline-kernel) replaces. */
@@ -21779,7 +21783,7 @@ onTrace) {
         onTrace?.({ ...trace, truncatedBytes: trace.truncatedBytes + measure.truncatedBytes });
         if (!passReachedReady(trace)) {
             const who = side.label ? `${side.label === 'A' ? 'baseline' : 'scenario'} ` : '';
-            const message = `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs)}`;
+            const message = `${who}${isWarmup ? 'warm-up' : 'measured'} pass ${pass}/${of}: ${describeFailedPass(trace, scenario.timeoutMs, scenario)}`;
             if (trace.outcome.kind === 'stalled')
                 throw new KvmStallError(message, `a KVM ${message}`);
             throw new InfraError(message);
@@ -21864,6 +21868,7 @@ onTrace) {
 
 
 
+
 const DEFAULT_BACKENDS = Object.fromEntries(Object.entries(HYPERVISORS).map(([name, info]) => [name, info.backend]));
 /** The busybox rootfs's init, which its builder does not describe. */
 const AGENT_INIT = {
@@ -21886,15 +21891,33 @@ function medianPass(passes) {
             best = pass;
     return best;
 }
+/**
+ * Why no agent marker can come: the rootfs carries no boot-budget agent (a user's disk is booted as it is, a tree
+ * can opt out), yet the scenario waits for the agent's ready marker. Null when the agent (or a ready unit) is there.
+ */
+function agentlessReadyWait(scenario) {
+    if (scenario.ready.kind !== 'agent')
+        return null;
+    const { rootfs } = scenario;
+    const tree = rootfs.kind === 'disk-image' ? rootfs.from : rootfs;
+    const without = tree.kind === 'disk'
+        ? `The disk image ${(0,external_node_path_.basename)(tree.image)} is booted as it is, without boot-budget's agent`
+        : (tree.kind === 'ext4' || tree.kind === 'initramfs') && !tree.agent
+            ? 'The rootfs has `agent: false`'
+            : null;
+    return without
+        ? ` ${without}, so its ready marker never comes: set \`ready:\` to a /regex/ of a console line the image prints once it is up (e.g. ready: /login:/).`
+        : null;
+}
 /** Explains a pass that did not reach the ready marker; such a pass cannot be measured, so the scenario errors. */
-function describeFailedPass(trace, timeoutMs) {
+function describeFailedPass(trace, timeoutMs, scenario) {
     const { outcome, reached } = trace;
     const stderr = trace.stderrTail ? ` Hypervisor said: ${trace.stderrTail.split('\n').slice(-3).join(' | ')}` : '';
     switch (outcome.kind) {
         case 'panic':
             return `kernel panic during ${reached}: ${outcome.line}`;
         case 'timeout':
-            return `no ready marker within the ${timeoutMs} ms timeout; last stage reached: ${reached}.`;
+            return `no ready marker within the ${timeoutMs} ms timeout; last stage reached: ${reached}.${(scenario && agentlessReadyWait(scenario)) ?? ''}`;
         case 'stalled':
             return `nothing past the firmware on the console within ${outcome.afterMs} ms: the kernel never started.`;
         case 'spawn-failed':
@@ -22720,7 +22743,12 @@ function nestedRows(stage, maxInitcalls) {
         stage.spanSummary &&
         stage.spanMeanStartT !== undefined &&
         stage.spanSummary.mean < 0.999 * stage.summary.mean) {
-        const timing = { startT: stage.spanMeanStartT, mean: stage.spanSummary.mean, stddev: stage.spanSummary.stddev };
+        const timing = {
+            startT: stage.spanMeanStartT,
+            mean: stage.spanSummary.mean,
+            stddev: stage.spanSummary.stddev,
+            n: stage.spanSummary.n,
+        };
         rows.push(stage.span.kind === 'initcall'
             ? { ...timing, kind: 'initcall', name: stage.span.from.replace(/^calling /, ''), isSpan: true }
             : { ...timing, kind: 'span', from: stage.span.from, to: stage.span.to });
@@ -22730,6 +22758,7 @@ function nestedRows(stage, maxInitcalls) {
             startT: call.meanStartT,
             mean: call.summary.mean,
             stddev: call.summary.stddev,
+            n: call.summary.n,
             kind: 'initcall',
             name: call.name,
             isSpan: false,
@@ -22804,7 +22833,8 @@ function rowsOf(result) {
             label: stage.name,
             startT: stage.meanStartT,
             ms: stage.summary.mean,
-            stddev: stage.summary.stddev,
+            // One sample has no spread to show (see terminal.ts).
+            ...(stage.summary.n > 1 ? { stddev: stage.summary.stddev } : {}),
             fill: COLOURS[stage.verdict],
             kind: 'stage',
             ...(stage.budget ? { budgetT: stage.meanStartT + stage.budget.max } : {}),
@@ -22818,7 +22848,7 @@ function rowsOf(result) {
                     : `initcall ${nested.name}`,
                 startT: nested.startT,
                 ms: nested.mean,
-                stddev: nested.stddev,
+                ...(nested.n > 1 ? { stddev: nested.stddev } : {}),
                 fill: fromSpan ? COLOURS.span : COLOURS.initcall,
                 kind: 'span',
             });
@@ -23111,13 +23141,14 @@ function renderChart(result, style) {
     const nameWidth = Math.max(...stages.map((s) => s.name.length));
     const scale = BAR_WIDTH / (end || 1);
     lines.push(`  ${' '.repeat(nameWidth)}  0${' '.repeat(BAR_WIDTH - 1 - duration_formatMs(end).length)}${duration_formatMs(end)}`);
-    const row = (label, startT, mean, stddev, glyph, note = '') => {
+    const row = (label, startT, mean, stddev, n, glyph, note = '') => {
         // A row that starts before spawn (a negative mean start has been seen on a loaded machine) is drawn from 0.
         const from = Math.max(0, Math.min(BAR_WIDTH - 1, Math.floor(startT * scale)));
         const width = Math.max(1, Math.min(BAR_WIDTH - from, Math.round(mean * scale)));
         const bar = `${' '.repeat(from)}${glyph.repeat(width)}`.padEnd(BAR_WIDTH);
         const share = total > 0 ? `${((mean / total) * 100).toFixed(1)}%` : '';
-        const figures = `${duration_formatMs(mean)} ± ${duration_formatMs(stddev)}`;
+        // One sample has no spread to show: `± 0.00 ms` would claim a boot that never varies.
+        const figures = n > 1 ? `${duration_formatMs(mean)} ± ${duration_formatMs(stddev)}` : duration_formatMs(mean);
         return `  ${label.padEnd(nameWidth)} ▕${bar}▏ ${figures.padEnd(20)} ${share.padStart(6)}${note}`.trimEnd();
     };
     for (const stage of stages) {
@@ -23127,14 +23158,16 @@ function renderChart(result, style) {
             : stage.verdict === 'warn'
                 ? `  ${style.yellow('! over budget (warn)')}`
                 : '';
-        lines.push(row(stage.name, stage.meanStartT, summary.mean, summary.stddev, '█', over));
+        lines.push(row(stage.name, stage.meanStartT, summary.mean, summary.stddev, summary.n, '█', over));
         // Nested under their stage, as in libguestfs' boot-analysis: what explains it, on the same time axis.
         const nested = nestedRows(stage, terminal_CHART_INITCALLS);
         nested.forEach((n, i) => {
+            // Passes differ in what bounds their largest gap: say when this span was that of only some of them.
+            const some = n.n < summary.n ? ` (in ${n.n} of ${summary.n} passes)` : '';
             const label = n.kind === 'span'
-                ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"`
-                : `${n.isSpan ? 'span ' : ''}initcall ${n.name}`;
-            lines.push(row('', n.startT, n.mean, n.stddev, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
+                ? `span "${truncate(n.from, 28)}" → "${truncate(n.to, 28)}"${some}`
+                : `${n.isSpan ? 'span ' : ''}initcall ${n.name}${some}`;
+            lines.push(row('', n.startT, n.mean, n.stddev, n.n, '▒', `  ${i === nested.length - 1 ? '└' : '├'} ${label}`));
         });
     }
     return lines.join('\n');
