@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,13 @@ export async function debianCloudKernel(): Promise<{ bzImage: string; systemMap:
   if (!existsSync(systemMap)) {
     const work = mkdtempSync(join(tmpdir(), 'boot-budget-sysmap-'));
     try {
-      execFileSync('apt-get', ['download', `${pkg}-dbg`], { cwd: work, stdio: 'ignore' });
+      // Not execFileSync: a 283 MB download can block the test worker for over a minute, and vitest's worker then
+      // times out its own progress messages ("Timeout calling onTaskUpdate") and fails the run.
+      await new Promise<void>((resolve, reject) => {
+        const apt = spawn('apt-get', ['download', `${pkg}-dbg`], { cwd: work, stdio: 'ignore' });
+        apt.on('error', reject);
+        apt.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`apt-get download exited ${code}`))));
+      });
       const deb = readdirSync(work).find((f) => f.endsWith('.deb'))!;
       mkdirSync(mapDir, { recursive: true });
       await extractMember(join(work, deb), './usr/lib/debug/boot/System.map-*', join(work, 'System.map'));
