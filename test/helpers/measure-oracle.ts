@@ -84,10 +84,13 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
 
   if (alignment) {
     events.push({ t: alignment.kernelZeroT, text: '(kernel clock zero)', source: 'host', guestT: 0, origin: 'host' });
+    // In log order, a record stamped before one logged ahead of it goes at that one's stamp (the product's rule).
+    let latestG = Number.NEGATIVE_INFINITY;
     for (const record of logRecords) {
+      latestG = Math.max(latestG, record.guestT);
       if (consoleTexts.has(record.text)) continue;
       events.push({
-        t: alignment.kernelZeroT + record.guestT,
+        t: alignment.kernelZeroT + latestG,
         text: record.text,
         source: 'kmsg',
         guestT: record.guestT,

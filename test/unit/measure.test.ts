@@ -160,6 +160,26 @@ describe('a kernel record logged while a run line waits (cloud-entropy-wait)', (
   });
 });
 
+describe("the kernel's clock restarting on the TSC (cloud-initcalls-pc-tuned)", () => {
+  it('keeps the log order: a gap starts at the last record logged before it, whatever the stamps say', () => {
+    const { trace } = loadBootFixture('cloud-initcalls-pc-tuned');
+    const texts = trace.lines.map((l) => l.text);
+    // Raw lines 113, 133, 134: "tsc: Detected" is stamped 0.056000, the records after it restart near zero (the
+    // last, "x86/fpu: Enabled …", at 0.038612), then "Freeing SMP alternatives memory" at 0.515335.
+    const detected = texts.findIndex((t) => t.includes('] tsc: Detected 2100.024 MHz processor'));
+    const enabled = texts.findIndex((t) => t.includes('] x86/fpu: Enabled xstate features 0x21f'));
+    const freeing = texts.findIndex((t) => t.includes('] Freeing SMP alternatives memory: 36K'));
+    expect([detected, enabled, freeing]).toEqual([113, 133, 134]);
+    const kernel = measurePass(trace, []).stages.find((s) => s.name === 'kernel')!;
+    // x86/fpu is placed at the latest stamp before it (0.056000), never ahead of what was logged before it.
+    expect(kernel.span).toMatchObject({
+      from: expect.stringMatching(/^x86\/fpu: Enabled/),
+      to: 'Freeing SMP alternatives memory: 36K',
+    });
+    expect(kernel.span!.ms).toBeCloseTo(515.335 - 56.0, 3);
+  });
+});
+
 describe('a boot without quiet (cloud-verbose)', () => {
   const { trace } = loadBootFixture('cloud-verbose');
   const measured = measurePass(trace, []);
