@@ -21341,7 +21341,14 @@ class StreamingMeasure {
         }
         if (this.interesting(record)) {
             this.closeRun();
-            this.items.push({ kind: 'record', record: copy ?? { ...record, text: stream_own(text) } });
+            // The log's order is the order things happened. Early records can be stamped before records logged ahead of
+            // them (sched_clock restarts on the TSC when it is calibrated: "tsc: Detected …" at 0.056 s, then
+            // "x86/fpu: …" at 0.039 s), so such a record is placed at the latest stamp before it, never ahead of it.
+            this.items.push({
+                kind: 'record',
+                record: copy ?? { ...record, text: stream_own(text) },
+                placeG: Math.max(guestT, this.lastG),
+            });
         }
         else {
             this.extendRun(record);
@@ -21460,10 +21467,11 @@ class StreamingMeasure {
                 const r = item.record;
                 if (!virtual && this.isConsoleText(r.text))
                     continue;
+                const t = z + item.placeG;
                 placed.push({
                     kind: 'event',
-                    t: z + r.guestT,
-                    event: { t: z + r.guestT, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin },
+                    t,
+                    event: { t, text: r.text, source: 'kmsg', guestT: r.guestT, origin: r.origin },
                 });
             }
         }
@@ -21563,9 +21571,8 @@ function walkStage(placed, stage, patterns) {
                 prev = { t: startT, text: stage.start.label };
             first = false;
         }
-        // Early kernel records can be stamped before records logged ahead of them (sched_clock changes source when the
-        // TSC is calibrated: one boot logged "x86/fpu: …" at 0.039 s after "tsc: Detected …" at 0.056 s). Such a record
-        // sits inside a run placed before it, so the next gap still starts at the latest point seen.
+        // A run is placed at its first record, and its last can lie past points placed after it: the next gap starts at
+        // the latest point seen, never goes back.
         if (prev && p.t < prev.t)
             return;
         if (prev)
