@@ -19,7 +19,7 @@ import { defaultCacheDir } from '../src/artifacts/cache-dir.js';
 import { runPass } from '../src/boot/pass-runner.js';
 import { qemuBackend } from '../src/boot/qemu.js';
 import { prepareBoot } from '../src/core/passes.js';
-import { SYSTEMD_TIMEOUT_MS } from '../src/core/run-scenarios.js';
+import { passTimeoutMs } from '../src/core/run-scenarios.js';
 import { loadScenarioFile } from '../src/scenario/load.js';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { 'cache-dir': { type: 'string' } } });
@@ -36,11 +36,7 @@ const prepared = await prepareBoot(scenario, qemuBackend, binary, 'tcg', cacheDi
   log: (message) => process.stderr.write(`${message}\n`),
 });
 const readyRegex = scenario.ready.kind === 'regex' ? scenario.ready.regex : undefined;
-// As the core does: a systemd image without a timeout of its own gets the longer default.
-const timeoutMs =
-  prepared.init?.kind === 'systemd' && scenario.keyPos['timeout'] === undefined
-    ? SYSTEMD_TIMEOUT_MS
-    : scenario.timeoutMs;
+const timeoutMs = passTimeoutMs(scenario, prepared.init);
 const loadBefore = loadavg()[0]!;
 const trace = await runPass(prepared.command, { accel: 'tcg', timeoutMs, readyRegex });
 const loadAfter = loadavg()[0]!;

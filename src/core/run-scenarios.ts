@@ -79,6 +79,14 @@ const AGENT_INIT: InitInfo = {
 /** The default timeout for a systemd image whose scenario sets none. */
 export const SYSTEMD_TIMEOUT_MS = 300_000;
 
+/**
+ * A pass's timeout once the image's init is known. A systemd image boots its own userspace, ~15–24 s under TCG here
+ * and far more on a loaded host: unless the scenario sets a timeout, it gets a longer one than a busybox agent's.
+ */
+export function passTimeoutMs(scenario: Scenario, init: InitInfo | undefined): number {
+  return init?.kind === 'systemd' && scenario.keyPos['timeout'] === undefined ? SYSTEMD_TIMEOUT_MS : scenario.timeoutMs;
+}
+
 /** The pass whose total is closest to the median total (the first of equals). */
 function medianPass(passes: readonly PassMeasurement[]): PassMeasurement | undefined {
   const total = (m: PassMeasurement) => m.stages.find((s) => s.name === 'total')?.ms ?? 0;
@@ -242,10 +250,7 @@ export async function runScenarios(
         releaseCommand = undefined;
         const prepared = await prepareBoot(given, backend, binary, accelFor, options.cacheDir, ctx);
         result.init = prepared.init ?? AGENT_INIT;
-        // A systemd image boots its own userspace, ~15–21 s under TCG here and far more on a loaded host: unless the
-        // scenario sets a timeout, it gets a longer one than a busybox agent's.
-        if (prepared.init?.kind === 'systemd' && given.keyPos['timeout'] === undefined)
-          scenario = { ...given, timeoutMs: SYSTEMD_TIMEOUT_MS };
+        scenario = { ...given, timeoutMs: passTimeoutMs(given, prepared.init) };
         result.kernel = prepared.kernel;
         result.rootfs = prepared.rootfs;
         result.firmware = prepared.firmware;

@@ -10,7 +10,7 @@ const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1000, min: 60_000, 
 const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
 
 /** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
-export const DURATION_PATTERN = `^(${NUMBER})(ms|s|min|us|µs|μs)$`;
+export const DURATION_PATTERN = `^(${NUMBER})(${Object.keys(DURATION_UNIT_MS).join('|')})$`;
 
 /** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
 export const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;

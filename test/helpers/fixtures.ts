@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootTrace } from '../../src/boot/types.js';
+import type { PassContext } from '../../src/measure/types.js';
 import { scenarioVerdict } from '../../src/judge/budgets.js';
 import type { ScenarioResult, StageResult } from '../../src/judge/types.js';
 
@@ -28,6 +29,17 @@ export function loadBootFixture(name: string): BootFixture {
   return JSON.parse(
     readFileSync(join(import.meta.dirname, '..', 'fixtures', 'boots', `${name}.json`), 'utf8'),
   ) as BootFixture;
+}
+
+/** What a fixture was booted with, read from the QEMU argv it recorded: machine, cmdline and firmware. */
+export function passContextOf(argv: readonly string[]): PassContext {
+  const append = argv.indexOf('-append');
+  return {
+    machine: argv[argv.indexOf('-machine') + 1] as PassContext['machine'],
+    // A whole-disk boot has no -append: its command line is in the image's loader entry.
+    ...(append >= 0 ? { cmdline: argv[append + 1]! } : {}),
+    firmware: argv.some((a) => a.includes('OVMF_CODE')) ? 'uefi' : argv.includes('-bios') ? 'qboot' : 'default',
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ import { escapeXml, renderSvg } from '../../src/report/svg.js';
 import { renderScenario } from '../../src/report/terminal.js';
 import { formatMs } from '../../src/scenario/duration.js';
 import type { Budget } from '../../src/scenario/types.js';
-import { loadBootFixture, scenarioResult } from '../helpers/fixtures.js';
+import { loadBootFixture, passContextOf, scenarioResult } from '../helpers/fixtures.js';
 
 const budget = (stage: string, maxMs: number, line: number): Budget => ({
   stage,
@@ -31,10 +31,9 @@ const budget = (stage: string, maxMs: number, line: number): Budget => ({
 /** A result judged from a real initcall_debug capture, with a kernel budget it fails and a total budget it meets. */
 function resultFrom(fixture: string, name: string, budgets: Budget[]): ScenarioResult {
   const { trace } = loadBootFixture(fixture);
-  const argv = trace.argv;
-  const cmdline = argv[argv.indexOf('-append') + 1]!;
-  const machine = argv[argv.indexOf('-machine') + 1] as ScenarioResult['machine'];
-  const pass = measurePass(trace, [], undefined, { machine, cmdline });
+  const context = passContextOf(trace.argv);
+  const { machine, cmdline } = context as Required<typeof context>;
+  const pass = measurePass(trace, [], undefined, context);
   const stages = judgeStages([pass], ALWAYS_LISTED_STAGES, budgets);
   return scenarioResult(name, stages, { machine, cmdline, warmup: 0, alignment: alignmentSummary([pass])! });
 }
@@ -72,8 +71,7 @@ describe('terminal diagnosis', () => {
     // initcall on microvm.
     const passes = ['cloud-initcalls-pc', 'cloud-initcalls-microvm'].map((name) => {
       const { trace } = loadBootFixture(name);
-      const machine = trace.argv[trace.argv.indexOf('-machine') + 1] as 'pc' | 'microvm';
-      return measurePass(trace, [], undefined, { machine, cmdline: trace.argv[trace.argv.indexOf('-append') + 1]! });
+      return measurePass(trace, [], undefined, passContextOf(trace.argv));
     });
     const spans = passes.map((p) => p.stages.find((s) => s.name === 'kernel')!.span!.from);
     expect(spans[0]).not.toBe(spans[1]);

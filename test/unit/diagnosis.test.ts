@@ -16,9 +16,9 @@ import {
   parseSystemdTimespan,
   reachedTarget,
 } from '../../src/measure/systemd/startup.js';
-import type { BootEvent, PassContext, StageTiming } from '../../src/measure/types.js';
+import type { BootEvent, StageTiming } from '../../src/measure/types.js';
 import { withInitcallDebug } from '../../src/boot/cmdline.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, passContextOf } from '../helpers/fixtures.js';
 import { UNIT_HINT_CASES } from '../helpers/unit-hint-cases.js';
 
 /** Log text quoted from real boots (each file names its source), without the comment lines. */
@@ -38,22 +38,11 @@ function eventsFromLog(lines: string[]): BootEvent[] {
   });
 }
 
-/** What a fixture was booted with, read from the QEMU argv it recorded. */
-function contextOf(argv: string[]): PassContext {
-  const append = argv.indexOf('-append');
-  return {
-    machine: argv[argv.indexOf('-machine') + 1] as PassContext['machine'],
-    // A whole-disk boot has no -append: its command line is in the image's loader entry.
-    ...(append >= 0 ? { cmdline: argv[append + 1] } : {}),
-    firmware: argv.some((a) => a.includes('OVMF_CODE')) ? 'uefi' : argv.includes('-bios') ? 'qboot' : 'default',
-  };
-}
-
 const measured = new Map<string, ReturnType<typeof measurePass>>();
 function measure(name: string) {
   if (!measured.has(name)) {
     const { trace } = loadBootFixture(name);
-    measured.set(name, measurePass(trace, [], undefined, contextOf(trace.argv)));
+    measured.set(name, measurePass(trace, [], undefined, passContextOf(trace.argv)));
   }
   return measured.get(name)!;
 }
@@ -242,7 +231,7 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
   });
 
   it('never advises a kernel parameter the command line already has', () => {
-    const tuned = contextOf(loadBootFixture('cloud-initcalls-pc-tuned').trace.argv).cmdline!;
+    const tuned = passContextOf(loadBootFixture('cloud-initcalls-pc-tuned').trace.argv).cmdline!;
     expect(tuned).toContain('8250.nr_uarts=1');
     // The tuned boot's one UART still takes ~10 ms to probe, over uart-probe's threshold: only the cmdline rule
     // keeps the hint silent.

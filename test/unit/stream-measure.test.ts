@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import type { BootEvent } from '../../src/measure/types.js';
 import { StreamingMeasure } from '../../src/measure/stream.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, passContextOf } from '../helpers/fixtures.js';
 import { measureWhole } from '../helpers/measure-oracle.js';
 
 const fixtures = readdirSync(join(import.meta.dirname, '..', 'fixtures', 'boots'))
@@ -18,15 +18,10 @@ function rounded<T>(value: T): T {
   ) as T;
 }
 
-const contextOf = (name: string, argv: string[]) => ({
-  machine: name.includes('microvm') ? ('microvm' as const) : ('pc' as const),
-  cmdline: argv[argv.indexOf('-append') + 1] ?? '',
-});
-
 describe('streaming measure step', () => {
   it.each(fixtures)("gives the whole-trace oracle's stages, spans, alignment, initcalls and hints on %s", (name) => {
     const { trace } = loadBootFixture(name);
-    const context = contextOf(name, trace.argv);
+    const context = passContextOf(trace.argv);
     const slurped = measureWhole(trace, [], undefined, context);
     const streamed = measurePass(trace, [], undefined, context);
     expect(rounded(streamed.stages)).toEqual(rounded(slurped.stages));
@@ -66,7 +61,7 @@ describe('streaming measure step', () => {
     const custom = [
       { name: 'acpi', from: /^ACPI: Core revision/, to: /^ACPI: Interpreter enabled/, pos: { line: 1, column: 1 } },
     ];
-    const context = contextOf('cloud-initcalls-pc', trace.argv);
+    const context = passContextOf(trace.argv);
     const slurped = measureWhole(trace, custom, undefined, context);
     expect(slurped.stages.some((s) => s.name === 'acpi')).toBe(true);
     expect(rounded(measurePass(trace, custom, undefined, context).stages)).toEqual(rounded(slurped.stages));

@@ -2,6 +2,7 @@ import type { RunResults } from '../../judge/types.js';
 import { judgeRun, type RunVerdict } from '../../judge/verdict.js';
 import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
+import { placedUnits } from '../svg-units.js';
 import { describeSpan } from '../terminal.js';
 import type { Annotation } from './annotations.js';
 import type { ScenarioComparison } from '../../judge/compare.js';
@@ -75,7 +76,7 @@ function gantt(s: ScenarioResult): string {
     lines.push(`  ${stage.name} ${formatMs(stage.summary!.median)} : ${tag}${start}, ${end}`);
   }
   // A systemd image's slowest units, from the typical pass; those on the critical chain are marked.
-  const units = (s.units ?? []).filter((u) => u.activating !== null && u.active !== null && u.ms > 0);
+  const units = placedUnits(s);
   if (units.length > 0) lines.push('  section systemd units');
   for (const unit of units.slice(0, SUMMARY_UNITS)) {
     const start = Math.round(unit.activating!);
