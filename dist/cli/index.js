@@ -6967,7 +6967,7 @@ function withInitcallSpan(stage, initcalls) {
 const DURATION_UNIT_MS = { ms: 1, s: 1000, min: 60_000, us: 0.001, µs: 0.001, μs: 0.001 };
 const NUMBER = '\\d+(?:\\.\\d+)?|\\.\\d+';
 /** JSON Schema / RegExp source for a valid duration; `parseDuration` accepts exactly these strings. */
-const DURATION_PATTERN = `^(${NUMBER})(ms|s|min|us|µs|μs)$`;
+const DURATION_PATTERN = `^(${NUMBER})(${Object.keys(DURATION_UNIT_MS).join('|')})$`;
 /** JSON Schema / RegExp source for a memory size; `parseMemory` also requires a whole number of MiB. */
 const MEMORY_PATTERN = `^(${NUMBER})(M|MiB|G|GiB)$`;
 const DURATION_EXAMPLES = 'write 150ms, 1.5s or 800us';
@@ -21885,6 +21885,13 @@ const AGENT_INIT = {
 };
 /** The default timeout for a systemd image whose scenario sets none. */
 const SYSTEMD_TIMEOUT_MS = 300_000;
+/**
+ * A pass's timeout once the image's init is known. A systemd image boots its own userspace, ~15–24 s under TCG here
+ * and far more on a loaded host: unless the scenario sets a timeout, it gets a longer one than a busybox agent's.
+ */
+function passTimeoutMs(scenario, init) {
+    return init?.kind === 'systemd' && scenario.keyPos['timeout'] === undefined ? SYSTEMD_TIMEOUT_MS : scenario.timeoutMs;
+}
 /** The pass whose total is closest to the median total (the first of equals). */
 function medianPass(passes) {
     const total = (m) => m.stages.find((s) => s.name === 'total')?.ms ?? 0;
@@ -22041,10 +22048,7 @@ async function runScenarios(scenarios, options, ports) {
                 releaseCommand = undefined;
                 const prepared = await prepareBoot(given, backend, binary, accelFor, options.cacheDir, ctx);
                 result.init = prepared.init ?? AGENT_INIT;
-                // A systemd image boots its own userspace, ~15–21 s under TCG here and far more on a loaded host: unless the
-                // scenario sets a timeout, it gets a longer one than a busybox agent's.
-                if (prepared.init?.kind === 'systemd' && given.keyPos['timeout'] === undefined)
-                    scenario = { ...given, timeoutMs: SYSTEMD_TIMEOUT_MS };
+                scenario = { ...given, timeoutMs: passTimeoutMs(given, prepared.init) };
                 result.kernel = prepared.kernel;
                 result.rootfs = prepared.rootfs;
                 result.firmware = prepared.firmware;
@@ -22778,10 +22782,13 @@ function nestedRows(stage, maxInitcalls) {
 
 /** How many of a systemd image's slowest units the chart draws. */
 const CHART_UNITS = 10;
+/** The units a chart can place: those that started and finished before ready, slowest first. */
+function placedUnits(result) {
+    return (result.units ?? []).filter((u) => u.activating !== null && u.active !== null && u.ms > 0);
+}
 /** The slowest units that started and finished before ready, slowest first; critical-chain units end in ` *`. */
 function unitRows(result, max = CHART_UNITS) {
-    return (result.units ?? [])
-        .filter((u) => u.activating !== null && u.active !== null && u.ms > 0)
+    return placedUnits(result)
         .slice(0, max)
         .map((u) => ({
         label: `unit ${neutraliseConsoleText(u.name)}${u.critical ? ' *' : ''}`,
