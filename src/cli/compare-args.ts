@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 
 export const COMPARE_USAGE = `  boot-budget compare BASE.json HEAD.json   per scenario and stage: medians, Δ, p-value and a verdict; exit 1 on a regression`;
 
-export const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may grow by up to P (e.g. 5%) before it is a regression (default: the scenario's, else 5%)
-  --p-value P       compare/A/B: a change needs a permutation-test p-value ≤ P (default: the scenario's, else 0.01)
-  --min-ms N        compare/A/B: a change needs the medians to move by at least N ms (default 0)
+export const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may grow by up to P (e.g. 5%) before it is a regression (default: the scenario's, else 5%; 0.5% on the virtual clock)
+  --p-value P       compare/A/B: a change needs a p-value ≤ P (default: the scenario's, else 0.01)
+  --min-ms N        compare/A/B: a change needs the medians to move by at least N ms (default: the scenario's, else 10; 0.1 on the virtual clock)
   --force           compare results taken under different accelerators, hypervisors or host CPU counts
   --baseline-kernel PATH|apt:PACKAGE   boot every scenario as an A/B against this kernel, passes interleaved
   --max-passes N    run more passes, up to N, while a verdict is within noise (default: the scenario's, else 15)`;

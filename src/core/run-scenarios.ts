@@ -27,7 +27,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { Accel, HypervisorName, KernelSpec, KvmMode, Scenario } from '../scenario/types.js';
 import { DEFAULT_MAX_PASSES, VIRTUAL_EARLY_STOP, variesLittle } from '../judge/adaptive.js';
 import { compareScenario } from '../judge/compare.js';
-import { defaultRegression, type RegressionSettings } from '../judge/regression.js';
+import { type RegressionSettings, regressionSettings } from '../judge/regression.js';
 import { ICOUNT } from '../boot/icount.js';
 import {
   baselineScenario,
@@ -287,17 +287,7 @@ export async function runScenarios(
       };
 
       // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
-      const regression: RegressionSettings = {
-        ...defaultRegression(scenario.clock),
-        ...(scenario.regression
-          ? {
-              maxIncrease: scenario.regression.maxIncrease,
-              pValue: scenario.regression.pValue,
-              minMs: scenario.regression.minMs,
-            }
-          : {}),
-        ...options.regression,
-      };
+      const regression = regressionSettings(scenario.clock, scenario.regression, options.regression);
       const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
       result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
 

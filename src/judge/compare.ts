@@ -5,7 +5,7 @@
 import { UsageError } from '../errors.js';
 import {
   compareStage,
-  defaultRegression,
+  regressionSettings,
   overallVerdict,
   type RegressionSettings,
   type RegressionVerdict,
@@ -62,10 +62,7 @@ function icountText(icount: ScenarioResult['icount']): string {
 
 /** The settings a result carries (from its scenario's `regression:` block), with explicit overrides on top. */
 export function settingsFor(head: ScenarioResult, overrides: Partial<RegressionSettings> = {}): RegressionSettings {
-  const fromScenario = head.regression
-    ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs }
-    : {};
-  return { ...defaultRegression(head.clock), ...fromScenario, ...overrides };
+  return regressionSettings(head.clock, head.regression, overrides);
 }
 
 /** Compares every stage seen on both sides, in the head's order. */

@@ -18,12 +18,11 @@ export function toRegressionExtras(
   if (raw['max-passes'] !== undefined) out.maxPasses = raw['max-passes'];
   if (raw.regression) {
     const r = raw.regression;
-    out.regression = {
-      maxIncrease: Number(r['max-increase'].replace('%', '')) / 100,
-      pValue: r['p-value'],
-      minMs: r['min-ms'],
-      pos: positionOf('regression'),
-    } satisfies RegressionSpec;
+    const spec: RegressionSpec = { pos: positionOf('regression') };
+    if (r['max-increase'] !== undefined) spec.maxIncrease = Number(r['max-increase'].replace('%', '')) / 100;
+    if (r['p-value'] !== undefined) spec.pValue = r['p-value'];
+    if (r['min-ms'] !== undefined) spec.minMs = r['min-ms'];
+    out.regression = spec;
   }
   if (raw.baseline) {
     const b = raw.baseline;

@@ -228,23 +228,25 @@ const regressionSchema = z
           typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined,
       })
       .regex(PERCENT_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a percentage; write e.g. 5%` })
-      .default('5%')
+      .optional()
       .describe(
-        'The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.',
+        'The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements. Default 5% (0.5% with clock: virtual).',
       ),
     'p-value': z
       .number()
       .gt(0)
       .lt(1)
-      .default(0.01)
+      .optional()
       .describe(
-        'A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).',
+        "A change counts only when the two-sided test (permutation on wall time, Welch's t on virtual time) gives a p-value at most this (default 0.01).",
       ),
     'min-ms': z
       .number()
       .min(0)
-      .default(0)
-      .describe('A change counts only when the medians differ by at least this many milliseconds (default 0).'),
+      .optional()
+      .describe(
+        'A change counts only when the medians differ by at least this many milliseconds. Default 10 (0.1 with clock: virtual).',
+      ),
   })
   .describe(
     'How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.',

@@ -81,9 +81,14 @@ describe('compareRuns', () => {
     const small = compareRuns(run(result('a', base)), run(result('a', head)));
     expect(small.scenarios[0]!.stages.find((s) => s.stage === 'userspace')!.pValue).toBeLessThanOrEqual(0.01);
     expect(small.scenarios[0]!.verdict).toBe('no change');
+    // Beyond 2%, but 3 ms is under the wall clock's 10 ms floor; without the floor it is a regression.
     expect(
       compareRuns(run(result('a', base)), run(result('a', head)), { overrides: { maxIncrease: 0.02 } }).scenarios[0]!
         .verdict,
+    ).toBe('no change');
+    expect(
+      compareRuns(run(result('a', base)), run(result('a', head)), { overrides: { maxIncrease: 0.02, minMs: 0 } })
+        .scenarios[0]!.verdict,
     ).toBe('regression');
     expect(
       compareRuns(run(result('a', FAST)), run(result('a', SLOW)), { overrides: { minMs: 500 } }).scenarios[0]!.verdict,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCliArgs } from '../../src/cli/args.js';
+import { regressionSettings } from '../../src/judge/regression.js';
 import { checkScenarioFile, loadScenarioFile } from '../../src/scenario/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'boot-budget-regression-scenario-'));
@@ -44,12 +45,20 @@ describe('regression:, baseline: and max-passes: in scenarios', () => {
     expect(plain.baseline).toBeUndefined();
   });
 
-  it('fills in regression defaults', async () => {
-    expect((await load(`${HEAD}regression: {}\n`)).regression).toMatchObject({
-      maxIncrease: 0.05,
-      pValue: 0.01,
-      minMs: 0,
+  it("leaves the keys it does not set to the clock's defaults", async () => {
+    const empty = await load(`${HEAD}regression: {}\n`);
+    expect(empty.regression).toEqual({ pos: { line: 6, column: 1 } });
+    expect(regressionSettings(empty.clock, empty.regression)).toEqual({ maxIncrease: 0.05, pValue: 0.01, minMs: 10 });
+    // Setting p-value on the virtual clock keeps its 0.5% and 0.1 ms floor: a schema default of 5% used to replace it.
+    const virtual = await load(`${HEAD}clock: virtual\nregression:\n  p-value: 0.05\n`);
+    expect(regressionSettings(virtual.clock, virtual.regression)).toEqual({
+      maxIncrease: 0.005,
+      pValue: 0.05,
+      minMs: 0.1,
+      test: 'welch',
     });
+    // A flag goes over the scenario's key.
+    expect(regressionSettings(virtual.clock, virtual.regression, { pValue: 0.001 }).pValue).toBe(0.001);
   });
 
   it('rejects bad values at their line', async () => {
