@@ -1,3 +1,4 @@
+import { BUILTIN_STAGE_NAMES } from '../scenario/builtin-stages.js';
 import type { Budget, Statistic } from '../scenario/types.js';
 import type { PassMeasurement } from '../measure/types.js';
 import { summarize, type Summary } from './statistics.js';
@@ -23,14 +24,29 @@ function verdictFor(budget: Budget, value: number | null): StageVerdict {
   return 'pass';
 }
 
+const BUILTIN_RANK = new Map<string, number>(BUILTIN_STAGE_NAMES.map((name, i) => [name, i]));
+
+/**
+ * The stages a report lists: those it always lists and those measured, built-in ones in the table's order (a stage
+ * only some boots have, such as `initrd`, in its place in the boot, not after `total`), then custom ones as first seen.
+ */
+export function listedStages(stageOrder: readonly string[], measured: readonly string[]): string[] {
+  const names = [...new Set([...stageOrder, ...measured])];
+  const rank = (name: string) => BUILTIN_RANK.get(name) ?? Number.POSITIVE_INFINITY;
+  // Array.prototype.sort is stable: custom stages keep their first-seen order after the built-in ones.
+  return names.sort((a, b) => rank(a) - rank(b));
+}
+
 /** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
 export function judgeStages(
   passes: readonly PassMeasurement[],
   stageOrder: readonly string[],
   budgets: readonly Budget[],
 ): StageResult[] {
-  const names = [...stageOrder];
-  for (const pass of passes) for (const s of pass.stages) if (!names.includes(s.name)) names.push(s.name);
+  const names = listedStages(
+    stageOrder,
+    passes.flatMap((pass) => pass.stages.map((s) => s.name)),
+  );
 
   return names.map((name) => {
     const timings = passes.flatMap((p) => p.stages.filter((s) => s.name === name));

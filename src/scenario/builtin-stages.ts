@@ -77,7 +77,8 @@ export const BUILTIN_STAGES = [
     budget:
       "Budget for `initrd` (`boot: disk`): from the kernel starting the image's initramfs to its switch to the real root.",
     spanEvents: 'userspace',
-    listed: 'disk-boot',
+    // An image without an initramfs (a kernel that mounts its root itself) has no root switch, so no row.
+    listed: 'when-measured',
   },
   {
     name: 'userspace',

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { judgeStages, listedStages } from '../../src/judge/budgets.js';
+import { unseenBudgetReasons } from '../../src/judge/unseen.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { stageOrderFor } from '../../src/measure/stages.js';
 import { loadBootFixture } from '../helpers/fixtures.js';
@@ -36,8 +38,43 @@ describe('stages of a whole-disk UEFI boot', () => {
     expect(plain.hints.map((h) => h.id)).not.toContain('loader-menu-timeout');
   });
 
-  it('lists loader and initrd in boot-chart order for disk boots only', () => {
-    expect(stageOrderFor('disk')).toEqual(['firmware', 'loader', 'kernel', 'initrd', 'userspace', 'shutdown', 'total']);
+  it('lists loader on disk boots only, and initrd only where measured, each in its place in the boot', () => {
+    expect(stageOrderFor('disk')).toEqual(['firmware', 'loader', 'kernel', 'userspace', 'shutdown', 'total']);
     expect(stageOrderFor('kernel')).toEqual(['firmware', 'kernel', 'userspace', 'shutdown', 'total']);
+    // The order measure-pass emits stages in is not the boot's: a custom stage may come first, doorbell after total.
+    expect(listedStages(stageOrderFor('disk'), ['probe', 'doorbell', 'initrd', 'kernel', 'apps'])).toEqual([
+      'firmware',
+      'loader',
+      'kernel',
+      'initrd',
+      'userspace',
+      'shutdown',
+      'total',
+      'doorbell',
+      'probe',
+      'apps',
+    ]);
+    // This boot has no root switch: no initrd row, where it used to show "not seen".
+    const stages = judgeStages([measure('uefi-systemd-boot')], stageOrderFor('disk'), []);
+    expect(stages.map((s) => s.name)).toEqual(['firmware', 'loader', 'kernel', 'userspace', 'shutdown', 'total']);
+  });
+
+  it('says why an initrd or loader budget could not be judged', () => {
+    const budget = (stage: string) => ({
+      stage,
+      maxMs: 1000,
+      level: 'error' as const,
+      statistic: 'median' as const,
+      pos: { line: 1, column: 1 },
+    });
+    const budgets = [budget('initrd'), budget('loader')];
+    const stages = judgeStages([measure('uefi-systemd-boot')], stageOrderFor('disk'), budgets);
+    expect(unseenBudgetReasons(stages, budgets)).toEqual([
+      expect.stringMatching(/^initrd has a budget but was never seen: root switch not seen: .*has no initramfs/),
+    ]);
+    const noLoader = judgeStages([measure('cloud-quiet-sleep1')], stageOrderFor('disk'), budgets);
+    expect(unseenBudgetReasons(noLoader, budgets)[1]).toMatch(
+      /^loader has a budget but was never seen: boot loader start not seen: .*OVMF \(BdsDxe: starting\)/,
+    );
   });
 });
