@@ -4340,19 +4340,382 @@ function runPassWith(command, options, consoleFifo, doorbellFifo) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/scenario/builtin-stages.ts
+/**
+ * The built-in stages, as one table: the scenario schema takes their names (budget keys, reserved stage names) and
+ * budget descriptions from it, and the measure step times each row between its two timeline anchors.
+ *
+ * To add a stage, add a row here (its place in the table is its place in the boot chart and in every list of stages).
+ * If it runs between anchors that do not exist yet, add the anchor to `TimelineAnchor` and say in
+ * `resolveAnchors` (src/measure/stages.ts) where on the timeline it lies. Then regenerate the JSON Schema
+ * (`npm run schema`). docs/architecture.md walks through an example.
+ */
+const BUILTIN_STAGES = [
+    {
+        name: 'firmware',
+        from: 'spawn',
+        // A whole-disk boot shows where its firmware hands over to the boot loader; a -kernel boot goes straight on.
+        to: ['loader-start', 'kernel-zero'],
+        covers: 'VMM setup and firmware, up to the boot loader (with -kernel, through kernel decompression)',
+        budget: 'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression); with `boot: disk`, to the firmware starting the boot loader.',
+        spanEvents: 'all',
+        listed: 'always',
+    },
+    {
+        name: 'loader',
+        from: 'loader-start',
+        to: 'kernel-zero',
+        covers: 'the boot loader: its menu, reading the kernel and initrd, the EFI stub decompressing the kernel',
+        budget: 'Budget for `loader` (`boot: disk`): from the firmware starting the boot loader to kernel clock zero (menu timeout, reading the kernel, decompression).',
+        spanEvents: 'all',
+        listed: 'disk-boot',
+    },
+    {
+        name: 'kernel',
+        from: 'kernel-zero',
+        to: 'kernel-end',
+        covers: 'kernel clock zero to the start of init',
+        budget: 'Budget for `kernel`: from kernel clock zero to running init.',
+        spanEvents: 'all',
+        listed: 'always',
+    },
+    {
+        name: 'initrd',
+        from: 'kernel-end',
+        to: 'root-switch',
+        covers: "the image's initramfs, up to the switch to the real root",
+        budget: "Budget for `initrd` (`boot: disk`): from the kernel starting the image's initramfs to its switch to the real root.",
+        spanEvents: 'userspace',
+        // An image without an initramfs (a kernel that mounts its root itself) has no root switch, so no row.
+        listed: 'when-measured',
+    },
+    {
+        name: 'userspace',
+        from: ['root-switch', 'kernel-end'],
+        to: 'ready',
+        covers: 'init (after the initrd, when there is one) to the ready marker',
+        budget: 'Budget for `userspace`: from running init to the ready marker.',
+        // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
+        // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
+        spanEvents: 'userspace',
+        listed: 'always',
+    },
+    {
+        name: 'shutdown',
+        // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
+        from: 'dump-end',
+        to: 'exit',
+        covers: 'guest power-off to hypervisor exit',
+        budget: 'Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.',
+        spanEvents: 'all',
+        listed: 'always',
+    },
+    {
+        name: 'total',
+        from: 'spawn',
+        to: 'ready',
+        covers: 'hypervisor spawn to the ready marker',
+        budget: 'Budget for `total`: from hypervisor spawn to ready.',
+        spanEvents: 'all',
+        listed: 'always',
+    },
+    {
+        // Needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
+        name: 'doorbell',
+        from: 'spawn',
+        to: 'doorbell',
+        covers: 'hypervisor spawn to the ready doorbell ring',
+        budget: 'Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).',
+        spanEvents: 'all',
+        listed: 'when-measured',
+    },
+];
+/** Every built-in stage name, in table order: reserved for custom stages, and known under `budgets:`. */
+const BUILTIN_STAGE_NAMES = BUILTIN_STAGES.map((stage) => stage.name);
+/** The stages every report lists, measured or not, in boot-chart order (the `stageOrder` of judgeStages). */
+const ALWAYS_LISTED_STAGES = BUILTIN_STAGES.filter((stage) => stage.listed === 'always').map((stage) => stage.name);
+
+;// CONCATENATED MODULE: ./src/measure/initcalls.ts
+const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
+const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
+/** The label a span edge or a report uses for an initcall. */
+function initcallLabel(call) {
+    return call.module ? `${call.name} [${call.module}]` : call.name;
+}
+/**
+ * Pairs `calling` and `returned` records in log order, one record at a time. Several modules may export an initcall of
+ * the same name (`init_module`, `init`), and module initcalls can interleave, so each symbol keeps a queue of open
+ * calls. Times are on whatever clock the caller feeds (host or guest).
+ */
+class InitcallPairer {
+    /** Open calls by the symbol as printed (`name+0x0/0x7e [module]`), which a call's two records share. */
+    open = new Map();
+    /**
+     * The latest `calling`, kept out of the map: built-in initcalls run one at a time, so nearly every `returned` closes
+     * the call just opened, and a string compare is all it takes.
+     */
+    latest = null;
+    /** A finished initcall when `text` is a `returned` record; the caller has checked that the record is the kernel's. */
+    push(text, t) {
+        // Most records are neither; one character code decides before any search runs.
+        const first = text.charCodeAt(0);
+        if (first === 0x63 /* c */) {
+            if (!CALLING.test(text))
+                return null;
+            if (this.latest)
+                this.opened(this.latest.key, this.latest.t);
+            this.latest = { key: text.slice(text.charCodeAt(8) === 0x20 ? 9 : 8, text.indexOf(' @ ')), t };
+            return null;
+        }
+        if (first !== 0x69 /* i */)
+            return null;
+        const returned = RETURNED.exec(text);
+        if (returned === null)
+            return null;
+        const name = returned[1];
+        const module = returned[2];
+        const ms = Number(returned[4]) / 1000;
+        const startT = this.closed(text.slice(9, text.indexOf(' returned '))) ?? t - ms;
+        const call = { name, startT, endT: t, ms, returned: Number(returned[3]) };
+        if (module)
+            call.module = module;
+        return call;
+    }
+    opened(key, t) {
+        const queue = this.open.get(key);
+        if (queue)
+            queue.push(t);
+        // Past this many symbols open at once, a log is not a boot's: the oldest open calls are forgotten, and their
+        // returns measured from `after N usecs` alone.
+        else if (this.open.size < MAX_OPEN_SYMBOLS)
+            this.open.set(key, [t]);
+        else
+            this.open.clear();
+    }
+    /** The oldest open call of `key`: first in the map, which holds calls opened before the latest one. */
+    closed(key) {
+        const queue = this.open.size > 0 ? this.open.get(key) : undefined;
+        if (queue) {
+            const t = queue.shift();
+            if (queue.length === 0)
+                this.open.delete(key);
+            return t;
+        }
+        if (this.latest?.key === key) {
+            const t = this.latest.t;
+            this.latest = null;
+            return t;
+        }
+        return undefined;
+    }
+}
+/** Distinct initcall symbols remembered while pairing; see InitcallPairer.opened. */
+const MAX_OPEN_SYMBOLS = 65_536;
+/** Every initcall among a pass's events. */
+function parseInitcalls(events) {
+    const pairer = new InitcallPairer();
+    const calls = [];
+    for (const event of events) {
+        if (event.origin !== 'kernel')
+            continue;
+        const call = pairer.push(event.text, event.t);
+        if (call)
+            calls.push(call);
+    }
+    return calls;
+}
+
+;// CONCATENATED MODULE: ./src/measure/stages.ts
+
+
+
+/**
+ * Where the firmware starts the boot loader, best first, with the source each names in results. OVMF prints the
+ * BdsDxe lines on the serial console (after screen-clearing escapes, on the same line, so they are not anchored);
+ * SeaBIOS prints `Booting from Hard Disk...` to its debug console; GRUB's own banner comes last.
+ */
+const LOADER_START_EDGES = [
+    { pattern: /BdsDxe: starting /, source: 'OVMF (BdsDxe: starting)' },
+    { pattern: /Booting from Hard Disk/, source: 'SeaBIOS (Booting from Hard Disk)' },
+    // The first line of the GRUB images boot-budget builds (src/artifacts/image/grub.ts), then GRUB's own menu header.
+    { pattern: /GRUB: reading \/grub\/grub\.cfg/, source: 'GRUB console (its first line)' },
+    { pattern: /Welcome to GRUB!|GNU GRUB +version/, source: 'GRUB console (menu)' },
+];
+/** Where an initramfs hands over to the real root: systemd's and busybox/klibc's words for it. */
+const ROOT_SWITCH_PATTERNS = [/^Switching root\.?$/, /^run-init: |switch_root: /];
+/** Which stages a boot lists in its reports, in boot-chart order: disk boots add `loader` and `initrd`. */
+function stageOrderFor(boot) {
+    return BUILTIN_STAGES.filter((s) => s.listed === 'always' || (boot === 'disk' && s.listed === 'disk-boot')).map((s) => s.name);
+}
+/** Where the kernel hands over to userspace, best first. */
+const KERNEL_END_PATTERNS = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
+function findKernelEnd(events, readyT) {
+    for (const pattern of KERNEL_END_PATTERNS) {
+        const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
+        // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
+        const found = matches[matches.length - 1];
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+function resolveAnchors(timeline) {
+    const { marks, alignment, events } = timeline;
+    const kernelEnd = findKernelEnd(events, marks.ready);
+    const at = (t, label) => (t === undefined ? undefined : { t, label });
+    const kernelZeroT = alignment?.kernelZeroT;
+    let loaderStart;
+    for (const edge of LOADER_START_EDGES) {
+        const found = events.find((e) => e.source === 'console' &&
+            e.guestT === undefined &&
+            (kernelZeroT === undefined || e.t <= kernelZeroT) &&
+            edge.pattern.test(e.text));
+        if (found) {
+            loaderStart = { t: found.t, label: found.text, source: edge.source };
+            break;
+        }
+    }
+    const switchEvent = kernelEnd
+        ? events.find((e) => e.source !== 'host' &&
+            e.t >= kernelEnd.t &&
+            (marks.ready === undefined || e.t <= marks.ready) &&
+            ROOT_SWITCH_PATTERNS.some((p) => p.test(e.text)))
+        : undefined;
+    return {
+        spawn: { t: 0, label: '(hypervisor spawned)' },
+        'loader-start': loaderStart,
+        'root-switch': switchEvent ? { t: switchEvent.t, label: switchEvent.text, source: 'kernel log' } : undefined,
+        'kernel-zero': kernelZeroT === undefined
+            ? undefined
+            : { t: kernelZeroT, label: '(kernel clock zero)', source: 'kernel log (clock aligned to the console)' },
+        'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, protocol_Marker.init),
+        ready: at(marks.ready, '(ready)'),
+        'dump-end': at(marks.dumpEnd, protocol_Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
+        exit: at(marks.exit, '(hypervisor exited)'),
+        doorbell: at(marks.doorbell, '(ready doorbell)'),
+    };
+}
+/** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
+function largestGap(events, startT, endT, edgeNames) {
+    const inside = events.filter((e) => e.t >= startT && e.t <= endT);
+    const points = [];
+    if (inside[0]?.t !== startT)
+        points.push({ t: startT, text: edgeNames[0] });
+    // Not push(...inside): a flooded console puts ~10^6 events in one stage, past the engine's argument limit.
+    for (const event of inside)
+        points.push(event);
+    if (inside[inside.length - 1]?.t !== endT)
+        points.push({ t: endT, text: edgeNames[1] });
+    let best = null;
+    for (let i = 1; i < points.length; i++) {
+        const from = points[i - 1];
+        const to = points[i];
+        const ms = to.t - from.t;
+        if (best === null || ms > best.ms)
+            best = { from: from.text, to: to.text, fromT: from.t, toT: to.t, ms };
+    }
+    return best;
+}
+/** largestGap over the timeline's events, without the kernel's where the stage says so. */
+function largestGapOf(timeline) {
+    let userspaceEvents;
+    return (stage) => {
+        const events = stage.spanEvents === 'userspace'
+            ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel'))
+            : timeline.events;
+        return largestGap(events, stage.start.t, stage.end.t, [stage.start.label, stage.end.label]);
+    };
+}
+/**
+ * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
+ * not power itself off) is left out rather than guessed. Spans are the largest gap between the timeline's events
+ * unless `spanOf` says otherwise: the streaming step keeps only summaries of most records, and walks those instead.
+ */
+function computeStages(timeline, custom, spanOf) {
+    const span = spanOf ?? largestGapOf(timeline);
+    const timing = (bounds) => ({
+        name: bounds.name,
+        startT: bounds.start.t,
+        endT: bounds.end.t,
+        ms: bounds.end.t - bounds.start.t,
+        span: span(bounds),
+    });
+    const anchors = resolveAnchors(timeline);
+    const stages = [];
+    const first = (which) => (typeof which === 'string' ? [which] : which).map((a) => anchors[a]).find((p) => p !== undefined);
+    // A whole-disk boot (one whose loader was seen) says in results what placed each edge.
+    const diskBoot = anchors['loader-start'] !== undefined;
+    for (const stage of BUILTIN_STAGES) {
+        const start = first(stage.from);
+        const end = first(stage.to);
+        if (start === undefined || end === undefined || end.t < start.t)
+            continue;
+        const stageTiming = timing({ name: stage.name, start, end, spanEvents: stage.spanEvents });
+        if (diskBoot)
+            stageTiming.edges = { from: start.source ?? start.label, to: end.source ?? end.label };
+        stages.push(stageTiming);
+    }
+    for (const def of custom) {
+        const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
+        if (!from)
+            continue;
+        const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
+        if (!to)
+            continue;
+        stages.push(timing({
+            name: def.name,
+            start: { t: from.t, label: from.text },
+            end: { t: to.t, label: to.text },
+            spanEvents: 'all',
+        }));
+    }
+    return stages;
+}
+/** An initcall this large explains its stage better than any gap between two records. */
+const INITCALL_SPAN_SHARE = 0.1;
+/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
+ *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
+function withInitcallSpan(stage, initcalls) {
+    let slowest;
+    for (const call of initcalls) {
+        if (call.startT < stage.startT || call.endT > stage.endT)
+            continue;
+        if (!slowest || call.ms > slowest.ms)
+            slowest = call;
+    }
+    if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0))
+        return stage;
+    const label = initcallLabel(slowest);
+    return {
+        ...stage,
+        span: {
+            from: `calling ${label}`,
+            to: `initcall ${label} returned`,
+            fromT: slowest.endT - slowest.ms,
+            toT: slowest.endT,
+            ms: slowest.ms,
+            kind: 'initcall',
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/judge/unseen.ts
 /**
  * A budgeted stage that no measured pass saw cannot be judged: that is an error with a reason (exit 3), never a
  * silent FAIL. The reasons are data, one per way a stage's edge goes missing.
  */
 
+
 /** Why each built-in stage's edges may be missing, in words people can act on. */
 const UNSEEN_REASONS = {
     firmware: 'kernel clock zero not seen: no record was both in a dumped kernel log and on the console, so the guest clock could not be placed on host time (the console is quiet and no kernel log was dumped); let boot-budget add its agent or ready unit (drop `agent: false`), or drop `quiet`',
+    loader: `boot loader start not seen: the console showed none of the lines that place it (${LOADER_START_EDGES.map((e) => e.source).join(', ')}) before the kernel's clock started`,
     kernel: 'kernel end not seen: neither `Run /… as init process` nor `Freeing unused kernel` was on the console or in a dumped kernel log, and no agent marked init; let boot-budget add its agent or ready unit (it dumps the kernel log), or drop `quiet`',
+    initrd: "root switch not seen: the image's initramfs printed neither systemd's `Switching root.` nor run-init's or switch_root's words, or the image has no initramfs (its kernel mounts the root itself, and `userspace` starts at the kernel's end)",
     userspace: "userspace start not seen: the kernel's handover to init was on neither the console nor a dumped kernel log; let boot-budget add its agent or ready unit (it dumps the kernel log), or drop `quiet`",
     shutdown: `shutdown not seen: the guest did not power itself off within ${SHUTDOWN_GRACE_MS / 1000} s of ready`,
     total: 'total not seen: no pass reached ready',
+    doorbell: "doorbell not heard: the ready ring never reached the host (it needs `doorbell: true` and boot-budget's agent)",
 };
 /** One sentence per budgeted stage that was never seen; empty when every budget could be judged. */
 function unseenBudgetReasons(stages, budgets) {
@@ -6404,96 +6767,6 @@ function summarize(samples) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/measure/initcalls.ts
-const CALLING = /^calling {1,2}([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? @ \d+/;
-const RETURNED = /^initcall ([\w.$]+)\+0x[\da-f]+\/0x[\da-f]+(?: \[([\w-]+)\])? returned (-?\d+) after (\d+) usecs/;
-/** The label a span edge or a report uses for an initcall. */
-function initcallLabel(call) {
-    return call.module ? `${call.name} [${call.module}]` : call.name;
-}
-/**
- * Pairs `calling` and `returned` records in log order, one record at a time. Several modules may export an initcall of
- * the same name (`init_module`, `init`), and module initcalls can interleave, so each symbol keeps a queue of open
- * calls. Times are on whatever clock the caller feeds (host or guest).
- */
-class InitcallPairer {
-    /** Open calls by the symbol as printed (`name+0x0/0x7e [module]`), which a call's two records share. */
-    open = new Map();
-    /**
-     * The latest `calling`, kept out of the map: built-in initcalls run one at a time, so nearly every `returned` closes
-     * the call just opened, and a string compare is all it takes.
-     */
-    latest = null;
-    /** A finished initcall when `text` is a `returned` record; the caller has checked that the record is the kernel's. */
-    push(text, t) {
-        // Most records are neither; one character code decides before any search runs.
-        const first = text.charCodeAt(0);
-        if (first === 0x63 /* c */) {
-            if (!CALLING.test(text))
-                return null;
-            if (this.latest)
-                this.opened(this.latest.key, this.latest.t);
-            this.latest = { key: text.slice(text.charCodeAt(8) === 0x20 ? 9 : 8, text.indexOf(' @ ')), t };
-            return null;
-        }
-        if (first !== 0x69 /* i */)
-            return null;
-        const returned = RETURNED.exec(text);
-        if (returned === null)
-            return null;
-        const name = returned[1];
-        const module = returned[2];
-        const ms = Number(returned[4]) / 1000;
-        const startT = this.closed(text.slice(9, text.indexOf(' returned '))) ?? t - ms;
-        const call = { name, startT, endT: t, ms, returned: Number(returned[3]) };
-        if (module)
-            call.module = module;
-        return call;
-    }
-    opened(key, t) {
-        const queue = this.open.get(key);
-        if (queue)
-            queue.push(t);
-        // Past this many symbols open at once, a log is not a boot's: the oldest open calls are forgotten, and their
-        // returns measured from `after N usecs` alone.
-        else if (this.open.size < MAX_OPEN_SYMBOLS)
-            this.open.set(key, [t]);
-        else
-            this.open.clear();
-    }
-    /** The oldest open call of `key`: first in the map, which holds calls opened before the latest one. */
-    closed(key) {
-        const queue = this.open.size > 0 ? this.open.get(key) : undefined;
-        if (queue) {
-            const t = queue.shift();
-            if (queue.length === 0)
-                this.open.delete(key);
-            return t;
-        }
-        if (this.latest?.key === key) {
-            const t = this.latest.t;
-            this.latest = null;
-            return t;
-        }
-        return undefined;
-    }
-}
-/** Distinct initcall symbols remembered while pairing; see InitcallPairer.opened. */
-const MAX_OPEN_SYMBOLS = 65_536;
-/** Every initcall among a pass's events. */
-function parseInitcalls(events) {
-    const pairer = new InitcallPairer();
-    const calls = [];
-    for (const event of events) {
-        if (event.origin !== 'kernel')
-            continue;
-        const call = pairer.push(event.text, event.t);
-        if (call)
-            calls.push(call);
-    }
-    return calls;
-}
-
 ;// CONCATENATED MODULE: ./src/judge/diagnosis.ts
 /**
  * The "why" next to each verdict: hints, the slowest initcalls and how the offending span varied, gathered over the
@@ -6573,6 +6846,7 @@ function alignmentSummary(passes) {
 ;// CONCATENATED MODULE: ./src/judge/budgets.ts
 
 
+
 function statisticOf(summary, statistic) {
     switch (statistic) {
         case 'median':
@@ -6591,13 +6865,20 @@ function verdictFor(budget, value) {
         return budget.level === 'error' ? 'fail' : 'warn';
     return 'pass';
 }
+const BUILTIN_RANK = new Map(BUILTIN_STAGE_NAMES.map((name, i) => [name, i]));
+/**
+ * The stages a report lists: those it always lists and those measured, built-in ones in the table's order (a stage
+ * only some boots have, such as `initrd`, in its place in the boot, not after `total`), then custom ones as first seen.
+ */
+function listedStages(stageOrder, measured) {
+    const names = [...new Set([...stageOrder, ...measured])];
+    const rank = (name) => BUILTIN_RANK.get(name) ?? Number.POSITIVE_INFINITY;
+    // Array.prototype.sort is stable: custom stages keep their first-seen order after the built-in ones.
+    return names.sort((a, b) => rank(a) - rank(b));
+}
 /** Turns measured passes into per-stage statistics and verdicts, in boot-chart order. */
 function judgeStages(passes, stageOrder, budgets) {
-    const names = [...stageOrder];
-    for (const pass of passes)
-        for (const s of pass.stages)
-            if (!names.includes(s.name))
-                names.push(s.name);
+    const names = listedStages(stageOrder, passes.flatMap((pass) => pass.stages.map((s) => s.name)));
     return names.map((name) => {
         const timings = passes.flatMap((p) => p.stages.filter((s) => s.name === name));
         const samples = timings.map((s) => s.ms);
@@ -6686,274 +6967,6 @@ function passTimeline(measurement) {
         ...(all.length > kept.length ? { eventsLeftOut: all.length - kept.length } : {}),
         initcalls,
         ...(units.length ? { units } : {}),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/scenario/builtin-stages.ts
-/**
- * The built-in stages, as one table: the scenario schema takes their names (budget keys, reserved stage names) and
- * budget descriptions from it, and the measure step times each row between its two timeline anchors.
- *
- * To add a stage, add a row here (its place in the table is its place in the boot chart and in every list of stages).
- * If it runs between anchors that do not exist yet, add the anchor to `TimelineAnchor` and say in
- * `resolveAnchors` (src/measure/stages.ts) where on the timeline it lies. Then regenerate the JSON Schema
- * (`npm run schema`). docs/architecture.md walks through an example.
- */
-const BUILTIN_STAGES = [
-    {
-        name: 'firmware',
-        from: 'spawn',
-        // A whole-disk boot shows where its firmware hands over to the boot loader; a -kernel boot goes straight on.
-        to: ['loader-start', 'kernel-zero'],
-        covers: 'VMM setup and firmware, up to the boot loader (with -kernel, through kernel decompression)',
-        budget: 'Budget for `firmware`: from hypervisor spawn to kernel clock zero (VMM setup, firmware, decompression); with `boot: disk`, to the firmware starting the boot loader.',
-        spanEvents: 'all',
-        listed: 'always',
-    },
-    {
-        name: 'loader',
-        from: 'loader-start',
-        to: 'kernel-zero',
-        covers: 'the boot loader: its menu, reading the kernel and initrd, the EFI stub decompressing the kernel',
-        budget: 'Budget for `loader` (`boot: disk`): from the firmware starting the boot loader to kernel clock zero (menu timeout, reading the kernel, decompression).',
-        spanEvents: 'all',
-        listed: 'disk-boot',
-    },
-    {
-        name: 'kernel',
-        from: 'kernel-zero',
-        to: 'kernel-end',
-        covers: 'kernel clock zero to the start of init',
-        budget: 'Budget for `kernel`: from kernel clock zero to running init.',
-        spanEvents: 'all',
-        listed: 'always',
-    },
-    {
-        name: 'initrd',
-        from: 'kernel-end',
-        to: 'root-switch',
-        covers: "the image's initramfs, up to the switch to the real root",
-        budget: "Budget for `initrd` (`boot: disk`): from the kernel starting the image's initramfs to its switch to the real root.",
-        spanEvents: 'userspace',
-        listed: 'disk-boot',
-    },
-    {
-        name: 'userspace',
-        from: ['root-switch', 'kernel-end'],
-        to: 'ready',
-        covers: 'init (after the initrd, when there is one) to the ready marker',
-        budget: 'Budget for `userspace`: from running init to the ready marker.',
-        // The kernel keeps logging from deferred work while init runs (e.g. "tsc: Refined TSC clocksource calibration"
-        // about 1 s in); such records say nothing about what userspace was doing, so they must not split its gaps.
-        spanEvents: 'userspace',
-        listed: 'always',
-    },
-    {
-        name: 'shutdown',
-        // Starts after the agent's log dump, so boot-budget's own dump is not billed to the guest's shutdown.
-        from: 'dump-end',
-        to: 'exit',
-        covers: 'guest power-off to hypervisor exit',
-        budget: 'Budget for `shutdown`: from ready to hypervisor exit, when the guest powers itself off.',
-        spanEvents: 'all',
-        listed: 'always',
-    },
-    {
-        name: 'total',
-        from: 'spawn',
-        to: 'ready',
-        covers: 'hypervisor spawn to the ready marker',
-        budget: 'Budget for `total`: from hypervisor spawn to ready.',
-        spanEvents: 'all',
-        listed: 'always',
-    },
-    {
-        // Needs `doorbell: true`: the ready ring is stamped on its own channel, so it costs the console nothing.
-        name: 'doorbell',
-        from: 'spawn',
-        to: 'doorbell',
-        covers: 'hypervisor spawn to the ready doorbell ring',
-        budget: 'Budget for `doorbell`: from hypervisor spawn to the ready doorbell ring, as the host saw it (needs `doorbell: true`).',
-        spanEvents: 'all',
-        listed: 'when-measured',
-    },
-];
-/** Every built-in stage name, in table order: reserved for custom stages, and known under `budgets:`. */
-const BUILTIN_STAGE_NAMES = BUILTIN_STAGES.map((stage) => stage.name);
-/** The stages every report lists, measured or not, in boot-chart order (the `stageOrder` of judgeStages). */
-const ALWAYS_LISTED_STAGES = BUILTIN_STAGES.filter((stage) => stage.listed === 'always').map((stage) => stage.name);
-
-;// CONCATENATED MODULE: ./src/measure/stages.ts
-
-
-
-/**
- * Where the firmware starts the boot loader, best first, with the source each names in results. OVMF prints the
- * BdsDxe lines on the serial console (after screen-clearing escapes, on the same line, so they are not anchored);
- * SeaBIOS prints `Booting from Hard Disk...` to its debug console; GRUB's own banner comes last.
- */
-const LOADER_START_EDGES = [
-    { pattern: /BdsDxe: starting /, source: 'OVMF (BdsDxe: starting)' },
-    { pattern: /Booting from Hard Disk/, source: 'SeaBIOS (Booting from Hard Disk)' },
-    // The first line of the GRUB images boot-budget builds (src/artifacts/image/grub.ts), then GRUB's own menu header.
-    { pattern: /GRUB: reading \/grub\/grub\.cfg/, source: 'GRUB console (its first line)' },
-    { pattern: /Welcome to GRUB!|GNU GRUB +version/, source: 'GRUB console (menu)' },
-];
-/** Where an initramfs hands over to the real root: systemd's and busybox/klibc's words for it. */
-const ROOT_SWITCH_PATTERNS = [/^Switching root\.?$/, /^run-init: |switch_root: /];
-/** Which stages a boot lists in its reports, in boot-chart order: disk boots add `loader` and `initrd`. */
-function stageOrderFor(boot) {
-    return BUILTIN_STAGES.filter((s) => s.listed === 'always' || (boot === 'disk' && s.listed === 'disk-boot')).map((s) => s.name);
-}
-/** Where the kernel hands over to userspace, best first. */
-const KERNEL_END_PATTERNS = [/^Run \/\S+ as init process/, /^Freeing unused kernel/];
-function findKernelEnd(events, readyT) {
-    for (const pattern of KERNEL_END_PATTERNS) {
-        const matches = events.filter((e) => e.source !== 'host' && pattern.test(e.text) && (readyT === undefined || e.t <= readyT));
-        // "Freeing unused kernel …" repeats; the handover is after the last one. "Run … as init" appears once.
-        const found = matches[matches.length - 1];
-        if (found)
-            return found;
-    }
-    return undefined;
-}
-function resolveAnchors(timeline) {
-    const { marks, alignment, events } = timeline;
-    const kernelEnd = findKernelEnd(events, marks.ready);
-    const at = (t, label) => (t === undefined ? undefined : { t, label });
-    const kernelZeroT = alignment?.kernelZeroT;
-    let loaderStart;
-    for (const edge of LOADER_START_EDGES) {
-        const found = events.find((e) => e.source === 'console' &&
-            e.guestT === undefined &&
-            (kernelZeroT === undefined || e.t <= kernelZeroT) &&
-            edge.pattern.test(e.text));
-        if (found) {
-            loaderStart = { t: found.t, label: found.text, source: edge.source };
-            break;
-        }
-    }
-    const switchEvent = kernelEnd
-        ? events.find((e) => e.source !== 'host' &&
-            e.t >= kernelEnd.t &&
-            (marks.ready === undefined || e.t <= marks.ready) &&
-            ROOT_SWITCH_PATTERNS.some((p) => p.test(e.text)))
-        : undefined;
-    return {
-        spawn: { t: 0, label: '(hypervisor spawned)' },
-        'loader-start': loaderStart,
-        'root-switch': switchEvent ? { t: switchEvent.t, label: switchEvent.text, source: 'kernel log' } : undefined,
-        'kernel-zero': kernelZeroT === undefined
-            ? undefined
-            : { t: kernelZeroT, label: '(kernel clock zero)', source: 'kernel log (clock aligned to the console)' },
-        'kernel-end': kernelEnd ? { t: kernelEnd.t, label: kernelEnd.text } : at(marks.init, protocol_Marker.init),
-        ready: at(marks.ready, '(ready)'),
-        'dump-end': at(marks.dumpEnd, protocol_Marker.dmesgEnd) ?? at(marks.ready, '(ready)'),
-        exit: at(marks.exit, '(hypervisor exited)'),
-        doorbell: at(marks.doorbell, '(ready doorbell)'),
-    };
-}
-/** The largest gap between consecutive events in [startT, endT]; the stage's edges count as events. */
-function largestGap(events, startT, endT, edgeNames) {
-    const inside = events.filter((e) => e.t >= startT && e.t <= endT);
-    const points = [];
-    if (inside[0]?.t !== startT)
-        points.push({ t: startT, text: edgeNames[0] });
-    // Not push(...inside): a flooded console puts ~10^6 events in one stage, past the engine's argument limit.
-    for (const event of inside)
-        points.push(event);
-    if (inside[inside.length - 1]?.t !== endT)
-        points.push({ t: endT, text: edgeNames[1] });
-    let best = null;
-    for (let i = 1; i < points.length; i++) {
-        const from = points[i - 1];
-        const to = points[i];
-        const ms = to.t - from.t;
-        if (best === null || ms > best.ms)
-            best = { from: from.text, to: to.text, fromT: from.t, toT: to.t, ms };
-    }
-    return best;
-}
-/** largestGap over the timeline's events, without the kernel's where the stage says so. */
-function largestGapOf(timeline) {
-    let userspaceEvents;
-    return (stage) => {
-        const events = stage.spanEvents === 'userspace'
-            ? (userspaceEvents ??= timeline.events.filter((e) => e.origin !== 'kernel'))
-            : timeline.events;
-        return largestGap(events, stage.start.t, stage.end.t, [stage.start.label, stage.end.label]);
-    };
-}
-/**
- * Splits one boot into stages. A stage whose anchors were not both seen (no kernel log to align, a guest that did
- * not power itself off) is left out rather than guessed. Spans are the largest gap between the timeline's events
- * unless `spanOf` says otherwise: the streaming step keeps only summaries of most records, and walks those instead.
- */
-function computeStages(timeline, custom, spanOf) {
-    const span = spanOf ?? largestGapOf(timeline);
-    const timing = (bounds) => ({
-        name: bounds.name,
-        startT: bounds.start.t,
-        endT: bounds.end.t,
-        ms: bounds.end.t - bounds.start.t,
-        span: span(bounds),
-    });
-    const anchors = resolveAnchors(timeline);
-    const stages = [];
-    const first = (which) => (typeof which === 'string' ? [which] : which).map((a) => anchors[a]).find((p) => p !== undefined);
-    // A whole-disk boot (one whose loader was seen) says in results what placed each edge.
-    const diskBoot = anchors['loader-start'] !== undefined;
-    for (const stage of BUILTIN_STAGES) {
-        const start = first(stage.from);
-        const end = first(stage.to);
-        if (start === undefined || end === undefined || end.t < start.t)
-            continue;
-        const stageTiming = timing({ name: stage.name, start, end, spanEvents: stage.spanEvents });
-        if (diskBoot)
-            stageTiming.edges = { from: start.source ?? start.label, to: end.source ?? end.label };
-        stages.push(stageTiming);
-    }
-    for (const def of custom) {
-        const from = timeline.events.find((e) => e.source !== 'host' && def.from.test(e.text));
-        if (!from)
-            continue;
-        const to = timeline.events.find((e) => e.source !== 'host' && e.t >= from.t && e !== from && def.to.test(e.text));
-        if (!to)
-            continue;
-        stages.push(timing({
-            name: def.name,
-            start: { t: from.t, label: from.text },
-            end: { t: to.t, label: to.text },
-            spanEvents: 'all',
-        }));
-    }
-    return stages;
-}
-/** An initcall this large explains its stage better than any gap between two records. */
-const INITCALL_SPAN_SHARE = 0.1;
-/** The slowest initcall inside the stage becomes its offending span when it is ≥ 10% of the stage and longer than
- *  the largest gap: the gap only says where the log went quiet, the initcall says who was running. */
-function withInitcallSpan(stage, initcalls) {
-    let slowest;
-    for (const call of initcalls) {
-        if (call.startT < stage.startT || call.endT > stage.endT)
-            continue;
-        if (!slowest || call.ms > slowest.ms)
-            slowest = call;
-    }
-    if (!slowest || slowest.ms < INITCALL_SPAN_SHARE * stage.ms || slowest.ms <= (stage.span?.ms ?? 0))
-        return stage;
-    const label = initcallLabel(slowest);
-    return {
-        ...stage,
-        span: {
-            from: `calling ${label}`,
-            to: `initcall ${label} returned`,
-            fromT: slowest.endT - slowest.ms,
-            toT: slowest.endT,
-            ms: slowest.ms,
-            kind: 'initcall',
-        },
     };
 }
 
@@ -7324,7 +7337,13 @@ function welchTest(a, b) {
 
 
 
-const DEFAULT_REGRESSION = { maxIncrease: 0.05, pValue: 0.01, minMs: 0 };
+/**
+ * Wall time: the permutation test, 5%, and a floor of 10 ms. A wall-time stage is the gap between two host stamps of
+ * console output, and each stamp moves with the host's scheduling: measured here under load, the shutdown stage of two
+ * identical guests (1.0 ms of guest work on the virtual clock, both sides) differed by 9 ms and by 14 ms between the
+ * sides, once with p = 0.0065. Without a floor, 5% of a 30 ms stage is 1.5 ms, and such a stage is flagged by chance.
+ */
+const DEFAULT_REGRESSION = { maxIncrease: 0.05, pValue: 0.01, minMs: 10 };
 /**
  * Virtual time: Welch's t-test (welch.ts), since 3 passes a side must be able to show a change, and a noise floor of
  * 0.5% and 0.1 ms. Measured here (bench/virtual.ts), the kernel and total stages vary by ~0.01% between passes, now
@@ -7340,6 +7359,19 @@ const DEFAULT_VIRTUAL_REGRESSION = {
 /** The defaults for a clock; a scenario's `regression:` and flags go on top. */
 function defaultRegression(clock) {
     return clock === 'virtual' ? DEFAULT_VIRTUAL_REGRESSION : DEFAULT_REGRESSION;
+}
+/** The clock's defaults, then each key a scenario's `regression:` sets, then each key a flag sets. */
+function regressionSettings(clock, ...layers) {
+    const settings = { ...defaultRegression(clock) };
+    for (const layer of layers) {
+        if (layer?.maxIncrease !== undefined)
+            settings.maxIncrease = layer.maxIncrease;
+        if (layer?.pValue !== undefined)
+            settings.pValue = layer.pValue;
+        if (layer?.minMs !== undefined)
+            settings.minMs = layer.minMs;
+    }
+    return settings;
 }
 /** A p-value up to this many times the threshold is "within noise": more passes might still make it significant. */
 const NOISE_FACTOR = 10;
@@ -7458,10 +7490,7 @@ function icountText(icount) {
 }
 /** The settings a result carries (from its scenario's `regression:` block), with explicit overrides on top. */
 function settingsFor(head, overrides = {}) {
-    const fromScenario = head.regression
-        ? { maxIncrease: head.regression.maxIncrease, pValue: head.regression.pValue, minMs: head.regression.minMs }
-        : {};
-    return { ...defaultRegression(head.clock), ...fromScenario, ...overrides };
+    return regressionSettings(head.clock, head.regression, overrides);
 }
 /** Compares every stage seen on both sides, in the head's order. */
 function compareStages(name, base, head, settings) {
@@ -22077,17 +22106,7 @@ async function runScenarios(scenarios, options, ports) {
                 await bootSides(sides, baseline, accel);
             };
             // Where a regression is annotated, and the settings the A/B here and a later `compare` judge by.
-            const regression = {
-                ...defaultRegression(scenario.clock),
-                ...(scenario.regression
-                    ? {
-                        maxIncrease: scenario.regression.maxIncrease,
-                        pValue: scenario.regression.pValue,
-                        minMs: scenario.regression.minMs,
-                    }
-                    : {}),
-                ...options.regression,
-            };
+            const regression = regressionSettings(scenario.clock, scenario.regression, options.regression);
             const regressionPos = scenario.regression?.pos ?? scenario.keyPos['name'] ?? { line: 1, column: 1 };
             result.regression = { ...regression, line: regressionPos.line, column: regressionPos.column };
             const bootSides = async (sides, baseline, accel) => {
@@ -23455,6 +23474,11 @@ const VIRTUAL_CLOCK_RULES = [
         breaks: (v) => typeof v === 'string' ? v !== 'agent' : v !== undefined && v.kind === 'regex',
         why: "clock: virtual needs ready: agent; the agent's ready marker carries the guest's clock, a console match only the host's",
     },
+    {
+        key: 'boot',
+        breaks: (v) => v === 'disk',
+        why: "clock: virtual times boots that start at the kernel (boot: kernel); on a whole-disk boot the firmware's and the loader's console lines carry only the host's clock, so loader could not be placed in virtual time; use clock: wall",
+    },
 ];
 /** The keys of a virtual-clock scenario that cannot hold, each with the reason. */
 function virtualClockConflicts(view) {
@@ -23709,12 +23733,14 @@ locateKernelKey) {
         out.maxPasses = raw['max-passes'];
     if (raw.regression) {
         const r = raw.regression;
-        out.regression = {
-            maxIncrease: Number(r['max-increase'].replace('%', '')) / 100,
-            pValue: r['p-value'],
-            minMs: r['min-ms'],
-            pos: positionOf('regression'),
-        };
+        const spec = { pos: positionOf('regression') };
+        if (r['max-increase'] !== undefined)
+            spec.maxIncrease = Number(r['max-increase'].replace('%', '')) / 100;
+        if (r['p-value'] !== undefined)
+            spec.pValue = r['p-value'];
+        if (r['min-ms'] !== undefined)
+            spec.minMs = r['min-ms'];
+        out.regression = spec;
     }
     if (raw.baseline) {
         const b = raw.baseline;
@@ -23908,17 +23934,17 @@ const regressionSchema = strictObject({
         error: (issue) => typeof issue.input === 'number' ? `${issue.input} has no % sign; write e.g. ${issue.input}%` : undefined,
     })
         .regex(PERCENT_PATTERN, { error: (issue) => `${JSON.stringify(issue.input)} is not a percentage; write e.g. 5%` })
-        .default('5%')
-        .describe('The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements.'),
+        .optional()
+        .describe('The largest increase of a stage median that is not a regression, e.g. 5%. Decreases beyond it are improvements. Default 5% (0.5% with clock: virtual).'),
     'p-value': schemas_number()
         .gt(0)
         .lt(1)
-        .default(0.01)
-        .describe('A change counts only when the two-sided permutation test gives a p-value at most this (default 0.01).'),
+        .optional()
+        .describe("A change counts only when the two-sided test (permutation on wall time, Welch's t on virtual time) gives a p-value at most this (default 0.01)."),
     'min-ms': schemas_number()
         .min(0)
-        .default(0)
-        .describe('A change counts only when the medians differ by at least this many milliseconds (default 0).'),
+        .optional()
+        .describe('A change counts only when the medians differ by at least this many milliseconds. Default 10 (0.1 with clock: virtual).'),
 })
     .describe('How a change against a baseline (same-job A/B, or results from the base branch) becomes a regression or an improvement.');
 const baselineSchema = strictObject({
@@ -25076,9 +25102,9 @@ function judgeRun(results, settings) {
 
 
 const COMPARE_USAGE = `  boot-budget compare BASE.json HEAD.json   per scenario and stage: medians, Δ, p-value and a verdict; exit 1 on a regression`;
-const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may grow by up to P (e.g. 5%) before it is a regression (default: the scenario's, else 5%)
-  --p-value P       compare/A/B: a change needs a permutation-test p-value ≤ P (default: the scenario's, else 0.01)
-  --min-ms N        compare/A/B: a change needs the medians to move by at least N ms (default 0)
+const COMPARE_OPTIONS = `  --max-increase P  compare/A/B: a median may grow by up to P (e.g. 5%) before it is a regression (default: the scenario's, else 5%; 0.5% on the virtual clock)
+  --p-value P       compare/A/B: a change needs a p-value ≤ P (default: the scenario's, else 0.01)
+  --min-ms N        compare/A/B: a change needs the medians to move by at least N ms (default: the scenario's, else 10; 0.1 on the virtual clock)
   --force           compare results taken under different accelerators, hypervisors or host CPU counts
   --baseline-kernel PATH|apt:PACKAGE   boot every scenario as an A/B against this kernel, passes interleaved
   --max-passes N    run more passes, up to N, while a verdict is within noise (default: the scenario's, else 15)`;

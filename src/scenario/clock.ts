@@ -15,6 +15,7 @@ interface ClockView {
   hypervisor?: unknown;
   doorbell?: unknown;
   ready?: unknown;
+  boot?: unknown;
 }
 
 interface ClockRule {
@@ -49,6 +50,11 @@ const VIRTUAL_CLOCK_RULES: readonly ClockRule[] = [
     breaks: (v) =>
       typeof v === 'string' ? v !== 'agent' : v !== undefined && (v as { kind?: string }).kind === 'regex',
     why: "clock: virtual needs ready: agent; the agent's ready marker carries the guest's clock, a console match only the host's",
+  },
+  {
+    key: 'boot',
+    breaks: (v) => v === 'disk',
+    why: "clock: virtual times boots that start at the kernel (boot: kernel); on a whole-disk boot the firmware's and the loader's console lines carry only the host's clock, so loader could not be placed in virtual time; use clock: wall",
   },
 ];
 
