@@ -4,6 +4,7 @@
  */
 import type { Comparison, ScenarioComparison } from '../judge/compare.js';
 import type { StageComparison } from '../judge/regression.js';
+import type { Summary } from '../judge/statistics.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import { table } from './layout.js';
@@ -35,6 +36,11 @@ export function settingsLine(c: ScenarioComparison): string {
   return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
 }
 
+/** `654 ms ±12 ms`; one pass has no spread to show. */
+function medianCell(s: Summary): string {
+  return s.n > 1 ? `${formatMs(s.median)} ±${formatMs(s.stddev)}` : formatMs(s.median);
+}
+
 /** Base and head side by side, one row per stage. */
 export function renderComparisonTable(
   c: ScenarioComparison,
@@ -46,8 +52,8 @@ export function renderComparisonTable(
     const delta = formatDelta(s);
     rows.push([
       s.stage,
-      `${formatMs(s.base.median)} ±${formatMs(s.base.stddev)}`,
-      `${formatMs(s.head.median)} ±${formatMs(s.head.stddev)}`,
+      medianCell(s.base),
+      medianCell(s.head),
       delta.ms,
       delta.pct,
       formatP(s.pValue),

@@ -10,6 +10,7 @@ import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
 import { clip, nestedRows } from './layout.js';
 import { unitRows } from './svg-units.js';
+import { passCount } from './figures.js';
 
 const WIDTH = 960;
 const LABEL_WIDTH = 300;
@@ -111,7 +112,7 @@ function scenarioGroup(result: ScenarioResult, top: number): { svg: string; heig
   const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
   const x = (t: number) => plotX + (t / end) * plotW;
   const parts: string[] = [];
-  const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
+  const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${passCount(result.passes)} · ${result.verdict.toUpperCase()}`;
   parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
   const axisY = top + 28;
   parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);

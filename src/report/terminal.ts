@@ -3,6 +3,7 @@ import { formatMs } from '../scenario/duration.js';
 import type { Style } from './style.js';
 import { renderAbSection } from './compare.js';
 import { clip, nestedRows, table } from './layout.js';
+import { passCount, spreadCells } from './figures.js';
 
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
@@ -26,7 +27,7 @@ function header(result: ScenarioResult, style: Style): string {
     `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
     result.accel ?? 'no accelerator',
     ...(result.clock === 'virtual' ? ['virtual time (QEMU icount)'] : []),
-    `${result.passes} passes after ${result.warmup} warm-up`,
+    `${passCount(result.passes)} after ${result.warmup} warm-up`,
   ];
   return `${style.bold(result.name)}  ${style.dim(`(${result.file})`)}\n  ${facts.join(' · ')}`;
 }
@@ -107,9 +108,9 @@ export function renderBudgetTable(result: ScenarioResult, style: Style): string 
     rows.push([
       stage.name,
       s ? formatMs(s.median) : 'not seen',
-      s ? `${formatMs(s.mean)} ± ${formatMs(s.stddev)}` : '',
-      s ? `${formatMs(s.min)}–${formatMs(s.max)}` : '',
-      s ? `${(s.cov * 100).toFixed(1)}%` : '',
+      s ? spreadCells(s).meanSigma : '',
+      s ? spreadCells(s).range : '',
+      s ? spreadCells(s).cov : '',
       budget,
       verdictCell(stage, style),
       describeSpan(stage, 40),

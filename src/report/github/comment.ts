@@ -11,6 +11,7 @@ import type { ScenarioResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { formatDelta, formatP } from '../compare.js';
 import { comparisonOf, type BaselineSummary } from './regression.js';
+import { passCount, spreadCells } from '../figures.js';
 
 /** Hidden in the rendered comment; how the next run finds the comment to update. */
 export const COMMENT_MARKER = '<!-- boot-budget:pr-comment -->';
@@ -67,7 +68,7 @@ function stageTable(s: ScenarioResult, baseline?: BaselineSummary): string {
         ? ' | | |'
         : '';
     rows.push(
-      `| ${mdText(stage.name)} | ${sum ? formatMs(sum.median) : 'not seen'} | ${sum ? formatMs(sum.stddev) : ''} | ${budget} | ${VERDICT[stage.verdict]} |${change}`,
+      `| ${mdText(stage.name)} | ${sum ? formatMs(sum.median) : 'not seen'} | ${sum ? spreadCells(sum).sigma : ''} | ${budget} | ${VERDICT[stage.verdict]} |${change}`,
     );
   }
   return rows.join('\n');
@@ -117,7 +118,7 @@ export function commentMarkdown(results: RunResults, baseline?: BaselineSummary,
           ? ` · against ${mdText(baseline.source)}`
           : '';
     parts.push(
-      `### ${icon} ${mdText(s.name)}\n<sub>${s.accel ?? 'no accelerator'} · ${s.passes} passes${against}</sub>`,
+      `### ${icon} ${mdText(s.name)}\n<sub>${s.accel ?? 'no accelerator'} · ${passCount(s.passes)}${against}</sub>`,
     );
     if (s.error) parts.push(`> ${mdText(s.error)}`);
     else parts.push(stageTable(s, baseline), spansAndHints(s));

@@ -9,6 +9,7 @@ import type { ScenarioComparison } from '../../judge/compare.js';
 import { baselineLine, comparisonOf, deltaCell, type BaselineSummary } from './regression.js';
 import { abNote } from './ab-summary.js';
 import { tcgFallbackSummary } from './accel-notice.js';
+import { passCount, spreadCells } from '../figures.js';
 
 /** GitHub refuses step summaries over 1 MiB; stay well below it and say when something was left out. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 64 * 1024;
@@ -36,7 +37,7 @@ function budgetCell(stage: StageResult): string {
 
 function scenarioHeading(s: ScenarioResult): string {
   const verdict = s.verdict === 'pass' ? '✅' : s.verdict === 'fail' ? '❌' : '💥';
-  return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}**${s.clock === 'virtual' ? ' · **virtual time** (QEMU icount)' : ''} · ${s.passes} passes after ${s.warmup} warm-up`;
+  return `### ${verdict} ${s.name}\n\n${code(s.file)} · ${s.hypervisor}${s.hypervisorVersion ? ` ${s.hypervisorVersion}` : ''} ${s.machine} · **${s.accel ?? 'no accelerator'}**${s.clock === 'virtual' ? ' · **virtual time** (QEMU icount)' : ''} · ${passCount(s.passes)} after ${s.warmup} warm-up`;
 }
 
 function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string {
@@ -51,7 +52,7 @@ function stageTable(s: ScenarioResult, comparison?: ScenarioComparison): string 
   for (const stage of s.stages) {
     const summary = stage.summary;
     rows.push(
-      `| ${stage.name} | ${summary ? formatMs(summary.median) : 'not seen'} | ${summary ? formatMs(summary.stddev) : ''} | ${cell(budgetCell(stage))} | ${VERDICT_CELL[stage.verdict]} | ${s.accel ?? ''} |${delta?.cell(stage.name) ?? ''}`,
+      `| ${stage.name} | ${summary ? formatMs(summary.median) : 'not seen'} | ${summary ? spreadCells(summary).sigma : ''} | ${cell(budgetCell(stage))} | ${VERDICT_CELL[stage.verdict]} | ${s.accel ?? ''} |${delta?.cell(stage.name) ?? ''}`,
     );
   }
   return rows.join('\n');

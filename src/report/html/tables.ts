@@ -6,6 +6,7 @@ import type { ScenarioComparison } from '../../judge/compare.js';
 import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { formatDelta, formatP } from '../compare.js';
+import { passCount, spreadCells } from '../figures.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -27,7 +28,7 @@ export function scenarioHeader(result: ScenarioResult, against: string | undefin
     `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
     result.accel ?? 'no accelerator',
     clock === 'virtual' ? 'virtual time (QEMU icount): guest instructions, not host time' : '',
-    `${result.passes} passes after ${result.warmup} warm-up`,
+    `${passCount(result.passes)} after ${result.warmup} warm-up`,
     result.hostCpus ? `${result.hostCpus} host CPUs` : '',
   ].filter(Boolean);
   const verdict = result.verdict === 'pass' ? 'v-pass' : 'v-fail';
@@ -56,9 +57,9 @@ export function stageTable(result: ScenarioResult): string {
     const span = stage.span
       ? `${esc(formatMs(stage.span.ms))} between <q>${esc(stage.span.from)}</q> and <q>${esc(stage.span.to)}</q>`
       : '';
-    return `<tr class="row-${stage.verdict}"><th scope="row">${esc(stage.name)}</th><td>${s ? esc(formatMs(s.median)) : 'not seen'}</td><td>${s ? `${esc(formatMs(s.mean))} ± ${esc(formatMs(s.stddev))}` : ''}</td><td>${s ? `${esc(formatMs(s.min))}–${esc(formatMs(s.max))}` : ''}</td><td>${s ? `${(s.cov * 100).toFixed(1)}%` : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
+    return `<tr class="row-${stage.verdict}"><th scope="row">${esc(stage.name)}</th><td>${s ? esc(formatMs(s.median)) : 'not seen'}</td><td>${s ? esc(spreadCells(s).meanSigma) : ''}</td><td>${s ? esc(spreadCells(s).range) : ''}</td><td>${s ? esc(spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
   });
-  return `<table class="stages"><caption>Stages over ${result.passes} passes</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  return `<table class="stages"><caption>Stages over ${passCount(result.passes)}</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
 const CHANGE: Record<string, string> = {
