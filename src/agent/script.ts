@@ -57,6 +57,10 @@ export function agentScript(run: string[]): string {
     `${BUSYBOX} mount -t devtmpfs devtmpfs /dev 2>/dev/null`,
     // The doorbell first: it is the cheaper, tighter record of the moment.
     doorbellRing('init'),
+    // Ends whatever line the firmware or boot loader left open: systemd-boot's menu ends without a newline, so the
+    // init marker became the tail of the menu's 312-character line, stamped with the menu's first byte, and was never
+    // paired (seen: 1 record aligned the clocks instead of 2). A blank line is no event.
+    'echo > /dev/console',
     ...marker(Marker.init),
     // Each line gets its own shell so an `exit`, `cd` or `set -e` in one cannot end PID 1 (a kernel panic) or leak into
     // the next, and stdin is /dev/null so a line that reads input cannot hang the boot.

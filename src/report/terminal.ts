@@ -3,7 +3,7 @@ import { formatMs } from '../scenario/duration.js';
 import type { Style } from './style.js';
 import { renderAbSection } from './compare.js';
 import { clip, nestedRows, table } from './layout.js';
-import { passCount, spreadCells } from './figures.js';
+import { count, passCount, spreadCells } from './figures.js';
 
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
@@ -179,7 +179,9 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
   if (result.alignment) {
     out.push(
       style.dim(
-        `  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`,
+        result.alignment.pairs > 1
+          ? `  kernel log aligned to host time on ${count(result.alignment.pairs, 'record')} seen on both sides; kernel-log times are uncertain by up to ${formatMs(result.alignment.spreadMs)} (spread of host − guest)`
+          : '  kernel log aligned to host time on 1 record seen on both sides; one record gives no spread, so how uncertain kernel-log times are is unknown',
       ),
     );
   }
@@ -193,7 +195,7 @@ export function renderDiagnosis(result: ScenarioResult, style: Style): string {
     const width = Math.max(...calls.map((c) => c.name.length));
     for (const call of calls) {
       out.push(
-        `    ${call.name.padEnd(width)}  ${`${formatMs(call.summary.mean)} ± ${formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`,
+        `    ${call.name.padEnd(width)}  ${spreadCells(call.summary).meanSigma.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`,
       );
     }
   }

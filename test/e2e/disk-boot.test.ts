@@ -85,6 +85,13 @@ describe('whole-disk boots, real QEMU with OVMF', () => {
       expect(menuEnds[i]! - line!.t).toBeGreaterThanOrEqual(1900);
     });
     expect(menuLine(plain)).toEqual([undefined, undefined]);
+    // The menu's line ends without a newline; the agent ends it, so its init marker is a line of its own and both
+    // markers (init and ready) pin the kernel's clock, with or without the menu.
+    for (const scenario of [plain, menu]) {
+      expect(scenario.alignment.pairs).toBe(2);
+      for (const pass of scenario.timeline as Array<{ events: Array<{ text: string }> }>)
+        expect(pass.events.map((e) => e.text)).toContain('boot-budget:init');
+    }
     const hintIds = (s: { stages: Record<string, StageJson> }) => (s.stages['loader']!.hints ?? []).map((h) => h.id);
     expect(hintIds(menu)).toContain('loader-menu-timeout');
     const hint = menu.stages['loader'].hints.find((h: { id: string }) => h.id === 'loader-menu-timeout');
