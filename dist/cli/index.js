@@ -3085,7 +3085,7 @@ function resolveSetpriv() {
 
 /***/ }),
 
-/***/ 7015:
+/***/ 3030:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -18998,6 +18998,10 @@ function agentScript(run) {
         `${BUSYBOX} mount -t devtmpfs devtmpfs /dev 2>/dev/null`,
         // The doorbell first: it is the cheaper, tighter record of the moment.
         doorbellRing('init'),
+        // Ends whatever line the firmware or boot loader left open: systemd-boot's menu ends without a newline, so the
+        // init marker became the tail of the menu's 312-character line, stamped with the menu's first byte, and was never
+        // paired (seen: 1 record aligned the clocks instead of 2). A blank line is no event.
+        'echo > /dev/console',
         ...marker(protocol_Marker.init),
         // Each line gets its own shell so an `exit`, `cd` or `set -e` in one cannot end PID 1 (a kernel panic) or leak into
         // the next, and stdin is /dev/null so a line that reads input cannot hang the boot.
@@ -22817,12 +22821,31 @@ function unitRows(result, max = CHART_UNITS) {
     }));
 }
 
+;// CONCATENATED MODULE: ./src/report/figures.ts
+
+/** `1 pass`, `3 passes`. */
+function count(n, singular, plural = `${singular}s`) {
+    return `${n} ${n === 1 ? singular : plural}`;
+}
+const figures_passCount = (n) => count(n, 'pass', 'passes');
+function spreadCells(s) {
+    if (s.n < 2)
+        return { meanSigma: duration_formatMs(s.mean), sigma: '', range: '', cov: '' };
+    return {
+        meanSigma: `${duration_formatMs(s.mean)} ± ${duration_formatMs(s.stddev)}`,
+        sigma: duration_formatMs(s.stddev),
+        range: `${duration_formatMs(s.min)}–${duration_formatMs(s.max)}`,
+        cov: `${(s.cov * 100).toFixed(1)}%`,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/report/svg.ts
 /**
  * A boot chart as an SVG image: one bar per stage and, under it, its offending span and slowest initcalls (and under
  * userspace a systemd image's slowest units), on a shared time axis; each stage's budget is a vertical line at (stage start + budget). Hand-written SVG 1.1, so it
  * needs no dependency and renders anywhere (browsers, rsvg-convert, GitHub).
  */
+
 
 
 
@@ -22911,7 +22934,7 @@ function scenarioGroup(result, top) {
     const plotW = WIDTH - LABEL_WIDTH - FIGURES_WIDTH;
     const x = (t) => plotX + (t / end) * plotW;
     const parts = [];
-    const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${result.passes} passes · ${result.verdict.toUpperCase()}`;
+    const title = `${result.name} — ${result.hypervisor} ${result.machine} · ${result.accel ?? 'no accelerator'} · ${figures_passCount(result.passes)} · ${result.verdict.toUpperCase()}`;
     parts.push(`<text x="8" y="${n(top + 16)}" font-weight="bold">${escapeXml(title)}</text>`);
     const axisY = top + 28;
     parts.push(`<line x1="${n(plotX)}" y1="${n(axisY)}" x2="${n(plotX + plotW)}" y2="${n(axisY)}" stroke="#999"/>`);
@@ -23050,6 +23073,10 @@ function settingsLine(c) {
     const min = c.settings.minMs > 0 ? ` and ≥ ${duration_formatMs(c.settings.minMs)}` : '';
     return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
 }
+/** `654 ms ±12 ms`; one pass has no spread to show. */
+function medianCell(s) {
+    return s.n > 1 ? `${duration_formatMs(s.median)} ±${duration_formatMs(s.stddev)}` : duration_formatMs(s.median);
+}
 /** Base and head side by side, one row per stage. */
 function renderComparisonTable(c, style, labels) {
     const rows = [['stage', `${labels.base} median`, `${labels.head} median`, 'Δ', 'Δ %', 'p', 'verdict']];
@@ -23057,8 +23084,8 @@ function renderComparisonTable(c, style, labels) {
         const delta = compare_formatDelta(s);
         rows.push([
             s.stage,
-            `${duration_formatMs(s.base.median)} ±${duration_formatMs(s.base.stddev)}`,
-            `${duration_formatMs(s.head.median)} ±${duration_formatMs(s.head.stddev)}`,
+            medianCell(s.base),
+            medianCell(s.head),
             delta.ms,
             delta.pct,
             compare_formatP(s.pValue),
@@ -23132,6 +23159,7 @@ function renderCompareReport(comparison, style, files) {
 
 
 
+
 const BAR_WIDTH = 50;
 /** Initcalls drawn under the kernel stage in the chart; the table below lists more. */
 const terminal_CHART_INITCALLS = 3;
@@ -23152,7 +23180,7 @@ function terminal_header(result, style) {
         `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
         result.accel ?? 'no accelerator',
         ...(result.clock === 'virtual' ? ['virtual time (QEMU icount)'] : []),
-        `${result.passes} passes after ${result.warmup} warm-up`,
+        `${figures_passCount(result.passes)} after ${result.warmup} warm-up`,
     ];
     return `${style.bold(result.name)}  ${style.dim(`(${result.file})`)}\n  ${facts.join(' · ')}`;
 }
@@ -23230,9 +23258,9 @@ function renderBudgetTable(result, style) {
         rows.push([
             stage.name,
             s ? duration_formatMs(s.median) : 'not seen',
-            s ? `${duration_formatMs(s.mean)} ± ${duration_formatMs(s.stddev)}` : '',
-            s ? `${duration_formatMs(s.min)}–${duration_formatMs(s.max)}` : '',
-            s ? `${(s.cov * 100).toFixed(1)}%` : '',
+            s ? spreadCells(s).meanSigma : '',
+            s ? spreadCells(s).range : '',
+            s ? spreadCells(s).cov : '',
             budget,
             terminal_verdictCell(stage, style),
             terminal_describeSpan(stage, 40),
@@ -23297,7 +23325,9 @@ function renderSystemd(result, style) {
 function renderDiagnosis(result, style) {
     const out = [];
     if (result.alignment) {
-        out.push(style.dim(`  kernel log aligned to host time on ${result.alignment.pairs} record${result.alignment.pairs === 1 ? '' : 's'} seen on both sides; kernel-log times are uncertain by up to ${duration_formatMs(result.alignment.spreadMs)} (spread of host − guest)`));
+        out.push(style.dim(result.alignment.pairs > 1
+            ? `  kernel log aligned to host time on ${count(result.alignment.pairs, 'record')} seen on both sides; kernel-log times are uncertain by up to ${duration_formatMs(result.alignment.spreadMs)} (spread of host − guest)`
+            : '  kernel log aligned to host time on 1 record seen on both sides; one record gives no spread, so how uncertain kernel-log times are is unknown'));
     }
     if (result.init && result.init.kind !== 'agent')
         out.push(style.dim(`  init: ${result.init.kind} (${result.init.path}); ready: ${result.init.readiness}`));
@@ -23309,7 +23339,7 @@ function renderDiagnosis(result, style) {
         const calls = stage.initcalls.slice(0, TABLE_INITCALLS);
         const width = Math.max(...calls.map((c) => c.name.length));
         for (const call of calls) {
-            out.push(`    ${call.name.padEnd(width)}  ${`${duration_formatMs(call.summary.mean)} ± ${duration_formatMs(call.summary.stddev)}`.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
+            out.push(`    ${call.name.padEnd(width)}  ${spreadCells(call.summary).meanSigma.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
         }
     }
     const hints = result.stages.flatMap((stage) => stage.hints ?? []);
@@ -25178,7 +25208,7 @@ ${COMPARE_OPTIONS}
   --version         print the version
 
 Exit codes: 0 every budget met · 1 a budget exceeded or a regression · 2 bad scenario or usage · 3 infrastructure failure`;
-function count(name, value, min) {
+function args_count(name, value, min) {
     if (value === undefined)
         return undefined;
     if (!/^\d+$/.test(value) || Number(value) < min) {
@@ -25283,14 +25313,14 @@ function commandSettings(positionals, values) {
                 command,
                 ...selection(),
                 ...files,
-                passes: count('passes', values.passes, 1),
-                warmup: count('warmup', values.warmup, 0),
+                passes: args_count('passes', values.passes, 1),
+                warmup: args_count('warmup', values.warmup, 0),
                 cacheDir: values['cache-dir'],
                 regression: regressionOverrides(values),
-                maxPasses: count('max-passes', values['max-passes'], 1),
+                maxPasses: args_count('max-passes', values['max-passes'], 1),
                 baselineKernel: values['baseline-kernel'],
                 failOn: failOn(values['fail-on']),
-                jobs: count('jobs', values.jobs, 1),
+                jobs: args_count('jobs', values.jobs, 1),
             };
     }
 }
@@ -25320,6 +25350,7 @@ function failOn(value) {
 
 
 
+
 /** GitHub shows at most this many annotations of each level per step and drops the rest silently. */
 const ANNOTATION_LIMIT = 10;
 function annotations_workspacePath(file, cwd, workspace) {
@@ -25333,7 +25364,7 @@ function budgetMessage(scenario, stage) {
     const summary = stage.summary;
     const measured = budget.value === null || !summary
         ? `stage "${stage.name}" was not seen in any pass`
-        : `${budget.statistic} ${formatMs(budget.value)} (±${formatMs(summary.stddev)}, ${summary.n} passes, ${scenario.accel ?? 'no accelerator'})`;
+        : `${budget.statistic} ${formatMs(budget.value)} (${summary.n > 1 ? `±${formatMs(summary.stddev)}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
     const parts = [`${measured} > budget ${formatMs(budget.max)}.`];
     if (stage.span)
         parts.push(`Offending span: ${describeSpan(stage, 80)}.`);
@@ -25527,6 +25558,7 @@ details { margin: .5rem 0; } pre { white-space: pre-wrap; word-break: break-word
 ;// CONCATENATED MODULE: ./src/report/html/tables.ts
 
 
+
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** Text for HTML content and quoted attribute values. */
 function tables_esc(text) {
@@ -25544,7 +25576,7 @@ function scenarioHeader(result, against) {
         `${result.hypervisor}${result.hypervisorVersion ? ` ${result.hypervisorVersion}` : ''} ${result.machine}${result.firmware ? ` (${result.firmware})` : ''}`,
         result.accel ?? 'no accelerator',
         clock === 'virtual' ? 'virtual time (QEMU icount): guest instructions, not host time' : '',
-        `${result.passes} passes after ${result.warmup} warm-up`,
+        `${figures_passCount(result.passes)} after ${result.warmup} warm-up`,
         result.hostCpus ? `${result.hostCpus} host CPUs` : '',
     ].filter(Boolean);
     const verdict = result.verdict === 'pass' ? 'v-pass' : 'v-fail';
@@ -25572,9 +25604,9 @@ function stageTable(result) {
         const span = stage.span
             ? `${tables_esc(duration_formatMs(stage.span.ms))} between <q>${tables_esc(stage.span.from)}</q> and <q>${tables_esc(stage.span.to)}</q>`
             : '';
-        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${s ? `${tables_esc(duration_formatMs(s.mean))} ± ${tables_esc(duration_formatMs(s.stddev))}` : ''}</td><td>${s ? `${tables_esc(duration_formatMs(s.min))}–${tables_esc(duration_formatMs(s.max))}` : ''}</td><td>${s ? `${(s.cov * 100).toFixed(1)}%` : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
+        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${s ? tables_esc(spreadCells(s).meanSigma) : ''}</td><td>${s ? tables_esc(spreadCells(s).range) : ''}</td><td>${s ? tables_esc(spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
     });
-    return `<table class="stages"><caption>Stages over ${result.passes} passes</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+    return `<table class="stages"><caption>Stages over ${figures_passCount(result.passes)}</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 const CHANGE = {
     regression: '<span class="v-fail">✗ regression</span>',
@@ -26258,7 +26290,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _boot_processes_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5253);
 /* harmony import */ var _core_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2230);
 /* harmony import */ var _version_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(311);
-/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7015);
+/* harmony import */ var _cli_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3030);
 
 
 
