@@ -7,6 +7,7 @@ import type { StageComparison } from '../judge/regression.js';
 import type { Summary } from '../judge/statistics.js';
 import type { ScenarioResult } from '../judge/types.js';
 import { formatMs } from '../scenario/duration.js';
+import { spreadCells } from './figures.js';
 import { table } from './layout.js';
 import type { Style } from './style.js';
 
@@ -33,12 +34,17 @@ function verdictCell(s: StageComparison, style: Style): string {
 
 export function settingsLine(c: ScenarioComparison): string {
   const min = c.settings.minMs > 0 ? ` and ≥ ${formatMs(c.settings.minMs)}` : '';
-  return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
+  const test =
+    c.settings.test === 'welch'
+      ? "two-sided Welch's t-test on means"
+      : 'two-sided permutation test on means, 10,000 seeded resamples';
+  return `a change counts when p ≤ ${c.settings.pValue} (${test}) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
 }
 
 /** `654 ms ±12 ms`; one pass has no spread to show. */
 function medianCell(s: Summary): string {
-  return s.n > 1 ? `${formatMs(s.median)} ±${formatMs(s.stddev)}` : formatMs(s.median);
+  const { sigma } = spreadCells(s);
+  return sigma ? `${formatMs(s.median)} ±${sigma}` : formatMs(s.median);
 }
 
 /** Base and head side by side, one row per stage. */

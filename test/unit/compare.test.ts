@@ -130,6 +130,16 @@ describe('compareRuns', () => {
     const comparison = compareRuns(run(base), run(head)).scenarios[0]!;
     expect(comparison.settings).toMatchObject({ test: 'welch', maxIncrease: 0.005 });
     expect(comparison.verdict).toBe('regression');
+    // The report names the test that gave the p-value, and each clock's floor.
+    const names = { base: 'b.json', head: 'h.json' };
+    expect(renderCompareReport(compareRuns(run(base), run(head)), plainStyle, names)).toContain(
+      "a change counts when p ≤ 0.01 (two-sided Welch's t-test on means) and the median moves by more than 0.5% and ≥ 0.10 ms",
+    );
+    expect(
+      renderCompareReport(compareRuns(run(result('a', FAST)), run(result('a', SLOW))), plainStyle, names),
+    ).toContain(
+      'a change counts when p ≤ 0.01 (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than 5% and ≥ 10 ms',
+    );
   });
 
   it('lists scenarios on one side only and skips errored ones', () => {

@@ -3,7 +3,7 @@ import type { RunResults } from '../../judge/types.js';
 import type { ScenarioResult, StageResult } from '../../judge/types.js';
 import { formatMs } from '../../scenario/duration.js';
 import { describeSpan } from '../terminal.js';
-import { passCount } from '../figures.js';
+import { passCount, spreadCells } from '../figures.js';
 
 /** One annotation, before it is written as a workflow command. Plain data, so it can be tested without a runner. */
 export interface Annotation {
@@ -32,7 +32,7 @@ export function budgetMessage(scenario: ScenarioResult, stage: StageResult): str
   const measured =
     budget.value === null || !summary
       ? `stage "${stage.name}" was not seen in any pass`
-      : `${budget.statistic} ${formatMs(budget.value)} (${summary.n > 1 ? `±${formatMs(summary.stddev)}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
+      : `${budget.statistic} ${formatMs(budget.value)} (${spreadCells(summary).sigma ? `±${spreadCells(summary).sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
   const parts = [`${measured} > budget ${formatMs(budget.max)}.`];
   if (stage.span) parts.push(`Offending span: ${describeSpan(stage, 80)}.`);
   // The costliest hint first: one concrete thing to try fits an annotation; the summary lists the rest.
