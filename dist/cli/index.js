@@ -22828,7 +22828,7 @@ function count(n, singular, plural = `${singular}s`) {
     return `${n} ${n === 1 ? singular : plural}`;
 }
 const figures_passCount = (n) => count(n, 'pass', 'passes');
-function spreadCells(s) {
+function figures_spreadCells(s) {
     if (s.n < 2)
         return { meanSigma: duration_formatMs(s.mean), sigma: '', range: '', cov: '' };
     return {
@@ -23051,6 +23051,7 @@ async function writeJunit(file, results) {
 ;// CONCATENATED MODULE: ./src/report/compare.ts
 
 
+
 function compare_formatDelta(s) {
     const sign = s.deltaMs > 0 ? '+' : s.deltaMs < 0 ? '-' : '±';
     const pct = Number.isFinite(s.deltaPct) ? `${sign}${Math.abs(s.deltaPct * 100).toFixed(1)}%` : `${sign}∞`;
@@ -23071,11 +23072,15 @@ function verdictCell(s, style) {
 }
 function settingsLine(c) {
     const min = c.settings.minMs > 0 ? ` and ≥ ${duration_formatMs(c.settings.minMs)}` : '';
-    return `a change counts when p ≤ ${c.settings.pValue} (two-sided permutation test on means, 10,000 seeded resamples) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
+    const test = c.settings.test === 'welch'
+        ? "two-sided Welch's t-test on means"
+        : 'two-sided permutation test on means, 10,000 seeded resamples';
+    return `a change counts when p ≤ ${c.settings.pValue} (${test}) and the median moves by more than ${(c.settings.maxIncrease * 100).toFixed(1).replace(/\.0$/, '')}%${min}`;
 }
 /** `654 ms ±12 ms`; one pass has no spread to show. */
 function medianCell(s) {
-    return s.n > 1 ? `${duration_formatMs(s.median)} ±${duration_formatMs(s.stddev)}` : duration_formatMs(s.median);
+    const { sigma } = figures_spreadCells(s);
+    return sigma ? `${duration_formatMs(s.median)} ±${sigma}` : duration_formatMs(s.median);
 }
 /** Base and head side by side, one row per stage. */
 function renderComparisonTable(c, style, labels) {
@@ -23258,9 +23263,9 @@ function renderBudgetTable(result, style) {
         rows.push([
             stage.name,
             s ? duration_formatMs(s.median) : 'not seen',
-            s ? spreadCells(s).meanSigma : '',
-            s ? spreadCells(s).range : '',
-            s ? spreadCells(s).cov : '',
+            s ? figures_spreadCells(s).meanSigma : '',
+            s ? figures_spreadCells(s).range : '',
+            s ? figures_spreadCells(s).cov : '',
             budget,
             terminal_verdictCell(stage, style),
             terminal_describeSpan(stage, 40),
@@ -23339,7 +23344,7 @@ function renderDiagnosis(result, style) {
         const calls = stage.initcalls.slice(0, TABLE_INITCALLS);
         const width = Math.max(...calls.map((c) => c.name.length));
         for (const call of calls) {
-            out.push(`    ${call.name.padEnd(width)}  ${spreadCells(call.summary).meanSigma.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
+            out.push(`    ${call.name.padEnd(width)}  ${figures_spreadCells(call.summary).meanSigma.padEnd(20)} ${`${(call.share * 100).toFixed(1)}%`.padStart(6)}`);
         }
     }
     const hints = result.stages.flatMap((stage) => stage.hints ?? []);
@@ -25364,7 +25369,7 @@ function budgetMessage(scenario, stage) {
     const summary = stage.summary;
     const measured = budget.value === null || !summary
         ? `stage "${stage.name}" was not seen in any pass`
-        : `${budget.statistic} ${formatMs(budget.value)} (${summary.n > 1 ? `±${formatMs(summary.stddev)}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
+        : `${budget.statistic} ${formatMs(budget.value)} (${spreadCells(summary).sigma ? `±${spreadCells(summary).sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
     const parts = [`${measured} > budget ${formatMs(budget.max)}.`];
     if (stage.span)
         parts.push(`Offending span: ${describeSpan(stage, 80)}.`);
@@ -25604,7 +25609,7 @@ function stageTable(result) {
         const span = stage.span
             ? `${tables_esc(duration_formatMs(stage.span.ms))} between <q>${tables_esc(stage.span.from)}</q> and <q>${tables_esc(stage.span.to)}</q>`
             : '';
-        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${s ? tables_esc(spreadCells(s).meanSigma) : ''}</td><td>${s ? tables_esc(spreadCells(s).range) : ''}</td><td>${s ? tables_esc(spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
+        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${s ? tables_esc(figures_spreadCells(s).meanSigma) : ''}</td><td>${s ? tables_esc(figures_spreadCells(s).range) : ''}</td><td>${s ? tables_esc(figures_spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
     });
     return `<table class="stages"><caption>Stages over ${figures_passCount(result.passes)}</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
