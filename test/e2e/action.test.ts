@@ -80,7 +80,7 @@ budgets:
     expect(JSON.parse(readFileSync(run.outputs.results!, 'utf8')).scenarios[0].stages.userspace.budget.line).toBe(12);
 
     expect(run.summary).toMatch(/^## boot-budget: ❌ 1 budget exceeded/);
-    expect(run.summary).toMatch(/\| userspace \| [\d.]+ s \| 0\.00 ms \| median ≤ 300 ms \| ❌ fail \| tcg \|/);
+    expect(run.summary).toMatch(/\| userspace \| [\d.]+ s \| {2}\| median ≤ 300 ms \| ❌ fail \| tcg \|/);
     expect(run.summary).toMatch(/```mermaid\ngantt\n[\s\S]*dateFormat x[\s\S]*userspace [\d.]+ m?s : crit, \d+, \d+\n/);
     expect(run.summary).toMatch(/<details><summary>Offending spans and hints<\/summary>/);
 
