@@ -37,7 +37,7 @@ import { parseStartupFinished } from './systemd/startup.js';
 import { parseSystemdDump } from './systemd/show-output.js';
 import type { SystemdResult } from './systemd/unit-times.js';
 import { systemdView, unitSpans, withUnitSpan } from './systemd/units.js';
-import { alignClocks, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
+import { alignClocks, EMBEDDED_PRINTK, readPrintk, type PrintkRecord, type Timeline } from './timeline.js';
 import type { BootEvent, ClockAlignment, PassContext, PassMeasurement, Span } from './types.js';
 import { VirtualClockReadings } from './virtual-clock.js';
 
@@ -167,8 +167,25 @@ export class StreamingMeasure {
         this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
         return;
       }
-      // One record object for the whole dump: logRecord copies what it keeps.
-      if (readPrintk(text, this.scratch)) this.logRecord(this.scratch);
+      // One record object for the whole dump: logRecord copies what it keeps. `dmesg -r` starts every record with
+      // its <priority>; a printk line without one is the kernel writing to a verbose console while the dump runs
+      // ("tsc: Refined TSC clocksource calibration" ~2.5 s in, seen under load). It is console output, stamped as it
+      // arrived, and not part of the log's order: taken as a record, it had every later record of the dump placed at
+      // its stamp, "Run /init" included, which moved the kernel's end past ready.
+      if (readPrintk(text, this.scratch)) {
+        if (text.charCodeAt(0) !== 60 /* < */) {
+          this.consolePrintkLine(line, this.scratch);
+          return;
+        }
+        // The kernel's console line can also land inside a dump line: "<6>[    1.072390] thermal_sys: … 'bang_bang'
+        // [    2.651609] tsc: Refined TSC …" (seen). The record keeps its own text, so it still matches its console
+        // copy, and the tail is the console line it is.
+        const glued = this.scratch.text.search(EMBEDDED_PRINTK);
+        const tail = glued > 0 ? this.scratch.text.slice(glued) : null;
+        if (tail !== null) this.scratch.text = this.scratch.text.slice(0, glued);
+        this.logRecord(this.scratch);
+        if (tail !== null && readPrintk(tail, this.scratch)) this.consolePrintkLine(line, this.scratch);
+      }
       return;
     }
     if (this.inSystemd) {
@@ -192,21 +209,8 @@ export class StreamingMeasure {
       return;
     }
     // The scratch record is shared with the dump; only its fields are kept.
-    const printk = this.scratch;
-    if (readPrintk(text, printk)) {
-      this.virtual?.consoleLine(printk.text, printk.guestT, this.marks.dumpEnd !== undefined);
-      if (this.kept.whole) {
-        const texts = this.consolePrintk.get(printk.guestT);
-        if (texts) texts.push(printk.text);
-        else this.consolePrintk.set(printk.guestT, [printk.text]);
-      }
-      this.keep(line, {
-        t: line.t,
-        text: printk.text,
-        source: 'console',
-        guestT: printk.guestT,
-        origin: printk.origin,
-      });
+    if (readPrintk(text, this.scratch)) {
+      this.consolePrintkLine(line, this.scratch);
       return;
     }
     if (text.trim() === '') {
@@ -250,6 +254,23 @@ export class StreamingMeasure {
       return true;
     for (const pattern of this.wantedTexts) if (pattern.test(text)) return true;
     return false;
+  }
+
+  /** A kernel record the kernel wrote to the console itself, stamped with its arrival. */
+  private consolePrintkLine(line: ConsoleLine, printk: PrintkRecord): void {
+    this.virtual?.consoleLine(printk.text, printk.guestT, this.marks.dumpEnd !== undefined);
+    if (this.kept.whole) {
+      const texts = this.consolePrintk.get(printk.guestT);
+      if (texts) texts.push(printk.text);
+      else this.consolePrintk.set(printk.guestT, [printk.text]);
+    }
+    this.keep(line, {
+      t: line.t,
+      text: printk.text,
+      source: 'console',
+      guestT: printk.guestT,
+      origin: printk.origin,
+    });
   }
 
   private logRecord(record: PrintkRecord): void {

@@ -60,6 +60,9 @@ export function readPrintk(line: string, into: PrintkRecord): boolean {
   return true;
 }
 
+/** A printk header inside a line: the kernel's own console output glued onto a line of the log dump. */
+export const EMBEDDED_PRINTK = /\[\s*\d+\.\d{6}\] /;
+
 export function parsePrintk(line: string): PrintkRecord | null {
   const record: PrintkRecord = { guestT: 0, text: '', origin: 'kernel' };
   return readPrintk(line, record) ? record : null;

@@ -14,7 +14,13 @@ import { parseSystemdDump } from '../../src/measure/systemd/show-output.js';
 import { parseStartupFinished } from '../../src/measure/systemd/startup.js';
 import type { SystemdResult } from '../../src/measure/systemd/unit-times.js';
 import { systemdView, unitSpans, withUnitSpan } from '../../src/measure/systemd/units.js';
-import { alignClocks, parsePrintk, type PrintkRecord, type Timeline } from '../../src/measure/timeline.js';
+import {
+  alignClocks,
+  EMBEDDED_PRINTK,
+  parsePrintk,
+  type PrintkRecord,
+  type Timeline,
+} from '../../src/measure/timeline.js';
 import type { BootEvent, PassContext, PassMeasurement } from '../../src/measure/types.js';
 import type { StageDef } from '../../src/scenario/types.js';
 
@@ -50,7 +56,22 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
         continue;
       }
       const record = parsePrintk(text);
-      if (record) logRecords.push(record);
+      if (!record) continue;
+      // Without `dmesg -r`'s <priority>, the line is the kernel's own console output arriving mid-dump; glued onto a
+      // dump line, it is that line's tail.
+      const glued = text.startsWith('<') ? record.text.search(EMBEDDED_PRINTK) : 0;
+      const consoleText = glued > 0 ? record.text.slice(glued) : text.startsWith('<') ? null : text;
+      if (glued > 0) record.text = record.text.slice(0, glued);
+      if (text.startsWith('<')) logRecords.push(record);
+      const consoleRecord = consoleText === null ? null : parsePrintk(consoleText);
+      if (consoleRecord)
+        consoleEvents.push({
+          t: line.t,
+          text: consoleRecord.text,
+          source: 'console',
+          guestT: consoleRecord.guestT,
+          origin: consoleRecord.origin,
+        });
       continue;
     }
     const printk = parsePrintk(text);

@@ -3,7 +3,7 @@ import { Marker } from '../../src/agent/protocol.js';
 import { advanceLiveStage, PANIC_PATTERN } from '../../src/boot/live-stage.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { largestGap } from '../../src/measure/stages.js';
-import { loadBootFixture } from '../helpers/fixtures.js';
+import { loadBootFixture, passContextOf } from '../helpers/fixtures.js';
 
 const stageOf = (m: ReturnType<typeof measurePass>, name: string) => {
   const stage = m.stages.find((s) => s.name === name);
@@ -202,6 +202,49 @@ describe('a boot without quiet (cloud-verbose)', () => {
     const m = measurePass(trace, []);
     const ms = (n: string) => m.stages.find((s) => s.name === n)!.ms;
     expect(ms('firmware') + ms('kernel') + ms('userspace')).toBeCloseTo(ms('total'), 6);
+  });
+});
+
+describe('the kernel writing to a verbose console in the middle of the log dump (cloud-verbose-dump-interleaved)', () => {
+  const { trace } = loadBootFixture('cloud-verbose-dump-interleaved');
+  const measured = measurePass(trace, [], undefined, passContextOf(trace.argv));
+
+  it('ends the kernel at "Run /init", not where the console line interleaved into the dump was stamped', () => {
+    // The fixture's raw lines, host ms since spawn:
+    //   line 336  t=3383.775133 "boot-budget:init"      log copy: line 688 "<14>[    2.567073] boot-budget:init"
+    //   line 338  t=3385.262461 "boot-budget:ready"     log copy: line 689 "<14>[    2.568927] boot-budget:ready"
+    //   line 500  t=3484.280587 "[    2.660245] clocksource: tsc: mask: …"  (no <priority>: the kernel's own console
+    //             output, arriving between dump lines 499 and 502, logged after everything the dump holds)
+    //   line 682  (dump) "<6>[    2.444730] Run /init as init process"
+    // Kernel clock zero: min(3383.775133 - 2567.073, 3385.262461 - 2568.927) = 816.335461, so the kernel ends at
+    // 816.335461 + 2444.730 = 3261.065461 and userspace runs from there to ready, 124.197 ms. Taking line 500 as a
+    // dump record had every later record, "Run /init" among them, placed at its 2660.245 ms: past ready, so the
+    // kernel ended at the init marker and userspace shrank to 1.49 ms.
+    expect(trace.lines[500]!.text).toMatch(/^\[\s+2\.660245\] clocksource: tsc: mask:/);
+    expect(measured.alignment!.kernelZeroT).toBeCloseTo(816.335461, 6);
+    const stage = (name: string) => measured.stages.find((s) => s.name === name)!;
+    expect(stage('kernel').endT).toBeCloseTo(3261.065461, 6);
+    expect(stage('userspace').ms).toBeCloseTo(124.197, 3);
+    // The interleaved record is still an event, at the time it reached the console.
+    const interleaved = measured.events.find((e) => e.text.startsWith('clocksource: tsc: mask:'))!;
+    expect(interleaved).toMatchObject({ source: 'console', guestT: 2660.245 });
+    expect(interleaved.t).toBeCloseTo(3484.280587, 6);
+  });
+
+  it('cuts a console line glued onto a dump line back off it', () => {
+    // Line 499: "<6>[    1.072390] thermal_sys: Registered thermal governor 'bang_bang'[    2.651609] tsc: Refined TSC
+    // clocksource calibration: …". The record keeps its own text, so it still pairs with its console copy (one copy
+    // of it, as for every record), and the tail is the kernel's console line, at the time it arrived.
+    expect(trace.lines[499]!.text).toMatch(/'bang_bang'\[\s+2\.651609\] tsc: Refined TSC/);
+    const keys = measured.events.filter((e) => e.source !== 'host').map((e) => `${e.guestT ?? ''}|${e.text}`);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i && !k.endsWith('|'))).toEqual([]);
+    expect(keys.filter((k) => k.includes("'bang_bang'["))).toEqual([]);
+    const refined = measured.events.find((e) => e.text.startsWith('tsc: Refined TSC clocksource calibration'))!;
+    expect(refined).toMatchObject({ source: 'console', guestT: 2651.609 });
+    expect(refined.t).toBeCloseTo(trace.lines[499]!.t, 6);
+    // The PCI hint sees the records in order again: its longest wait is the ACPI one every pc boot has.
+    const pci = measured.hints.find((h) => h.id === 'pci-probe')!;
+    expect(pci.evidence).toMatch(/longest wait, \d+ ms, was between "ACPI: Enabled 2 GPEs/);
   });
 });
 
