@@ -33,7 +33,10 @@ function usPerByteOf(printk: readonly ConsoleLine[]): number | null {
   for (let i = 0; i + WINDOW_LINES < printk.length; i += WINDOW_LINES) {
     let bytes = 0;
     for (let j = i; j < i + WINDOW_LINES; j++) bytes += wireBytes(printk[j]!);
-    rates.push(((printk[i + WINDOW_LINES]!.t - printk[i]!.t) * 1000) / bytes);
+    const elapsed = printk[i + WINDOW_LINES]!.t - printk[i]!.t;
+    // A window that arrived in one read (the host was busy elsewhere, then read a backlog at once) has no elapsed time
+    // and says nothing about the UART; under load such windows were a tenth of all, and the cost came out as 0 µs.
+    if (elapsed > 0) rates.push((elapsed * 1000) / bytes);
   }
   if (rates.length < 3) return null;
   rates.sort((a, b) => a - b);

@@ -6,6 +6,7 @@ import { agentScript, shellQuote } from '../../src/agent/script.js';
 import { judgeStages } from '../../src/judge/budgets.js';
 import { evaluateHints, HINTS, type HintContext } from '../../src/measure/hints.js';
 import { InitcallPairer, parseInitcalls } from '../../src/measure/initcalls.js';
+import { consoleCosts } from '../../src/measure/console-cost.js';
 import { parsePrintk } from '../../src/measure/timeline.js';
 import { measurePass } from '../../src/measure/measure-pass.js';
 import { ALWAYS_LISTED_STAGES } from '../../src/scenario/builtin-stages.js';
@@ -264,6 +265,20 @@ describe('hints fire on real boots that show the pattern, and stay silent on boo
     expect(cost.usPerByte).toBeGreaterThan(0);
     expect(verbose.hints.find((h) => h.id === 'serial-console')!.ms).toBeCloseTo(cost.ms, 6);
     expect(measure('cloud-quiet-sleep1').console['kernel']!.lines).toBe(0);
+  });
+
+  it('prices the console from windows that took time: a backlog read at once says nothing about the UART', () => {
+    // The verbose fixture's own printk lines, re-stamped as a busy host reads them: forty at a time, each batch at
+    // the first byte of its first line (seen in e2e runs under load, where the cost per byte came out as 0 µs).
+    const lines = loadBootFixture('cloud-verbose')
+      .trace.lines.filter((l) => /^\[\s*\d+\.\d+\]/.test(l.text))
+      .slice(0, 200);
+    const batched = lines.map((l, i) => ({ ...l, t: lines[i - (i % 40)]!.t }));
+    const stage = [{ name: 'kernel', startT: 0, endT: Infinity }];
+    const cost = consoleCosts(batched, stage)['kernel']!;
+    expect(cost.usPerByte).toBeGreaterThan(0);
+    // Every window of twenty that arrived at all took at least as long per byte as the unbatched console did.
+    expect(cost.usPerByte!).toBeGreaterThanOrEqual(consoleCosts(lines, stage)['kernel']!.usPerByte!);
   });
 
   // Quoted logs: the patterns that cannot be reproduced here (the i8042 pause needs a kernel built without the
