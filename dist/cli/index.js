@@ -20215,7 +20215,11 @@ function usPerByteOf(printk) {
         let bytes = 0;
         for (let j = i; j < i + WINDOW_LINES; j++)
             bytes += wireBytes(printk[j]);
-        rates.push(((printk[i + WINDOW_LINES].t - printk[i].t) * 1000) / bytes);
+        const elapsed = printk[i + WINDOW_LINES].t - printk[i].t;
+        // A window that arrived in one read (the host was busy elsewhere, then read a backlog at once) has no elapsed time
+        // and says nothing about the UART; under load such windows were a tenth of all, and the cost came out as 0 µs.
+        if (elapsed > 0)
+            rates.push((elapsed * 1000) / bytes);
     }
     if (rates.length < 3)
         return null;
@@ -21014,6 +21018,8 @@ function readPrintk(line, into) {
     into.origin = origin;
     return true;
 }
+/** A printk header inside a line: the kernel's own console output glued onto a line of the log dump. */
+const EMBEDDED_PRINTK = /\[\s*\d+\.\d{6}\] /;
 function parsePrintk(line) {
     const record = { guestT: 0, text: '', origin: 'kernel' };
     return readPrintk(line, record) ? record : null;
@@ -21265,9 +21271,27 @@ class StreamingMeasure {
                 this.keep(line, { t: line.t, text, source: 'console', origin: 'host' });
                 return;
             }
-            // One record object for the whole dump: logRecord copies what it keeps.
-            if (readPrintk(text, this.scratch))
+            // One record object for the whole dump: logRecord copies what it keeps. `dmesg -r` starts every record with
+            // its <priority>; a printk line without one is the kernel writing to a verbose console while the dump runs
+            // ("tsc: Refined TSC clocksource calibration" ~2.5 s in, seen under load). It is console output, stamped as it
+            // arrived, and not part of the log's order: taken as a record, it had every later record of the dump placed at
+            // its stamp, "Run /init" included, which moved the kernel's end past ready.
+            if (readPrintk(text, this.scratch)) {
+                if (text.charCodeAt(0) !== 60 /* < */) {
+                    this.consolePrintkLine(line, this.scratch);
+                    return;
+                }
+                // The kernel's console line can also land inside a dump line: "<6>[    1.072390] thermal_sys: … 'bang_bang'
+                // [    2.651609] tsc: Refined TSC …" (seen). The record keeps its own text, so it still matches its console
+                // copy, and the tail is the console line it is.
+                const glued = this.scratch.text.search(EMBEDDED_PRINTK);
+                const tail = glued > 0 ? this.scratch.text.slice(glued) : null;
+                if (tail !== null)
+                    this.scratch.text = this.scratch.text.slice(0, glued);
                 this.logRecord(this.scratch);
+                if (tail !== null && readPrintk(tail, this.scratch))
+                    this.consolePrintkLine(line, this.scratch);
+            }
             return;
         }
         if (this.inSystemd) {
@@ -21295,23 +21319,8 @@ class StreamingMeasure {
             return;
         }
         // The scratch record is shared with the dump; only its fields are kept.
-        const printk = this.scratch;
-        if (readPrintk(text, printk)) {
-            this.virtual?.consoleLine(printk.text, printk.guestT, this.marks.dumpEnd !== undefined);
-            if (this.kept.whole) {
-                const texts = this.consolePrintk.get(printk.guestT);
-                if (texts)
-                    texts.push(printk.text);
-                else
-                    this.consolePrintk.set(printk.guestT, [printk.text]);
-            }
-            this.keep(line, {
-                t: line.t,
-                text: printk.text,
-                source: 'console',
-                guestT: printk.guestT,
-                origin: printk.origin,
-            });
+        if (readPrintk(text, this.scratch)) {
+            this.consolePrintkLine(line, this.scratch);
             return;
         }
         if (text.trim() === '') {
@@ -21351,6 +21360,24 @@ class StreamingMeasure {
             if (pattern.test(text))
                 return true;
         return false;
+    }
+    /** A kernel record the kernel wrote to the console itself, stamped with its arrival. */
+    consolePrintkLine(line, printk) {
+        this.virtual?.consoleLine(printk.text, printk.guestT, this.marks.dumpEnd !== undefined);
+        if (this.kept.whole) {
+            const texts = this.consolePrintk.get(printk.guestT);
+            if (texts)
+                texts.push(printk.text);
+            else
+                this.consolePrintk.set(printk.guestT, [printk.text]);
+        }
+        this.keep(line, {
+            t: line.t,
+            text: printk.text,
+            source: 'console',
+            guestT: printk.guestT,
+            origin: printk.origin,
+        });
     }
     logRecord(record) {
         const { text, guestT } = record;
