@@ -42,7 +42,11 @@ export class TerminalReporter implements Reporter {
         }
         break;
       case 'accel':
-        if (event.warning) this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);
+        // The report repeats the whole warning beside the figures it is about; here, early, one line says so.
+        if (event.warning)
+          this.line(
+            `  ${name}: accelerator ${event.accel}: ${this.style.yellow('KVM is unusable here')} (the report says why)`,
+          );
         else this.line(`  ${name}: accelerator ${event.accel}`);
         break;
       case 'pass-start':

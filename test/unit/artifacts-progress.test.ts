@@ -45,3 +45,15 @@ describe('artifact progress (a kernel build, a download)', () => {
     expect(err).toEqual(['  tiny: step 50\n', '  tiny: step 53\n']);
   });
 });
+
+describe('the accelerator line', () => {
+  it('says early, in one line, that KVM was unusable, and leaves the whole warning to the report', () => {
+    const { r, err } = reporter(false);
+    r.progress({ type: 'accel', scenario, accel: 'kvm' });
+    r.progress({ type: 'accel', scenario, accel: 'tcg', warning: 'KVM is unusable (a reason); falling back to TCG …' });
+    expect(err).toEqual([
+      '  tiny: accelerator kvm\n',
+      '  tiny: accelerator tcg: KVM is unusable here (the report says why)\n',
+    ]);
+  });
+});
