@@ -23441,8 +23441,9 @@ class TerminalReporter {
                 }
                 break;
             case 'accel':
+                // The report repeats the whole warning beside the figures it is about; here, early, one line says so.
                 if (event.warning)
-                    this.line(`  ${this.style.yellow('warning:')} ${event.warning}`);
+                    this.line(`  ${name}: accelerator ${event.accel}: ${this.style.yellow('KVM is unusable here')} (the report says why)`);
                 else
                     this.line(`  ${name}: accelerator ${event.accel}`);
                 break;
