@@ -23284,15 +23284,16 @@ function renderBudgetTable(result, style) {
     const rows = [['stage', 'median', 'mean ± σ', 'min–max', 'CoV', 'budget', 'verdict', 'offending span']];
     for (const stage of result.stages) {
         const s = stage.summary;
+        const spread = s ? figures_spreadCells(s) : { meanSigma: '', range: '', cov: '' };
         const budget = stage.budget
             ? `${stage.budget.statistic} ≤ ${duration_formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}`
             : '';
         rows.push([
             stage.name,
             s ? duration_formatMs(s.median) : 'not seen',
-            s ? figures_spreadCells(s).meanSigma : '',
-            s ? figures_spreadCells(s).range : '',
-            s ? figures_spreadCells(s).cov : '',
+            spread.meanSigma,
+            spread.range,
+            spread.cov,
             budget,
             terminal_verdictCell(stage, style),
             terminal_describeSpan(stage, 40),
@@ -25395,9 +25396,10 @@ function annotations_workspacePath(file, cwd, workspace) {
 function budgetMessage(scenario, stage) {
     const budget = stage.budget;
     const summary = stage.summary;
+    const sigma = summary ? spreadCells(summary).sigma : '';
     const measured = budget.value === null || !summary
         ? `stage "${stage.name}" was not seen in any pass`
-        : `${budget.statistic} ${formatMs(budget.value)} (${spreadCells(summary).sigma ? `±${spreadCells(summary).sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
+        : `${budget.statistic} ${formatMs(budget.value)} (${sigma ? `±${sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
     const parts = [`${measured} > budget ${formatMs(budget.max)}.`];
     if (stage.span)
         parts.push(`Offending span: ${describeSpan(stage, 80)}.`);
@@ -25634,10 +25636,11 @@ function budgetCell(stage) {
 function stageTable(result) {
     const rows = result.stages.map((stage) => {
         const s = stage.summary;
+        const spread = s ? figures_spreadCells(s) : { meanSigma: '', range: '', cov: '' };
         const span = stage.span
             ? `${tables_esc(duration_formatMs(stage.span.ms))} between <q>${tables_esc(stage.span.from)}</q> and <q>${tables_esc(stage.span.to)}</q>`
             : '';
-        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${s ? tables_esc(figures_spreadCells(s).meanSigma) : ''}</td><td>${s ? tables_esc(figures_spreadCells(s).range) : ''}</td><td>${s ? tables_esc(figures_spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
+        return `<tr class="row-${stage.verdict}"><th scope="row">${tables_esc(stage.name)}</th><td>${s ? tables_esc(duration_formatMs(s.median)) : 'not seen'}</td><td>${tables_esc(spread.meanSigma)}</td><td>${tables_esc(spread.range)}</td><td>${tables_esc(spread.cov)}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
     });
     return `<table class="stages"><caption>Stages over ${figures_passCount(result.passes)}</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }

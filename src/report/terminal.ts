@@ -102,15 +102,16 @@ export function renderBudgetTable(result: ScenarioResult, style: Style): string 
   const rows: string[][] = [['stage', 'median', 'mean ± σ', 'min–max', 'CoV', 'budget', 'verdict', 'offending span']];
   for (const stage of result.stages) {
     const s = stage.summary;
+    const spread = s ? spreadCells(s) : { meanSigma: '', range: '', cov: '' };
     const budget = stage.budget
       ? `${stage.budget.statistic} ≤ ${formatMs(stage.budget.max)}${stage.budget.level === 'warn' ? ' (warn)' : ''}`
       : '';
     rows.push([
       stage.name,
       s ? formatMs(s.median) : 'not seen',
-      s ? spreadCells(s).meanSigma : '',
-      s ? spreadCells(s).range : '',
-      s ? spreadCells(s).cov : '',
+      spread.meanSigma,
+      spread.range,
+      spread.cov,
       budget,
       verdictCell(stage, style),
       describeSpan(stage, 40),

@@ -24,6 +24,11 @@ import {
 import type { BootEvent, PassContext, PassMeasurement } from '../../src/measure/types.js';
 import type { StageDef } from '../../src/scenario/types.js';
 
+/** A kernel record as the console carried it, at the host time it arrived. */
+function consolePrintkEvent(t: number, record: PrintkRecord): BootEvent {
+  return { t, text: record.text, source: 'console', guestT: record.guestT, origin: record.origin };
+}
+
 /**
  * Builds one host-time timeline from the console and the dumped kernel log. The kernel's own clock starts at zero
  * early in boot; the records seen on both sides pin it to host time (docs/architecture.md#clock-alignment). The console copy can only be later
@@ -59,30 +64,20 @@ export function buildTimeline(trace: BootTrace, readyRegex?: RegExp): Timeline {
       if (!record) continue;
       // Without `dmesg -r`'s <priority>, the line is the kernel's own console output arriving mid-dump; glued onto a
       // dump line, it is that line's tail.
-      const glued = text.startsWith('<') ? record.text.search(EMBEDDED_PRINTK) : 0;
-      const consoleText = glued > 0 ? record.text.slice(glued) : text.startsWith('<') ? null : text;
+      if (!text.startsWith('<')) {
+        consoleEvents.push(consolePrintkEvent(line.t, record));
+        continue;
+      }
+      const glued = record.text.search(EMBEDDED_PRINTK);
+      const tail = glued > 0 ? parsePrintk(record.text.slice(glued)) : null;
       if (glued > 0) record.text = record.text.slice(0, glued);
-      if (text.startsWith('<')) logRecords.push(record);
-      const consoleRecord = consoleText === null ? null : parsePrintk(consoleText);
-      if (consoleRecord)
-        consoleEvents.push({
-          t: line.t,
-          text: consoleRecord.text,
-          source: 'console',
-          guestT: consoleRecord.guestT,
-          origin: consoleRecord.origin,
-        });
+      logRecords.push(record);
+      if (tail) consoleEvents.push(consolePrintkEvent(line.t, tail));
       continue;
     }
     const printk = parsePrintk(text);
     if (printk) {
-      consoleEvents.push({
-        t: line.t,
-        text: printk.text,
-        source: 'console',
-        guestT: printk.guestT,
-        origin: printk.origin,
-      });
+      consoleEvents.push(consolePrintkEvent(line.t, printk));
       continue;
     }
     if (text.trim() === '') continue;

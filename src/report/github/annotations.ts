@@ -29,10 +29,11 @@ export function workspacePath(file: string, cwd: string, workspace: string): str
 export function budgetMessage(scenario: ScenarioResult, stage: StageResult): string {
   const budget = stage.budget!;
   const summary = stage.summary;
+  const sigma = summary ? spreadCells(summary).sigma : '';
   const measured =
     budget.value === null || !summary
       ? `stage "${stage.name}" was not seen in any pass`
-      : `${budget.statistic} ${formatMs(budget.value)} (${spreadCells(summary).sigma ? `±${spreadCells(summary).sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
+      : `${budget.statistic} ${formatMs(budget.value)} (${sigma ? `±${sigma}, ` : ''}${passCount(summary.n)}, ${scenario.accel ?? 'no accelerator'})`;
   const parts = [`${measured} > budget ${formatMs(budget.max)}.`];
   if (stage.span) parts.push(`Offending span: ${describeSpan(stage, 80)}.`);
   // The costliest hint first: one concrete thing to try fits an annotation; the summary lists the rest.

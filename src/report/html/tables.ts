@@ -54,10 +54,11 @@ function budgetCell(stage: StageResult): string {
 export function stageTable(result: ScenarioResult): string {
   const rows = result.stages.map((stage) => {
     const s = stage.summary;
+    const spread = s ? spreadCells(s) : { meanSigma: '', range: '', cov: '' };
     const span = stage.span
       ? `${esc(formatMs(stage.span.ms))} between <q>${esc(stage.span.from)}</q> and <q>${esc(stage.span.to)}</q>`
       : '';
-    return `<tr class="row-${stage.verdict}"><th scope="row">${esc(stage.name)}</th><td>${s ? esc(formatMs(s.median)) : 'not seen'}</td><td>${s ? esc(spreadCells(s).meanSigma) : ''}</td><td>${s ? esc(spreadCells(s).range) : ''}</td><td>${s ? esc(spreadCells(s).cov) : ''}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
+    return `<tr class="row-${stage.verdict}"><th scope="row">${esc(stage.name)}</th><td>${s ? esc(formatMs(s.median)) : 'not seen'}</td><td>${esc(spread.meanSigma)}</td><td>${esc(spread.range)}</td><td>${esc(spread.cov)}</td><td>${budgetCell(stage)}</td><td>${VERDICT[stage.verdict]}</td><td class="span">${span}</td></tr>`;
   });
   return `<table class="stages"><caption>Stages over ${passCount(result.passes)}</caption><thead><tr><th>stage</th><th>median</th><th>mean ± σ</th><th>min–max</th><th>CoV</th><th>budget</th><th>verdict</th><th>offending span (typical pass)</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
